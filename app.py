@@ -1,0 +1,96 @@
+"""Thrive Voices: the frame. Signs the user in, builds the navigation for their roles, runs the chosen page.
+
+Run with `streamlit run app.py`. The database is THRIVE_DB or data/thrive.db (created on first run).
+"""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+import config
+from data import accounts
+from data.users import ROLE_LABELS
+from ui import session
+from ui.nav import PAGES
+
+st.set_page_config(page_title="Thrive Voices", page_icon=":material/diversity_3:", layout="centered")
+
+
+def first_run(db) -> None:
+    st.title("Welcome to Thrive Voices")
+    st.write("There is no admin account yet. Create the first one: it can then add everyone else.")
+    with st.form("first_admin"):
+        username = st.text_input("Admin username")
+        display = st.text_input("Your name (optional)")
+        password = st.text_input("Password (at least 10 characters)", type="password")
+        again = st.text_input("Password again", type="password")
+        if st.form_submit_button("Create admin account", type="primary", use_container_width=True):
+            if password != again:
+                st.error("The two passwords differ. Type them again.")
+            else:
+                try:
+                    accounts.create_user(db, None, username.strip(), password, ["admin"], display_name=display.strip())
+                except accounts.AccountError as exc:
+                    st.error(str(exc))
+                else:
+                    st.success("Admin account created. Sign in below.")
+                    st.rerun()
+    st.caption("Or from a terminal: `python cli.py users add NAME --role admin`, or `python cli.py demo` for demo accounts.")
+
+
+def sign_in_form(db) -> None:
+    st.title("Thrive Voices")
+    st.write("Sign in with your name and password. Peer researchers: use the PIN you were given.")
+    if db.execute("SELECT 1 FROM users WHERE is_demo = 1 LIMIT 1").fetchone():
+        st.info("This is a demo database with demo accounts (see the README). Do not record real answers here.")
+    with st.form("sign_in"):
+        username = st.text_input("Username", autocomplete="username")
+        secret = st.text_input("Password or PIN", type="password", autocomplete="current-password")
+        if st.form_submit_button("Sign in", type="primary", use_container_width=True):
+            try:
+                user = accounts.sign_in(db, username, secret)
+            except accounts.SignInError as exc:
+                st.error(str(exc))
+            else:
+                st.session_state[session.USER_KEY] = user
+                st.session_state[session.LAST_SEEN_KEY] = time.time()
+                st.rerun()
+
+
+def main() -> None:
+    db = session.db()
+    user = session.current_user()
+    if user is not None:
+        last_seen = st.session_state.get(session.LAST_SEEN_KEY, time.time())
+        if time.time() - last_seen > config.IDLE_TIMEOUT_MINUTES * 60:
+            st.session_state.pop(session.USER_KEY, None)
+            user = None
+            st.info("You were signed out after a period of inactivity. Please sign in again.")
+        else:
+            st.session_state[session.LAST_SEEN_KEY] = time.time()
+    if user is None:
+        if not accounts.has_admin(db):
+            first_run(db)
+        else:
+            sign_in_form(db)
+        return
+
+    sections: dict[str, list] = {}
+    for spec in PAGES:
+        allowed = spec.permission is None or user.can(spec.permission)
+        page = st.Page(spec.file, title=spec.title, icon=spec.icon, url_path=spec.url_path,
+                       default=spec.url_path == "home", visibility="visible" if allowed else "hidden")
+        sections.setdefault(spec.section, []).append(page)
+    chosen = st.navigation(sections)
+    with st.sidebar:
+        st.caption(f"Signed in as **{user.name}**" + (" (demo account)" if user.is_demo else ""))
+        st.caption(", ".join(ROLE_LABELS[r] for r in sorted(user.roles)))
+        if st.button("Sign out", use_container_width=True):
+            st.session_state.clear()
+            st.rerun()
+    chosen.run()
+
+
+main()

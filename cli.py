@@ -1,0 +1,192 @@
+"""Thrive Voices from a terminal: the same core functions the pages call.
+
+Every command takes --db PATH (else env THRIVE_DB, else data/thrive.db). `python cli.py --help` lists them.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+import config
+from data import open_db
+from data.db import Database, schema_version
+from data.users import ROLES, cli_user
+
+
+def with_db(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add --db to a command and pass it an opened, migrated database as `db`."""
+
+    @click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                  help="SQLite database file (default: env THRIVE_DB, else data/thrive.db).")
+    @functools.wraps(func)
+    def wrapper(*args: Any, db_path: Path | None = None, **kwargs: Any) -> Any:
+        db = open_db(db_path or config.db_path())
+        try:
+            return func(*args, db=db, **kwargs)
+        finally:
+            db.conn.close()
+
+    return wrapper
+
+
+def fail(message: str) -> None:
+    """Print a message for a person on stderr and exit with status 1."""
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+@click.group()
+def cli() -> None:
+    """Thrive Voices: participatory engagement answers, from capture to findings."""
+
+
+@cli.command()
+@with_db
+def init(db: Database) -> None:
+    """Create the database, or bring it up to date (safe to run again)."""
+    click.echo(f"Database ready: {Path(db.conn.execute('PRAGMA database_list').fetchone()[2])}")
+    click.echo("Migrations applied: " + ", ".join(schema_version(db)))
+
+
+# --- import -----------------------------------------------------------------------------------------------------
+
+@cli.group("import")
+def import_group() -> None:
+    """Import data from files."""
+
+
+@import_group.command("responses")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--event", default=None, help="Event name or id for rows without an event column (created if new).")
+@with_db
+def import_responses_cmd(db: Database, file: Path, event: str | None) -> None:
+    """Import answers from a CSV or XLSX file (columns id,question,group,text[,respondent,event,created_at])."""
+    from data.importer import InvalidFile, import_responses
+
+    try:
+        result = import_responses(db, cli_user(), file.read_bytes(), file.name, event=event)
+    except InvalidFile as exc:
+        fail(str(exc))
+    click.echo(result.summary())
+
+
+# --- events -----------------------------------------------------------------------------------------------------
+
+@cli.group()
+def events() -> None:
+    """Create, list and close events."""
+
+
+@events.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@with_db
+def events_list(db: Database, as_json: bool) -> None:
+    """List events, newest first."""
+    from data.events import list_events
+
+    rows = list_events(db)
+    if as_json:
+        click.echo(json.dumps([e.__dict__ for e in rows], ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("No events yet. Create one with: python cli.py events create NAME --date YYYY-MM-DD")
+    for e in rows:
+        click.echo(f"{e.date}  {e.status:<6}  {e.name}  [{e.venue or '-'}]  {e.question_set_id}  {e.id}")
+
+
+@events.command("create")
+@click.argument("name")
+@click.option("--date", "date_", required=True, help="Event date, YYYY-MM-DD.")
+@click.option("--venue", default="", help="Where it happens.")
+@click.option("--area", default="", help="Area named in question 4 (default: the partnership's area setting).")
+@click.option("--question-set", default="thrive", show_default=True, help="Bundled question set key.")
+@with_db
+def events_create(db: Database, name: str, date_: str, venue: str, area: str, question_set: str) -> None:
+    """Create an open event."""
+    from data.events import EventError, create_event
+    from surveys import QuestionSetError
+
+    try:
+        event = create_event(db, cli_user(), name=name, date=date_, venue=venue, area=area, question_set=question_set)
+    except (EventError, QuestionSetError) as exc:
+        fail(str(exc))
+    click.echo(f"Created event {event.title}: {event.id}")
+
+
+@events.command("close")
+@click.argument("event")
+@with_db
+def events_close(db: Database, event: str) -> None:
+    """Close an event (by id or unique name): it takes no more answers."""
+    from data.events import close_event, events_named
+
+    matches = events_named(db, event)
+    if len(matches) != 1:
+        fail(f"{len(matches)} events match {event!r}; give the event's id.")
+    closed = close_event(db, cli_user(), matches[0].id)
+    click.echo(f"Closed {closed.title}.")
+
+
+# --- stats ------------------------------------------------------------------------------------------------------
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@with_db
+def stats(db: Database, as_json: bool) -> None:
+    """Answers by question and respondent group."""
+    from data.stats import answers_by_question_and_group
+
+    table = answers_by_question_and_group(db, cli_user())
+    if as_json:
+        click.echo(json.dumps(table, ensure_ascii=False, indent=2))
+        return
+    if not table["rows"]:
+        click.echo("No answers yet. Try: python cli.py demo")
+        return
+    groups = table["groups"]
+    width = max(len(q) for q in table["questions"]) + 2
+    click.echo("question".ljust(width) + "".join(g[:14].rjust(15) for g in groups) + "total".rjust(9))
+    for question in table["questions"]:
+        counts = table["rows"][question]
+        click.echo(question.ljust(width) + "".join(str(counts.get(g, 0)).rjust(15) for g in groups)
+                   + str(sum(counts.values())).rjust(9))
+    click.echo(f"{table['respondents']:,} respondents, {table['answers']:,} answers, {table['events']:,} events")
+
+
+# --- users ------------------------------------------------------------------------------------------------------
+
+@cli.group()
+def users() -> None:
+    """Manage accounts."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES),
+              help="A role (repeat for several).")
+@click.option("--pin", is_flag=True, help="Issue a short PIN instead of a password (peer researchers).")
+@click.option("--display-name", default="", help="The person's name as shown in the app.")
+@with_db
+def users_add(db: Database, name: str, roles: tuple[str, ...], pin: bool, display_name: str) -> None:
+    """Create an account; prompts for the password or PIN (never pass it on the command line)."""
+    from data.accounts import AccountError, create_user
+
+    kind = "pin" if pin else "password"
+    secret = click.prompt("PIN (4-8 digits)" if pin else "Password (10+ characters)", hide_input=True,
+                          confirmation_prompt=True)
+    try:
+        create_user(db, cli_user(), name, secret, list(roles), kind=kind, display_name=display_name)
+    except AccountError as exc:
+        fail(str(exc))
+    click.echo(f"Created {name} ({', '.join(roles)}).")
+
+
+if __name__ == "__main__":
+    cli()

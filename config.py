@@ -1,0 +1,49 @@
+"""Configuration for Thrive Voices: one place for every setting.
+
+Values come from environment variables (then `.streamlit/secrets.toml` is never needed for a laptop);
+every default works on a laptop with no set-up.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+#: SQLite database file. The CLI's --db wins over this.
+DEFAULT_DB_PATH = ROOT / "data" / "thrive.db"
+
+
+def db_path() -> Path:
+    """The database path: env THRIVE_DB, else data/thrive.db beside the code."""
+    return Path(os.environ.get("THRIVE_DB") or DEFAULT_DB_PATH)
+
+
+#: Longest answer accepted, in characters (a post-it holds far less; this stops pasted essays
+#: and runaway imports while leaving room for a long transcribed comment).
+MAX_ANSWER_CHARS = int(os.environ.get("THRIVE_MAX_ANSWER_CHARS", "2000"))
+
+#: The area named in question 4 ("...thrive in our area?"), unless an event sets its own.
+AREA_NAME = os.environ.get("THRIVE_AREA", "our area")
+
+#: Default local safeguarding procedure, shown to a peer researcher when a flag is raised.
+#: An admin can replace it in the app (stored in the settings table).
+DEFAULT_SAFEGUARDING_PROCEDURE = os.environ.get(
+    "THRIVE_SAFEGUARDING_PROCEDURE",
+    "Stay calm and listen. Do not promise to keep a secret and do not ask leading questions.\n"
+    "Tell the event lead or the designated safeguarding lead straight away, before the person leaves if you can.\n"
+    "If a child is in immediate danger, call 999.\n"
+    "Children's Services front door (multi-agency safeguarding hub): 0300 555 0050 (office hours).\n"
+    "Emergency duty team (evenings and weekends): 0300 555 8574.\n"
+    "Write down what was said, in their words, as soon as you can.",
+)
+
+#: Minutes of inactivity after which a signed-in user is signed out (shared tablets).
+IDLE_TIMEOUT_MINUTES = int(os.environ.get("THRIVE_IDLE_TIMEOUT_MINUTES", "15"))
+
+#: Statistical disclosure control: cells with fewer respondents than this are shown as "<N".
+SMALL_CELL_THRESHOLD = int(os.environ.get("THRIVE_SMALL_CELL_THRESHOLD", "5"))
+
+#: SQLite busy timeout, milliseconds: how long a writer waits for another to finish.
+BUSY_TIMEOUT_MS = int(os.environ.get("THRIVE_BUSY_TIMEOUT_MS", "10000"))

@@ -1,0 +1,266 @@
+"""Recording answers: one respondent from the tablet, one post-it at a time when transcribing, and counts.
+
+Each save is one transaction: the respondent, their answers, the redacted texts and any flags, or nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from sqlite_utils import Database
+
+import config
+from analysis import privacy, safeguarding
+from data import audit, flags
+from data.db import new_id, now_utc, transaction
+from data.events import Event, get_event, question_set
+from data.users import User, require
+
+
+class CaptureError(ValueError):
+    """The respondent could not be saved; `problems` says why in plain words. Nothing was written."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__(" ".join(problems))
+
+
+@dataclass
+class SaveResult:
+    respondent_id: str
+    created: bool  # False when this submission had already been saved (a double tap)
+    answers_saved: int
+    flags: list[flags.Flag] = field(default_factory=list)
+    count_today: int = 0
+
+
+def split_answers(text: str) -> list[str]:
+    """One answer per non-blank line, each kept exactly as typed (post-it style entry)."""
+    return [line.rstrip("\r") for line in (text or "").split("\n") if line.strip()]
+
+
+def _normalise_answers(event: Event, db: Database, answers: Mapping[str, Sequence[str] | str],
+                       problems: list[str]) -> list[tuple[str, int, str]]:
+    """[(question_id, position, text)] after checking each answer against the frozen question set."""
+    qs = question_set(db, event.question_set_id)
+    rows: list[tuple[str, int, str]] = []
+    for question_id, value in answers.items():
+        question = qs.question(question_id)
+        if question is None:
+            problems.append(f"Unknown question {question_id!r} for this event.")
+            continue
+        values = [value] if isinstance(value, str) else list(value)
+        values = [v for v in values if isinstance(v, str) and v.strip()]
+        if question.type == "single_choice" and len(values) > 1:
+            problems.append(f"Choose only one answer for “{qs.text(question.label)}”.")
+        for position, text in enumerate(values):
+            if question.type != "free_text" and question.option(text) is None:
+                problems.append(f"{text!r} is not an option of “{qs.text(question.label)}”.")
+            elif len(text) > config.MAX_ANSWER_CHARS:
+                problems.append(
+                    f"An answer to “{qs.text(question.label)}” is {len(text):,} characters long; "
+                    f"the limit is {config.MAX_ANSWER_CHARS:,}. Shorten it or split it into several answers."
+                )
+            else:
+                rows.append((question_id, position, text))
+    return rows
+
+
+def save_respondent(db: Database, user: User, *, event_id: str, group_id: str, consent: bool,
+                    answers: Mapping[str, Sequence[str] | str], profile: Mapping[str, str] | None = None,
+                    language: str = "en", submission_token: str | None = None, worried: bool = False,
+                    worried_note: str = "", source: str = "tablet") -> SaveResult:
+    """Store one respondent and their answers in one transaction, and flag any possible disclosure.
+
+    `submission_token` identifies one filled-in form: saving the same token twice stores it once.
+    `worried` raises a manual safeguarding flag for this respondent.
+    """
+    require(user, "collect")
+    problems: list[str] = []
+    try:
+        event = get_event(db, event_id)
+    except Exception as exc:  # noqa: BLE001 - turned into a message for the person
+        raise CaptureError([str(exc)]) from exc
+    if not event.is_open:
+        problems.append("This event is closed; choose an open event.")
+    qs = question_set(db, event.question_set_id)
+    if qs.group(group_id) is None:
+        problems.append("Choose who this person is (their group)." if not group_id else f"Unknown group {group_id!r}.")
+    if not consent:
+        problems.append("Tick the consent box before saving: the person must agree to take part.")
+    if qs.language(language) is None:
+        problems.append(f"Language {language!r} is not part of this question set.")
+    clean_profile = {k: v for k, v in (profile or {}).items() if v not in (None, "")}
+    for key, value in clean_profile.items():
+        field_def = next((p for p in qs.profile if p.id == key), None)
+        if field_def is None:
+            problems.append(f"Unknown profile field {key!r}.")
+        elif field_def.type == "single_choice" and not any(o.id == value for o in field_def.options):
+            problems.append(f"{value!r} is not an option of {key}.")
+        elif len(str(value)) > 200:
+            problems.append(f"The {key} field is too long (200 characters at most).")
+    rows = _normalise_answers(event, db, answers, problems)
+    if not rows and not worried and not problems:
+        problems.append("There are no answers to save yet: write at least one answer (every question may be skipped).")
+    if problems:
+        raise CaptureError(problems)
+
+    with transaction(db):
+        if submission_token:
+            existing = db.execute(
+                "SELECT id FROM respondents WHERE submission_token = ?", [submission_token]
+            ).fetchone()
+            if existing:
+                count = db.execute("SELECT COUNT(*) FROM responses WHERE respondent_id = ?", [existing[0]]).fetchone()[0]
+                return SaveResult(existing[0], False, count, [], respondents_today(db, user, event.id))
+        respondent_id = new_id()
+        now = now_utc()
+        db.execute(
+            "INSERT INTO respondents (id, event_id, group_id, profile, language, consent, consent_method, source, "
+            "submission_token, recorded_by, created_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)",
+            [respondent_id, event.id, group_id, json.dumps(clean_profile, ensure_ascii=False), language,
+             source, source, submission_token, user.username, now],
+        )
+        raised: list[tuple[str, str]] = []  # (response id, reason)
+        response_rows = []
+        for question_id, position, text in rows:
+            response_id = new_id()
+            response_rows.append((response_id, respondent_id, event.id, question_id, position, text,
+                                  privacy.redact(text), None, source, user.username, now))
+            disclosure = safeguarding.check(text)
+            if disclosure:
+                raised.append((response_id, disclosure.reason))
+        db.conn.executemany(
+            "INSERT INTO responses (id, respondent_id, event_id, question_id, position, text, redacted_text, "
+            "external_id, source, recorded_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            response_rows,
+        )
+        created_flags = [
+            flags.raise_flag(db, user, kind="auto", reason=reason, respondent_id=respondent_id,
+                             response_id=response_id, event_id=event.id)
+            for response_id, reason in raised
+        ]
+        if worried:
+            created_flags.append(flags.raise_flag(
+                db, user, kind="manual", reason="Peer researcher is worried about this person"
+                + (f": {worried_note}" if worried_note.strip() else ""),
+                respondent_id=respondent_id, event_id=event.id))
+        count_today = respondents_today(db, user, event.id)
+    return SaveResult(respondent_id, True, len(rows), created_flags, count_today)
+
+
+def flag_respondent(db: Database, user: User, respondent_id: str, note: str = "") -> flags.Flag:
+    """Raise a manual "I'm worried about this person" flag on a saved respondent."""
+    require(user, "collect")
+    row = db.execute("SELECT event_id FROM respondents WHERE id = ?", [respondent_id]).fetchone()
+    if row is None:
+        raise CaptureError(["That respondent is not in the database."])
+    return flags.raise_flag(db, user, kind="manual",
+                            reason="Peer researcher is worried about this person" + (f": {note}" if note.strip() else ""),
+                            respondent_id=respondent_id, event_id=row[0])
+
+
+def _start_of_local_day_utc() -> str:
+    local_midnight = dt.datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+    return local_midnight.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def respondents_today(db: Database, user: User, event_id: str) -> int:
+    """Respondents recorded at this event since local midnight (what the peer researcher sees after Save)."""
+    require(user, "collect")
+    return db.execute(
+        "SELECT COUNT(*) FROM respondents WHERE event_id = ? AND created_at >= ?", [event_id, _start_of_local_day_utc()]
+    ).fetchone()[0]
+
+
+@dataclass(frozen=True)
+class EventCounts:
+    respondents: int
+    respondents_today: int
+    answers: int
+
+
+def event_counts(db: Database, user: User, event_id: str) -> EventCounts:
+    """Counts for one event: no answer text, so a peer researcher may see them for their event."""
+    require(user, "collect")
+    respondents, answers = db.execute(
+        "SELECT (SELECT COUNT(*) FROM respondents WHERE event_id = ?), (SELECT COUNT(*) FROM responses WHERE event_id = ?)",
+        [event_id, event_id],
+    ).fetchone()
+    return EventCounts(respondents, respondents_today(db, user, event_id), answers)
+
+
+@dataclass(frozen=True)
+class Transcribed:
+    response_id: str
+    respondent_id: str
+    flag: flags.Flag | None
+
+
+def add_transcribed(db: Database, user: User, *, event_id: str, question_id: str, group_id: str,
+                    text: str) -> Transcribed:
+    """Store one post-it from a flipchart as its own respondent (post-its are anonymous and unlinked)."""
+    require(user, "transcribe")
+    if not text or not text.strip():
+        raise CaptureError(["Type the post-it's text first."])
+    event = get_event(db, event_id)
+    qs = question_set(db, event.question_set_id)
+    problems: list[str] = []
+    if not event.is_open:
+        problems.append("This event is closed; choose an open event.")
+    if qs.group(group_id) is None:
+        problems.append("Choose the group these post-its came from.")
+    question = qs.question(question_id)
+    if question is None or question.type != "free_text":
+        problems.append("Choose a free-text question for these post-its.")
+    if len(text) > config.MAX_ANSWER_CHARS:
+        problems.append(f"This post-it is {len(text):,} characters; the limit is {config.MAX_ANSWER_CHARS:,}.")
+    if problems:
+        raise CaptureError(problems)
+    respondent_id, response_id, now = new_id(), new_id(), now_utc()
+    flag = None
+    with transaction(db):
+        db.execute(
+            "INSERT INTO respondents (id, event_id, group_id, profile, language, consent, consent_method, source, "
+            "recorded_by, created_at) VALUES (?, ?, ?, '{}', ?, 1, 'flipchart', 'transcribed', ?, ?)",
+            [respondent_id, event.id, group_id, qs.default_language, user.username, now],
+        )
+        db.execute(
+            "INSERT INTO responses (id, respondent_id, event_id, question_id, position, text, redacted_text, source, "
+            "recorded_by, created_at) VALUES (?, ?, ?, ?, 0, ?, ?, 'transcribed', ?, ?)",
+            [response_id, respondent_id, event.id, question_id, text, privacy.redact(text), user.username, now],
+        )
+        disclosure = safeguarding.check(text)
+        if disclosure:
+            flag = flags.raise_flag(db, user, kind="auto", reason=disclosure.reason, respondent_id=respondent_id,
+                                    response_id=response_id, event_id=event.id)
+    return Transcribed(response_id, respondent_id, flag)
+
+
+def undo_transcribed(db: Database, user: User, response_id: str) -> str:
+    """Remove a post-it this user just transcribed; returns its text so the page can offer it for retyping.
+
+    Refused when the answer has been coded or raised a safeguarding flag: those must never vanish by accident.
+    """
+    require(user, "transcribe")
+    row = db.execute(
+        "SELECT respondent_id, text, recorded_by, source FROM responses WHERE id = ?", [response_id]
+    ).fetchone()
+    if row is None:
+        raise CaptureError(["That post-it has already been removed."])
+    respondent_id, text, recorded_by, source = row
+    if source != "transcribed" or recorded_by != user.username:
+        raise CaptureError(["Only the person who transcribed a post-it can undo it."])
+    if db.execute("SELECT 1 FROM flags WHERE response_id = ? OR respondent_id = ?", [response_id, respondent_id]).fetchone():
+        raise CaptureError(["This post-it raised a safeguarding flag, so it is kept. Tell the safeguarding lead if it was typed by mistake."])
+    if db.execute("SELECT 1 FROM codings WHERE response_id = ?", [response_id]).fetchone():
+        raise CaptureError(["This post-it has already been coded, so it is kept."])
+    with transaction(db):
+        db.execute("DELETE FROM responses WHERE id = ?", [response_id])
+        db.execute("DELETE FROM respondents WHERE id = ? AND NOT EXISTS "
+                   "(SELECT 1 FROM responses WHERE respondent_id = ?)", [respondent_id, respondent_id])
+        audit.record(db, user, "transcription_undone", "response", response_id)
+    return text

@@ -1,0 +1,220 @@
+"""The database schema, as one forward-only migration set ("thrive") applied at start-up.
+
+Each step is named and never edited once released; a change to the schema is a new step at the end.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("thrive")
+
+
+def _run(db: Database, statements: list[str]) -> None:
+    for statement in statements:
+        db.execute(statement)
+
+
+@migrations(name="0001_capture")
+def capture(db: Database) -> None:
+    """Question sets, events, respondents, responses, settings and the append-only audit log."""
+    _run(
+        db,
+        [
+            """CREATE TABLE question_sets (
+                id TEXT PRIMARY KEY,            -- "<key>@<version>", e.g. "thrive@1"
+                key TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                content_hash TEXT NOT NULL,
+                definition TEXT NOT NULL,       -- the whole set as JSON, frozen
+                created_at TEXT NOT NULL,
+                UNIQUE (key, version),
+                UNIQUE (key, content_hash)
+            )""",
+            """CREATE TABLE events (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                venue TEXT NOT NULL DEFAULT '',
+                date TEXT NOT NULL,             -- ISO date of the event
+                area TEXT NOT NULL DEFAULT '',
+                question_set_id TEXT NOT NULL REFERENCES question_sets(id),
+                status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
+                created_by TEXT,
+                created_at TEXT NOT NULL,
+                closed_at TEXT
+            )""",
+            "CREATE INDEX events_name ON events(name)",
+            """CREATE TABLE respondents (
+                id TEXT PRIMARY KEY,
+                event_id TEXT NOT NULL REFERENCES events(id),
+                group_id TEXT NOT NULL,
+                profile TEXT NOT NULL DEFAULT '{}',   -- optional profile answers as JSON
+                language TEXT NOT NULL DEFAULT 'en',
+                consent INTEGER NOT NULL DEFAULT 0,
+                consent_method TEXT,                  -- tablet, flipchart, import
+                source TEXT NOT NULL,                 -- tablet, transcribed, import
+                external_ref TEXT,                    -- the respondent column of an imported file
+                submission_token TEXT UNIQUE,         -- makes a double-tapped Save store one respondent
+                recorded_by TEXT,
+                created_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX respondents_event ON respondents(event_id, created_at)",
+            """CREATE UNIQUE INDEX respondents_external_ref
+                ON respondents(event_id, external_ref) WHERE external_ref IS NOT NULL""",
+            """CREATE TABLE responses (
+                id TEXT PRIMARY KEY,
+                respondent_id TEXT NOT NULL REFERENCES respondents(id),
+                event_id TEXT NOT NULL REFERENCES events(id),
+                question_id TEXT NOT NULL,
+                position INTEGER NOT NULL DEFAULT 0,  -- order of the answer within its question
+                text TEXT NOT NULL,                   -- exactly as entered
+                redacted_text TEXT,                   -- personal details replaced by placeholders
+                external_id TEXT,                     -- the id the row had in an imported file
+                source TEXT NOT NULL,
+                recorded_by TEXT,
+                created_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX responses_respondent ON responses(respondent_id)",
+            "CREATE INDEX responses_event_question ON responses(event_id, question_id)",
+            "CREATE INDEX responses_question ON responses(question_id)",
+            """CREATE UNIQUE INDEX responses_external_id
+                ON responses(event_id, external_id) WHERE external_id IS NOT NULL""",
+            """CREATE TABLE settings (
+                key TEXT PRIMARY KEY,
+                value TEXT NOT NULL,
+                updated_by TEXT,
+                updated_at TEXT NOT NULL
+            )""",
+            """CREATE TABLE audit (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                at TEXT NOT NULL,
+                actor TEXT,
+                action TEXT NOT NULL,
+                target_type TEXT,
+                target_id TEXT,
+                detail TEXT NOT NULL DEFAULT '{}'
+            )""",
+            "CREATE INDEX audit_at ON audit(at)",
+            """CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+                BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
+            """CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+                BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
+        ],
+    )
+
+
+@migrations(name="0002_coding")
+def coding(db: Database) -> None:
+    """Codebook, codings, memos, dismissed suggestions and pinned quotes."""
+    _run(
+        db,
+        [
+            """CREATE TABLE codes (
+                id INTEGER PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE,          -- short name, e.g. "emotional_neglect"
+                label TEXT NOT NULL,
+                definition TEXT NOT NULL DEFAULT '',
+                include_guidance TEXT NOT NULL DEFAULT '',
+                exclude_guidance TEXT NOT NULL DEFAULT '',
+                examples TEXT NOT NULL DEFAULT '[]',  -- JSON list of example quotes
+                parent_id INTEGER REFERENCES codes(id),
+                colour TEXT NOT NULL DEFAULT '',
+                keywords TEXT NOT NULL DEFAULT '[]',  -- JSON list
+                archived INTEGER NOT NULL DEFAULT 0,
+                merged_into INTEGER REFERENCES codes(id),
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )""",
+            """CREATE TABLE codings (
+                id INTEGER PRIMARY KEY,
+                response_id TEXT NOT NULL REFERENCES responses(id) ON DELETE CASCADE,
+                code_id INTEGER NOT NULL REFERENCES codes(id),
+                coder TEXT NOT NULL,
+                source TEXT NOT NULL DEFAULT 'human',  -- human, suggestion, bulk, import, merge
+                created_at TEXT NOT NULL,
+                UNIQUE (response_id, code_id, coder)
+            )""",
+            "CREATE INDEX codings_code ON codings(code_id)",
+            "CREATE INDEX codings_coder ON codings(coder, response_id)",
+            """CREATE TABLE memos (
+                id INTEGER PRIMARY KEY,
+                target_type TEXT NOT NULL CHECK (target_type IN ('response', 'code')),
+                target_id TEXT NOT NULL,
+                author TEXT NOT NULL,
+                text TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX memos_target ON memos(target_type, target_id)",
+            """CREATE TABLE suggestion_dismissals (
+                response_id TEXT NOT NULL REFERENCES responses(id) ON DELETE CASCADE,
+                code_id INTEGER NOT NULL REFERENCES codes(id),
+                coder TEXT NOT NULL,
+                at TEXT NOT NULL,
+                PRIMARY KEY (response_id, code_id, coder)
+            )""",
+            """CREATE TABLE pinned_quotes (
+                code_id INTEGER NOT NULL REFERENCES codes(id),
+                response_id TEXT NOT NULL REFERENCES responses(id) ON DELETE CASCADE,
+                pinned_by TEXT NOT NULL,
+                at TEXT NOT NULL,
+                PRIMARY KEY (code_id, response_id)
+            )""",
+        ],
+    )
+
+
+@migrations(name="0003_people_and_flags")
+def people_and_flags(db: Database) -> None:
+    """Users and their roles, safeguarding flags with their history, and erasure tombstones."""
+    _run(
+        db,
+        [
+            """CREATE TABLE users (
+                username TEXT PRIMARY KEY,
+                display_name TEXT NOT NULL DEFAULT '',
+                roles TEXT NOT NULL DEFAULT '[]',     -- JSON list of role names
+                secret_hash TEXT NOT NULL,            -- argon2 hash of the password or PIN
+                secret_kind TEXT NOT NULL DEFAULT 'password' CHECK (secret_kind IN ('password', 'pin')),
+                failed_attempts INTEGER NOT NULL DEFAULT 0,
+                locked_until TEXT,
+                is_demo INTEGER NOT NULL DEFAULT 0,
+                disabled INTEGER NOT NULL DEFAULT 0,
+                created_at TEXT NOT NULL,
+                last_sign_in TEXT
+            )""",
+            """CREATE TABLE flags (
+                id TEXT PRIMARY KEY,
+                respondent_id TEXT,                   -- kept as text: a flag outlives an erased respondent
+                response_id TEXT,
+                event_id TEXT,
+                kind TEXT NOT NULL CHECK (kind IN ('auto', 'manual')),
+                reason TEXT NOT NULL,
+                status TEXT NOT NULL DEFAULT 'open'
+                    CHECK (status IN ('open', 'reviewed', 'referred', 'no_further_action')),
+                raised_by TEXT,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX flags_status ON flags(status, created_at)",
+            """CREATE TRIGGER flags_no_delete BEFORE DELETE ON flags
+                BEGIN SELECT RAISE(ABORT, 'safeguarding flags are never deleted'); END""",
+            """CREATE TABLE flag_history (
+                id INTEGER PRIMARY KEY,
+                flag_id TEXT NOT NULL REFERENCES flags(id),
+                status TEXT NOT NULL,
+                note TEXT NOT NULL DEFAULT '',
+                by TEXT,
+                at TEXT NOT NULL
+            )""",
+            """CREATE TABLE tombstones (
+                id INTEGER PRIMARY KEY,
+                kind TEXT NOT NULL,                   -- respondent, response, coding, flag
+                ref_id TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                by TEXT,
+                at TEXT NOT NULL
+            )""",
+        ],
+    )

@@ -1,0 +1,43 @@
+"""Settings an admin can change in the app (stored in the settings table), with defaults from config.
+
+For example the local safeguarding procedure shown to peer researchers.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+import config
+from data import audit
+from data.db import now_utc, transaction
+from data.users import User, require
+
+DEFAULTS: dict[str, str] = {
+    "safeguarding_procedure": config.DEFAULT_SAFEGUARDING_PROCEDURE,
+    "area_name": config.AREA_NAME,
+}
+
+
+def get(db: Database, key: str) -> str:
+    """The stored value, or the default from config."""
+    row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+    if row is not None:
+        return row[0]
+    if key not in DEFAULTS:
+        raise KeyError(f"unknown setting {key!r}")
+    return DEFAULTS[key]
+
+
+def put(db: Database, user: User, key: str, value: str) -> None:
+    """Change a setting (admins only); recorded in the audit log."""
+    require(user, "settings")
+    if key not in DEFAULTS:
+        raise KeyError(f"unknown setting {key!r}")
+    with transaction(db):
+        db.execute(
+            "INSERT INTO settings (key, value, updated_by, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_by = excluded.updated_by, "
+            "updated_at = excluded.updated_at",
+            [key, value, user.username, now_utc()],
+        )
+        audit.record(db, user, "setting_changed", "setting", key)

@@ -1,0 +1,11 @@
+"""Admin (being built: see the open issue for this page)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import session
+
+user = session.guard("manage_users")
+st.title("Admin")
+st.info("This page is being built.")

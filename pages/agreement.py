@@ -1,0 +1,11 @@
+"""Coder agreement (being built: see the open issue for this page)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import session
+
+user = session.guard("code")
+st.title("Coder agreement")
+st.info("This page is being built.")

@@ -1,0 +1,11 @@
+"""Code answers (being built: see the open issue for this page)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import session
+
+user = session.guard("code")
+st.title("Code answers")
+st.info("This page is being built.")

@@ -1,0 +1,11 @@
+"""Import answers (being built: see the open issue for this page)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import session
+
+user = session.guard("import")
+st.title("Import answers")
+st.info("This page is being built.")

@@ -1,0 +1,11 @@
+"""Transcribe post-its (being built: see the open issue for this page)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import session
+
+user = session.guard("transcribe")
+st.title("Transcribe post-its")
+st.info("This page is being built.")
