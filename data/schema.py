@@ -218,3 +218,39 @@ def people_and_flags(db: Database) -> None:
             )""",
         ],
     )
+
+
+@migrations(name="0004_coding_actions")
+def coding_actions(db: Database) -> None:
+    """Each coder's log of coding actions (so undo survives reruns) and stable double-coding samples."""
+    _run(
+        db,
+        [
+            """CREATE TABLE coding_actions (
+                id INTEGER PRIMARY KEY,
+                coder TEXT NOT NULL,
+                kind TEXT NOT NULL,                   -- apply, remove, suggestion, dismiss, bulk
+                changes TEXT NOT NULL,                -- JSON list of {op, response_id, code_id, source, created_at}
+                summary TEXT NOT NULL DEFAULT '',     -- "Applied Food to 12 answers": shown on the undo button
+                at TEXT NOT NULL,
+                undone_at TEXT
+            )""",
+            "CREATE INDEX coding_actions_coder ON coding_actions(coder, undone_at, id)",
+            """CREATE TABLE agreement_samples (
+                id INTEGER PRIMARY KEY,
+                name TEXT NOT NULL,
+                coder_a TEXT NOT NULL,
+                coder_b TEXT NOT NULL,
+                size INTEGER NOT NULL,
+                seed INTEGER NOT NULL,
+                created_by TEXT,
+                created_at TEXT NOT NULL
+            )""",
+            """CREATE TABLE agreement_sample_items (
+                sample_id INTEGER NOT NULL REFERENCES agreement_samples(id) ON DELETE CASCADE,
+                response_id TEXT NOT NULL REFERENCES responses(id) ON DELETE CASCADE,
+                position INTEGER NOT NULL,
+                PRIMARY KEY (sample_id, response_id)
+            )""",
+        ],
+    )
