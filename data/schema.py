@@ -254,3 +254,16 @@ def coding_actions(db: Database) -> None:
             )""",
         ],
     )
+
+
+@migrations(name="0005_privacy_retention")
+def privacy_retention(db: Database) -> None:
+    """Marks answers whose original text was purged by the retention rule (text now equals the redacted text)."""
+    _run(
+        db,
+        [
+            "ALTER TABLE responses ADD COLUMN text_purged_at TEXT",
+            "CREATE INDEX responses_created ON responses(created_at)",
+            "CREATE INDEX tombstones_ref ON tombstones(kind, ref_id)",
+        ],
+    )
