@@ -71,10 +71,10 @@ def main() -> None:
         else:
             st.session_state[session.LAST_SEEN_KEY] = time.time()
     if user is None:
-        if not accounts.has_admin(db):
-            first_run(db)
-        else:
-            sign_in_form(db)
+        # Always hand st.navigation a page list: without it Streamlit would list every file in pages/.
+        gate = first_run if not accounts.has_admin(db) else sign_in_form
+        st.navigation([st.Page(lambda: gate(db), title="Sign in", url_path="signin", default=True)],
+                      position="hidden").run()
         return
 
     sections: dict[str, list] = {}
