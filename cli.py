@@ -188,5 +188,169 @@ def users_add(db: Database, name: str, roles: tuple[str, ...], pin: bool, displa
     click.echo(f"Created {name} ({', '.join(roles)}).")
 
 
+# --- accounts, safeguarding, erasure, retention (issue 5, D2) ----------------------------------------------------
+
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@with_db
+def users_list(db: Database, as_json: bool) -> None:
+    """List accounts with their roles and state (never their secrets)."""
+    from data.accounts import list_accounts
+
+    rows = list_accounts(db, cli_user())
+    if as_json:
+        click.echo(json.dumps([a.__dict__ for a in rows], ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("No accounts yet. Create the first admin with: python cli.py users add NAME --role admin")
+    for a in rows:
+        state = "disabled" if a.disabled else ("locked" if a.locked_until else "active")
+        click.echo(f"{a.username:<20} {state:<8} {a.secret_kind:<8} {','.join(a.roles)}"
+                   + ("  (demo)" if a.is_demo else ""))
+
+
+@users.command("set-roles")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES),
+              help="A role (repeat for several); replaces the account's roles.")
+@with_db
+def users_set_roles(db: Database, name: str, roles: tuple[str, ...]) -> None:
+    """Replace an account's roles."""
+    from data.accounts import AccountError, set_roles
+
+    try:
+        account = set_roles(db, cli_user(), name, list(roles))
+    except AccountError as exc:
+        fail(str(exc))
+    click.echo(f"{account.username} now has: {', '.join(account.roles)}.")
+
+
+@users.command("unlock")
+@click.argument("name")
+@with_db
+def users_unlock(db: Database, name: str) -> None:
+    """Clear an account's lock-out after too many wrong tries."""
+    from data.accounts import AccountError, unlock
+
+    try:
+        unlock(db, cli_user(), name)
+    except AccountError as exc:
+        fail(str(exc))
+    click.echo(f"Unlocked {name}.")
+
+
+@users.command("disable")
+@click.argument("name")
+@click.option("--enable", is_flag=True, help="Switch the account back on instead.")
+@with_db
+def users_disable(db: Database, name: str, enable: bool) -> None:
+    """Switch an account off (it can no longer sign in; its history stays), or on again with --enable."""
+    from data.accounts import AccountError, set_disabled
+
+    try:
+        set_disabled(db, cli_user(), name, not enable)
+    except AccountError as exc:
+        fail(str(exc))
+    click.echo(f"{'Enabled' if enable else 'Disabled'} {name}.")
+
+
+@users.command("reset")
+@click.argument("name")
+@click.option("--pin", is_flag=True, help="Issue a PIN instead of a password.")
+@with_db
+def users_reset(db: Database, name: str, pin: bool) -> None:
+    """Issue a new password or PIN (prompts; never pass it on the command line)."""
+    from data.accounts import AccountError, get_account, reset_secret
+
+    try:
+        kind = "pin" if pin else get_account(db, name).secret_kind
+        secret = click.prompt("PIN (4-8 digits)" if kind == "pin" else "Password (10+ characters)", hide_input=True,
+                              confirmation_prompt=True)
+        reset_secret(db, cli_user(), name, secret, kind=kind)
+    except AccountError as exc:
+        fail(str(exc))
+    click.echo(f"New {kind} issued for {name}.")
+
+
+@cli.group()
+def safeguarding() -> None:
+    """The safeguarding queue."""
+
+
+@safeguarding.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (a list of objects) instead of a table.")
+@with_db
+def safeguarding_list(db: Database, as_json: bool) -> None:
+    """List the open safeguarding flags, newest first (no answer texts are printed)."""
+    from data.flags import open_flags_as_dicts
+
+    rows = open_flags_as_dicts(db, cli_user())
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("No open safeguarding flags.")
+    for f in rows:
+        click.echo(f"{f['created_at'][:16]}  {f['kind']:<6}  {f['event'] or '-'}  {f['reason']}  [{f['id']}]")
+
+
+@cli.command("erase")
+@click.argument("respondent")
+@click.option("--reason", required=True, help="Why (e.g. 'withdrew consent 3 Dec'); kept in the tombstone and audit log.")
+@click.option("--event", default=None, help="Event id or name, when a respondent reference is used at several events.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_db
+def erase_cmd(db: Database, respondent: str, reason: str, event: str | None, yes: bool) -> None:
+    """Erase a respondent (by id or imported respondent reference) with everything derived from them."""
+    from data.erasure import ErasureError, erase_respondent, find_respondent, preview
+
+    user = cli_user()
+    try:
+        respondent_id = find_respondent(db, user, respondent, event=event)
+        counts = preview(db, user, respondent_id)
+        if not yes:
+            click.confirm(f"Erase respondent {respondent_id} with {counts['answers']} answer(s) and "
+                          f"{counts['codings']} coding(s)? This cannot be undone", abort=True)
+        result = erase_respondent(db, user, respondent_id, reason)
+    except ErasureError as exc:
+        fail(str(exc))
+    click.echo(result.summary())
+
+
+@cli.group()
+def retention() -> None:
+    """Purge original answer texts after the retention period (the redacted texts stay)."""
+
+
+@retention.command("status")
+@with_db
+def retention_status(db: Database) -> None:
+    """Show the retention period and how many original texts are due to be purged."""
+    from data.retention import status
+
+    s = status(db, cli_user())
+    if not s.days:
+        click.echo(f"Retention is off (0 days): original texts are kept. {s.purged} purged earlier.")
+        return
+    click.echo(f"Retention: {s.days} days (answers before {s.cutoff[:10]}). Due: {s.due}; held for open flags: "
+               f"{s.held}; purged so far: {s.purged}.")
+
+
+@retention.command("apply")
+@with_db
+def retention_apply(db: Database) -> None:
+    """Replace original texts older than the retention period by their redacted text (audited)."""
+    from data.retention import apply, status
+
+    user = cli_user()
+    purged = apply(db, user)
+    s = status(db, user)
+    if not s.days:
+        click.echo("Retention is off (0 days): nothing purged.")
+        return
+    click.echo(f"Purged the original text of {purged} answer(s) older than {s.days} days"
+               + (f"; {s.held} kept while their safeguarding flag is open." if s.held else "."))
+
+
 if __name__ == "__main__":
     cli()

@@ -42,6 +42,10 @@ DEFAULT_SAFEGUARDING_PROCEDURE = os.environ.get(
 #: Minutes of inactivity after which a signed-in user is signed out (shared tablets).
 IDLE_TIMEOUT_MINUTES = int(os.environ.get("THRIVE_IDLE_TIMEOUT_MINUTES", "15"))
 
+#: Days after which original answer texts are purged, leaving only the redacted text (0: keep originals).
+#: An admin can change it in the app (settings table); `python cli.py retention apply` or the admin page applies it.
+RETENTION_DAYS = int(os.environ.get("THRIVE_RETENTION_DAYS", "730"))
+
 #: Statistical disclosure control: cells with fewer respondents than this are shown as "<N".
 SMALL_CELL_THRESHOLD = int(os.environ.get("THRIVE_SMALL_CELL_THRESHOLD", "5"))
 

@@ -15,7 +15,19 @@ from data.users import User, require
 DEFAULTS: dict[str, str] = {
     "safeguarding_procedure": config.DEFAULT_SAFEGUARDING_PROCEDURE,
     "area_name": config.AREA_NAME,
+    "idle_timeout_minutes": str(config.IDLE_TIMEOUT_MINUTES),
+    "retention_days": str(config.RETENTION_DAYS),
 }
+
+#: Whole-number settings and the range each may take (checked before saving).
+INT_RANGES: dict[str, tuple[int, int]] = {
+    "idle_timeout_minutes": (1, 24 * 60),
+    "retention_days": (0, 36500),
+}
+
+
+class SettingError(ValueError):
+    """A setting value that cannot be saved; the message says why."""
 
 
 def get(db: Database, key: str) -> str:
@@ -33,6 +45,18 @@ def put(db: Database, user: User, key: str, value: str) -> None:
     require(user, "settings")
     if key not in DEFAULTS:
         raise KeyError(f"unknown setting {key!r}")
+    value = str(value)
+    if key in INT_RANGES:
+        low, high = INT_RANGES[key]
+        try:
+            number = int(value.strip())
+        except ValueError:
+            raise SettingError(f"{key.replace('_', ' ')} must be a whole number.") from None
+        if not low <= number <= high:
+            raise SettingError(f"{key.replace('_', ' ')} must be between {low} and {high}.")
+        value = str(number)
+    elif not value.strip():
+        raise SettingError(f"{key.replace('_', ' ')} cannot be empty.")
     with transaction(db):
         db.execute(
             "INSERT INTO settings (key, value, updated_by, updated_at) VALUES (?, ?, ?, ?) "
@@ -41,3 +65,11 @@ def put(db: Database, user: User, key: str, value: str) -> None:
             [key, value, user.username, now_utc()],
         )
         audit.record(db, user, "setting_changed", "setting", key)
+
+
+def get_int(db: Database, key: str) -> int:
+    """A whole-number setting; a stored value that is not a number falls back to the default."""
+    try:
+        return int(get(db, key))
+    except ValueError:
+        return int(DEFAULTS[key])
