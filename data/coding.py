@@ -1,0 +1,605 @@
+"""Coding answers: the queue, applying and removing codes, suggestions accepted or dismissed, bulk coding,
+memos, undo (each coder's action log in `coding_actions`), counts, and codings CSV import/export.
+
+Every coding is stored with its coder, so each coder's work stays separate; every action is audited.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from sqlite_utils import Database
+
+from data import audit
+from data.codebook import Code, CodebookError, get_code, list_codes
+from data.db import now_utc, transaction
+from data.events import question_set
+from data.importer import InvalidFile, RowProblem, _cell_text, _timestamp, read_table
+from data.users import User, require
+
+STATES = ("all", "uncoded", "coded")
+SOURCES = ("human", "suggestion", "bulk", "import", "merge")
+MIN_BULK_SEARCH = 2
+EXPORT_COLUMNS = ("response_id", "code", "coder", "source", "created_at")
+
+
+class CodingError(ValueError):
+    """A coding action was refused; the message says why in plain words. Nothing was written."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer in the queue: the redacted text with its question, group and event, and this coder's codes."""
+
+    id: str
+    text: str
+    question_id: str
+    question: str
+    group_id: str
+    group: str
+    event_id: str
+    event: str
+    external_id: str | None
+    codes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    answers: list[Answer]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+@dataclass(frozen=True)
+class Counts:
+    total: int
+    coded: int  # answers with at least one code from this coder
+
+    @property
+    def remaining(self) -> int:
+        return self.total - self.coded
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which answers: by question, respondent group, event, this coder's coded state, a text search, a sample."""
+
+    question: str | None = None
+    group: str | None = None
+    event: str | None = None
+    state: str = "all"
+    search: str = ""
+    sample_id: int | None = None
+
+
+@dataclass(frozen=True)
+class BulkPreview:
+    code: str
+    matching: int        # answers matching the search and filters
+    to_code: int         # of those, answers this coder has not yet coded with the code
+    sample: list[Answer] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Action:
+    id: int
+    kind: str
+    summary: str
+    at: str
+    changes: int
+
+
+@dataclass
+class CodingsImported:
+    added: int = 0
+    already_present: int = 0
+
+    def summary(self) -> str:
+        return f"{self.added} coding(s) added, {self.already_present} already present."
+
+
+# --- reading ------------------------------------------------------------------------------------------------------
+
+def _like(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _where(filters: Filters, coder: str) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if filters.question:
+        clauses.append("r.question_id = ?")
+        params.append(filters.question)
+    if filters.group:
+        clauses.append("p.group_id = ?")
+        params.append(filters.group)
+    if filters.event:
+        clauses.append("r.event_id = ?")
+        params.append(filters.event)
+    if filters.sample_id is not None:
+        clauses.append("r.id IN (SELECT response_id FROM agreement_sample_items WHERE sample_id = ?)")
+        params.append(int(filters.sample_id))
+    if filters.search.strip():
+        clauses.append("coalesce(r.redacted_text, '') LIKE ? ESCAPE '\\'")
+        params.append(_like(filters.search.strip()))
+    if filters.state not in STATES:
+        raise CodingError(f"Unknown state {filters.state!r}; use one of {', '.join(STATES)}.")
+    if filters.state != "all":
+        negate = "NOT " if filters.state == "uncoded" else ""
+        clauses.append(f"{negate}EXISTS (SELECT 1 FROM codings c WHERE c.coder = ? AND c.response_id = r.id)")
+        params.append(coder)
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+_FROM = " FROM responses r JOIN respondents p ON p.id = r.respondent_id JOIN events e ON e.id = r.event_id"
+
+
+class _Labels:
+    """Question and group labels from each event's frozen question set (cached for one call)."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        self.sets: dict[str, Any] = {}
+
+    def _qs(self, qs_id: str):
+        if qs_id not in self.sets:
+            try:
+                self.sets[qs_id] = question_set(self.db, qs_id)
+            except Exception:  # noqa: BLE001 - a missing set only costs the label
+                self.sets[qs_id] = None
+        return self.sets[qs_id]
+
+    def question(self, qs_id: str, question_id: str) -> str:
+        qs = self._qs(qs_id)
+        q = qs.question(question_id) if qs else None
+        return qs.text(q.label) if q else question_id
+
+    def group(self, qs_id: str, group_id: str) -> str:
+        qs = self._qs(qs_id)
+        g = qs.group(group_id) if qs else None
+        return qs.text(g.label) if g else group_id
+
+
+def _answers(db: Database, rows: list[Any], coder: str) -> list[Answer]:
+    labels = _Labels(db)
+    ids = [row[0] for row in rows]
+    mine = coder_codes(db, ids, coder)
+    return [Answer(id=rid, text=text or "", question_id=qid, question=labels.question(qs_id, qid), group_id=gid,
+                   group=labels.group(qs_id, gid), event_id=eid, event=ename, external_id=ext,
+                   codes=tuple(mine.get(rid, ())))
+            for rid, text, qid, gid, eid, ename, qs_id, ext in rows]
+
+
+_COLUMNS = "SELECT r.id, r.redacted_text, r.question_id, p.group_id, r.event_id, e.name, e.question_set_id, r.external_id"
+
+
+def queue(db: Database, user: User, filters: Filters = Filters(), *, page: int = 0, page_size: int = 20) -> QueuePage:
+    """One page of answers (redacted text) matching the filters, oldest first, with this coder's codes."""
+    require(user, "code")
+    where, params = _where(filters, user.username)
+    total = db.execute("SELECT count(*)" + _FROM + where, params).fetchone()[0]
+    page_size = max(1, int(page_size))
+    page = max(0, min(int(page), max(0, -(-total // page_size) - 1)))
+    rows = db.execute(_COLUMNS + _FROM + where + " ORDER BY r.created_at, r.id LIMIT ? OFFSET ?",
+                      params + [page_size, page * page_size]).fetchall()
+    return QueuePage(_answers(db, rows, user.username), total, page, page_size)
+
+
+def get_answer(db: Database, user: User, response_id: str) -> Answer:
+    require(user, "code")
+    rows = db.execute(_COLUMNS + _FROM + " WHERE r.id = ?", [response_id]).fetchall()
+    if not rows:
+        raise CodingError("That answer no longer exists.")
+    return _answers(db, rows, user.username)[0]
+
+
+def counts(db: Database, user: User, filters: Filters = Filters()) -> Counts:
+    """Answers in scope (question, group, event, sample; not state or search) and how many this coder has coded."""
+    require(user, "code")
+    scope = Filters(question=filters.question, group=filters.group, event=filters.event, sample_id=filters.sample_id)
+    where, params = _where(scope, user.username)
+    total = db.execute("SELECT count(*)" + _FROM + where, params).fetchone()[0]
+    where_coded, params_coded = _where(Filters(**{**scope.__dict__, "state": "coded"}), user.username)
+    coded = db.execute("SELECT count(*)" + _FROM + where_coded, params_coded).fetchone()[0]
+    return Counts(total, coded)
+
+
+def coder_codes(db: Database, response_ids: list[str], coder: str) -> dict[str, list[str]]:
+    """For each answer, the names of the codes `coder` applied (codebook order by name)."""
+    result: dict[str, list[str]] = {}
+    for start in range(0, len(response_ids), 500):
+        chunk = response_ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for rid, name in db.execute(
+            f"SELECT c.response_id, k.name FROM codings c JOIN codes k ON k.id = c.code_id "
+            f"WHERE c.coder = ? AND c.response_id IN ({marks}) ORDER BY k.name", [coder, *chunk]):
+            result.setdefault(rid, []).append(name)
+    return result
+
+
+def coders(db: Database, user: User) -> list[str]:
+    """Everyone who has coded at least one answer, by name."""
+    require(user, "code")
+    return [row[0] for row in db.execute("SELECT DISTINCT coder FROM codings ORDER BY coder")]
+
+
+def filter_choices(db: Database, user: User) -> dict[str, list[tuple[str, str]]]:
+    """(id, label) choices for the queue's question, group and event filters, from the data present."""
+    require(user, "code")
+    labels = _Labels(db)
+    questions: dict[str, str] = {}
+    groups: dict[str, str] = {}
+    for qid, gid, qs_id in db.execute(
+            "SELECT DISTINCT r.question_id, p.group_id, e.question_set_id" + _FROM):
+        questions.setdefault(qid, labels.question(qs_id, qid))
+        groups.setdefault(gid, labels.group(qs_id, gid))
+    events = [(eid, f"{name} ({date})") for eid, name, date in
+              db.execute("SELECT id, name, date FROM events ORDER BY date DESC, name")]
+    return {"questions": sorted(questions.items()), "groups": sorted(groups.items(), key=lambda x: x[1]),
+            "events": events}
+
+
+def dismissed(db: Database, user: User, response_id: str) -> set[str]:
+    """Names of the codes this coder dismissed as suggestions for this answer."""
+    require(user, "code")
+    return {row[0] for row in db.execute(
+        "SELECT k.name FROM suggestion_dismissals d JOIN codes k ON k.id = d.code_id "
+        "WHERE d.response_id = ? AND d.coder = ?", [response_id, user.username])}
+
+
+# --- writing ------------------------------------------------------------------------------------------------------
+
+def _usable_code(db: Database, code: str | int | Code) -> Code:
+    try:
+        found = get_code(db, code)
+    except CodebookError as exc:
+        raise CodingError(str(exc)) from None
+    if found.archived:
+        raise CodingError(f"The code {found.name!r} is archived; unarchive it in the codebook to use it again.")
+    return found
+
+
+def _require_answer(db: Database, response_id: str) -> None:
+    if not db.execute("SELECT 1 FROM responses WHERE id = ?", [response_id]).fetchone():
+        raise CodingError("That answer no longer exists.")
+
+
+def _log(db: Database, user: User, kind: str, changes: list[dict[str, Any]], summary: str) -> int:
+    cursor = db.execute("INSERT INTO coding_actions (coder, kind, changes, summary, at) VALUES (?, ?, ?, ?, ?)",
+                        [user.username, kind, json.dumps(changes), summary, now_utc()])
+    return cursor.lastrowid
+
+
+def apply_code(db: Database, user: User, response_id: str, code: str | int | Code, *, source: str = "human",
+               score: float | None = None) -> bool:
+    """This coder applies `code` to the answer. Returns False (and records nothing) if they already had."""
+    require(user, "code")
+    if source not in ("human", "suggestion"):
+        raise CodingError(f"Unknown source {source!r}.")
+    with transaction(db):
+        _require_answer(db, response_id)
+        found = _usable_code(db, code)
+        now = now_utc()
+        cursor = db.execute("INSERT OR IGNORE INTO codings (response_id, code_id, coder, source, created_at) "
+                            "VALUES (?, ?, ?, ?, ?)", [response_id, found.id, user.username, source, now])
+        if cursor.rowcount == 0:
+            return False
+        kind = "suggestion" if source == "suggestion" else "apply"
+        verb = "Accepted suggestion" if kind == "suggestion" else "Applied"
+        _log(db, user, kind, [{"op": "add", "response_id": response_id, "code_id": found.id, "source": source,
+                               "created_at": now}], f"{verb} {found.label}")
+        detail: dict[str, Any] = {"code": found.name, "source": source}
+        if score is not None:
+            detail["score"] = round(float(score), 4)
+        audit.record(db, user, "suggestion_accepted" if kind == "suggestion" else "code_applied", "response",
+                     response_id, **detail)
+    return True
+
+
+def accept_suggestion(db: Database, user: User, response_id: str, code: str | int | Code,
+                      score: float | None = None) -> bool:
+    """Apply a suggested code (source 'suggestion', so findings can tell accepted suggestions apart)."""
+    return apply_code(db, user, response_id, code, source="suggestion", score=score)
+
+
+def remove_code(db: Database, user: User, response_id: str, code: str | int | Code) -> bool:
+    """This coder removes their `code` from the answer (other coders' codings are untouched)."""
+    require(user, "code")
+    with transaction(db):
+        try:
+            found = get_code(db, code)
+        except CodebookError as exc:
+            raise CodingError(str(exc)) from None
+        row = db.execute("SELECT source, created_at FROM codings WHERE response_id = ? AND code_id = ? AND coder = ?",
+                         [response_id, found.id, user.username]).fetchone()
+        if row is None:
+            return False
+        db.execute("DELETE FROM codings WHERE response_id = ? AND code_id = ? AND coder = ?",
+                   [response_id, found.id, user.username])
+        _log(db, user, "remove", [{"op": "del", "response_id": response_id, "code_id": found.id, "source": row[0],
+                                   "created_at": row[1]}], f"Removed {found.label}")
+        audit.record(db, user, "code_removed", "response", response_id, code=found.name)
+    return True
+
+
+def dismiss_suggestion(db: Database, user: User, response_id: str, code: str | int | Code) -> bool:
+    """This coder says a suggested code does not fit this answer: it is not suggested to them again."""
+    require(user, "code")
+    with transaction(db):
+        _require_answer(db, response_id)
+        try:
+            found = get_code(db, code)
+        except CodebookError as exc:
+            raise CodingError(str(exc)) from None
+        cursor = db.execute("INSERT OR IGNORE INTO suggestion_dismissals (response_id, code_id, coder, at) "
+                            "VALUES (?, ?, ?, ?)", [response_id, found.id, user.username, now_utc()])
+        if cursor.rowcount == 0:
+            return False
+        _log(db, user, "dismiss", [{"op": "dismiss", "response_id": response_id, "code_id": found.id}],
+             f"Dismissed suggestion {found.label}")
+        audit.record(db, user, "suggestion_dismissed", "response", response_id, code=found.name)
+    return True
+
+
+def _bulk_filters(filters: Filters) -> Filters:
+    search = (filters.search or "").strip()
+    if len(search) < MIN_BULK_SEARCH:
+        raise CodingError(f"Type a search of at least {MIN_BULK_SEARCH} characters: bulk coding applies a code to "
+                          "every answer matching it.")
+    return Filters(question=filters.question, group=filters.group, event=filters.event, search=search,
+                   sample_id=filters.sample_id, state=filters.state)
+
+
+def bulk_preview(db: Database, user: User, code: str | int | Code, filters: Filters, *, sample: int = 5) -> BulkPreview:
+    """What `bulk_apply` would do: how many answers match, how many would gain the code, and a few of them."""
+    require(user, "code")
+    filters = _bulk_filters(filters)
+    found = _usable_code(db, code)
+    where, params = _where(filters, user.username)
+    matching = db.execute("SELECT count(*)" + _FROM + where, params).fetchone()[0]
+    fresh = " AND NOT EXISTS (SELECT 1 FROM codings c2 WHERE c2.response_id = r.id AND c2.code_id = ? AND c2.coder = ?)"
+    to_code = db.execute("SELECT count(*)" + _FROM + where + fresh, params + [found.id, user.username]).fetchone()[0]
+    rows = db.execute(_COLUMNS + _FROM + where + fresh + " ORDER BY r.created_at, r.id LIMIT ?",
+                      params + [found.id, user.username, int(sample)]).fetchall()
+    return BulkPreview(found.name, matching, to_code, _answers(db, rows, user.username))
+
+
+def bulk_apply(db: Database, user: User, code: str | int | Code, filters: Filters) -> int:
+    """Apply `code` (source 'bulk') to every answer matching the search and filters that this coder has not
+    already coded with it; one undoable action. Returns the number of answers coded."""
+    require(user, "code")
+    filters = _bulk_filters(filters)
+    with transaction(db):
+        found = _usable_code(db, code)
+        where, params = _where(filters, user.username)
+        fresh = (" AND NOT EXISTS (SELECT 1 FROM codings c2 WHERE c2.response_id = r.id AND c2.code_id = ? "
+                 "AND c2.coder = ?)")
+        ids = [row[0] for row in db.execute("SELECT r.id" + _FROM + where + fresh,
+                                            params + [found.id, user.username])]
+        if not ids:
+            return 0
+        now = now_utc()
+        db.conn.executemany("INSERT OR IGNORE INTO codings (response_id, code_id, coder, source, created_at) "
+                            "VALUES (?, ?, ?, 'bulk', ?)", [(rid, found.id, user.username, now) for rid in ids])
+        _log(db, user, "bulk", [{"op": "add", "response_id": rid, "code_id": found.id, "source": "bulk",
+                                 "created_at": now} for rid in ids],
+             f"Bulk-applied {found.label} to {len(ids)} answer(s)")
+        audit.record(db, user, "bulk_coded", "code", found.id, code=found.name, search=filters.search,
+                     answers=len(ids), question=filters.question, group=filters.group, event=filters.event)
+    return len(ids)
+
+
+def last_action(db: Database, user: User) -> Action | None:
+    """This coder's most recent action that has not been undone (what Undo would reverse)."""
+    require(user, "code")
+    row = db.execute("SELECT id, kind, summary, at, changes FROM coding_actions WHERE coder = ? AND undone_at IS NULL "
+                     "ORDER BY id DESC LIMIT 1", [user.username]).fetchone()
+    if row is None:
+        return None
+    return Action(row[0], row[1], row[2], row[3], len(json.loads(row[4])))
+
+
+def undo(db: Database, user: User) -> Action | None:
+    """Reverse this coder's last action (apply, remove, accepted or dismissed suggestion, bulk). Works across
+    reruns and sessions; repeated calls walk further back. Returns the action undone, or None."""
+    require(user, "code")
+    with transaction(db):
+        action = last_action(db, user)
+        if action is None:
+            return None
+        changes = json.loads(db.execute("SELECT changes FROM coding_actions WHERE id = ?", [action.id]).fetchone()[0])
+        reversed_count = 0
+        for change in reversed(changes):
+            key = [change["response_id"], change["code_id"], user.username]
+            if change["op"] == "add":
+                cursor = db.execute("DELETE FROM codings WHERE response_id = ? AND code_id = ? AND coder = ?", key)
+            elif change["op"] == "del":
+                if not db.execute("SELECT 1 FROM responses WHERE id = ?", [change["response_id"]]).fetchone():
+                    continue  # the answer was erased since; nothing to restore
+                cursor = db.execute("INSERT OR IGNORE INTO codings (response_id, code_id, coder, source, created_at) "
+                                    "VALUES (?, ?, ?, ?, ?)", key + [change["source"], change["created_at"]])
+            else:
+                cursor = db.execute("DELETE FROM suggestion_dismissals WHERE response_id = ? AND code_id = ? "
+                                    "AND coder = ?", key)
+            reversed_count += cursor.rowcount
+        db.execute("UPDATE coding_actions SET undone_at = ? WHERE id = ?", [now_utc(), action.id])
+        audit.record(db, user, "coding_undone", "coding_action", action.id, kind=action.kind, summary=action.summary,
+                     changes_reversed=reversed_count)
+    return action
+
+
+# --- memos --------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Memo:
+    id: int
+    target_type: str
+    target_id: str
+    author: str
+    text: str
+    updated_at: str
+
+
+def memos(db: Database, user: User, target_type: str, target_id: str | int) -> list[Memo]:
+    """Every coder's memo on an answer or a code, oldest first."""
+    require(user, "code")
+    return [Memo(*row) for row in db.execute(
+        "SELECT id, target_type, target_id, author, text, updated_at FROM memos WHERE target_type = ? AND target_id = ? "
+        "ORDER BY created_at, id", [target_type, str(target_id)])]
+
+
+def save_memo(db: Database, user: User, target_type: str, target_id: str | int, text: str) -> Memo | None:
+    """Set this coder's memo on an answer ('response') or a code ('code'); empty text deletes it."""
+    require(user, "code")
+    if target_type not in ("response", "code"):
+        raise CodingError("A memo belongs to an answer or a code.")
+    target_id = str(target_id)
+    with transaction(db):
+        if target_type == "response":
+            _require_answer(db, target_id)
+        elif not db.execute("SELECT 1 FROM codes WHERE id = ?", [target_id]).fetchone():
+            raise CodingError("That code no longer exists.")
+        row = db.execute("SELECT id FROM memos WHERE target_type = ? AND target_id = ? AND author = ?",
+                         [target_type, target_id, user.username]).fetchone()
+        now = now_utc()
+        if not (text or "").strip():
+            if row:
+                db.execute("DELETE FROM memos WHERE id = ?", [row[0]])
+                audit.record(db, user, "memo_deleted", target_type, target_id)
+            return None
+        if row:
+            db.execute("UPDATE memos SET text = ?, updated_at = ? WHERE id = ?", [text, now, row[0]])
+            memo_id = row[0]
+        else:
+            memo_id = db.execute("INSERT INTO memos (target_type, target_id, author, text, created_at, updated_at) "
+                                 "VALUES (?, ?, ?, ?, ?, ?)", [target_type, target_id, user.username, text, now, now]
+                                 ).lastrowid
+        audit.record(db, user, "memo_saved", target_type, target_id)
+    return Memo(memo_id, target_type, target_id, user.username, text, now)
+
+
+# --- import / export ----------------------------------------------------------------------------------------------
+
+def import_codings_csv(db: Database, user: User, source: IO[bytes] | bytes, filename: str = "codings.csv") -> CodingsImported:
+    """Import codings from CSV `response_id,code,coder` (optional `source,created_at`), all rows or none.
+
+    `response_id` may be an answer's id or its external id (the id it had in an imported file); an empty coder
+    means the importing user. Raises InvalidFile naming each unknown id or code with its row."""
+    require(user, "code")
+    header, body = read_table(source, filename)
+    problems: list[RowProblem] = []
+    allowed = EXPORT_COLUMNS
+    for column in ("response_id", "code", "coder"):
+        if column not in header:
+            problems.append(RowProblem(1, column, "required column is missing (need response_id, code, coder)"))
+    for column in header:
+        if column not in allowed:
+            problems.append(RowProblem(1, column or "(blank)", f"unknown column; allowed: {', '.join(allowed)}"))
+    if problems:
+        raise InvalidFile(problems)
+    index = {name: header.index(name) for name in header}
+
+    def cell(row: list[Any], name: str) -> str:
+        i = index.get(name)
+        return _cell_text(row[i]).strip() if i is not None and i < len(row) else ""
+
+    codes = {c.name.lower(): c for c in list_codes(db, include_archived=True)}
+    prepared: list[tuple[str, int, str, str, str]] = []
+    now = now_utc()
+    for number, row in body:
+        ref = cell(row, "response_id")
+        response_id = None
+        if not ref:
+            problems.append(RowProblem(number, "response_id", "is empty"))
+        elif db.execute("SELECT 1 FROM responses WHERE id = ?", [ref]).fetchone():
+            response_id = ref
+        else:
+            matches = [r[0] for r in db.execute("SELECT id FROM responses WHERE external_id = ?", [ref])]
+            if len(matches) == 1:
+                response_id = matches[0]
+            elif not matches:
+                problems.append(RowProblem(number, "response_id", f"unknown answer {ref!r}: no answer has this id or external id"))
+            else:
+                problems.append(RowProblem(number, "response_id", f"{ref!r} is the external id of {len(matches)} answers "
+                                                                  "(in different events); use the answer's id"))
+        name = cell(row, "code")
+        code = codes.get(name.lower()) if name else None
+        if not name:
+            problems.append(RowProblem(number, "code", "is empty"))
+        elif code is None:
+            problems.append(RowProblem(number, "code", f"unknown code {name!r}; add it to the codebook first"))
+        coder = cell(row, "coder") or user.username
+        source_value = cell(row, "source") or "import"
+        if source_value not in SOURCES:
+            problems.append(RowProblem(number, "source", f"{source_value!r} is not one of {', '.join(SOURCES)}"))
+        created = cell(row, "created_at")
+        if created:
+            try:
+                created = _timestamp(created)
+            except ValueError as exc:
+                problems.append(RowProblem(number, "created_at", str(exc)))
+        if response_id and code is not None:
+            prepared.append((response_id, code.id, coder, source_value, created or now))
+    if problems:
+        raise InvalidFile(problems)
+    result = CodingsImported()
+    with transaction(db):
+        for values in prepared:
+            cursor = db.execute("INSERT OR IGNORE INTO codings (response_id, code_id, coder, source, created_at) "
+                                "VALUES (?, ?, ?, ?, ?)", list(values))
+            if cursor.rowcount:
+                result.added += 1
+            else:
+                result.already_present += 1
+        audit.record(db, user, "codings_imported", "file", filename or None, added=result.added,
+                     already_present=result.already_present)
+    return result
+
+
+def export_codings_csv(db: Database, user: User, *, coder: str | None = None,
+                       target: IO[bytes] | Path | None = None) -> bytes:
+    """Every coding (or one coder's) as CSV response_id,code,coder,source,created_at; importable again."""
+    require(user, "code")
+    sql = ("SELECT c.response_id, k.name, c.coder, c.source, c.created_at FROM codings c JOIN codes k ON k.id = c.code_id")
+    params: list[Any] = []
+    if coder:
+        sql += " WHERE c.coder = ?"
+        params.append(coder)
+    sql += " ORDER BY c.created_at, c.id"
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(EXPORT_COLUMNS)
+    writer.writerows(db.execute(sql, params))
+    data = buffer.getvalue().encode("utf-8")
+    if isinstance(target, Path):
+        target.write_bytes(data)
+    elif target is not None:
+        target.write(data)
+    return data
+
+
+def apply_many(db: Database, user: User, pairs: Iterable[tuple[str, str]]) -> int:
+    """Apply (answer id, code name) pairs as this coder in one transaction (scripts and tests); not logged
+    for undo. Returns the number of new codings."""
+    require(user, "code")
+    added = 0
+    with transaction(db):
+        for response_id, code in pairs:
+            found = _usable_code(db, code)
+            cursor = db.execute("INSERT OR IGNORE INTO codings (response_id, code_id, coder, source, created_at) "
+                                "VALUES (?, ?, ?, 'human', ?)", [response_id, found.id, user.username, now_utc()])
+            added += cursor.rowcount
+        audit.record(db, user, "codes_applied", "coding", None, added=added)
+    return added
