@@ -1,0 +1,522 @@
+"""Findings tables over plain frames: themes per question, by group, co-occurrence, words, quotes, progress.
+
+Pure pandas (no database, no Streamlit): data.findings.load_frames gives the input, pages and exports render it.
+
+Counting rules (documented for the method section of the report):
+- An answer *raises* a code when any coder applied it (codings from several coders are pooled, not voted).
+- A sub-code counts toward its parent theme too: an answer coded "emotional_neglect" raises "neglect".
+  At the "theme" level only top-level codes are reported; at the "code" level every code, parents included.
+- A respondent raises a code for a question when any of their answers to it raises it.
+- The base of a share is the respondents with at least one coded answer in the selection (per question, or per
+  group): uncoded answers say nothing yet about themes, so they are reported separately as progress.
+- Small cells: a count of 1 to threshold-1 respondents is shown as "<threshold"; when a group's whole base is
+  under the threshold, every cell of that group is suppressed (zeros included), since they would disclose it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import config
+
+#: Colour-blind safe palette (Okabe & Ito, 2008), used for categorical charts and default code colours.
+OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
+
+#: A short English stop-word list shipped with the code (nltk's corpora are not downloaded at run time),
+#: plus words that every answer to these questions uses and that therefore say nothing.
+STOP_WORDS = frozenset("""
+a about above after again against all also am an and any are aren't as at be because been before being below
+between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down during each
+etc even ever every few for from further get gets getting got had hadn't has hasn't have haven't having he
+he'd he'll he's her here here's hers herself him himself his how how's i i'd i'll i'm i've if in into is
+isn't it it's its itself just let's like lot lots make makes me more most much must mustn't my myself no nor
+not now of off on once one only or other ought our ours ourselves out over own really same shan't she she'd
+she'll she's should shouldn't so some such than that that's the their theirs them themselves then there
+there's these they they'd they'll they're they've thing things this those through to too under until up upon
+us very was wasn't we we'd we'll we're we've were weren't what what's when when's where where's which while
+who who's whom why why's will with won't would wouldn't yeah yes you you'd you'll you're you've your yours
+yourself yourselves lot lots thing things way ways able around need needs want wants know think go going
+kids kid children child young people person help helps thrive thriving dont cant wont im ive
+""".split())
+
+_TOKEN = re.compile(r"[a-z][a-z']*[a-z]|[a-z]")
+
+
+@dataclass(frozen=True)
+class Filter:
+    """What the strategy lead has chosen to look at. Empty tuples mean "all"."""
+
+    questions: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    events: tuple[str, ...] = ()
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    codes: tuple[int, ...] = ()  # answers raising any of these codes (or their sub-codes)
+
+    def describe(self, questions: dict[str, str] | None = None, groups: dict[str, str] | None = None,
+                 events: dict[str, str] | None = None, codes: dict[int, str] | None = None) -> dict[str, str]:
+        """The filter in words, for a README sheet or a caption."""
+        def names(values: Iterable[Any], labels: dict[Any, str] | None) -> str:
+            values = list(values)
+            return ", ".join((labels or {}).get(v, str(v)) for v in values) if values else "all"
+
+        return {
+            "Questions": names(self.questions, questions),
+            "Respondent groups": names(self.groups, groups),
+            "Events": names(self.events, events),
+            "Event dates": (f"{self.date_from or 'any'} to {self.date_to or 'any'}"
+                            if self.date_from or self.date_to else "all"),
+            "Codes": names(self.codes, codes),
+        }
+
+
+@dataclass
+class Prepared:
+    """Frames indexed for fast filtering: built once per data version, then filtered per request.
+
+    `answers` is indexed 0..n-1 (column `rix` = that position) with `rsp` an integer respondent id;
+    `pairs` holds (rix, code_id) for every code an answer raises, sub-codes expanded to their ancestors.
+    """
+
+    answers: pd.DataFrame
+    pairs: pd.DataFrame
+    codes: pd.DataFrame
+    theme_of: dict[int, int]
+    coded: np.ndarray  # bool per answer: at least one coding
+    pins: pd.DataFrame = field(default_factory=pd.DataFrame)
+    lineage: frozenset[tuple[int, int]] = frozenset()  # (ancestor, descendant) pairs, in both orders
+    questions: dict[str, str] = field(default_factory=dict)
+    groups: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def code_labels(self) -> dict[int, str]:
+        return dict(zip(self.codes["code_id"], self.codes["label"], strict=False))
+
+    @property
+    def themes(self) -> list[int]:
+        return [int(c) for c, p in zip(self.codes["code_id"], self.codes["parent_id"], strict=False) if pd.isna(p)]
+
+
+def _ancestors(codes: pd.DataFrame) -> tuple[dict[int, list[int]], dict[int, int]]:
+    """code -> [code, parent, grandparent...] and code -> top-level theme (cycles cut defensively)."""
+    parent = {int(c): (None if pd.isna(p) else int(p)) for c, p in zip(codes["code_id"], codes["parent_id"],
+                                                                      strict=False)}
+    chains: dict[int, list[int]] = {}
+    for code in parent:
+        chain = [code]
+        while parent.get(chain[-1]) is not None and parent[chain[-1]] not in chain:
+            chain.append(parent[chain[-1]])
+        chains[code] = chain
+    return chains, {code: chain[-1] for code, chain in chains.items()}
+
+
+def prepare(answers: pd.DataFrame, codings: pd.DataFrame, codes: pd.DataFrame, pins: pd.DataFrame | None = None,
+            questions: dict[str, str] | None = None, groups: dict[str, str] | None = None) -> Prepared:
+    """Index the loaded frames for filtering (see Prepared). Codings of unknown answers are dropped."""
+    answers = answers.reset_index(drop=True).copy()
+    answers["rix"] = np.arange(len(answers), dtype=np.int64)
+    answers["rsp"] = pd.factorize(answers["respondent_id"])[0].astype(np.int64)
+    codes = codes.copy()
+    if "merged_into" not in codes:
+        codes["merged_into"] = pd.array([pd.NA] * len(codes), dtype="Int64")
+    chains, theme_of = _ancestors(codes)
+    merged = {int(c): int(m) for c, m in zip(codes["code_id"], codes["merged_into"], strict=False) if not pd.isna(m)}
+
+    index = pd.Index(answers["response_id"])
+    rix = index.get_indexer(codings["response_id"])
+    code_ids = codings["code_id"].to_numpy(dtype=np.int64)
+    if merged:
+        code_ids = np.array([merged.get(int(c), int(c)) for c in code_ids], dtype=np.int64)
+    keep = (rix >= 0) & np.isin(code_ids, np.fromiter(chains.keys(), dtype=np.int64, count=len(chains)))
+    rix, code_ids = rix[keep], code_ids[keep]
+    depth = max((len(c) for c in chains.values()), default=1)
+    parts_r, parts_c = [rix], [code_ids]
+    level = code_ids
+    parent_of = np.full(max(chains, default=0) + 1, -1, dtype=np.int64)  # code id -> parent id, or -1
+    for code, chain in chains.items():
+        if len(chain) > 1:
+            parent_of[code] = chain[1]
+    for _ in range(depth - 1):
+        up = parent_of[level]
+        has = up >= 0
+        parts_r.append(parts_r[-1][has])
+        parts_c.append(up[has])
+        level = up[has]
+    pairs = pd.DataFrame({"rix": np.concatenate(parts_r), "code_id": np.concatenate(parts_c)})
+    pairs = pairs.drop_duplicates(ignore_index=True)
+    coded = np.zeros(len(answers), dtype=bool)
+    coded[rix] = True
+    lineage = frozenset(p for chain in chains.values() for up in chain[1:] for p in ((chain[0], up), (up, chain[0])))
+    return Prepared(answers, pairs, codes, theme_of, coded,
+                    pins if pins is not None else pd.DataFrame(columns=["code_id", "response_id"]),
+                    lineage, questions or {}, groups or {})
+
+
+# --- filtering --------------------------------------------------------------------------------------------------
+
+@dataclass
+class Selection:
+    """One filter applied: the answers kept (`mask` over Prepared.answers) and their code pairs."""
+
+    prep: Prepared
+    mask: np.ndarray
+    pairs: pd.DataFrame  # rix, code_id, question_id, group_id, rsp
+
+    @property
+    def answers(self) -> pd.DataFrame:
+        return self.prep.answers[self.mask]
+
+    @property
+    def n_answers(self) -> int:
+        return int(self.mask.sum())
+
+    @property
+    def n_respondents(self) -> int:
+        return int(np.unique(self.prep.answers["rsp"].to_numpy()[self.mask]).size)
+
+    @property
+    def n_coded(self) -> int:
+        return int((self.mask & self.prep.coded).sum())
+
+
+def select(prep: Prepared, flt: Filter) -> Selection:
+    """Apply a filter: the code filter keeps answers that raise any chosen code (sub-codes included)."""
+    a = prep.answers
+    mask = np.ones(len(a), dtype=bool)
+    if flt.questions:
+        mask &= a["question_id"].isin(flt.questions).to_numpy()
+    if flt.groups:
+        mask &= a["group_id"].isin(flt.groups).to_numpy()
+    if flt.events:
+        mask &= a["event_id"].isin(flt.events).to_numpy()
+    if flt.date_from:
+        mask &= (a["event_date"] >= flt.date_from.isoformat()).to_numpy()
+    if flt.date_to:
+        mask &= (a["event_date"] <= flt.date_to.isoformat()).to_numpy()
+    pr = prep.pairs
+    if flt.codes:
+        with_code = np.zeros(len(a), dtype=bool)
+        with_code[pr["rix"].to_numpy()[pr["code_id"].isin(flt.codes).to_numpy()]] = True
+        mask &= with_code
+    rix = pr["rix"].to_numpy()
+    kept = pr[mask[rix]]
+    krix = kept["rix"].to_numpy()
+    pairs = pd.DataFrame({
+        "rix": krix,
+        "code_id": kept["code_id"].to_numpy(),
+        "question_id": a["question_id"].to_numpy()[krix],
+        "group_id": a["group_id"].to_numpy()[krix],
+        "rsp": a["rsp"].to_numpy()[krix],
+    })
+    return Selection(prep, mask, pairs)
+
+
+def _level(sel: Selection, level: str) -> pd.DataFrame:
+    if level == "theme":
+        return sel.pairs[sel.pairs["code_id"].isin(sel.prep.themes)]
+    if level == "code":
+        return sel.pairs
+    raise ValueError(f"level must be 'theme' or 'code', not {level!r}")
+
+
+def _label_codes(frame: pd.DataFrame, prep: Prepared, column: str = "code_id", prefix: str = "") -> pd.DataFrame:
+    info = prep.codes.set_index("code_id")
+    frame[prefix + "code"] = frame[column].map(info["name"])
+    frame[prefix + "label"] = frame[column].map(info["label"])
+    return frame
+
+
+# --- themes per question ----------------------------------------------------------------------------------------
+
+def theme_shares(sel: Selection, level: str = "theme") -> pd.DataFrame:
+    """Per question and code: answers and respondents raising it, the base, and the share of that base.
+
+    Columns: question_id, question, code_id, code, label, answers, respondents, base_respondents, share.
+    Sorted by question (questionnaire order) then share, largest first.
+    """
+    pairs = _level(sel, level)
+    cols = ["question_id", "question", "code_id", "code", "label", "answers", "respondents", "base_respondents",
+            "share"]
+    if pairs.empty:
+        return pd.DataFrame(columns=cols)
+    counts = pairs.groupby(["question_id", "code_id"]).agg(answers=("rix", "size"), respondents=("rsp", "nunique"))
+    base = sel.pairs.groupby("question_id")["rsp"].nunique().rename("base_respondents")
+    out = counts.reset_index().merge(base, on="question_id")
+    out["share"] = out["respondents"] / out["base_respondents"]
+    out["question"] = out["question_id"].map(lambda q: sel.prep.questions.get(q, q))
+    _label_codes(out, sel.prep)
+    from data.findings import ordered_questions  # the order is a fact about the questionnaire
+
+    order = {q: i for i, q in enumerate(ordered_questions(out["question_id"]))}
+    out["_q"] = out["question_id"].map(order)
+    out = out.sort_values(["_q", "share", "label"], ascending=[True, False, True]).drop(columns="_q")
+    return out[cols].reset_index(drop=True)
+
+
+# --- groups -----------------------------------------------------------------------------------------------------
+
+def suppress_count(n: int | float, base: int | float | None = None,
+                   threshold: int | None = None) -> int | str:
+    """A respondent count as shown in group breakdowns: "<5" for 1..4 (or when its base is under 5)."""
+    threshold = config.SMALL_CELL_THRESHOLD if threshold is None else threshold
+    n = int(n)
+    if (base is not None and int(base) < threshold) or 0 < n < threshold:
+        return f"<{threshold}"
+    return n
+
+
+def by_group(sel: Selection, level: str = "theme", threshold: int | None = None) -> pd.DataFrame:
+    """Code x respondent group: respondents raising each code, the group's base, share, and suppression.
+
+    Every code and every group present in the selection appear (zeros included) so a heatmap has no holes.
+    Columns: code_id, code, label, group_id, group, respondents, base_respondents, share, suppressed, shown
+    (`shown` is the count as it may be published: an int or "<5"; `share` is NaN where suppressed).
+    """
+    threshold = config.SMALL_CELL_THRESHOLD if threshold is None else threshold
+    pairs = _level(sel, level)
+    cols = ["code_id", "code", "label", "group_id", "group", "respondents", "base_respondents", "share",
+            "suppressed", "shown"]
+    if sel.pairs.empty:
+        return pd.DataFrame(columns=cols)
+    base = sel.pairs.groupby("group_id")["rsp"].nunique()
+    codes = sorted(pairs["code_id"].unique()) if not pairs.empty else []
+    grid = pd.MultiIndex.from_product([codes, base.index], names=["code_id", "group_id"])
+    counts = pairs.groupby(["code_id", "group_id"])["rsp"].nunique().reindex(grid, fill_value=0)
+    out = counts.rename("respondents").reset_index()
+    out["base_respondents"] = out["group_id"].map(base).astype("int64")
+    out["suppressed"] = ((out["respondents"] > 0) & (out["respondents"] < threshold)) | (
+        out["base_respondents"] < threshold)
+    out["share"] = (out["respondents"] / out["base_respondents"]).where(~out["suppressed"])
+    out["shown"] = [f"<{threshold}" if s else int(n) for n, s in zip(out["respondents"], out["suppressed"],
+                                                                    strict=False)]
+    out["group"] = out["group_id"].map(lambda g: sel.prep.groups.get(g, g))
+    _label_codes(out, sel.prep)
+    return out[cols]
+
+
+def compare_groups(table: pd.DataFrame, group_a: str, group_b: str) -> pd.DataFrame:
+    """Two groups side by side from a by_group table, largest difference first (suppressed cells last).
+
+    Columns: code_id, code, label, share_a, share_b, shown_a, shown_b, difference (a - b, NaN if suppressed).
+    """
+    cols = ["code_id", "code", "label", "share_a", "share_b", "shown_a", "shown_b", "difference"]
+    if table.empty:
+        return pd.DataFrame(columns=cols)
+    a = table[table["group_id"] == group_a].set_index("code_id")
+    b = table[table["group_id"] == group_b].set_index("code_id")
+    idx = a.index.union(b.index)
+    out = pd.DataFrame(index=idx)
+    meta = table.drop_duplicates("code_id").set_index("code_id")
+    out["code"] = meta["code"].reindex(idx)
+    out["label"] = meta["label"].reindex(idx)
+    out["share_a"] = a["share"].reindex(idx)
+    out["share_b"] = b["share"].reindex(idx)
+    out["shown_a"] = a["shown"].reindex(idx)
+    out["shown_b"] = b["shown"].reindex(idx)
+    out["difference"] = out["share_a"] - out["share_b"]
+    out["_abs"] = out["difference"].abs()
+    out = out.sort_values(["_abs", "label"], ascending=[False, True], na_position="last").drop(columns="_abs")
+    return out.reset_index()[cols]
+
+
+# --- co-occurrence ----------------------------------------------------------------------------------------------
+
+def cooccurrence(sel: Selection, level: str = "theme", unit: str = "answer") -> pd.DataFrame:
+    """How often two codes are raised together, by the same answer or by the same respondent.
+
+    A code and its own theme (or sub-code) are never paired: every sub-code answer raises its theme too.
+
+    Columns: code_a, label_a, code_b, label_b (code ids in code_id_a < code_id_b), both (units raising both),
+    units (units raising at least one code) and share (both / units). Largest first.
+    """
+    if unit not in ("answer", "respondent"):
+        raise ValueError("unit must be 'answer' or 'respondent'")
+    cols = ["code_id_a", "code_a", "label_a", "code_id_b", "code_b", "label_b", "both", "units", "share"]
+    pairs = _level(sel, level)
+    key = "rix" if unit == "answer" else "rsp"
+    units = pairs[[key, "code_id"]].drop_duplicates()
+    if units.empty:
+        return pd.DataFrame(columns=cols)
+    n_units = units[key].nunique()
+    joined = units.merge(units, on=key, suffixes=("_a", "_b"))
+    joined = joined[joined["code_id_a"] < joined["code_id_b"]]
+    if sel.prep.lineage and not joined.empty:  # a sub-code always "co-occurs" with its theme: not news
+        related = pd.MultiIndex.from_tuples(list(sel.prep.lineage))
+        joined = joined[~pd.MultiIndex.from_frame(joined[["code_id_a", "code_id_b"]]).isin(related)]
+    out = joined.groupby(["code_id_a", "code_id_b"]).size().rename("both").reset_index()
+    out["units"] = n_units
+    out["share"] = out["both"] / n_units
+    _label_codes(out, sel.prep, "code_id_a", "")
+    out = out.rename(columns={"code": "code_a", "label": "label_a"})
+    _label_codes(out, sel.prep, "code_id_b", "")
+    out = out.rename(columns={"code": "code_b", "label": "label_b"})
+    return out.sort_values(["both", "label_a", "label_b"], ascending=[False, True, True])[cols].reset_index(drop=True)
+
+
+# --- words and phrases ------------------------------------------------------------------------------------------
+
+def tokenise(text: str) -> list[str]:
+    """Lower-case word tokens (letters and inner apostrophes), stop words kept (phrases need them as gaps)."""
+    return _TOKEN.findall(text.lower().replace("\u2019", "'"))
+
+
+def _is_stop(word: str) -> bool:
+    return len(word) < 3 or word in STOP_WORDS
+
+
+def top_words(texts: Iterable[str], n: int = 20) -> pd.DataFrame:
+    """The n most frequent content words: columns word, count (answers using it at least once), ordered."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update({w for w in tokenise(text) if not _is_stop(w)})
+    rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+    return pd.DataFrame(rows, columns=["word", "count"])
+
+
+def top_phrases(texts: Iterable[str], n: int = 20, min_count: int = 2) -> pd.DataFrame:
+    """The n most frequent two-word phrases (nltk BigramCollocationFinder over each answer separately).
+
+    Phrases with a stop word or a very short word are dropped; columns phrase, count, ordered.
+    """
+    from nltk.collocations import BigramCollocationFinder
+
+    finder = BigramCollocationFinder.from_documents(tokenise(t) for t in texts)
+    finder.apply_word_filter(_is_stop)
+    finder.apply_freq_filter(min_count)
+    rows = sorted(finder.ngram_fd.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+    return pd.DataFrame([(" ".join(bigram), count) for bigram, count in rows], columns=["phrase", "count"])
+
+
+def words_by_question(sel: Selection, n: int = 15) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
+    """question_id -> (top words, top phrases) over the selected answers' (redacted) texts."""
+    answers = sel.answers
+    out: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}
+    if "text" not in answers:
+        return out
+    from data.findings import ordered_questions
+
+    for q in ordered_questions(answers["question_id"].unique()):
+        texts = answers.loc[answers["question_id"] == q, "text"].tolist()
+        out[q] = (top_words(texts, n), top_phrases(texts, n))
+    return out
+
+
+# --- quotes -----------------------------------------------------------------------------------------------------
+
+QUOTE_MIN_CHARS = 30
+QUOTE_MAX_CHARS = 240
+_QUOTE_CANDIDATES = 3000
+
+
+def quotes(sel: Selection, code_id: int, n: int = 3) -> pd.DataFrame:
+    """Representative answers for a code: the officer's pins first, then a default choice.
+
+    The default takes answers in turn from different respondent groups (so one voice does not dominate), and
+    within a group prefers moderate length (30-240 characters), then the words most typical of the code's answers.
+    Columns: response_id, text, question_id, group_id, group, event_name, pinned.
+    """
+    cols = ["response_id", "text", "question_id", "group_id", "group", "event_name", "pinned"]
+    prep = sel.prep
+    if "text" not in prep.answers:
+        return pd.DataFrame(columns=cols)
+    rix = np.unique(sel.pairs.loc[sel.pairs["code_id"] == code_id, "rix"].to_numpy())
+    if rix.size == 0:
+        return pd.DataFrame(columns=cols)
+    cand = prep.answers.iloc[rix]
+    pinned_ids = set(prep.pins.loc[prep.pins["code_id"] == code_id, "response_id"]) if len(prep.pins) else set()
+    pinned = cand[cand["response_id"].isin(pinned_ids)].assign(pinned=True)
+    rest = cand[~cand["response_id"].isin(pinned_ids)]
+    chosen = [pinned]
+    need = max(0, n - len(pinned))
+    if need and len(rest):
+        pool = rest
+        if len(pool) > _QUOTE_CANDIDATES:  # evenly spaced, deterministic sample keeps this fast
+            pool = pool.iloc[np.linspace(0, len(pool) - 1, _QUOTE_CANDIDATES).astype(int)]
+        length = pool["text"].str.len()
+        moderate = ((length >= QUOTE_MIN_CHARS) & (length <= QUOTE_MAX_CHARS)).astype(int)
+        tokens = [set(w for w in tokenise(t) if not _is_stop(w)) for t in pool["text"]]
+        freq: Counter[str] = Counter()
+        for ws in tokens:
+            freq.update(ws)
+        scores = [sum(freq[w] for w in ws) / (len(ws) + 3) for ws in tokens]
+        pool = pool.assign(_moderate=moderate.to_numpy(), _score=scores).sort_values(
+            ["_moderate", "_score", "response_id"], ascending=[False, False, True])
+        picked: list[int] = []
+        seen_text: set[str] = set()
+        by_group = {g: list(idx) for g, idx in pool.groupby("group_id", sort=False).groups.items()}
+        group_order = sorted(by_group, key=lambda g: (-pool.loc[by_group[g][0], "_moderate"],
+                                                      -pool.loc[by_group[g][0], "_score"], g))
+        while len(picked) < need and any(by_group.values()):
+            for g in group_order:
+                while by_group[g]:
+                    i = by_group[g].pop(0)
+                    key = pool.loc[i, "text"].strip().lower()
+                    if key not in seen_text:
+                        seen_text.add(key)
+                        picked.append(i)
+                        break
+                if len(picked) >= need:
+                    break
+        chosen.append(pool.loc[picked].drop(columns=["_score", "_moderate"]).assign(pinned=False))
+    out = pd.concat(chosen, ignore_index=True) if any(len(c) for c in chosen) else pd.DataFrame(columns=cols)
+    out["group"] = out["group_id"].map(lambda g: prep.groups.get(g, g))
+    return out[cols].reset_index(drop=True)
+
+
+def coded_answers(sel: Selection, code_id: int) -> pd.DataFrame:
+    """Every selected answer raising a code (for choosing pins): response_id, text, group, pinned."""
+    prep = sel.prep
+    rix = np.unique(sel.pairs.loc[sel.pairs["code_id"] == code_id, "rix"].to_numpy())
+    out = prep.answers.iloc[rix][["response_id", "text", "question_id", "group_id"]].copy()
+    pinned_ids = set(prep.pins.loc[prep.pins["code_id"] == code_id, "response_id"]) if len(prep.pins) else set()
+    out["pinned"] = out["response_id"].isin(pinned_ids)
+    out["group"] = out["group_id"].map(lambda g: prep.groups.get(g, g))
+    return out.reset_index(drop=True)
+
+
+# --- progress ---------------------------------------------------------------------------------------------------
+
+def progress(sel: Selection) -> pd.DataFrame:
+    """Answers collected per event and day, coded and uncoded. Columns: event_name, event_date, day, answers,
+    respondents, coded, uncoded, coded_share."""
+    cols = ["event_name", "event_date", "day", "answers", "respondents", "coded", "uncoded", "coded_share"]
+    a = sel.answers
+    if a.empty:
+        return pd.DataFrame(columns=cols)
+    a = a.assign(_coded=sel.prep.coded[sel.mask])
+    out = a.groupby(["event_name", "event_date", "day"]).agg(
+        answers=("rix", "size"), respondents=("rsp", "nunique"), coded=("_coded", "sum")).reset_index()
+    out["coded"] = out["coded"].astype("int64")
+    out["uncoded"] = out["answers"] - out["coded"]
+    out["coded_share"] = out["coded"] / out["answers"]
+    return out.sort_values(["event_date", "event_name", "day"])[cols].reset_index(drop=True)
+
+
+def headline(sel: Selection) -> dict[str, int]:
+    """The numbers behind every figure: answers, respondents, coded answers, events, in the selection."""
+    a = sel.answers
+    return {
+        "answers": int(len(a)),
+        "respondents": int(a["rsp"].nunique()),
+        "coded_answers": sel.n_coded,
+        "coded_respondents": int(sel.pairs["rsp"].nunique()),
+        "events": int(a["event_id"].nunique()),
+    }
+
+
+def respondents_by_group(sel: Selection, threshold: int | None = None) -> pd.DataFrame:
+    """Respondents per group in the selection, with the publishable count. Columns: group_id, group,
+    respondents, answers, shown."""
+    a = sel.answers
+    out = a.groupby("group_id").agg(respondents=("rsp", "nunique"), answers=("rix", "size")).reset_index()
+    out["group"] = out["group_id"].map(lambda g: sel.prep.groups.get(g, g))
+    out["shown"] = [suppress_count(n, threshold=threshold) for n in out["respondents"]]
+    return out.sort_values("respondents", ascending=False)[["group_id", "group", "respondents", "answers", "shown"]]

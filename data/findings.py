@@ -1,0 +1,183 @@
+"""Queries behind Findings and the exports: answers, codings, codebook and pinned quotes as plain frames.
+
+Every reader needs "findings" (or "export"); texts are the redacted ones unless an admin asks for originals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from sqlite_utils import Database
+
+from data import audit
+from data.db import now_utc, transaction
+from data.users import User, require
+
+#: The question order of the bundled set; other question ids follow alphabetically.
+QUESTION_ORDER = ("thrive_helps", "thrive_stops", "neglect_is", "thrive_local")
+
+ANSWER_COLUMNS = ["response_id", "respondent_id", "event_id", "question_id", "position", "group_id", "created_at",
+                  "day", "event_name", "event_date"]
+CODING_COLUMNS = ["coding_id", "response_id", "code_id", "coder", "source", "created_at"]
+CODE_COLUMNS = ["code_id", "name", "label", "definition", "parent_id", "colour", "keywords", "archived", "merged_into"]
+
+
+class FindingsError(ValueError):
+    """A findings action that cannot be done, with a message for the person."""
+
+
+@dataclass(frozen=True)
+class Frames:
+    """Everything the findings computations read, as pandas frames (no SQL beyond this module).
+
+    `answers` has one row per answer (with `text` = redacted text when `with_text`), `codings` one row per
+    coding, `codes` the codebook, `pins` the pinned quotes, `questions`/`groups` id -> label.
+    """
+
+    answers: pd.DataFrame
+    codings: pd.DataFrame
+    codes: pd.DataFrame
+    pins: pd.DataFrame
+    questions: dict[str, str] = field(default_factory=dict)
+    groups: dict[str, str] = field(default_factory=dict)
+    events: pd.DataFrame | None = None
+
+
+def data_version(db: Database) -> tuple[Any, ...]:
+    """A cheap fingerprint of everything findings read: changes whenever answers, codings, codes or pins do.
+
+    Used as the st.cache_data key so a filter change reuses loaded frames and an edit invalidates them.
+    """
+    row = db.execute(
+        "SELECT (SELECT COUNT(*) FROM responses), (SELECT MAX(rowid) FROM responses), "
+        "(SELECT COUNT(*) FROM codings), (SELECT MAX(id) FROM codings), "
+        "(SELECT COUNT(*) FROM codes), (SELECT MAX(updated_at) FROM codes), "
+        "(SELECT COUNT(*) FROM pinned_quotes), (SELECT MAX(at) FROM pinned_quotes), "
+        "(SELECT COUNT(*) FROM events), (SELECT MAX(created_at) FROM events), (SELECT COUNT(*) FROM respondents)"
+    ).fetchone()
+    return tuple(row)
+
+
+def _frame(db: Database, sql: str, columns: list[str], params: list[Any] | None = None) -> pd.DataFrame:
+    rows = db.execute(sql, params or []).fetchall()
+    return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def _labels(db: Database) -> tuple[dict[str, str], dict[str, str]]:
+    """Question and group labels from every question set version used by an event (newest wins)."""
+    from data.events import _parse_frozen
+
+    questions: dict[str, str] = {}
+    groups: dict[str, str] = {}
+    for (definition,) in db.execute(
+        "SELECT definition FROM question_sets WHERE id IN (SELECT DISTINCT question_set_id FROM events) "
+        "ORDER BY created_at"
+    ).fetchall():
+        try:
+            qs = _parse_frozen(definition)
+        except Exception:  # noqa: BLE001 - an unreadable old set only costs its labels
+            continue
+        for q in qs.questions:
+            questions[q.id] = qs.text(q.label)
+        for g in qs.groups:
+            groups[g.id] = qs.text(g.label)
+    return questions, groups
+
+
+def load_frames(db: Database, user: User, *, with_text: bool = False, originals: bool = False) -> Frames:
+    """Load answers, codings, codebook and pins for the findings computations.
+
+    `with_text` adds the answer text (always the redacted text); `originals` (admins only, audited by the
+    caller's export) adds the text exactly as entered in `original_text`.
+    """
+    require(user, "findings")
+    if originals:
+        require(user, "export_original")
+    text_cols = ", COALESCE(r.redacted_text, '')" if with_text else ""
+    text_cols += ", r.text" if originals else ""
+    columns = list(ANSWER_COLUMNS) + (["text"] if with_text else []) + (["original_text"] if originals else [])
+    answers = _frame(
+        db,
+        "SELECT r.id, r.respondent_id, r.event_id, r.question_id, r.position, p.group_id, r.created_at, "
+        "substr(r.created_at, 1, 10), e.name, e.date" + text_cols + " "
+        "FROM responses r JOIN respondents p ON p.id = r.respondent_id JOIN events e ON e.id = r.event_id "
+        "ORDER BY e.date, r.created_at, r.respondent_id, r.question_id, r.position",
+        columns,
+    )
+    codings = _frame(db, "SELECT id, response_id, code_id, coder, source, created_at FROM codings ORDER BY id",
+                     CODING_COLUMNS)
+    codes = _frame(db, "SELECT id, name, label, definition, parent_id, colour, keywords, archived, merged_into FROM codes "
+                       "ORDER BY COALESCE(parent_id, id), parent_id IS NOT NULL, id", CODE_COLUMNS)
+    pins = _frame(db, "SELECT code_id, response_id, pinned_by, at FROM pinned_quotes ORDER BY at",
+                  ["code_id", "response_id", "pinned_by", "at"])
+    events = _frame(db, "SELECT id, name, venue, date, area, status FROM events ORDER BY date, name",
+                    ["event_id", "name", "venue", "date", "area", "status"])
+    questions, groups = _labels(db)
+    codings["code_id"] = codings["code_id"].astype("int64")
+    pins["code_id"] = pins["code_id"].astype("int64")
+    answers["position"] = answers["position"].astype("int64")
+    for col in ("parent_id", "merged_into"):
+        codes[col] = codes[col].astype("Int64")
+    return Frames(answers, codings, codes, pins, questions, groups, events)
+
+
+def ordered_questions(question_ids: Any) -> list[str]:
+    """Question ids in the questionnaire's order, unknown ones after it, alphabetically."""
+    present = set(question_ids)
+    return [q for q in QUESTION_ORDER if q in present] + sorted(present - set(QUESTION_ORDER))
+
+
+# --- pinned quotes ----------------------------------------------------------------------------------------------
+
+def pin_quote(db: Database, user: User, code_id: int, response_id: str) -> None:
+    """Pin an answer as a representative quote for a code (officers choose the quotes leads see)."""
+    require(user, "code")
+    coded = db.execute("SELECT 1 FROM codings WHERE response_id = ? AND code_id IN "
+                       "(SELECT id FROM codes WHERE id = ? OR parent_id = ?) LIMIT 1",
+                       [response_id, code_id, code_id]).fetchone()
+    if coded is None:
+        raise FindingsError("Only an answer coded with this theme (or one of its sub-codes) can be pinned to it.")
+    with transaction(db):
+        db.execute("INSERT OR IGNORE INTO pinned_quotes (code_id, response_id, pinned_by, at) VALUES (?, ?, ?, ?)",
+                   [int(code_id), response_id, user.username, now_utc()])
+        audit.record(db, user, "pin_quote", "response", response_id, code_id=int(code_id))
+
+
+def unpin_quote(db: Database, user: User, code_id: int, response_id: str) -> None:
+    """Remove a pinned quote (the default choice of quotes takes its place)."""
+    require(user, "code")
+    with transaction(db):
+        db.execute("DELETE FROM pinned_quotes WHERE code_id = ? AND response_id = ?", [int(code_id), response_id])
+        audit.record(db, user, "unpin_quote", "response", response_id, code_id=int(code_id))
+
+
+def record_export(db: Database, user: User, kind: str, *, originals: bool = False, rows: int = 0,
+                  filters: dict[str, Any] | None = None) -> None:
+    """Audit an export (who took what out of the system, and whether it held original texts)."""
+    require(user, "export")
+    if originals:
+        require(user, "export_original")
+    with transaction(db):
+        audit.record(db, user, "export", "export", kind, originals=originals, rows=rows, filters=filters or {})
+
+
+# --- codebook import from REFI-QDA .qdc ------------------------------------------------------------------------
+
+def code_names(db: Database) -> list[str]:
+    """Every code name in the codebook (for recognising our own GUIDs in a re-imported .qdc)."""
+    return [row[0] for row in db.execute("SELECT name FROM codes").fetchall()]
+
+
+def import_qdc(db: Database, user: User, fileobj: Any) -> Any:
+    """Import a REFI-QDA codebook (.qdc) through the codebook's own import (data.codebook.import_codes)."""
+    require(user, "codebook")
+    from exports.refi import parse_qdc
+
+    specs = parse_qdc(fileobj, known_names=code_names(db))
+    try:
+        from data.codebook import import_codes
+    except ImportError as exc:  # the codebook module is built alongside this one
+        raise FindingsError("The codebook module is not available yet, so a .qdc cannot be imported.") from exc
+    return import_codes(db, user, specs)

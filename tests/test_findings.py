@@ -1,0 +1,210 @@
+"""Findings computations checked against a small hand-worked dataset (tests/findings_data.py).
+
+Worked by hand: 13 respondents; thrive_helps has 12 respondents with a coded answer (the 6th young person's
+"dunno" is uncoded); sub-codes count toward their theme; cells of 1-4 respondents are suppressed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pytest
+
+from analysis import findings as af
+from data import findings as df
+from data.users import PermissionDenied
+from tests.findings_data import seed
+
+
+@pytest.fixture
+def seeded(db, admin):
+    return seed(db, admin)
+
+
+@pytest.fixture
+def prep(db, lead, seeded):
+    frames = df.load_frames(db, lead, with_text=True)
+    return af.prepare(frames.answers, frames.codings, frames.codes, frames.pins, frames.questions, frames.groups)
+
+
+def share(table, question, code):
+    row = table[(table["question_id"] == question) & (table["code"] == code)]
+    assert len(row) == 1, f"{question}/{code} missing from\n{table}"
+    return row.iloc[0]
+
+
+def test_theme_shares_count_subcodes_toward_their_theme(prep):
+    table = af.theme_shares(af.select(prep, af.Filter()), level="theme")
+    thrive = share(table, "thrive_helps", "thrive")
+    # 11 of the 12 respondents with a coded answer raised a thrive factor; "friends and family" counts once.
+    assert (thrive.respondents, thrive.answers, thrive.base_respondents) == (11, 11, 12)
+    assert thrive.share == pytest.approx(11 / 12)
+    assert share(table, "thrive_helps", "barriers").respondents == 1
+    stops = share(table, "thrive_stops", "barriers")
+    assert (stops.respondents, stops.base_respondents, stops.share) == (1, 1, 1.0)
+    # themes only at this level, largest share first within a question
+    assert set(table["code"]) == {"thrive", "barriers"}
+    helps = table[table["question_id"] == "thrive_helps"]
+    assert list(helps["share"]) == sorted(helps["share"], reverse=True)
+    assert list(table["question_id"].drop_duplicates()) == ["thrive_helps", "thrive_stops"]
+
+
+def test_code_level_shares(prep):
+    table = af.theme_shares(af.select(prep, af.Filter()), level="code")
+    assert share(table, "thrive_helps", "family_love").respondents == 8
+    assert share(table, "thrive_helps", "friends_social").share == pytest.approx(4 / 12)
+    assert share(table, "thrive_helps", "thrive").respondents == 11  # the parent is reported too
+
+
+def test_by_group_suppresses_small_cells(prep):
+    table = af.by_group(af.select(prep, af.Filter()), level="theme")
+    cell = {(r.group_id, r.code): r for r in table.itertuples()}
+    yp = cell[("young_person", "thrive")]
+    assert (yp.respondents, yp.base_respondents, yp.shown, yp.suppressed, yp.share) == (5, 5, 5, False, 1.0)
+    assert cell[("young_person", "barriers")].shown == "<5"
+    assert math.isnan(cell[("young_person", "barriers")].share)
+    assert cell[("parent_carer", "thrive")].shown == "<5"  # 4 of 5
+    # practitioners: only 2 coded respondents, so even their zero is hidden
+    assert cell[("practitioner", "barriers")].respondents == 0
+    assert cell[("practitioner", "barriers")].shown == "<5"
+    assert cell[("practitioner", "thrive")].shown == "<5"
+    assert len(table) == 2 * 3  # every theme x every group, zeros included
+
+
+def test_threshold_is_configurable(prep, monkeypatch):
+    sel = af.select(prep, af.Filter())
+    table = af.by_group(sel, level="theme", threshold=2)
+    cell = {(r.group_id, r.code): r.shown for r in table.itertuples()}
+    assert cell[("parent_carer", "thrive")] == 4
+    assert cell[("practitioner", "thrive")] == 2
+    assert cell[("young_person", "barriers")] == "<2"
+    monkeypatch.setattr("config.SMALL_CELL_THRESHOLD", 10)
+    assert af.by_group(sel)["shown"].eq("<10").all()
+    assert af.suppress_count(0) == 0 and af.suppress_count(3) == "<10" and af.suppress_count(12) == 12
+
+
+def test_two_group_comparison_orders_by_largest_difference(prep):
+    table = af.by_group(af.select(prep, af.Filter()), level="code", threshold=2)
+    cmp = af.compare_groups(table, "young_person", "parent_carer")
+    first = cmp.iloc[0]
+    assert first.code == "friends_social"  # 3/5 young people vs 0/5 parents
+    assert (first.share_a, first.share_b) == (pytest.approx(0.6), 0.0)
+    assert first.difference == pytest.approx(0.6)
+    family = cmp[cmp["code"] == "family_love"].iloc[0]
+    assert family.difference == pytest.approx(0.6 - 0.8)
+    # suppressed comparisons come last and carry no difference
+    assert cmp.iloc[-1]["code"] in {"poverty_money", "barriers"} and math.isnan(cmp.iloc[-1]["difference"])
+
+
+def test_cooccurrence_by_answer_and_by_respondent(prep):
+    sel = af.select(prep, af.Filter())
+    themes_by_answer = af.cooccurrence(sel, "theme", "answer")
+    assert themes_by_answer.empty  # no single answer raises both a thrive factor and a barrier
+    themes_by_resp = af.cooccurrence(sel, "theme", "respondent")
+    assert list(themes_by_resp[["code_a", "code_b", "both"]].itertuples(index=False, name=None)) == [
+        ("thrive", "barriers", 1)]
+    codes_by_answer = af.cooccurrence(sel, "code", "answer")
+    pairs = {(r.code_a, r.code_b): r.both for r in codes_by_answer.itertuples()}
+    assert pairs == {("family_love", "friends_social"): 1}  # parent-child pairs are not co-occurrence
+    codes_by_resp = {(r.code_a, r.code_b): r.both for r in af.cooccurrence(sel, "code", "respondent").itertuples()}
+    assert codes_by_resp[("family_love", "poverty_money")] == 1
+    assert codes_by_resp[("family_love", "friends_social")] == 1
+
+
+def test_filters(prep, seeded):
+    everything = af.select(prep, af.Filter())
+    assert (everything.n_answers, everything.n_respondents) == (14, 13)
+    young = af.select(prep, af.Filter(groups=("young_person",)))
+    assert (young.n_answers, young.n_respondents, young.n_coded) == (7, 6, 6)
+    e2 = af.select(prep, af.Filter(events=(seeded["events"]["e2"],)))
+    assert e2.n_respondents == 7
+    late = af.select(prep, af.Filter(date_from=dt.date(2026, 11, 25)))
+    assert late.n_respondents == 7
+    early = af.select(prep, af.Filter(date_to=dt.date(2026, 11, 20)))
+    assert early.n_respondents == 6
+    stops = af.select(prep, af.Filter(questions=("thrive_stops",)))
+    assert stops.n_answers == 1
+    poverty = af.select(prep, af.Filter(codes=(5,)))
+    assert poverty.n_answers == 2
+    barriers_theme = af.select(prep, af.Filter(codes=(4,)))  # a theme filter includes its sub-codes
+    assert sorted(barriers_theme.answers["text"]) == ["money", "no money at home"]
+    nothing = af.select(prep, af.Filter(groups=("decision_maker",)))
+    assert nothing.n_answers == 0
+    assert af.theme_shares(nothing).empty and af.by_group(nothing).empty and af.progress(nothing).empty
+    assert af.cooccurrence(nothing).empty
+
+
+def test_group_filter_changes_shares(prep):
+    table = af.theme_shares(af.select(prep, af.Filter(groups=("parent_carer",))), level="code")
+    assert share(table, "thrive_helps", "family_love").share == pytest.approx(4 / 5)
+
+
+def test_progress_counts_coded_and_uncoded(prep):
+    table = af.progress(af.select(prep, af.Filter()))
+    rows = {r.event_name: r for r in table.itertuples()}
+    assert (rows["Youth club night"].answers, rows["Youth club night"].coded, rows["Youth club night"].uncoded) == (
+        7, 6, 1)
+    assert rows["Family centre drop-in"].uncoded == 0
+    assert list(table["event_name"]) == ["Youth club night", "Family centre drop-in"]
+
+
+def test_words_and_phrases():
+    texts = ["Family support from the centre", "family support", "FAMILY support and a warm home", "my mates"]
+    words = af.top_words(texts, 3)
+    assert list(words.itertuples(index=False, name=None))[:2] == [("family", 3), ("support", 3)]
+    phrases = af.top_phrases(texts, 5)
+    assert list(phrases.itertuples(index=False, name=None)) == [("family support", 3)]
+    # a phrase is not formed across two answers
+    assert af.top_phrases(["warm", "home"], min_count=1).empty
+
+
+def test_quotes_prefer_pins_then_diverse_defaults(db, lead, officer, seeded, researcher):
+    family_answer = seeded["answers"][(6, "thrive_helps")]  # "family support from the centre"
+    df.pin_quote(db, officer, 2, family_answer)
+    frames = df.load_frames(db, lead, with_text=True)
+    prep = af.prepare(frames.answers, frames.codings, frames.codes, frames.pins, frames.questions, frames.groups)
+    sel = af.select(prep, af.Filter())
+    quotes = af.quotes(sel, 2, n=3)
+    assert quotes.iloc[0]["response_id"] == family_answer and bool(quotes.iloc[0]["pinned"])
+    assert len(quotes) == 3 and not quotes.iloc[1:]["pinned"].any()
+    assert quotes["response_id"].is_unique
+    # the two defaults come from different groups when more than one group raised the code
+    assert quotes.iloc[1:]["group_id"].nunique() == 2
+    # a theme's quotes include its sub-codes' answers
+    assert len(af.quotes(sel, 1, n=5)) == 5
+    with pytest.raises(df.FindingsError):
+        df.pin_quote(db, officer, 5, family_answer)  # not coded "poverty"
+    with pytest.raises(PermissionDenied):
+        df.pin_quote(db, lead, 2, family_answer)
+    df.unpin_quote(db, officer, 2, family_answer)
+    assert db.execute("SELECT COUNT(*) FROM pinned_quotes").fetchone()[0] == 0
+    actions = [r[0] for r in db.execute("SELECT action FROM audit WHERE action LIKE '%pin%' ORDER BY id")]
+    assert actions == ["pin_quote", "unpin_quote"]
+
+
+def test_quotes_are_redacted(db, admin, lead, event):
+    from data.capture import save_respondent
+
+    save_respondent(db, admin, event_id=event.id, group_id="resident", consent=True,
+                    answers={"thrive_helps": ["Call me on 07700 900123 about the youth club"]})
+    frames = df.load_frames(db, lead, with_text=True)
+    assert "07700" not in " ".join(frames.answers["text"])
+    assert "original_text" not in frames.answers
+    with pytest.raises(PermissionDenied):
+        df.load_frames(db, lead, with_text=True, originals=True)
+    originals = df.load_frames(db, admin, with_text=True, originals=True)
+    assert "07700 900123" in originals.answers["original_text"].iloc[0]
+
+
+def test_roles_enforced_in_core(db, researcher, safeguarding_lead):
+    for user in (researcher, safeguarding_lead):
+        with pytest.raises(PermissionDenied):
+            df.load_frames(db, user)
+
+
+def test_data_version_changes_when_codings_change(db, lead, seeded):
+    before = df.data_version(db)
+    db.execute("DELETE FROM codings WHERE id = (SELECT MAX(id) FROM codings)")
+    db.conn.commit()
+    assert df.data_version(db) != before
