@@ -5,11 +5,8 @@ Run with `streamlit run app.py`. The database is THRIVE_DB or data/thrive.db (cr
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
-import config
 from data import accounts
 from data.users import ROLE_LABELS
 from ui import session
@@ -26,7 +23,7 @@ def first_run(db) -> None:
         display = st.text_input("Your name (optional)")
         password = st.text_input("Password (at least 10 characters)", type="password")
         again = st.text_input("Password again", type="password")
-        if st.form_submit_button("Create admin account", type="primary", use_container_width=True):
+        if st.form_submit_button("Create admin account", type="primary", width="stretch"):
             if password != again:
                 st.error("The two passwords differ. Type them again.")
             else:
@@ -42,34 +39,28 @@ def first_run(db) -> None:
 
 def sign_in_form(db) -> None:
     st.title("Thrive Voices")
+    if st.session_state.pop(session.IDLE_NOTICE_KEY, False):
+        st.info("You were signed out after a period of inactivity. Please sign in again.")
     st.write("Sign in with your name and password. Peer researchers: use the PIN you were given.")
     if db.execute("SELECT 1 FROM users WHERE is_demo = 1 LIMIT 1").fetchone():
         st.info("This is a demo database with demo accounts (see the README). Do not record real answers here.")
     with st.form("sign_in"):
         username = st.text_input("Username", autocomplete="username")
         secret = st.text_input("Password or PIN", type="password", autocomplete="current-password")
-        if st.form_submit_button("Sign in", type="primary", use_container_width=True):
+        if st.form_submit_button("Sign in", type="primary", width="stretch"):
             try:
                 user = accounts.sign_in(db, username, secret)
             except accounts.SignInError as exc:
                 st.error(str(exc))
             else:
-                st.session_state[session.USER_KEY] = user
-                st.session_state[session.LAST_SEEN_KEY] = time.time()
+                session.sign_in(user)
                 st.rerun()
 
 
 def main() -> None:
     db = session.db()
-    user = session.current_user()
-    if user is not None:
-        last_seen = st.session_state.get(session.LAST_SEEN_KEY, time.time())
-        if time.time() - last_seen > config.IDLE_TIMEOUT_MINUTES * 60:
-            st.session_state.pop(session.USER_KEY, None)
-            user = None
-            st.info("You were signed out after a period of inactivity. Please sign in again.")
-        else:
-            st.session_state[session.LAST_SEEN_KEY] = time.time()
+    # idle sign-out, and roles re-read from the database on every run (a disabled account is signed out at once)
+    user = session.refresh_user(db)
     if user is None:
         # Always hand st.navigation a page list: without it Streamlit would list every file in pages/.
         gate = first_run if not accounts.has_admin(db) else sign_in_form
@@ -85,11 +76,12 @@ def main() -> None:
         sections.setdefault(spec.section, []).append(page)
     chosen = st.navigation(sections)
     with st.sidebar:
-        st.caption(f"Signed in as **{user.name}**" + (" (demo account)" if user.is_demo else ""))
+        st.caption("Signed in as " + session.md_escape(user.name) + (" (demo account)" if user.is_demo else ""))
         st.caption(", ".join(ROLE_LABELS[r] for r in sorted(user.roles)))
-        if st.button("Sign out", use_container_width=True):
-            st.session_state.clear()
+        if st.button("Sign out", width="stretch"):
+            session.sign_out()
             st.rerun()
+        session.idle_watch()
     chosen.run()
 
 

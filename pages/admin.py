@@ -1,11 +1,213 @@
-"""Admin (being built: see the open issue for this page)."""
+"""Admin: accounts and roles, settings (safeguarding procedure, area, retention, idle time), erasure, retention, audit log.
+
+Admins only; every action here is checked again in the core and recorded in the audit log.
+"""
 
 from __future__ import annotations
 
+import json
+
+import pandas as pd
 import streamlit as st
 
+from data import accounts, audit, erasure, retention, settings
+from data.events import list_events
+from data.users import ROLE_LABELS, ROLES
 from ui import session
 
 user = session.guard("manage_users")
+db = session.db()
+
+st.session_state.setdefault("admin_notice", None)
+st.session_state.setdefault("admin_erase_target", None)
+
 st.title("Admin")
-st.info("This page is being built.")
+if st.session_state["admin_notice"]:
+    st.success(st.session_state["admin_notice"])
+    st.session_state["admin_notice"] = None
+
+
+def done(message: str) -> None:
+    st.session_state["admin_notice"] = message
+    st.rerun()
+
+
+def role_names(roles) -> str:
+    return ", ".join(ROLE_LABELS.get(r, r) for r in roles)
+
+
+users_tab, settings_tab, erase_tab, retention_tab, audit_tab = st.tabs(
+    ["Users", "Settings", "Erasure", "Retention", "Audit log"])
+
+# --- users ---------------------------------------------------------------------------------------------------------
+with users_tab:
+    people = accounts.list_accounts(db, user)
+    st.dataframe(
+        pd.DataFrame([{
+            "username": a.username, "name": a.display_name, "roles": role_names(a.roles),
+            "signs in with": a.secret_kind.upper() if a.secret_kind == "pin" else "password",
+            "state": "disabled" if a.disabled else ("locked" if a.locked_until else "active"),
+            "last sign-in": (a.last_sign_in or "")[:16].replace("T", " "), "demo": "yes" if a.is_demo else "",
+        } for a in people]),
+        hide_index=True,
+    )
+
+    with st.expander("Add an account", expanded=not people):
+        with st.form("admin_add_user", clear_on_submit=False):
+            new_name = st.text_input("Username", key="admin_new_username")
+            new_display = st.text_input("Name shown in the app (optional)", key="admin_new_display")
+            new_roles = st.multiselect("Roles", options=list(ROLES), format_func=ROLE_LABELS.get, key="admin_new_roles")
+            new_kind = st.radio("Signs in with", options=["password", "pin"], horizontal=True, key="admin_new_kind",
+                                format_func={"password": "Password (10+ characters)",
+                                             "pin": "PIN (4-8 digits, peer researchers only)"}.get)
+            new_secret = st.text_input("Password or PIN", type="password", key="admin_new_secret")
+            new_again = st.text_input("Again", type="password", key="admin_new_again")
+            if st.form_submit_button("Add account", type="primary"):
+                if new_secret != new_again:
+                    st.error("The two entries differ. Type them again.")
+                else:
+                    try:
+                        accounts.create_user(db, user, new_name.strip(), new_secret, new_roles, kind=new_kind,
+                                             display_name=new_display.strip())
+                    except accounts.AccountError as exc:
+                        st.error(str(exc))
+                    else:
+                        done(f"Added {new_name.strip()}. Give them their {new_kind} in person, not by message.")
+
+    if people:
+        st.subheader("Change an account")
+        names = [a.username for a in people]
+        chosen = st.selectbox("Account", options=names, key="admin_user_chosen")
+        account = next(a for a in people if a.username == chosen)
+        state = "disabled" if account.disabled else ("locked until " + account.locked_until[:16].replace("T", " ")
+                                                     + " UTC" if account.locked_until else "active")
+        st.text(f"{account.username}: {role_names(account.roles)}; {state}")
+        left, right = st.columns(2)
+        if left.button("Unlock", key="admin_unlock", disabled=not account.locked_until, width="stretch"):
+            accounts.unlock(db, user, account.username)
+            done(f"Unlocked {account.username}.")
+        if right.button("Switch on" if account.disabled else "Switch off", key="admin_disable", width="stretch"):
+            try:
+                accounts.set_disabled(db, user, account.username, not account.disabled)
+            except accounts.AccountError as exc:
+                st.error(str(exc))
+            else:
+                done(f"{account.username} is now {'active' if account.disabled else 'switched off'}.")
+        with st.form("admin_roles_form"):
+            roles = st.multiselect("Roles", options=list(ROLES), default=list(account.roles),
+                                   format_func=ROLE_LABELS.get, key=f"admin_roles_{account.username}")
+            if st.form_submit_button("Save roles"):
+                try:
+                    accounts.set_roles(db, user, account.username, roles)
+                except accounts.AccountError as exc:
+                    st.error(str(exc))
+                else:
+                    done(f"Saved the roles of {account.username}.")
+        with st.form("admin_reset_form", clear_on_submit=True):
+            kind = st.radio("New", options=["password", "pin"], horizontal=True, key="admin_reset_kind",
+                            index=0 if account.secret_kind == "password" else 1,
+                            format_func={"password": "Password", "pin": "PIN"}.get)
+            secret = st.text_input("New password or PIN", type="password", key="admin_reset_secret")
+            if st.form_submit_button("Issue new password or PIN"):
+                try:
+                    accounts.reset_secret(db, user, account.username, secret, kind=kind)
+                except accounts.AccountError as exc:
+                    st.error(str(exc))
+                else:
+                    done(f"Issued a new {kind} for {account.username} (and cleared any lock-out).")
+
+# --- settings ------------------------------------------------------------------------------------------------------
+with settings_tab:
+    with st.form("admin_settings_form"):
+        procedure = st.text_area(
+            "Local safeguarding procedure and phone numbers (shown to peer researchers when a flag is raised)",
+            value=settings.get(db, "safeguarding_procedure"), height=220, key="admin_procedure")
+        area = st.text_input("Area name (used in question 4 unless an event sets its own)",
+                             value=settings.get(db, "area_name"), key="admin_area")
+        idle = st.number_input("Sign out after this many idle minutes", min_value=1, max_value=24 * 60, step=1,
+                               value=settings.get_int(db, "idle_timeout_minutes"), key="admin_idle")
+        days = st.number_input("Purge original answer texts after this many days (0: keep them)", min_value=0,
+                               max_value=36500, step=30, value=settings.get_int(db, "retention_days"),
+                               key="admin_retention_days")
+        if st.form_submit_button("Save settings", type="primary"):
+            changes = {"safeguarding_procedure": procedure, "area_name": area, "idle_timeout_minutes": str(int(idle)),
+                       "retention_days": str(int(days))}
+            try:
+                for key, value in changes.items():
+                    if value != settings.get(db, key):
+                        settings.put(db, user, key, value)
+            except settings.SettingError as exc:
+                st.error(str(exc))
+            else:
+                done("Settings saved.")
+
+# --- erasure -------------------------------------------------------------------------------------------------------
+with erase_tab:
+    st.write("Erase one respondent and everything derived from them (answers, codings, memos, pinned quotes). "
+             "Safeguarding flags are kept without the text. A tombstone and an audit entry record who, when and why.")
+    ref = st.text_input("Respondent id, or the respondent reference from an imported file", key="admin_erase_ref")
+    event_names = {"": "Any event"} | {e.id: e.title for e in list_events(db)}
+    event_id = st.selectbox("Event (needed when a reference is used at several events)", options=list(event_names),
+                            format_func=event_names.get, key="admin_erase_event")
+    if st.button("Find respondent", key="admin_erase_find"):
+        try:
+            found = erasure.find_respondent(db, user, ref, event=event_id or None)
+        except erasure.ErasureError as exc:
+            st.session_state["admin_erase_target"] = None
+            st.error(str(exc))
+        else:
+            st.session_state["admin_erase_target"] = found
+    target = st.session_state["admin_erase_target"]
+    if target:
+        counts = erasure.preview(db, user, target)
+        st.warning(f"Respondent {target}: {counts['answers']} answer(s), {counts['codings']} coding(s), "
+                   f"{counts['flags']} safeguarding flag(s) (kept, unlinked). This cannot be undone.")
+        with st.form("admin_erase_form"):
+            reason = st.text_input("Reason (kept in the tombstone and audit log)", key="admin_erase_reason")
+            sure = st.checkbox("I understand this deletes the answers for good", key="admin_erase_sure")
+            if st.form_submit_button("Erase", type="primary"):
+                if not sure:
+                    st.error("Tick the box to confirm.")
+                else:
+                    try:
+                        result = erasure.erase_respondent(db, user, target, reason)
+                    except erasure.ErasureError as exc:
+                        st.error(str(exc))
+                    else:
+                        st.session_state["admin_erase_target"] = None
+                        done(result.summary())
+    with st.expander("Recent tombstones"):
+        st.dataframe(pd.DataFrame(erasure.tombstones(db, user, limit=100)), hide_index=True)
+
+# --- retention -----------------------------------------------------------------------------------------------------
+with retention_tab:
+    status = retention.status(db, user)
+    if not status.days:
+        st.info("Retention is off (0 days): original texts are kept. Set a number of days under Settings.")
+    else:
+        st.write(f"Original texts of answers recorded before {status.cutoff[:10]} ({status.days} days) are replaced "
+                 "by their redacted text. Answers under an open or reviewed safeguarding flag wait until it is dealt with.")
+    a, b, c = st.columns(3)
+    a.metric("Due now", status.due)
+    b.metric("Held for open flags", status.held)
+    c.metric("Purged so far", status.purged)
+    if st.button("Purge due original texts now", key="admin_retention_apply", disabled=status.due == 0, type="primary"):
+        purged = retention.apply(db, user)
+        done(f"Purged the original text of {purged} answer(s).")
+
+# --- audit log -----------------------------------------------------------------------------------------------------
+with audit_tab:
+    if user.can("audit"):
+        options = [""] + audit.actions(db, user)
+        action = st.selectbox("Action", options=options, format_func=lambda a: a or "All actions",
+                              key="admin_audit_action")
+        limit = st.number_input("Rows", min_value=10, max_value=10_000, value=500, step=100, key="admin_audit_limit")
+        rows = audit.entries(db, user, limit=int(limit), action=action or None)
+        st.dataframe(
+            pd.DataFrame([{**r, "detail": json.dumps(r["detail"], ensure_ascii=False)} for r in rows],
+                         columns=["id", "at", "actor", "action", "target_type", "target_id", "detail"]),
+            hide_index=True,
+        )
+        st.caption("The audit log is append-only: the database refuses to change or delete its rows.")
+    else:
+        st.info("Only admins see the audit log.")

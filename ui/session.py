@@ -1,21 +1,27 @@
 """The per-run database connection, the signed-in user, and the guard every page starts with.
 
-Session keys owned here: `auth_user` (a data.users.User) and `auth_last_seen` (epoch seconds).
+Session keys owned here: `auth_user` (a data.users.User), `auth_last_seen` (epoch seconds of the last run the
+person caused) and `auth_idle_notice` (say why they were signed out).
 """
 
 from __future__ import annotations
 
+import re
+import time
 from pathlib import Path
 
 import streamlit as st
 
 import config
-from data import open_db
+from data import accounts, open_db, settings
 from data.db import Database
 from data.users import User
 
 USER_KEY = "auth_user"
 LAST_SEEN_KEY = "auth_last_seen"
+IDLE_NOTICE_KEY = "auth_idle_notice"
+#: How often an open page checks, by itself, whether its user has been idle too long (seconds).
+IDLE_CHECK_SECONDS = 30
 
 
 @st.cache_resource(show_spinner=False)
@@ -47,3 +53,69 @@ def guard(permission: str) -> User:
         st.error("You don't have access to this page. If you need it, ask an admin to give you the right role.")
         st.stop()
     return user
+
+
+def md_escape(text: str) -> str:
+    """Text made safe to put inside Streamlit markdown: every markdown/HTML-significant character escaped."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", str(text))
+
+
+def idle_timeout_seconds(db: Database) -> float:
+    """The configured idle time (admin setting "idle_timeout_minutes", default THRIVE_IDLE_TIMEOUT_MINUTES)."""
+    try:
+        return settings.get_int(db, "idle_timeout_minutes") * 60
+    except Exception:  # noqa: BLE001 - a broken setting must not lock everyone out: fall back to config
+        return config.IDLE_TIMEOUT_MINUTES * 60
+
+
+def is_idle(last_seen: float | None, now: float, timeout_seconds: float) -> bool:
+    """Whether a session last used at `last_seen` has been idle longer than the timeout."""
+    return last_seen is not None and now - last_seen > timeout_seconds
+
+
+def sign_in(user: User) -> None:
+    st.session_state[USER_KEY] = user
+    st.session_state[LAST_SEEN_KEY] = time.time()
+
+
+def sign_out(*, idle: bool = False) -> None:
+    """Forget everything this session held (typed answers included: the tablet is shared)."""
+    st.session_state.clear()
+    if idle:
+        st.session_state[IDLE_NOTICE_KEY] = True
+
+
+def refresh_user(db: Database, *, now: float | None = None) -> User | None:
+    """The signed-in user for this run, after the idle check; roles are re-read from the database.
+
+    Signs the session out if it was idle too long or the account was disabled or removed meanwhile.
+    """
+    user = current_user()
+    if user is None:
+        return None
+    now = time.time() if now is None else now
+    if is_idle(st.session_state.get(LAST_SEEN_KEY, now), now, idle_timeout_seconds(db)):
+        sign_out(idle=True)
+        return None
+    fresh = accounts.current_user(db, user)
+    if fresh is None:
+        sign_out()
+        return None
+    st.session_state[USER_KEY] = fresh
+    st.session_state[LAST_SEEN_KEY] = now
+    return fresh
+
+
+@st.fragment(run_every=IDLE_CHECK_SECONDS)
+def idle_watch() -> None:
+    """Re-checks idleness on a timer, so an untouched tablet signs itself out without anyone tapping it."""
+    if current_user() is None:
+        return
+    conn = db()
+    try:
+        timeout = idle_timeout_seconds(conn)
+    finally:
+        conn.conn.close()
+    if is_idle(st.session_state.get(LAST_SEEN_KEY), time.time(), timeout):
+        sign_out(idle=True)
+        st.rerun(scope="app")
