@@ -352,5 +352,55 @@ def retention_apply(db: Database) -> None:
                + (f"; {s.held} kept while their safeguarding flag is open." if s.held else "."))
 
 
+# --- demo (data/demo.py) ------------------------------------------------------------------------------------------
+
+@cli.command()
+@click.option("--if-empty", is_flag=True,
+              help="Load only when the database holds no answers; say nothing otherwise (for start scripts).")
+@click.option("--accounts/--no-accounts", "accounts_wanted", default=None,
+              help="Create the demo accounts even though real accounts exist (or never create them). "
+                   "Default: only when the database has no real accounts.")
+@click.option("--seed", type=int, default=None, help="Random seed for the demo (default: the fixed demo seed).")
+@with_db
+def demo(db: Database, if_empty: bool, accounts_wanted: bool | None, seed: int | None) -> None:
+    """Load the demo data set: five events, ~500 answers, codes, two coders, safeguarding flags, demo accounts."""
+    from data.demo import DEFAULT_SEED, DEMO_ACCOUNTS, DemoError, holds_answers, load_demo
+    from data.users import ROLE_LABELS
+
+    if if_empty and holds_answers(db):
+        return
+    try:
+        result = load_demo(db, cli_user(), seed=DEFAULT_SEED if seed is None else seed,
+                           accounts_wanted=accounts_wanted)
+    except DemoError as exc:
+        fail(str(exc))
+    if result.loaded:
+        click.echo(f"Loaded the demo data set (seed {result.seed}):")
+        click.echo(f"  {len(result.events)} events: " + "; ".join(result.events))
+    else:
+        click.echo("Demo data already loaded: nothing added.")
+    click.echo(f"  {result.respondents:,} respondents gave {result.answers:,} answers")
+    coded = ", ".join(f"{coder} {count:,}" for coder, count in result.codings.items())
+    click.echo(f"  {result.codes} codes; answers coded by {coded} (double-coded sample of {result.double_coded})")
+    click.echo(f"  {result.flags_auto + result.flags_manual} safeguarding flags ({result.flags_auto} possible "
+               f"disclosures found automatically, {result.flags_manual} raised by a peer researcher)")
+    click.echo(f"  {result.pinned} pinned quotes, {result.memos} memos")
+    for note in result.notes[1 if not result.loaded else 0:]:
+        click.echo(f"  Note: {note}")
+    shown = [a for a in DEMO_ACCOUNTS if a.username in result.accounts_created + result.accounts_present]
+    if shown:
+        click.echo("")
+        click.echo("DEMO ACCOUNTS - for demonstrations only. Everyone who has this software knows these secrets:")
+        click.echo("never enter real answers while they exist (an admin can switch them off on the Admin page).")
+        for account in shown:
+            what = "PIN     " if account.kind == "pin" else "password"
+            roles = ", ".join(ROLE_LABELS[r] for r in account.roles)
+            created = "" if account.username in result.accounts_created else "  (already there)"
+            click.echo(f"  {account.username:<18} {what} {account.secret:<16} {roles}{created}")
+    if result.accounts_note:
+        click.echo(f"Accounts: {result.accounts_note}")
+    click.echo("Start the app with: streamlit run app.py")
+
+
 if __name__ == "__main__":
     cli()
