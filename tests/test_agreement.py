@@ -1,0 +1,154 @@
+"""Coder agreement: Cohen's kappa and Krippendorff's alpha against hand-worked examples, the degenerate cases,
+stratified stable samples, disagreements side by side and their resolution."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from analysis import agreement as stats
+from data import agreement, coding
+from data import codebook as cb
+from data.importer import import_responses
+from data.users import PermissionDenied
+from tests.conftest import make_user
+
+ITEMS = [f"i{k}" for k in range(10)]
+
+
+def test_kappa_and_alpha_by_hand():
+    # A applies the code to i0-i3, B to i0-i2 and i4: 8 of 10 decisions agree.
+    # Cohen: Ao = 0.8; pA(yes) = pB(yes) = 0.4, so Ae = 0.4*0.4 + 0.6*0.6 = 0.52; kappa = (0.8-0.52)/0.48 = 7/12.
+    # Krippendorff (nominal): 20 values, 8 "yes" and 12 "no"; the two disagreeing items give o(yes,no) +
+    # o(no,yes) = 4 coincidences; alpha = 1 - (20-1) * 4 / (2 * 8 * 12) = 1 - 76/192 = 29/48.
+    result = stats.code_agreement("x", ITEMS, {"i0", "i1", "i2", "i3"}, {"i0", "i1", "i2", "i4"})
+    assert result.n == 10 and (result.applied_a, result.applied_b, result.both) == (4, 4, 3)
+    assert result.observed == pytest.approx(0.8)
+    assert result.kappa == pytest.approx(7 / 12)
+    assert result.alpha == pytest.approx(29 / 48)
+    assert result.reason == ""
+
+
+def test_chance_level_and_perfect_agreement_by_hand():
+    # A applies it once, B never: Ao = 0.9, Ae = 0.1*0 + 0.9*1 = 0.9, kappa = 0;
+    # alpha = 1 - 19 * 2 / (2 * 1 * 19) = 0.
+    chance = stats.code_agreement("y", ITEMS, {"i0"}, set())
+    assert chance.kappa == pytest.approx(0.0) and chance.alpha == pytest.approx(0.0)
+    # Complete agreement with variation: kappa = alpha = 1.
+    perfect = stats.code_agreement("z", ITEMS, {"i1", "i2"}, {"i1", "i2"})
+    assert perfect.kappa == pytest.approx(1.0) and perfect.alpha == pytest.approx(1.0)
+    # Every decision differs: Ao = 0, Ae = 0.5*0.5 + 0.5*0.5 = 0.5, kappa = -1;
+    # alpha = 1 - 19 * 20 / (2 * 10 * 10) = -0.9.
+    half = {f"i{k}" for k in range(5)}
+    opposite = stats.code_agreement("w", ITEMS, half, set(ITEMS) - half)
+    assert opposite.kappa == pytest.approx(-1.0) and opposite.alpha == pytest.approx(-0.9)
+
+
+def test_degenerate_cases_return_none_with_a_reason():
+    nobody = stats.code_agreement("n", ITEMS, set(), set())
+    assert (nobody.kappa, nobody.alpha, nobody.observed, nobody.n) == (None, None, 1.0, 10)
+    assert "neither coder" in nobody.reason
+    everyone = stats.code_agreement("e", ITEMS, set(ITEMS), set(ITEMS))
+    assert (everyone.kappa, everyone.alpha) == (None, None) and "every answer" in everyone.reason
+    empty = stats.code_agreement("x", [], {"i0"}, set())
+    assert (empty.n, empty.kappa, empty.alpha, empty.observed) == (0, None, None, None)
+    assert "no answers" in empty.reason
+
+
+def test_table_uses_only_answers_both_coded():
+    coded_a = {"i0": {"x"}, "i1": {"y"}, "i2": {"x", "y"}, "only_a": {"x"}}
+    coded_b = {"i0": {"x"}, "i1": {"x"}, "i2": {"x", "y"}, "only_b": {"y"}}
+    table = stats.agreement_table(["x", "y"], coded_a, coded_b)
+    assert table["x"].n == 3 and table["x"].applied_a == 2 and table["x"].applied_b == 3
+    assert table["y"].both == 1
+    overall = stats.summary(table)
+    assert overall["n"] == 3 and overall["codes_with_values"] == 2
+
+
+def test_stratified_sample_is_proportional_and_stable():
+    strata = {"q1": [f"a{k}" for k in range(60)], "q2": [f"b{k}" for k in range(30)], "q3": [f"c{k}" for k in range(10)]}
+    drawn = stats.stratified_sample(strata, 20, seed=7)
+    assert len(drawn) == 20 == len(set(drawn))
+    assert Counter(x[0] for x in drawn) == {"a": 12, "b": 6, "c": 2}
+    assert stats.stratified_sample(strata, 20, seed=7) == drawn
+    assert stats.stratified_sample(strata, 20, seed=8) != drawn
+    tiny = stats.stratified_sample({"q1": ["a"] * 1 + [], "q2": [f"b{k}" for k in range(99)]}, 3, seed=1)
+    assert "a" in tiny and len(tiny) == 3  # a small question still gets one answer
+    assert len(stats.stratified_sample(strata, 1000, seed=1)) == 100
+
+
+ANSWERS = "id,question,group,text\n" + "".join(
+    f"r{k},{q},young_person,answer {k}\n" for k, q in enumerate(["thrive_helps"] * 6 + ["thrive_stops"] * 4))
+
+
+@pytest.fixture
+def two_coders(db, admin, officer):
+    import_responses(db, admin, ANSWERS.encode(), "a.csv", event="Fair")
+    for name in ("food", "friends", "unused"):
+        cb.create_code(db, officer, name, name.title())
+    ids = dict(db.execute("SELECT external_id, id FROM responses").fetchall())
+    other = make_user("engagement_officer", name="kim_officer")
+    a_codes = {"r0": ["food"], "r1": ["food", "friends"], "r2": ["friends"], "r3": ["food"], "r4": ["friends"]}
+    b_codes = {"r0": ["food"], "r1": ["food"], "r2": ["friends"], "r3": ["friends"], "r4": ["friends"],
+               "r9": ["food"]}
+    coding.apply_many(db, officer, [(ids[r], c) for r, codes in a_codes.items() for c in codes])
+    coding.apply_many(db, other, [(ids[r], c) for r, codes in b_codes.items() for c in codes])
+    return ids, other
+
+
+def test_report_from_the_database(db, officer, two_coders):
+    report = agreement.report(db, officer, "olu_officer", "kim_officer")
+    assert report.n == 5
+    # food: A on r0,r1,r3; B on r0,r1 over r0-r4 -> agree 4/5; pA=.6, pB=.4, Ae=.24+.24=.48,
+    # kappa = (.8-.48)/.52 = 8/13; alpha: 10 values, 5 yes, 5 no, 2 coincidences: 1 - 9*2/(2*5*5) = 0.64
+    food = report.codes["food"]
+    assert (food.n, food.kappa, food.alpha) == (5, pytest.approx(8 / 13), pytest.approx(0.64))
+    assert report.codes["unused"].kappa is None and "neither" in report.codes["unused"].reason
+    data = report.as_json()
+    assert set(data["codes"]["food"]) >= {"kappa", "alpha", "n"}
+    json.dumps(data)  # serialisable
+    with pytest.raises(agreement.AgreementError):
+        agreement.report(db, officer, "olu_officer", "olu_officer")
+
+
+def test_disagreements_side_by_side_and_resolve(db, officer, two_coders):
+    ids, other = two_coders
+    rows = agreement.disagreements(db, officer, "olu_officer", "kim_officer")
+    assert [(r.response_id, r.only_a, r.only_b) for r in rows] == sorted([
+        (ids["r1"], ("friends",), ()), (ids["r3"], ("food",), ("friends",))])
+    r3 = next(r for r in rows if r.response_id == ids["r3"])
+    assert r3.codes_a == ("food",) and r3.codes_b == ("friends",) and r3.text == "answer 3"
+    # resolve: the second coder adopts "food" and drops "friends" on r3; the officer drops "friends" on r1
+    agreement.resolve(db, other, ids["r3"], "food", apply=True)
+    agreement.resolve(db, other, ids["r3"], "friends", apply=False)
+    agreement.resolve(db, officer, ids["r1"], "friends", apply=False)
+    assert agreement.disagreements(db, officer, "olu_officer", "kim_officer") == []
+    assert agreement.report(db, officer, "olu_officer", "kim_officer").codes["food"].kappa == pytest.approx(1.0)
+
+
+def test_sample_is_stored_stratified_and_restricts_the_report(db, officer, two_coders):
+    ids, _ = two_coders
+    sample = agreement.draw_sample(db, officer, coder_a="olu_officer", coder_b="kim_officer", size=5, seed=3)
+    items = agreement.sample_items(db, officer, sample.id)
+    assert len(items) == 5 and sample.size == 5 and sample.seed == 3
+    questions = Counter(db.execute(f"SELECT question_id FROM responses WHERE id IN ({','.join('?' * 5)})",
+                                   items).fetchall())
+    assert questions == {("thrive_helps",): 3, ("thrive_stops",): 2}
+    again = agreement.draw_sample(db, officer, coder_a="olu_officer", coder_b="kim_officer", size=5, seed=3)
+    assert agreement.sample_items(db, officer, again.id) == items  # same data + seed: same draw
+    assert agreement.sample_items(db, officer, sample.id) == items  # stored: stable
+    report = agreement.report(db, officer, "olu_officer", "kim_officer", sample_id=sample.id)
+    both_coded = {ids[r] for r in ("r0", "r1", "r2", "r3", "r4")}
+    assert report.n == len(both_coded & set(items))
+    queue = coding.queue(db, officer, coding.Filters(sample_id=sample.id), page_size=50)
+    assert {a.id for a in queue.answers} == set(items)
+    assert db.execute("SELECT count(*) FROM audit WHERE action = 'agreement_sample_drawn'").fetchone()[0] == 2
+    with pytest.raises(agreement.AgreementError):
+        agreement.draw_sample(db, officer, coder_a="a", coder_b="b", size=0)
+
+
+def test_agreement_permission(db, lead):
+    with pytest.raises(PermissionDenied):
+        agreement.report(db, lead, "a", "b")
