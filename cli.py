@@ -402,5 +402,121 @@ def demo(db: Database, if_empty: bool, accounts_wanted: bool | None, seed: int |
     click.echo("Start the app with: streamlit run app.py")
 
 
+# --- codebook, codings, agreement (issue 3, B2: data/codebook.py, data/coding.py, data/agreement.py) ---------------
+
+def _csv_rows(data: bytes) -> int:
+    """Data rows in a CSV export (cells may hold line breaks, so lines are not rows)."""
+    import csv
+    import io
+
+    return max(0, sum(1 for _ in csv.reader(io.StringIO(data.decode("utf-8")))) - 1)
+
+
+@cli.group("codebook")
+def codebook_group() -> None:
+    """Import and export the codebook (CSV code,label,definition[,parent,keywords])."""
+
+
+@codebook_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_db
+def codebook_import_cmd(db: Database, file: Path) -> None:
+    """Add or update codes from a CSV file, all rows or none (codes already present are updated)."""
+    from data.codebook import import_codebook_csv
+    from data.importer import InvalidFile
+
+    try:
+        result = import_codebook_csv(db, cli_user(), file.read_bytes(), file.name)
+    except InvalidFile as exc:
+        fail(str(exc))
+    click.echo(result.summary())
+
+
+@codebook_group.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--include-archived", is_flag=True, help="Also export archived codes.")
+@with_db
+def codebook_export_cmd(db: Database, file: Path, include_archived: bool) -> None:
+    """Write the codebook to a CSV file (importing it back gives the same codebook)."""
+    from data.codebook import export_codebook_csv
+
+    data = export_codebook_csv(db, include_archived=include_archived, target=file)
+    click.echo(f"Wrote {_csv_rows(data)} code(s) to {file}.")
+
+
+@codebook_group.command("starter")
+@with_db
+def codebook_starter_cmd(db: Database) -> None:
+    """Load the starter codebook (neglect categories, thrive factors, barriers, local asks); safe to repeat."""
+    from data.codebook import load_starter_codebook
+
+    click.echo(load_starter_codebook(db, cli_user()).summary())
+
+
+@cli.group("codings")
+def codings_group() -> None:
+    """Import and export codings (CSV response_id,code,coder[,source,created_at])."""
+
+
+@codings_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_db
+def codings_import_cmd(db: Database, file: Path) -> None:
+    """Import codings, all rows or none; response_id may be an answer's id or its external id."""
+    from data.coding import import_codings_csv
+    from data.importer import InvalidFile
+
+    try:
+        result = import_codings_csv(db, cli_user(), file.read_bytes(), file.name)
+    except InvalidFile as exc:
+        fail(str(exc))
+    click.echo(result.summary())
+
+
+@codings_group.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--coder", default=None, help="Only this coder's codings.")
+@with_db
+def codings_export_cmd(db: Database, file: Path, coder: str | None) -> None:
+    """Write every coding (or one coder's) to a CSV file."""
+    from data.coding import export_codings_csv
+
+    data = export_codings_csv(db, cli_user(), coder=coder, target=file)
+    click.echo(f"Wrote {_csv_rows(data)} coding(s) to {file}.")
+
+
+@cli.command("agreement")
+@click.option("--coders", required=True, help="Two coders' usernames, comma-separated: A,B.")
+@click.option("--sample", "sample_id", type=int, default=None, help="Only the answers of this double-coding sample.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON {codes: {code: {kappa, alpha, n, ...}}, ...}.")
+@with_db
+def agreement_cmd(db: Database, coders: str, sample_id: int | None, as_json: bool) -> None:
+    """Per code, Cohen's kappa and Krippendorff's alpha between two coders over the answers both coded.
+    kappa/alpha are null (with a reason) when undefined: no shared answers, or no variation in the decisions."""
+    from data.agreement import AgreementError, report
+
+    names = [c.strip() for c in coders.split(",") if c.strip()]
+    if len(names) != 2:
+        fail("Give exactly two coders: --coders A,B")
+    try:
+        result = report(db, cli_user(), names[0], names[1], sample_id=sample_id)
+    except AgreementError as exc:
+        fail(str(exc))
+    if as_json:
+        click.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
+        return
+
+    def show(value: float | None) -> str:
+        return "-" if value is None else f"{value:.2f}"
+
+    click.echo(f"{result.n} answer(s) coded by both {names[0]} and {names[1]}.")
+    click.echo(f"{'code':<28}{'kappa':>7}{'alpha':>7}{'n':>6}  note")
+    for name, c in result.codes.items():
+        click.echo(f"{name[:27]:<28}{show(c.kappa):>7}{show(c.alpha):>7}{c.n:>6}  {c.reason}")
+    overall = result.overall
+    click.echo(f"Mean kappa {show(overall['mean_kappa'])}, mean alpha {show(overall['mean_alpha'])} "
+               f"over {overall['codes_with_values']} code(s) with values.")
+
+
 if __name__ == "__main__":
     cli()
