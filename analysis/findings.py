@@ -16,7 +16,7 @@ Counting rules (documented for the method section of the report):
 from __future__ import annotations
 
 import datetime as dt
-import re
+import functools
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -26,28 +26,18 @@ import numpy as np
 import pandas as pd
 
 import config
+from analysis.text import stopwords as text_stopwords
+from analysis.text import tokens as text_tokens
 
 #: Colour-blind safe palette (Okabe & Ito, 2008), used for categorical charts and default code colours.
 OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
 
-#: A short English stop-word list shipped with the code (nltk's corpora are not downloaded at run time),
-#: plus words that every answer to these questions uses and that therefore say nothing.
-STOP_WORDS = frozenset("""
-a about above after again against all also am an and any are aren't as at be because been before being below
-between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down during each
-etc even ever every few for from further get gets getting got had hadn't has hasn't have haven't having he
-he'd he'll he's her here here's hers herself him himself his how how's i i'd i'll i'm i've if in into is
-isn't it it's its itself just let's like lot lots make makes me more most much must mustn't my myself no nor
-not now of off on once one only or other ought our ours ourselves out over own really same shan't she she'd
-she'll she's should shouldn't so some such than that that's the their theirs them themselves then there
-there's these they they'd they'll they're they've thing things this those through to too under until up upon
-us very was wasn't we we'd we'll we're we've were weren't what what's when when's where where's which while
-who who's whom why why's will with won't would wouldn't yeah yes you you'd you'll you're you've your yours
-yourself yourselves lot lots thing things way ways able around need needs want wants know think go going
-kids kid children child young people person help helps thrive thriving dont cant wont im ive
+#: Words every answer to these questions uses, which therefore say nothing in a frequency list; added to the
+#: shipped stop words of analysis/text.py (whose tokeniser is reused, so the two lists never drift apart).
+QUESTION_WORDS = frozenset("""
+kids kid children child childrens young people person peoples help helps helping thrive thriving things thing
+lot lots really get got yeah need needs want like just make way ways
 """.split())
-
-_TOKEN = re.compile(r"[a-z][a-z']*[a-z]|[a-z]")
 
 
 @dataclass(frozen=True)
@@ -95,6 +85,20 @@ class Prepared:
     lineage: frozenset[tuple[int, int]] = frozenset()  # (ancestor, descendant) pairs, in both orders
     questions: dict[str, str] = field(default_factory=dict)
     groups: dict[str, str] = field(default_factory=dict)
+    q_values: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))  # qix -> question_id
+    g_values: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))  # gix -> group_id
+    _tokens: np.ndarray | None = None  # memo: rix -> token list, filled on first use
+
+    def tokens(self, rix: np.ndarray) -> list[list[str]]:
+        """Token lists of these answers' texts, tokenised once per answer and remembered (append-only)."""
+        if self._tokens is None:
+            self._tokens = np.empty(len(self.answers), dtype=object)
+        memo = self._tokens
+        texts = self.answers["text"].to_numpy()
+        missing = [i for i in rix if memo[i] is None]
+        for i in missing:
+            memo[i] = tokenise(texts[i])
+        return [memo[i] for i in rix]
 
     @property
     def code_labels(self) -> dict[int, str]:
@@ -124,6 +128,9 @@ def prepare(answers: pd.DataFrame, codings: pd.DataFrame, codes: pd.DataFrame, p
     answers = answers.reset_index(drop=True).copy()
     answers["rix"] = np.arange(len(answers), dtype=np.int64)
     answers["rsp"] = pd.factorize(answers["respondent_id"])[0].astype(np.int64)
+    qix, q_values = pd.factorize(answers["question_id"])
+    gix, g_values = pd.factorize(answers["group_id"])
+    answers["qix"], answers["gix"] = qix.astype(np.int64), gix.astype(np.int64)
     codes = codes.copy()
     if "merged_into" not in codes:
         codes["merged_into"] = pd.array([pd.NA] * len(codes), dtype="Int64")
@@ -157,7 +164,8 @@ def prepare(answers: pd.DataFrame, codings: pd.DataFrame, codes: pd.DataFrame, p
     lineage = frozenset(p for chain in chains.values() for up in chain[1:] for p in ((chain[0], up), (up, chain[0])))
     return Prepared(answers, pairs, codes, theme_of, coded,
                     pins if pins is not None else pd.DataFrame(columns=["code_id", "response_id"]),
-                    lineage, questions or {}, groups or {})
+                    lineage, questions or {}, groups or {}, np.asarray(q_values, dtype=object),
+                    np.asarray(g_values, dtype=object))
 
 
 # --- filtering --------------------------------------------------------------------------------------------------
@@ -168,7 +176,7 @@ class Selection:
 
     prep: Prepared
     mask: np.ndarray
-    pairs: pd.DataFrame  # rix, code_id, question_id, group_id, rsp
+    pairs: pd.DataFrame  # rix, code_id, qix, gix, rsp (qix/gix index prep.q_values/g_values)
 
     @property
     def answers(self) -> pd.DataFrame:
@@ -212,8 +220,8 @@ def select(prep: Prepared, flt: Filter) -> Selection:
     pairs = pd.DataFrame({
         "rix": krix,
         "code_id": kept["code_id"].to_numpy(),
-        "question_id": a["question_id"].to_numpy()[krix],
-        "group_id": a["group_id"].to_numpy()[krix],
+        "qix": a["qix"].to_numpy()[krix],
+        "gix": a["gix"].to_numpy()[krix],
         "rsp": a["rsp"].to_numpy()[krix],
     })
     return Selection(prep, mask, pairs)
@@ -247,9 +255,10 @@ def theme_shares(sel: Selection, level: str = "theme") -> pd.DataFrame:
             "share"]
     if pairs.empty:
         return pd.DataFrame(columns=cols)
-    counts = pairs.groupby(["question_id", "code_id"]).agg(answers=("rix", "size"), respondents=("rsp", "nunique"))
-    base = sel.pairs.groupby("question_id")["rsp"].nunique().rename("base_respondents")
-    out = counts.reset_index().merge(base, on="question_id")
+    counts = pairs.groupby(["qix", "code_id"]).agg(answers=("rix", "size"), respondents=("rsp", "nunique"))
+    base = sel.pairs.groupby("qix")["rsp"].nunique().rename("base_respondents")
+    out = counts.reset_index().merge(base, on="qix")
+    out["question_id"] = sel.prep.q_values[out["qix"].to_numpy()]
     out["share"] = out["respondents"] / out["base_respondents"]
     out["question"] = out["question_id"].map(lambda q: sel.prep.questions.get(q, q))
     _label_codes(out, sel.prep)
@@ -286,12 +295,13 @@ def by_group(sel: Selection, level: str = "theme", threshold: int | None = None)
             "suppressed", "shown"]
     if sel.pairs.empty:
         return pd.DataFrame(columns=cols)
-    base = sel.pairs.groupby("group_id")["rsp"].nunique()
+    base = sel.pairs.groupby("gix")["rsp"].nunique()
     codes = sorted(pairs["code_id"].unique()) if not pairs.empty else []
-    grid = pd.MultiIndex.from_product([codes, base.index], names=["code_id", "group_id"])
-    counts = pairs.groupby(["code_id", "group_id"])["rsp"].nunique().reindex(grid, fill_value=0)
+    grid = pd.MultiIndex.from_product([codes, base.index], names=["code_id", "gix"])
+    counts = pairs.groupby(["code_id", "gix"])["rsp"].nunique().reindex(grid, fill_value=0)
     out = counts.rename("respondents").reset_index()
-    out["base_respondents"] = out["group_id"].map(base).astype("int64")
+    out["base_respondents"] = out["gix"].map(base).astype("int64")
+    out["group_id"] = sel.prep.g_values[out["gix"].to_numpy()]
     out["suppressed"] = ((out["respondents"] > 0) & (out["respondents"] < threshold)) | (
         out["base_respondents"] < threshold)
     out["share"] = (out["respondents"] / out["base_respondents"]).where(~out["suppressed"])
@@ -364,49 +374,65 @@ def cooccurrence(sel: Selection, level: str = "theme", unit: str = "answer") -> 
 # --- words and phrases ------------------------------------------------------------------------------------------
 
 def tokenise(text: str) -> list[str]:
-    """Lower-case word tokens (letters and inner apostrophes), stop words kept (phrases need them as gaps)."""
-    return _TOKEN.findall(text.lower().replace("\u2019", "'"))
+    """Folded word tokens (analysis.text.tokens), stop words kept: phrases need them as gaps."""
+    return text_tokens(text)
+
+
+@functools.cache
+def stop_words() -> frozenset[str]:
+    return text_stopwords() | QUESTION_WORDS
 
 
 def _is_stop(word: str) -> bool:
-    return len(word) < 3 or word in STOP_WORDS
+    return len(word) < 3 or word in stop_words() or word.isdigit()
 
 
-def top_words(texts: Iterable[str], n: int = 20) -> pd.DataFrame:
-    """The n most frequent content words: columns word, count (answers using it at least once), ordered."""
+def _word_table(docs: Iterable[list[str]], n: int) -> pd.DataFrame:
     counts: Counter[str] = Counter()
-    for text in texts:
-        counts.update({w for w in tokenise(text) if not _is_stop(w)})
+    for words in docs:
+        counts.update({w for w in words if not _is_stop(w)})
     rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
     return pd.DataFrame(rows, columns=["word", "count"])
 
 
-def top_phrases(texts: Iterable[str], n: int = 20, min_count: int = 2) -> pd.DataFrame:
-    """The n most frequent two-word phrases (nltk BigramCollocationFinder over each answer separately).
-
-    Phrases with a stop word or a very short word are dropped; columns phrase, count, ordered.
-    """
+def _phrase_table(docs: Iterable[list[str]], n: int, min_count: int) -> pd.DataFrame:
     from nltk.collocations import BigramCollocationFinder
 
-    finder = BigramCollocationFinder.from_documents(tokenise(t) for t in texts)
+    finder = BigramCollocationFinder.from_documents(docs)
     finder.apply_word_filter(_is_stop)
     finder.apply_freq_filter(min_count)
     rows = sorted(finder.ngram_fd.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
     return pd.DataFrame([(" ".join(bigram), count) for bigram, count in rows], columns=["phrase", "count"])
 
 
+def top_words(texts: Iterable[str], n: int = 20) -> pd.DataFrame:
+    """The n most frequent content words: columns word, count (answers using it at least once), ordered."""
+    return _word_table((tokenise(t) for t in texts), n)
+
+
+def top_phrases(texts: Iterable[str], n: int = 20, min_count: int = 2) -> pd.DataFrame:
+    """The n most frequent two-word phrases (nltk BigramCollocationFinder over each answer separately, so a
+    phrase never spans two answers). Phrases with a stop word or a very short word are dropped."""
+    return _phrase_table([tokenise(t) for t in texts], n, min_count)
+
+
+def words_and_phrases(sel: Selection, question_id: str | None = None, n: int = 15,
+                      min_count: int = 2) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(top words, top phrases) of the selected answers (to one question, if given), from remembered tokens."""
+    if "text" not in sel.prep.answers:
+        return _word_table([], n), _phrase_table([], n, min_count)
+    mask = sel.mask
+    if question_id is not None:
+        mask = mask & (sel.prep.answers["question_id"].to_numpy() == question_id)
+    docs = sel.prep.tokens(np.flatnonzero(mask))
+    return _word_table(docs, n), _phrase_table(docs, n, min_count)
+
+
 def words_by_question(sel: Selection, n: int = 15) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
     """question_id -> (top words, top phrases) over the selected answers' (redacted) texts."""
-    answers = sel.answers
-    out: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}
-    if "text" not in answers:
-        return out
     from data.findings import ordered_questions
 
-    for q in ordered_questions(answers["question_id"].unique()):
-        texts = answers.loc[answers["question_id"] == q, "text"].tolist()
-        out[q] = (top_words(texts, n), top_phrases(texts, n))
-    return out
+    return {q: words_and_phrases(sel, q, n) for q in ordered_questions(sel.answers["question_id"].unique())}
 
 
 # --- quotes -----------------------------------------------------------------------------------------------------
@@ -442,7 +468,7 @@ def quotes(sel: Selection, code_id: int, n: int = 3) -> pd.DataFrame:
             pool = pool.iloc[np.linspace(0, len(pool) - 1, _QUOTE_CANDIDATES).astype(int)]
         length = pool["text"].str.len()
         moderate = ((length >= QUOTE_MIN_CHARS) & (length <= QUOTE_MAX_CHARS)).astype(int)
-        tokens = [set(w for w in tokenise(t) if not _is_stop(w)) for t in pool["text"]]
+        tokens = [set(w for w in ws if not _is_stop(w)) for ws in prep.tokens(pool["rix"].to_numpy())]
         freq: Counter[str] = Counter()
         for ws in tokens:
             freq.update(ws)

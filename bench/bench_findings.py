@@ -1,0 +1,155 @@
+"""Benchmark: findings computations for one filter change, and a full AppTest run of the Findings page.
+
+100,000 answers from 30,000 respondents with 200,000 codings (synthetic, built with executemany in a temp DB).
+Run: python bench/bench_findings.py [--answers N]   Floors: computations <= 1 s, page <= 5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from data import open_db  # noqa: E402
+from data.db import now_utc  # noqa: E402
+from data.users import User, cli_user  # noqa: E402
+
+GROUPS = ["young_person", "parent_carer", "practitioner", "school_staff", "family_centre_staff",
+          "community_volunteer", "faith_group", "resident", "decision_maker"]
+QUESTIONS = ["thrive_helps", "thrive_stops", "neglect_is", "thrive_local"]
+
+
+def build(path: Path, answers: int = 100_000, respondents: int = 30_000, codings: int = 200_000,
+          seed: int = 7) -> dict[str, float]:
+    """Fill a fresh database at `path` with synthetic answers; return how long each step took."""
+    from data.codebook import load_starter_codebook
+    from data.events import create_event
+
+    rng = random.Random(seed)
+    t0 = time.perf_counter()
+    db = open_db(path)
+    user = cli_user()
+    load_starter_codebook(db, user)
+    events = [create_event(db, user, name=f"Event {i:02d}", date=f"2026-{9 + i // 10:02d}-{1 + (i % 10) * 2:02d}",
+                           venue=f"Venue {i}").id for i in range(20)]
+    demo = list(csv.DictReader((ROOT / "data" / "demo" / "answers.csv").open(encoding="utf-8")))
+    texts = [row["text"] for row in demo]
+    words = sorted({w for t in texts for w in t.split()})
+    codes = db.execute("SELECT id FROM codes WHERE parent_id IS NOT NULL").fetchall()
+    code_ids = [c[0] for c in codes]
+    now = now_utc()
+    resp_rows = []
+    for i in range(respondents):
+        resp_rows.append((f"r{i:06d}", events[i % len(events)], GROUPS[rng.randrange(len(GROUPS))], "{}", "en", 1,
+                          "tablet", "tablet", None, None, "bench", now))
+    answer_rows = []
+    for j in range(answers):
+        respondent = j % respondents
+        base = texts[rng.randrange(len(texts))]
+        extra = " ".join(rng.choice(words) for _ in range(rng.randrange(0, 6)))
+        text = f"{base} {extra}".strip()
+        answer_rows.append((f"a{j:07d}", f"r{respondent:06d}", events[respondent % len(events)],
+                            QUESTIONS[(j // respondents + respondent) % 4], j // respondents, text, text, None,
+                            "tablet", "bench", f"{now[:10]}T{(j % 24):02d}:00:00+00:00"))
+    coding_rows = set()
+    coders = ["olu_officer", "ola_officer", "ada_admin"]
+    while len(coding_rows) < codings:
+        coding_rows.add((f"a{rng.randrange(int(answers * 0.9)):07d}", code_ids[rng.randrange(len(code_ids))],
+                         coders[rng.randrange(3)]))
+    with db.conn:
+        db.conn.executemany("INSERT INTO respondents (id, event_id, group_id, profile, language, consent, "
+                            "consent_method, source, external_ref, submission_token, recorded_by, created_at) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", resp_rows)
+        db.conn.executemany("INSERT INTO responses (id, respondent_id, event_id, question_id, position, text, "
+                            "redacted_text, external_id, source, recorded_by, created_at) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", answer_rows)
+        db.conn.executemany("INSERT INTO codings (response_id, code_id, coder, source, created_at) "
+                            "VALUES (?, ?, ?, 'human', ?)", [(*row, now) for row in sorted(coding_rows)])
+    db.conn.close()
+    return {"build_s": time.perf_counter() - t0}
+
+
+def timed(fn, *args, **kwargs):
+    t0 = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return result, time.perf_counter() - t0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--answers", type=int, default=100_000)
+    parser.add_argument("--respondents", type=int, default=30_000)
+    parser.add_argument("--codings", type=int, default=200_000)
+    args = parser.parse_args()
+    from analysis import findings as af
+    from data import findings as df
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.db"
+        built = build(path, args.answers, args.respondents, args.codings)
+        print(f"synthetic data: {args.answers:,} answers, {args.respondents:,} respondents, "
+              f"{args.codings:,} codings built in {built['build_s']:.1f} s")
+        lead = User("bench_lead", frozenset({"strategy_lead"}))
+        db = open_db(path)
+        frames, t_load = timed(df.load_frames, db, lead, with_text=True)
+        prep, t_prep = timed(af.prepare, frames.answers, frames.codings, frames.codes, frames.pins,
+                             frames.questions, frames.groups)
+        print(f"load (once per data version, cached in the page): {t_load:.2f} s; index: {t_prep:.2f} s")
+
+        def one_filter_change(flt: af.Filter, words: bool = True) -> None:
+            sel = af.select(prep, flt)
+            af.headline(sel)
+            af.theme_shares(sel, "theme")
+            af.theme_shares(sel, "code")
+            table = af.by_group(sel, "theme")
+            af.compare_groups(table, "young_person", "parent_carer")
+            af.cooccurrence(sel, "theme", "respondent")
+            af.progress(sel)
+            for theme in prep.themes:
+                af.quotes(sel, theme, 3)
+            if words:
+                q_sel = af.select(prep, af.Filter(**{**flt.__dict__, "questions": flt.questions or ("thrive_helps",)}))
+                texts = q_sel.answers["text"].tolist()
+                af.top_words(texts)
+                af.top_phrases(texts)
+
+        filters = {
+            "no filter": af.Filter(),
+            "one group": af.Filter(groups=("young_person",)),
+            "one question + 2 groups": af.Filter(questions=("thrive_stops",), groups=("young_person", "resident")),
+            "date range": af.Filter(date_from=__import__("datetime").date(2026, 10, 1)),
+        }
+        worst = 0.0
+        for name, flt in filters.items():
+            _, seconds = timed(one_filter_change, flt)
+            worst = max(worst, seconds)
+            print(f"  filter change [{name}]: {seconds:.3f} s")
+        print(f"findings computations, slowest filter change: {worst:.3f} s (floor 1.0 s, ratio {worst / 1.0:.2f})")
+        db.conn.close()
+
+        os.environ["THRIVE_DB"] = str(path)
+        from streamlit.testing.v1 import AppTest
+
+        def page_run():
+            at = AppTest.from_file(str(ROOT / "pages" / "findings.py"), default_timeout=60)
+            at.session_state["auth_user"] = lead
+            at.run()
+            assert not at.exception, at.exception
+            return at
+
+        at, cold = timed(page_run)
+        at2, warm = timed(page_run)
+        print(f"Findings page AppTest run: first {cold:.2f} s (loads and caches the frames), "
+              f"second {warm:.2f} s (floor 5.0 s, ratio {max(cold, warm) / 5.0:.2f})")
+
+
+if __name__ == "__main__":
+    main()
