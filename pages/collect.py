@@ -46,8 +46,12 @@ CSS = """<style>
 .st-key-collect_save button { min-height: 4.5rem; }
 .st-key-collect_save button p { font-size: 1.5rem; font-weight: 700; }
 .st-key-collect_worry button { min-height: 3.2rem; }
-.st-key-collect_consent label { font-size: 1.1rem; align-items: center; }
-.st-key-collect_consent label > span:first-child { transform: scale(1.5); margin: 0 0.6rem; }
+.st-key-collect_consent label { padding: 0.5rem 0; align-items: center; }
+.st-key-collect_consent label > div:nth-child(2) { transform: scale(1.6); margin: 0 0.9rem 0 0.4rem; }
+.st-key-collect_consent p { font-size: 1.15rem; font-weight: 600; }
+.st-key-collect_form [data-testid="stWidgetLabel"] p { font-size: 1.05rem; }
+.st-key-collect_form p { unicode-bidi: plaintext; }
+.st-key-collect_confirmation p { font-size: 1.2rem; }
 .st-key-collect_form textarea, .st-key-collect_form input { unicode-bidi: plaintext; font-size: 1.1rem; }
 </style>"""
 RTL_CSS = "<style>.st-key-collect_form { direction: rtl; text-align: right; }</style>"
@@ -289,14 +293,6 @@ def main() -> None:
     c2.metric("People at this event", counts.respondents)
     c3.metric("Answers at this event", counts.answers)
 
-    last = state[LAST]
-    if last and last["event_id"] == event.id:
-        people = "person" if last["count_today"] == 1 else "people"
-        st.success(f"**Saved. Thank you!** {last['answers']} answer(s) stored. That's {last['count_today']} {people} "
-                   "at this event today. The form is ready for the next person.", icon=":material/check_circle:")
-    if state[NOTICE]:
-        st.info(state[NOTICE])
-    show_guidance(db)
 
     languages = qs.languages
     lang = state.get(LANGUAGE) or qs.default_language
@@ -348,6 +344,17 @@ def main() -> None:
                    icon=":material/shield_person:")
     st.button("Save", type="primary", use_container_width=True, key="collect_save", icon=":material/save:",
               on_click=on_save, args=(event.id, qs))
+    # The confirmation and the guidance sit right under Save: that is where the eyes and the finger are.
+    last = state[LAST]
+    if last and last["event_id"] == event.id:
+        people = "person" if last["count_today"] == 1 else "people"
+        with st.container(key="collect_confirmation"):
+            st.success(f"**Saved. Thank you!** {last['answers']} answer(s) stored. That's **{last['count_today']} "
+                       f"{people}** at this event today. The form is ready for the next person.",
+                       icon=":material/check_circle:")
+    if state[NOTICE]:
+        st.info(state[NOTICE])
+    show_guidance(db)
     left, right = st.columns(2)
     left.button("I'm worried about this person", key="collect_worry", use_container_width=True,
                 icon=":material/shield_person:", on_click=on_worried, args=(event.id, qs))

@@ -68,7 +68,7 @@ def test_save_stores_respondent_and_answers_and_resets_the_form(app, db, event):
     assert texts == [("neglect_is", 0, "No one checking you ate"), ("thrive_helps", 0, "Youth club on Fridays"),
                      ("thrive_helps", 1, "A trusted adult")]
     # confirmation with today's count, and an empty form for the next person
-    assert any("Saved" in s.value and "1 person at this event today" in s.value for s in app.success)
+    assert any("Saved" in s.value and "1 person at this event today" in s.value.replace("*", "") for s in app.success)
     assert app.text_area(key="collect_answer_thrive_helps").value == ""
     assert app.checkbox(key="collect_consent").value is False
     assert app.pills(key="collect_group").value is None
@@ -80,7 +80,7 @@ def test_second_respondent_gets_a_new_token_and_count_two(app, db):
     save(fill(app, group="parent_carer", answers={"thrive_stops": "Money worries"}))
     assert count(db, "SELECT COUNT(*) FROM respondents") == 2
     assert count(db, "SELECT COUNT(DISTINCT submission_token) FROM respondents") == 2
-    assert any("2 people at this event today" in s.value for s in app.success)
+    assert any("2 people at this event today" in s.value.replace("*", "") for s in app.success)
 
 
 def test_double_tap_on_save_stores_one_respondent(app, db):
