@@ -1,11 +1,152 @@
-"""Transcribe post-its (being built: see the open issue for this page)."""
+"""Transcribe post-its: after an event, type a flipchart of post-its in fast, one answer + Enter at a time.
+
+Event, question and group are chosen once; each post-it is stored as its own respondent; Undo removes the last.
+"""
 
 from __future__ import annotations
 
+import logging
+import re
+
+import pandas as pd
 import streamlit as st
 
+from data import capture, events, settings
 from ui import session
 
-user = session.guard("transcribe")
-st.title("Transcribe post-its")
-st.info("This page is being built.")
+log = logging.getLogger(__name__)
+
+# Session keys owned by this page (all prefixed transcribe_).
+EVENT = "transcribe_event"
+QUESTION = "transcribe_question"
+GROUP = "transcribe_group"
+TEXT = "transcribe_text"
+ADDED = "transcribe_added"  # this session's post-its, oldest first: dicts with response_id, text, question, group
+MESSAGE = "transcribe_message"  # (kind, text) shown once after an add or an undo
+FLAGGED = "transcribe_flagged"  # True when the last post-it raised a safeguarding flag
+
+CSS = """<style>
+.st-key-transcribe_group button, .st-key-transcribe_question button { min-height: 2.8rem; }
+.st-key-transcribe_entry input { font-size: 1.2rem; min-height: 3rem; unicode-bidi: plaintext; }
+</style>"""
+
+
+def md(text: str) -> str:
+    """Escape text for st.markdown so that it shows exactly as written."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", text)
+
+
+def on_add(labels: dict[str, str]) -> None:
+    state = st.session_state
+    text = state.get(TEXT) or ""
+    state[FLAGGED] = False
+    if not text.strip():
+        state[MESSAGE] = ("warning", "Type the post-it's text first, then press Enter.")
+        return
+    try:
+        result = capture.add_transcribed(session.db(), session.current_user(), event_id=state[EVENT],
+                                         question_id=state.get(QUESTION) or "", group_id=state.get(GROUP) or "",
+                                         text=text)
+    except capture.CaptureError as exc:
+        state[MESSAGE] = ("error", "Not added: " + " ".join(exc.problems) + " What you typed is still in the box.")
+        return
+    except Exception:  # noqa: BLE001 - keep the typed post-it whatever went wrong
+        log.exception("adding a transcribed post-it failed")
+        state[MESSAGE] = ("error", "Not added: the database was busy or unavailable. What you typed is still in "
+                                   "the box; press Enter again in a moment.")
+        return
+    state[ADDED].append({"response_id": result.response_id, "text": text,
+                         "question": labels.get(state[QUESTION], state[QUESTION]),
+                         "group": labels.get(state[GROUP], state[GROUP]), "flagged": result.flag is not None})
+    state[TEXT] = ""
+    state[FLAGGED] = result.flag is not None
+    state[MESSAGE] = ("success", f"Added. {len(state[ADDED])} post-it(s) this session.")
+
+
+def on_undo() -> None:
+    state = st.session_state
+    state[FLAGGED] = False
+    if not state[ADDED]:
+        state[MESSAGE] = ("warning", "There is nothing to undo yet.")
+        return
+    last = state[ADDED][-1]
+    try:
+        text = capture.undo_transcribed(session.db(), session.current_user(), last["response_id"])
+    except capture.CaptureError as exc:
+        state[MESSAGE] = ("error", " ".join(exc.problems))
+        return
+    except Exception:  # noqa: BLE001
+        log.exception("undoing a transcribed post-it failed")
+        state[MESSAGE] = ("error", "Could not undo just now (the database was busy). Try again in a moment.")
+        return
+    state[ADDED].pop()
+    state[TEXT] = text  # offered back for retyping
+    state[MESSAGE] = ("info", "Removed the last post-it. Its text is back in the box: correct it and press Enter, "
+                              "or clear the box.")
+
+
+def show_message() -> None:
+    message = st.session_state[MESSAGE]
+    if message:
+        kind, text = message
+        getattr(st, kind)(md(text))
+        st.session_state[MESSAGE] = None
+
+
+def main() -> None:
+    user = session.guard("transcribe")
+    db = session.db()
+    state = st.session_state
+    for key, default in ((ADDED, []), (MESSAGE, None), (FLAGGED, False)):
+        state.setdefault(key, default)
+    st.html(CSS)
+    st.title("Transcribe post-its")
+    open_events = events.list_events(db, status="open")
+    if not open_events:
+        show_message()
+        st.info("There is no open event to add post-its to. Ask your engagement officer to open one.")
+        return
+    titles = {e.id: e.title for e in open_events}
+    if state.get(EVENT) not in titles:
+        state[EVENT] = open_events[0].id
+    st.selectbox("Event", list(titles), format_func=titles.get, key=EVENT, persist_state="session")
+    event = next(e for e in open_events if e.id == state[EVENT])
+    qs = events.question_set(db, event.question_set_id)
+    area = events.area_for(db, event)
+    questions = {q.id: qs.text(q.label, area=area) for q in qs.questions if q.type == "free_text"}
+    groups = {g.id: qs.text(g.label) for g in qs.groups}
+    if state.get(QUESTION) not in questions:
+        state[QUESTION] = next(iter(questions))
+    st.radio("Question on this flipchart", list(questions), format_func=questions.get, key=QUESTION,
+             persist_state="session")
+    st.pills("Who wrote these post-its?", list(groups), format_func=groups.get, key=GROUP, persist_state="session")
+
+    with st.form("transcribe_entry", border=True):
+        st.text_input("Post-it text (press Enter to add it and start the next)", key=TEXT,
+                      placeholder="Type one post-it, then press Enter", persist_state="session")
+        st.form_submit_button("Add post-it", type="primary", use_container_width=True,
+                              on_click=on_add, args=({**questions, **groups},))
+
+    show_message()
+    if state[FLAGGED]:
+        with st.container(border=True, key="transcribe_guidance"):
+            st.markdown("### :material/shield_person: That post-it may need a safeguarding check")
+            st.write("It has been flagged for the safeguarding lead and will be kept. What to do now:")
+            for line in settings.get(db, "safeguarding_procedure").splitlines():
+                if line.strip():
+                    st.markdown("- " + md(line.strip()))
+
+    added = state[ADDED]
+    st.button("Undo the last post-it", key="transcribe_undo", on_click=on_undo, disabled=not added,
+              icon=":material/undo:")
+    st.subheader(f"Added this session: {len(added)}")
+    if added:
+        table = pd.DataFrame([{"Post-it": a["text"], "Question": a["question"], "Group": a["group"],
+                               "Flagged": "yes" if a["flagged"] else ""} for a in reversed(added)])
+        st.dataframe(table, hide_index=True, use_container_width=True)
+    counts = capture.event_counts(db, user, event.id) if user.can("collect") else None
+    if counts is not None:
+        st.caption(f"This event now holds {counts.answers:,} answers from {counts.respondents:,} respondents.")
+
+
+main()

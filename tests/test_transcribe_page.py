@@ -1,0 +1,105 @@
+"""The Transcribe page under AppTest: each post-it + Enter adds one answer; Undo removes the last one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from data import capture
+from data.events import close_event
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = str(ROOT / "pages" / "transcribe.py")
+
+
+def answers(db):
+    return db.execute("SELECT r.question_id, p.group_id, r.text, r.source FROM responses r "
+                      "JOIN respondents p ON p.id = r.respondent_id ORDER BY r.created_at").fetchall()
+
+
+@pytest.fixture
+def app(db, researcher, event):
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.session_state["auth_user"] = researcher
+    at.run()
+    assert not at.exception, at.exception
+    at.radio(key="transcribe_question").set_value("thrive_stops")
+    at.pills(key="transcribe_group").set_value("parent_carer")
+    at.run()
+    return at
+
+
+def add(at, text):
+    at.text_input(key="transcribe_text").input(text)
+    submit = next(b for b in at.button if b.label == "Add post-it")
+    submit.click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_each_post_it_is_stored_with_question_and_group_and_the_box_clears(app, db):
+    add(app, "Not enough money for food")
+    add(app, "Phones all the time")
+    assert answers(db) == [("thrive_stops", "parent_carer", "Not enough money for food", "transcribed"),
+                           ("thrive_stops", "parent_carer", "Phones all the time", "transcribed")]
+    assert app.text_input(key="transcribe_text").value == ""
+    assert app.subheader[0].value == "Added this session: 2"
+    shown = app.dataframe[0].value
+    assert list(shown["Post-it"]) == ["Phones all the time", "Not enough money for food"]  # newest first
+
+
+def test_undo_removes_only_the_last_and_offers_its_text_back(app, db):
+    add(app, "Bullying")
+    add(app, "Bulying at scool")
+    app.button(key="transcribe_undo").click().run()
+    assert [a[2] for a in answers(db)] == ["Bullying"]
+    assert app.text_input(key="transcribe_text").value == "Bulying at scool"
+    assert app.subheader[0].value == "Added this session: 1"
+
+
+def test_undo_refused_for_a_flagged_post_it_shows_the_reason(app, db):
+    add(app, "my mum hits me when she is angry")
+    assert db.execute("SELECT kind FROM flags").fetchall() == [("auto",)]
+    shown = " ".join(m.value for m in app.markdown)
+    assert "Stay calm and listen" in shown  # the safeguarding guidance, right then
+    app.button(key="transcribe_undo").click().run()
+    assert len(answers(db)) == 1
+    assert any("safeguarding flag" in e.value for e in app.error)
+
+
+def test_no_group_chosen_keeps_the_text_and_says_so(db, researcher, event):
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.session_state["auth_user"] = researcher
+    at.run()
+    add(at, "Parks")
+    assert answers(db) == []
+    assert any("group" in e.value for e in at.error)
+    assert at.text_input(key="transcribe_text").value == "Parks"
+
+
+def test_failed_add_keeps_the_text(app, db, monkeypatch):
+    def busy(*args, **kwargs):
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(capture, "add_transcribed", busy)
+    add(app, "Family time")
+    assert any("still in the box" in e.value for e in app.error)
+    assert app.text_input(key="transcribe_text").value == "Family time"
+
+
+def test_event_closed_meanwhile_refuses_and_keeps_text(app, db, admin, event):
+    close_event(db, admin, event.id)
+    add(app, "Youth club")
+    assert answers(db) == []
+    assert any("closed" in e.value for e in app.error)
+    assert app.session_state["transcribe_text"] == "Youth club"  # kept while no event is open
+
+
+def test_strategy_lead_cannot_transcribe(db, lead, event):
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.session_state["auth_user"] = lead
+    at.run()
+    assert not at.text_input
+    assert any("don't have access" in e.value for e in at.error)
