@@ -1,0 +1,104 @@
+"""The Import page under AppTest: a good file imports, a bad file lists every row problem and writes nothing."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import openpyxl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = str(ROOT / "pages" / "import_answers.py")
+
+GOOD = (b"id,question,group,text,respondent\n"
+        b"1,thrive_helps,young_person,Youth club,a\n"
+        b"2,thrive_stops,young_person,\"Phones, all the time\",a\n"
+        b"3,neglect_is,parent_carer,No clean clothes,b\n")
+BAD = (b"id,question,group,text\n"
+       b"1,thrive_helps,young_person,Youth club\n"
+       b"2,thrive_nope,young_person,Something\n"
+       b"3,thrive_stops,aliens,Other\n"
+       b"3,neglect_is,parent_carer,\n")
+
+
+def count(db, table):
+    return db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+
+
+@pytest.fixture
+def app(db, officer):
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.session_state["auth_user"] = officer
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def upload(at, name, data, event=""):
+    at.file_uploader(key="import_file").upload(name, data, "text/csv")
+    at.run()
+    if event:
+        at.text_input(key="import_event").input(event)
+    at.button(key="import_go").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_import_button_waits_for_a_file(app):
+    assert app.button(key="import_go").disabled
+
+
+def test_good_csv_imports_into_the_named_event(app, db):
+    upload(app, "answers.csv", GOOD, event="Market day")
+    assert count(db, "responses") == 3
+    assert count(db, "respondents") == 2
+    assert db.execute("SELECT name FROM events").fetchall() == [("Market day",)]
+    assert any("3 answers added" in s.value for s in app.success)
+    assert not app.error
+
+
+def test_reimport_adds_nothing_and_says_so(app, db):
+    upload(app, "answers.csv", GOOD, event="Market day")
+    upload(app, "answers.csv", GOOD, event="Market day")
+    assert count(db, "responses") == 3
+    assert any("already imported" in s.value for s in app.success)
+
+
+def test_bad_csv_lists_every_row_problem_and_writes_nothing(app, db):
+    upload(app, "bad.csv", BAD)
+    assert count(db, "responses") == 0 and count(db, "events") == 0
+    assert any("nothing was written" in e.value for e in app.error)
+    table = app.dataframe[0].value
+    problems = {(int(r.Row), r.Column) for r in table.itertuples()}
+    assert {(3, "question"), (4, "group"), (5, "id"), (5, "text")} <= problems
+
+
+def test_xlsx_upload(app, db):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["id", "question", "group", "text"])
+    sheet.append(["x1", "thrive_local", "resident", "=1+1 more parks"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    app.file_uploader(key="import_file").upload("answers.xlsx", buffer.getvalue(),
+                                                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    app.run()
+    app.button(key="import_go").click().run()
+    assert db.execute("SELECT text FROM responses").fetchall() == [("=1+1 more parks",)]
+
+
+def test_not_a_spreadsheet_is_rejected_in_plain_words(app, db):
+    upload(app, "photo.xlsx", b"PK\x03\x04 this is not really a workbook")
+    assert count(db, "responses") == 0
+    assert any("nothing was written" in e.value for e in app.error)
+    assert "xlsx" in " ".join(app.dataframe[0].value["Problem"])
+
+
+def test_peer_researcher_cannot_import(db, researcher):
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.session_state["auth_user"] = researcher
+    at.run()
+    assert not at.file_uploader
+    assert any("don't have access" in e.value for e in at.error)
