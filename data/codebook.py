@@ -570,3 +570,9 @@ def load_starter_codebook(db: Database, user: User) -> CodesImported:
     result = import_codes(db, user, new, source="starter codebook")
     result.unchanged = [s["code"] for s in specs if s["code"].strip().lower() in present]
     return result
+
+
+def version(db: Database) -> str:
+    """A token that changes whenever the codebook changes (to know when cached suggestions are stale)."""
+    count, latest = db.execute("SELECT count(*), max(updated_at) FROM codes").fetchone()
+    return f"{count}:{latest}"

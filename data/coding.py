@@ -197,6 +197,43 @@ def queue(db: Database, user: User, filters: Filters = Filters(), *, page: int =
     return QueuePage(_answers(db, rows, user.username), total, page, page_size)
 
 
+def neighbour(db: Database, user: User, filters: Filters, response_id: str | None, *, forward: bool = True,
+              ) -> str | None:
+    """The id of the answer after (or before) `response_id` in queue order among those matching the filters;
+    with no `response_id`, the first (or last). The current answer need not match the filters any more (it may
+    just have been coded while the queue shows uncoded answers)."""
+    require(user, "code")
+    where, params = _where(filters, user.username)
+    order = "ASC" if forward else "DESC"
+    if response_id:
+        row = db.execute("SELECT created_at, id FROM responses WHERE id = ?", [response_id]).fetchone()
+        if row is not None:
+            where += (" AND " if where else " WHERE ") + f"(r.created_at, r.id) {'>' if forward else '<'} (?, ?)"
+            params = params + [row[0], row[1]]
+    found = db.execute("SELECT r.id" + _FROM + where + f" ORDER BY r.created_at {order}, r.id {order} LIMIT 1",
+                       params).fetchone()
+    return found[0] if found else None
+
+
+def position(db: Database, user: User, filters: Filters, response_id: str) -> int:
+    """How many answers matching the filters come before `response_id` in queue order (0 for the first)."""
+    require(user, "code")
+    row = db.execute("SELECT created_at, id FROM responses WHERE id = ?", [response_id]).fetchone()
+    if row is None:
+        return 0
+    where, params = _where(filters, user.username)
+    where += (" AND " if where else " WHERE ") + "(r.created_at, r.id) < (?, ?)"
+    return db.execute("SELECT count(*)" + _FROM + where, params + [row[0], row[1]]).fetchone()[0]
+
+
+def matches(db: Database, user: User, filters: Filters, response_id: str) -> bool:
+    """Whether the answer is (still) in the queue these filters select."""
+    require(user, "code")
+    where, params = _where(filters, user.username)
+    where += (" AND " if where else " WHERE ") + "r.id = ?"
+    return db.execute("SELECT 1" + _FROM + where, params + [response_id]).fetchone() is not None
+
+
 def get_answer(db: Database, user: User, response_id: str) -> Answer:
     require(user, "code")
     rows = db.execute(_COLUMNS + _FROM + " WHERE r.id = ?", [response_id]).fetchall()

@@ -1,11 +1,358 @@
-"""Code answers (being built: see the open issue for this page)."""
+"""Code answers: one answer at a time from a filtered queue; one tap per code, suggested codes with their reason
+(accept or dismiss in one tap), memos, bulk coding of a search with a preview, and undo. Counts always on top.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import logging
+
 import streamlit as st
 
+from data import codebook, coding
+from data.agreement import list_samples
+from data.coding import Filters
 from ui import session
 
+try:  # the suggestion engine (issue 3, B1); the page works without it
+    from data.suggestions import build_suggester
+except ImportError:  # pragma: no cover - only while the engine is not there
+    build_suggester = None
+
+log = logging.getLogger(__name__)
+
+# Session keys owned by this page (all prefixed code_).
+QUESTION, GROUP, EVENT, STATE, SEARCH, SAMPLE = ("code_question", "code_group", "code_event", "code_state",
+                                                 "code_search", "code_sample")
+CURRENT = "code_current"     # id of the answer on screen
+GEN = "code_gen"             # bumped after actions that change codes behind the pills (re-initialises them)
+FLASH = "code_flash"         # one line of feedback from the last action
+PREVIEW = "code_bulk_preview"  # (code, filters) of the preview shown, so Apply applies exactly that
+BULK_CODE = "code_bulk_code"
+SUGGESTER = "code_suggester"  # {"version": codebook version, "model": Suggester or None, "error": str}
+CODE_MEMO_TARGET = "code_memo_code"
+TOP_K = 3
+
+CSS = """<style>
+[class*="st-key-code_pills_"] button { min-height: 2.8rem; font-size: 1rem; }
+.st-key-code_answer p { font-size: 1.3rem; }
+[class*="st-key-code_accept_"] button, [class*="st-key-code_dismiss_"] button { min-height: 2.8rem; }
+</style>"""
+
 user = session.guard("code")
+db = session.db()
+for key, default in ((QUESTION, None), (GROUP, None), (EVENT, None), (STATE, "uncoded"), (SEARCH, ""),
+                     (SAMPLE, None), (CURRENT, None), (GEN, 0), (FLASH, None), (PREVIEW, None), (BULK_CODE, None),
+                     (SUGGESTER, None), (CODE_MEMO_TARGET, None)):
+    st.session_state.setdefault(key, default)
+
+st.markdown(CSS, unsafe_allow_html=True)  # static CSS only, never user text
 st.title("Code answers")
-st.info("This page is being built.")
+
+codes = codebook.list_codes(db)
+if not codes:
+    st.info("The codebook is empty. Build one, or load the starter codebook, on the Codebook page (in the menu).")
+    st.stop()
+by_name = {c.name: c for c in codes}
+for key in (BULK_CODE, CODE_MEMO_TARGET):  # a code chosen earlier may have been archived or merged since
+    if st.session_state[key] not in by_name:
+        st.session_state[key] = codes[0].name
+
+
+def label_of(name: str) -> str:
+    code = by_name.get(name)
+    return code.label if code else name
+
+
+def filters() -> Filters:
+    return Filters(question=st.session_state[QUESTION], group=st.session_state[GROUP], event=st.session_state[EVENT],
+                   state=st.session_state[STATE] or "all", search=st.session_state[SEARCH] or "",
+                   sample_id=st.session_state[SAMPLE])
+
+
+@contextlib.contextmanager
+def fresh_db():
+    """Callbacks run at the start of the next script run (maybe in another thread): they use their own
+    connection rather than the one this run opened."""
+    conn = session.db()
+    try:
+        yield conn
+    finally:
+        conn.conn.close()
+
+
+def bump(message: str | None = None) -> None:
+    st.session_state[GEN] += 1
+    if message:
+        st.session_state[FLASH] = message
+
+
+# --- suggestions ---------------------------------------------------------------------------------------------------
+
+def suggester():
+    """This session's suggestion model, rebuilt when the codebook changes; None when unavailable."""
+    if build_suggester is None:
+        return None
+    state = st.session_state[SUGGESTER]
+    current = codebook.version(db)
+    if state is None or state["version"] != current:
+        try:
+            with st.spinner("Learning from the codings so far..."):
+                model = build_suggester(db, user)
+            state = {"version": current, "model": model, "error": ""}
+        except Exception as exc:  # noqa: BLE001 - suggestions are a help; coding goes on without them
+            log.exception("suggestions unavailable")
+            state = {"version": current, "model": None, "error": str(exc)}
+        st.session_state[SUGGESTER] = state
+    return state["model"]
+
+
+def learn(cdb, answer_id: str) -> None:
+    """Tell the model about this answer's codes now (cheap incremental update)."""
+    state = st.session_state[SUGGESTER]
+    if not state or state.get("model") is None:
+        return
+    try:
+        answer = coding.get_answer(cdb, user, answer_id)
+        if answer.codes:
+            state["model"].add(answer.text, list(answer.codes))
+    except Exception:  # noqa: BLE001
+        log.exception("could not update the suggestion model")
+
+
+# --- actions (callbacks run before the page is drawn again) ----------------------------------------------------------
+
+def on_pills(answer_id: str, key: str, group: list[str]) -> None:
+    chosen = set(st.session_state.get(key) or [])
+    with fresh_db() as cdb:
+        had = set(coding.get_answer(cdb, user, answer_id).codes) & set(group)
+        try:
+            for name in sorted(chosen - had):
+                coding.apply_code(cdb, user, answer_id, name)
+            for name in sorted(had - chosen):
+                coding.remove_code(cdb, user, answer_id, name)
+        except coding.CodingError as exc:
+            bump(f"⚠️ {exc}")
+            return
+        if chosen - had:
+            learn(cdb, answer_id)
+    if chosen - had:
+        st.session_state[FLASH] = "Applied " + ", ".join(label_of(n) for n in sorted(chosen - had))
+    elif had - chosen:
+        st.session_state[FLASH] = "Removed " + ", ".join(label_of(n) for n in sorted(had - chosen))
+
+
+def on_accept(answer_id: str, name: str, score: float) -> None:
+    with fresh_db() as cdb:
+        try:
+            coding.accept_suggestion(cdb, user, answer_id, name, score=score)
+        except coding.CodingError as exc:
+            bump(f"⚠️ {exc}")
+            return
+        learn(cdb, answer_id)
+    bump(f"Accepted suggestion: {label_of(name)}")
+
+
+def on_dismiss(answer_id: str, name: str) -> None:
+    with fresh_db() as cdb:
+        coding.dismiss_suggestion(cdb, user, answer_id, name)
+    bump(f"Dismissed suggestion: {label_of(name)}")
+
+
+def on_undo() -> None:
+    with fresh_db() as cdb:
+        action = coding.undo(cdb, user)
+    bump(f"Undone: {action.summary}" if action else "Nothing to undo.")
+
+
+def on_move(forward: bool) -> None:
+    with fresh_db() as cdb:
+        nxt = coding.neighbour(cdb, user, filters(), st.session_state[CURRENT], forward=forward)
+    if nxt is None:
+        st.session_state[FLASH] = "That was the last matching answer." if forward else "This is the first answer."
+    else:
+        st.session_state[CURRENT] = nxt
+
+
+def on_filters_changed() -> None:
+    st.session_state[CURRENT] = None
+    st.session_state[PREVIEW] = None
+
+
+def on_bulk_apply() -> None:
+    preview = st.session_state[PREVIEW]
+    if not preview:
+        return
+    try:
+        with fresh_db() as cdb:
+            done = coding.bulk_apply(cdb, user, preview["code"], preview["filters"])
+    except coding.CodingError as exc:
+        st.session_state[FLASH] = f"⚠️ {exc}"
+        return
+    st.session_state[PREVIEW] = None
+    bump(f"Coded {done} answer(s) with {label_of(preview['code'])}. Undo reverses all of them.")
+
+
+# --- counts, undo, filters -------------------------------------------------------------------------------------------
+
+current_filters = filters()
+counts = coding.counts(db, user, current_filters)
+c1, c2, c3, c4 = st.columns([1, 1, 1, 1.6], vertical_alignment="bottom")
+c1.metric("Coded by you", f"{counts.coded:,}")
+c2.metric("Remaining", f"{counts.remaining:,}")
+c3.metric("Answers", f"{counts.total:,}")
+last = coding.last_action(db, user)
+c4.button(f"↶ Undo: {last.summary}" if last else "↶ Undo", key="code_undo", on_click=on_undo,
+          disabled=last is None, use_container_width=True,
+          help="Reverse your last coding action (a bulk action is reversed as a whole).")
+if counts.total:
+    st.progress(counts.coded / counts.total)
+if st.session_state[FLASH]:
+    message = st.session_state[FLASH]
+    (st.warning if message.startswith("⚠️") else st.success)(message.removeprefix("⚠️ "))
+    st.session_state[FLASH] = None
+
+choices = coding.filter_choices(db, user)
+with st.expander("Filter the queue", expanded=False):
+    f1, f2 = st.columns(2)
+    questions = dict(choices["questions"])
+    f1.selectbox("Question", [None, *questions], format_func=lambda q: "All questions" if q is None else questions[q],
+                 key=QUESTION, on_change=on_filters_changed)
+    groups = dict(choices["groups"])
+    f2.selectbox("Respondent group", [None, *groups], format_func=lambda g: "All groups" if g is None else groups[g],
+                 key=GROUP, on_change=on_filters_changed)
+    events = dict(choices["events"])
+    f1.selectbox("Event", [None, *events], format_func=lambda e: "All events" if e is None else events[e],
+                 key=EVENT, on_change=on_filters_changed)
+    samples = {s.id: f"{s.name} ({s.size} answers)" for s in list_samples(db, user)}
+    f2.selectbox("Double-coding sample", [None, *samples],
+                 format_func=lambda s: "All answers" if s is None else samples.get(s, "(removed)"),
+                 key=SAMPLE, on_change=on_filters_changed)
+st.segmented_control("Show", ["uncoded", "coded", "all"], key=STATE, on_change=on_filters_changed,
+                     format_func={"uncoded": "Not yet coded by me", "coded": "Coded by me", "all": "All"}.get)
+st.text_input("Search the answers", key=SEARCH, on_change=on_filters_changed,
+              placeholder="a word or phrase, e.g. breakfast")
+current_filters = filters()
+
+# --- bulk coding of a search -------------------------------------------------------------------------------------------
+
+if len(current_filters.search.strip()) >= coding.MIN_BULK_SEARCH:
+    with st.expander(f"Code every answer matching “{current_filters.search.strip()}”"):
+        names = [c.name for c in codes]
+        st.selectbox("Code to apply", names, format_func=label_of, key=BULK_CODE)
+        if st.button("Preview", key="code_bulk_preview_button"):
+            try:
+                preview = coding.bulk_preview(db, user, st.session_state[BULK_CODE], current_filters)
+            except coding.CodingError as exc:
+                st.warning(str(exc))
+            else:
+                st.session_state[PREVIEW] = {"code": preview.code, "filters": current_filters,
+                                             "matching": preview.matching, "to_code": preview.to_code,
+                                             "sample": [a.text for a in preview.sample]}
+        preview = st.session_state[PREVIEW]
+        if preview and (preview["filters"] != current_filters or preview["code"] != st.session_state[BULK_CODE]):
+            preview = None  # the search or the code changed since: preview again before applying
+        if preview:
+            st.write(f"{preview['matching']:,} answer(s) match; **{preview['to_code']:,}** would get "
+                     f"“{session.md_escape(label_of(preview['code']))}” (the others already have it from you).")
+            for text in preview["sample"]:
+                st.text(f"• {text}")
+            st.button(f"Apply to {preview['to_code']:,} answer(s)", key="code_bulk_apply", type="primary",
+                      on_click=on_bulk_apply, disabled=preview["to_code"] == 0)
+
+# --- the current answer ---------------------------------------------------------------------------------------------
+
+current_id = st.session_state[CURRENT]
+answer = None
+if current_id:
+    try:
+        answer = coding.get_answer(db, user, current_id)
+    except coding.CodingError:
+        answer = None
+if answer is None:
+    first = coding.neighbour(db, user, current_filters, None)
+    if first is None:
+        st.info("No answers match. Change the filters, or import answers first."
+                if counts.total else "There are no answers yet: collect or import some first.")
+        st.stop()
+    st.session_state[CURRENT] = first
+    answer = coding.get_answer(db, user, first)
+
+matching = coding.queue(db, user, current_filters, page_size=1).total
+place = coding.position(db, user, current_filters, answer.id)
+nav1, nav2, nav3 = st.columns([1, 2, 1], vertical_alignment="center")
+nav1.button("◀ Previous", key="code_prev", on_click=on_move, args=(False,), use_container_width=True)
+nav2.caption(f"Answer {place + 1:,} of {matching:,} matching" if coding.matches(db, user, current_filters, answer.id)
+             else f"{matching:,} answer(s) match; this one no longer does. Tap Next to go on.")
+nav3.button("Next ▶", key="code_next", on_click=on_move, args=(True,), use_container_width=True, type="primary")
+
+gen = st.session_state[GEN]
+with st.container(border=True, key="code_card"):
+    st.caption(f"{answer.question} · {answer.group} · {answer.event}")
+    with st.container(key="code_answer"):
+        st.markdown(session.md_escape(answer.text) if answer.text else "_(no text)_")
+
+    model = suggester()
+    if model is not None:
+        hidden = set(answer.codes) | coding.dismissed(db, user, answer.id)
+        try:
+            suggestions = [s for s in model.suggest(answer.text, top_k=TOP_K, exclude=hidden) if s.code in by_name]
+        except Exception:  # noqa: BLE001
+            log.exception("suggestion failed")
+            suggestions = []
+        if suggestions:
+            st.markdown("**Suggested codes**")
+        for s in suggestions:
+            row = st.columns([5, 1.3, 1.3], vertical_alignment="center")
+            row[0].markdown(f"**{session.md_escape(label_of(s.code))}** · {s.score:.2f}  \n"
+                            f":gray[{session.md_escape(s.reason)}]")
+            row[1].button("✓ Accept", key=f"code_accept_{s.code}", on_click=on_accept,
+                          args=(answer.id, s.code, float(s.score)), use_container_width=True)
+            row[2].button("✕ Dismiss", key=f"code_dismiss_{s.code}", on_click=on_dismiss,
+                          args=(answer.id, s.code), use_container_width=True)
+    elif build_suggester is None:
+        st.caption("Suggestions are not available in this installation.")
+    elif st.session_state[SUGGESTER] and st.session_state[SUGGESTER].get("error"):
+        st.caption("Suggestions are unavailable just now; coding works as usual.")
+
+    groups_of_codes: dict[str, list[str]] = {}
+    for c in codes:
+        theme = c.name if c.parent_id is None else (c.parent if c.parent in by_name else "")
+        groups_of_codes.setdefault(theme, []).append(c.name)
+    for theme, names in groups_of_codes.items():
+        key = f"code_pills_{theme or 'other'}_{answer.id}_{gen}"
+        st.pills(label_of(theme) if theme else "Other codes", names, selection_mode="multi", format_func=label_of,
+                 default=[n for n in names if n in answer.codes], key=key, on_change=on_pills,
+                 args=(answer.id, key, names))
+
+    mine = coding.memos(db, user, "response", answer.id)
+    with st.expander(f"Memo on this answer ({len(mine)})" if mine else "Memo on this answer"):
+        for m in mine:
+            if m.author != user.username:
+                st.caption(f"{m.author}, {m.updated_at[:16].replace('T', ' ')}")
+                st.text(m.text)
+        own = next((m.text for m in mine if m.author == user.username), "")
+        memo_key = f"code_memo_{answer.id}_{gen}"
+        st.text_area("Your memo", value=own, key=memo_key, height=90)
+        if st.button("Save memo", key="code_memo_save"):
+            coding.save_memo(db, user, "response", answer.id, st.session_state[memo_key])
+            st.session_state[FLASH] = "Memo saved."
+            st.rerun()
+
+# --- memo on a code ----------------------------------------------------------------------------------------------------
+
+with st.expander("Memo on a code"):
+    target = st.selectbox("Code", [c.name for c in codes], format_func=label_of, key=CODE_MEMO_TARGET)
+    code_obj = by_name[target]
+    notes = coding.memos(db, user, "code", code_obj.id)
+    for m in notes:
+        if m.author != user.username:
+            st.caption(m.author)
+            st.text(m.text)
+    own_code_memo = next((m.text for m in notes if m.author == user.username), "")
+    code_memo_key = f"code_codememo_{code_obj.id}_{gen}"
+    st.text_area("Your memo on this code", value=own_code_memo, key=code_memo_key, height=90)
+    if st.button("Save code memo", key="code_codememo_save"):
+        coding.save_memo(db, user, "code", code_obj.id, st.session_state[code_memo_key])
+        st.session_state[FLASH] = "Memo saved."
+        st.rerun()

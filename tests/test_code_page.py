@@ -1,0 +1,167 @@
+"""The coding page under AppTest: apply and remove with one tap, accept and dismiss a suggestion, bulk-code a
+search with a preview and a count, undo, memos, counts, and the refusal for roles that may not code."""
+
+from __future__ import annotations
+
+import sys
+import types
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from data import codebook as cb
+from data import coding
+from data.importer import import_responses
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = str(ROOT / "pages" / "code.py")
+
+ANSWERS = (  # created_at fixes the queue order: a1, a2, a3, a4
+    "id,question,group,text,created_at\n"
+    "a1,thrive_helps,young_person,my mates and my fam,2026-11-20T10:00:01Z\n"
+    "a2,thrive_helps,parent_carer,a warm home and food on the table,2026-11-20T10:00:02Z\n"
+    "a3,thrive_stops,young_person,no money for food,2026-11-20T10:00:03Z\n"
+    "a4,neglect_is,practitioner,no breakfast before school,2026-11-20T10:00:04Z\n"
+)
+
+
+class FakeSuggestion:
+    def __init__(self, code, score, reason):
+        self.code, self.score, self.reason = code, score, reason
+
+
+class FakeSuggester:
+    """Stands in for the suggestion engine so the page's accept/dismiss wiring is tested on its own."""
+
+    def __init__(self):
+        self.learned = []
+
+    def suggest(self, text, top_k=3, exclude=()):
+        ranked = [FakeSuggestion("food", 0.91, "matched the keyword “food”"),
+                  FakeSuggestion("friends", 0.40, "resembles 2 coded answers")]
+        return [s for s in ranked if s.code not in set(exclude)][:top_k]
+
+    def add(self, text, codes):
+        self.learned.append((text, tuple(codes)))
+
+
+@pytest.fixture
+def fake_engine(monkeypatch):
+    engine = FakeSuggester()
+    module = types.ModuleType("data.suggestions")
+    module.build_suggester = lambda db, user: engine
+    monkeypatch.setitem(sys.modules, "data.suggestions", module)
+    return engine
+
+
+@pytest.fixture
+def answers(db, admin, officer):
+    import_responses(db, admin, ANSWERS.encode(), "answers.csv", event="Drop-in")
+    for name, label in (("food", "Food"), ("friends", "Friends"), ("money", "Money")):
+        cb.create_code(db, officer, name, label)
+    return dict(db.execute("SELECT external_id, id FROM responses").fetchall())
+
+
+def app(user) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.session_state["auth_user"] = user
+    return at
+
+
+def codings(db, coder):
+    return sorted(db.execute("SELECT c.response_id, k.name, c.source FROM codings c JOIN codes k ON k.id = c.code_id "
+                             "WHERE c.coder = ?", [coder]).fetchall())
+
+
+def test_apply_and_remove_with_one_tap(db, officer, answers, fake_engine):
+    at = app(officer).run()
+    assert not at.exception
+    assert at.metric[0].value == "0" and at.metric[1].value == "4"  # coded by you, remaining
+    first = at.session_state["code_current"]
+    assert first == answers["a1"]
+    pills = next(p for p in at.pills if p.key.startswith("code_pills_food_"))
+    pills.set_value(["food"]).run()
+    assert codings(db, officer.username) == [(first, "food", "human")]
+    assert at.metric[0].value == "1" and at.metric[1].value == "3"
+    assert any("Applied Food" in s.value for s in at.success)
+    assert fake_engine.learned == [("my mates and my fam", ("food",))]
+    next(p for p in at.pills if p.key.startswith("code_pills_food_")).set_value([]).run()
+    assert codings(db, officer.username) == []
+
+
+def test_accept_and_dismiss_a_suggestion(db, officer, answers, fake_engine):
+    at = app(officer).run()
+    texts = " ".join(m.value for m in at.markdown)
+    assert "0.91" in texts and "matched the keyword" in texts
+    at.button(key="code_accept_food").click().run()
+    assert codings(db, officer.username) == [(answers["a1"], "food", "suggestion")]
+    # accepted: the food pill now shows it applied, and food is no longer suggested
+    assert next(p for p in at.pills if p.key.startswith("code_pills_food_")).value == ["food"]
+    assert not [b for b in at.button if b.key == "code_accept_food"]
+    at.button(key="code_dismiss_friends").click().run()
+    assert coding.dismissed(db, officer, answers["a1"]) == {"friends"}
+    assert not [b for b in at.button if b.key == "code_accept_friends"]
+
+
+def test_bulk_code_with_preview_then_undo(db, officer, answers, fake_engine):
+    at = app(officer).run()
+    at.text_input(key="code_search").set_value("food").run()
+    assert not [b for b in at.button if b.key == "code_bulk_apply"]  # nothing applies before a preview
+    at.selectbox(key="code_bulk_code").set_value("food").run()
+    at.button(key="code_bulk_preview_button").click().run()
+    shown = " ".join(m.value for m in at.markdown)
+    assert "2 answer(s) match" in shown and "**2** would get" in shown
+    assert [t.value for t in at.text if t.value.startswith("•")] == ["• a warm home and food on the table",
+                                                                      "• no money for food"]
+    assert codings(db, officer.username) == []  # the preview wrote nothing
+    apply = at.button(key="code_bulk_apply")
+    assert apply.label == "Apply to 2 answer(s)"
+    apply.click().run()
+    assert codings(db, officer.username) == sorted([(answers["a2"], "food", "bulk"), (answers["a3"], "food", "bulk")])
+    undo = at.button(key="code_undo")
+    assert "Bulk-applied Food to 2" in undo.label
+    undo.click().run()
+    assert codings(db, officer.username) == []
+    assert any("Undone" in s.value for s in at.success)
+
+
+def test_undo_reverses_a_single_tap_and_survives_a_new_session(db, officer, answers, fake_engine):
+    at = app(officer).run()
+    next(p for p in at.pills if p.key.startswith("code_pills_money_")).set_value(["money"]).run()
+    fresh = app(officer).run()  # a new session: the undo log is in the database
+    assert fresh.button(key="code_undo").label == "↶ Undo: Applied Money"
+    fresh.button(key="code_undo").click().run()
+    assert codings(db, officer.username) == []
+    assert fresh.button(key="code_undo").disabled
+
+
+def test_next_and_filters(db, officer, answers, fake_engine):
+    at = app(officer).run()
+    at.button(key="code_next").click().run()
+    assert at.session_state["code_current"] == answers["a2"]
+    at.selectbox(key="code_question").set_value("neglect_is").run()
+    assert at.session_state["code_current"] == answers["a4"]
+    assert "no breakfast before school" in " ".join(m.value for m in at.markdown).replace("\\", "")
+
+
+def test_memo_on_an_answer(db, officer, answers, fake_engine):
+    at = app(officer).run()
+    memo = next(t for t in at.text_area if t.key.startswith("code_memo_"))
+    memo.set_value("Friends *and* family?").run()
+    at.button(key="code_memo_save").click().run()
+    assert [m.text for m in coding.memos(db, officer, "response", answers["a1"])] == ["Friends *and* family?"]
+
+
+def test_page_without_codebook_points_to_it(db, officer, admin):
+    import_responses(db, admin, ANSWERS.encode(), "answers.csv", event="Drop-in")
+    at = app(officer).run()
+    assert not at.exception and "codebook is empty" in at.info[0].value
+
+
+def test_roles_that_may_not_code_are_refused(db, lead, researcher, answers):
+    for user in (lead, researcher):
+        at = app(user).run()
+        assert not at.exception
+        assert at.error and "don't have access" in at.error[0].value
+        assert not at.pills
