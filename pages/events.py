@@ -1,11 +1,85 @@
-"""Events (being built: see the open issue for this page)."""
+"""Events: create an event, see every event with its counts, close or reopen one.
+
+A closed event takes no new answers (Collect, Transcribe and Import all refuse it).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+
+import pandas as pd
 import streamlit as st
 
+from data import capture, events
+from surveys import QuestionSetError, bundled_keys
 from ui import session
 
-user = session.guard("manage_events")
-st.title("Events")
-st.info("This page is being built.")
+# Session keys owned by this page (all prefixed events_).
+MESSAGE = "events_message"  # (kind, text) shown once
+
+
+def main() -> None:
+    user = session.guard("manage_events")
+    db = session.db()
+    state = st.session_state
+    state.setdefault(MESSAGE, None)
+    st.title("Events")
+
+    with st.expander("Create an event", expanded=not events.list_events(db)):
+        with st.form("events_create", clear_on_submit=False):
+            name = st.text_input("Name", key="events_name", placeholder="e.g. Family fun day")
+            date = st.date_input("Date", key="events_date", value=dt.date.today(), format="DD/MM/YYYY")
+            venue = st.text_input("Venue (optional)", key="events_venue")
+            area = st.text_input("Area named in question 4 (optional)", key="events_area",
+                                 help="Leave empty to use the partnership's area setting.")
+            keys = bundled_keys()
+            question_set = st.selectbox("Question set", keys, key="events_question_set",
+                                        index=keys.index("thrive") if "thrive" in keys else 0)
+            if st.form_submit_button("Create event", type="primary", use_container_width=True):
+                try:
+                    event = events.create_event(db, user, name=name, date=date, venue=venue, area=area,
+                                                question_set=question_set)
+                except (events.EventError, QuestionSetError) as exc:
+                    st.error(str(exc))
+                else:
+                    state[MESSAGE] = ("success", f"Created “{event.title}”. It is open for answers.")
+                    for key in ("events_name", "events_venue", "events_area"):
+                        state.pop(key, None)
+                    st.rerun()
+
+    message = state[MESSAGE]
+    if message:
+        getattr(st, message[0])(message[1])
+        state[MESSAGE] = None
+
+    all_events = events.list_events(db)
+    if not all_events:
+        st.info("No events yet. Create the first one above.")
+        return
+    rows = []
+    for e in all_events:
+        counts = capture.event_counts(db, user, e.id)
+        rows.append({"Event": e.name, "Date": e.date, "Venue": e.venue, "Status": e.status,
+                     "People": counts.respondents, "Answers": counts.answers, "People today": counts.respondents_today,
+                     "Question set": e.question_set_id})
+    st.subheader("All events")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+
+    st.subheader("Close or reopen an event")
+    titles = {e.id: f"{e.title} — {e.status}" for e in all_events}
+    chosen_id = st.selectbox("Event", list(titles), format_func=titles.get, key="events_chosen")
+    chosen = next(e for e in all_events if e.id == chosen_id)
+    if chosen.is_open:
+        st.caption("Closing stops new answers being collected, transcribed or imported for this event.")
+        if st.button("Close this event", key="events_close", use_container_width=True):
+            events.close_event(db, user, chosen.id)
+            state[MESSAGE] = ("success", f"Closed “{chosen.title}”.")
+            st.rerun()
+    else:
+        if st.button("Reopen this event", key="events_reopen", use_container_width=True):
+            events.set_status(db, user, chosen.id, "open")
+            state[MESSAGE] = ("success", f"Reopened “{chosen.title}”.")
+            st.rerun()
+
+
+main()

@@ -1,0 +1,68 @@
+"""The Events page under AppTest: create, list with counts, close and reopen; refused without the role."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from data import capture
+from data.events import get_event
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = str(ROOT / "pages" / "events.py")
+
+
+def page(user):
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.session_state["auth_user"] = user
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_create_event(db, officer):
+    at = page(officer)
+    at.text_input(key="events_name").input("Summer fair")
+    at.date_input(key="events_date").set_value(dt.date(2026, 7, 4))
+    at.text_input(key="events_venue").input("Mary Stevens Park")
+    next(b for b in at.button if b.label == "Create event").click().run()
+    assert not at.exception
+    rows = db.execute("SELECT name, date, venue, status, question_set_id FROM events").fetchall()
+    assert rows == [("Summer fair", "2026-07-04", "Mary Stevens Park", "open", "thrive@1")]
+    assert any("Created" in s.value for s in at.success)
+    assert list(at.dataframe[0].value["Event"]) == ["Summer fair"]
+
+
+def test_create_without_name_is_refused(db, officer):
+    at = page(officer)
+    next(b for b in at.button if b.label == "Create event").click().run()
+    assert db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 0
+    assert any("name" in e.value for e in at.error)
+
+
+def test_list_shows_counts(db, officer, researcher, event):
+    capture.save_respondent(db, researcher, event_id=event.id, group_id="resident", consent=True,
+                            answers={"thrive_helps": ["Parks", "Libraries"]})
+    at = page(officer)
+    table = at.dataframe[0].value
+    row = table[table["Event"] == event.name].iloc[0]
+    assert (row["People"], row["Answers"], row["Status"]) == (1, 2, "open")
+
+
+def test_close_and_reopen(db, officer, event):
+    at = page(officer)
+    at.button(key="events_close").click().run()
+    assert get_event(db, event.id).status == "closed"
+    assert at.dataframe[0].value["Status"].tolist() == ["closed"]
+    at.button(key="events_reopen").click().run()
+    assert get_event(db, event.id).status == "open"
+
+
+def test_peer_researcher_cannot_manage_events(db, researcher, event):
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.session_state["auth_user"] = researcher
+    at.run()
+    assert not at.dataframe and not at.button
+    assert any("don't have access" in e.value for e in at.error)
