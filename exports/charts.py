@@ -1,0 +1,138 @@
+"""Altair charts of the findings tables, shared by the Findings page and the Word report, and their PNG/SVG.
+
+Colours are colour-blind safe: Okabe-Ito for categories, viridis for shares; every chart has a table behind it.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from analysis.findings import OKABE_ITO
+
+BLUE, ORANGE, GREY = "#0072B2", "#E69F00", "#BBBBBB"
+WIDTH = 560
+
+
+def _height(rows: int) -> int:
+    return max(120, min(900, 26 * rows))
+
+
+def themes_bar(shares: pd.DataFrame, title: str = "") -> alt.Chart:
+    """Sorted horizontal bars: share of respondents raising each theme (one question)."""
+    data = shares.assign(share_pct=(shares["share"] * 100).round(1))[
+        ["label", "share", "share_pct", "answers", "respondents", "base_respondents"]]
+    bars = alt.Chart(data).mark_bar(color=BLUE).encode(
+        x=alt.X("share:Q", title="Share of respondents", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("label:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
+        tooltip=[alt.Tooltip("label:N", title="Theme"), alt.Tooltip("share:Q", format=".0%", title="Share"),
+                 alt.Tooltip("respondents:Q", title="Respondents"), alt.Tooltip("answers:Q", title="Answers"),
+                 alt.Tooltip("base_respondents:Q", title="Base (respondents)")],
+    )
+    text = bars.mark_text(align="left", dx=3, color="#222222").encode(
+        text=alt.Text("share:Q", format=".0%"))
+    return (bars + text).properties(width=WIDTH, height=_height(len(data)), title=title)
+
+
+def heatmap(by_group: pd.DataFrame, title: str = "") -> alt.Chart:
+    """Theme x respondent group: share of each group's respondents; suppressed cells grey and labelled "<5"."""
+    data = by_group.assign(
+        cell=[s if isinstance(s, str) else f"{v:.0%}" for s, v in zip(by_group["shown"], by_group["share"],
+                                                                   strict=False)],
+        shown_text=by_group["shown"].astype(str),
+    )[["label", "group", "share", "cell", "shown_text", "base_respondents", "suppressed"]]
+    base = alt.Chart(data).encode(
+        x=alt.X("group:N", title=None, axis=alt.Axis(labelAngle=-35, labelLimit=160)),
+        y=alt.Y("label:N", title=None, axis=alt.Axis(labelLimit=260)),
+    )
+    rect = base.mark_rect(stroke="white").encode(
+        color=alt.condition("datum.suppressed", alt.value(GREY),
+                            alt.Color("share:Q", title="Share", scale=alt.Scale(scheme="viridis", domain=[0, 1]),
+                                      legend=alt.Legend(format="%"))),
+        tooltip=[alt.Tooltip("label:N", title="Theme"), alt.Tooltip("group:N", title="Group"),
+                 alt.Tooltip("cell:N", title="Share"), alt.Tooltip("shown_text:N", title="Respondents"),
+                 alt.Tooltip("base_respondents:Q", title="Base")],
+    )
+    text = base.mark_text(fontSize=11).encode(
+        text="cell:N",
+        color=alt.condition("datum.share > 0.6 || datum.suppressed", alt.value("#000000"), alt.value("#FFFFFF")),
+    )
+    groups = data["group"].nunique()
+    return (rect + text).properties(width=max(240, min(WIDTH, 70 * groups)),
+                                    height=_height(data["label"].nunique()), title=title)
+
+
+def comparison(cmp: pd.DataFrame, name_a: str, name_b: str, title: str = "") -> alt.Chart:
+    """Two groups side by side per theme (dots joined by a line), ordered by the size of the difference."""
+    cmp = cmp.dropna(subset=["difference"])
+    order = list(cmp["label"])
+    long = pd.concat([
+        pd.DataFrame({"label": cmp["label"], "group": name_a, "share": cmp["share_a"]}),
+        pd.DataFrame({"label": cmp["label"], "group": name_b, "share": cmp["share_b"]}),
+    ])
+    base = alt.Chart(long).encode(y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)))
+    rule = base.mark_rule(color=GREY).encode(x="min(share):Q", x2="max(share):Q")
+    dots = base.mark_point(filled=True, size=110).encode(
+        x=alt.X("share:Q", title="Share of respondents", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("group:N", title="Group", scale=alt.Scale(domain=[name_a, name_b], range=[ORANGE, BLUE])),
+        shape=alt.Shape("group:N", scale=alt.Scale(domain=[name_a, name_b], range=["circle", "diamond"])),
+        tooltip=[alt.Tooltip("label:N", title="Theme"), alt.Tooltip("group:N", title="Group"),
+                 alt.Tooltip("share:Q", format=".0%", title="Share")],
+    )
+    return (rule + dots).properties(width=WIDTH, height=_height(len(order)), title=title)
+
+
+def cooccurrence_map(cooc: pd.DataFrame, title: str = "") -> alt.Chart:
+    """Pairs of themes raised together: a triangle heatmap of counts."""
+    data = cooc[["label_a", "label_b", "both", "share"]]
+    base = alt.Chart(data).encode(
+        x=alt.X("label_a:N", title=None, axis=alt.Axis(labelAngle=-35, labelLimit=160)),
+        y=alt.Y("label_b:N", title=None, axis=alt.Axis(labelLimit=220)),
+    )
+    rect = base.mark_rect(stroke="white").encode(
+        color=alt.Color("both:Q", title="Raised together", scale=alt.Scale(scheme="viridis")),
+        tooltip=[alt.Tooltip("label_a:N", title="Theme"), alt.Tooltip("label_b:N", title="and"),
+                 alt.Tooltip("both:Q", title="Together"), alt.Tooltip("share:Q", format=".1%", title="Share")],
+    )
+    text = base.mark_text(fontSize=11, color="#FFFFFF").encode(text="both:Q")
+    n = max(data["label_a"].nunique(), 1)
+    return (rect + text).properties(width=max(220, min(WIDTH, 80 * n)), height=max(160, min(700, 40 * n)),
+                                    title=title)
+
+
+def words_bar(table: pd.DataFrame, column: str = "word", title: str = "") -> alt.Chart:
+    """Most frequent words or phrases: counts of answers using each."""
+    return alt.Chart(table).mark_bar(color=OKABE_ITO[2]).encode(
+        x=alt.X("count:Q", title="Answers"),
+        y=alt.Y(f"{column}:N", sort="-x", title=None),
+        tooltip=[alt.Tooltip(f"{column}:N"), alt.Tooltip("count:Q", title="Answers")],
+    ).properties(width=260, height=_height(len(table)), title=title)
+
+
+def progress_bars(progress: pd.DataFrame, title: str = "") -> alt.Chart:
+    """Answers per event and day, stacked coded / not yet coded."""
+    data = progress.assign(when=progress["event_name"] + " · " + progress["day"].astype(str))[
+        ["when", "coded", "uncoded"]]
+    long = data.melt(id_vars=["when"], value_vars=["coded", "uncoded"], var_name="status", value_name="answers")
+    long["status"] = long["status"].map({"coded": "Coded", "uncoded": "Not yet coded"})
+    return alt.Chart(long).mark_bar().encode(
+        x=alt.X("answers:Q", title="Answers", stack="zero"),
+        y=alt.Y("when:N", title=None, sort=list(data["when"]), axis=alt.Axis(labelLimit=300)),
+        color=alt.Color("status:N", title=None,
+                        scale=alt.Scale(domain=["Coded", "Not yet coded"], range=[BLUE, ORANGE])),
+        tooltip=["when:N", "status:N", "answers:Q"],
+    ).properties(width=WIDTH, height=_height(len(data)), title=title)
+
+
+def to_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
+    """The chart as PNG (vl-convert, offline)."""
+    import vl_convert
+
+    return vl_convert.vegalite_to_png(chart.to_json(), scale=scale)
+
+
+def to_svg(chart: alt.TopLevelMixin) -> str:
+    """The chart as SVG text (vl-convert, offline)."""
+    import vl_convert
+
+    return vl_convert.vegalite_to_svg(chart.to_json())

@@ -1,0 +1,235 @@
+"""The tables every export shares: responses with their codes, codings, codebook, summary, by group, quotes.
+
+Plain data in (data.findings.Frames + an analysis.findings.Filter), rows of Python values out (dates as dates).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+import config
+from analysis import findings as af
+
+Progress = Callable[[float, str], None]
+
+
+def no_progress(fraction: float, message: str) -> None:  # noqa: ARG001 - the default reporter says nothing
+    return None
+
+
+@dataclass
+class Table:
+    """A sheet's worth of rows: column headers, suggested widths (characters), and the rows themselves."""
+
+    name: str
+    description: str
+    headers: list[str]
+    widths: list[int]
+    rows: Callable[[], Iterator[tuple[Any, ...]]]
+    count: int = 0
+
+
+@dataclass
+class ExportSet:
+    """Everything an export writes, computed once from the frames and a filter."""
+
+    prep: af.Prepared
+    sel: af.Selection
+    flt: af.Filter
+    filters: dict[str, str]
+    generated_at: dt.datetime
+    originals: bool
+    threshold: int
+    counts: dict[str, int] = field(default_factory=dict)
+    codings: pd.DataFrame | None = None
+    codes: pd.DataFrame | None = None
+
+
+def _date(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def _datetime(value: Any) -> dt.datetime | None:
+    """A stored UTC ISO timestamp as a naive datetime in UTC (spreadsheets have no time zones)."""
+    try:
+        parsed = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    return parsed.replace(microsecond=0)
+
+
+def build(frames: Any, flt: af.Filter | None = None, *, threshold: int | None = None) -> ExportSet:
+    """Prepare the export of `frames` (from data.findings.load_frames with_text=True) under a filter."""
+    flt = flt or af.Filter()
+    prep = af.prepare(frames.answers, frames.codings, frames.codes, frames.pins, frames.questions, frames.groups)
+    sel = af.select(prep, flt)
+    events = dict(zip(frames.events["event_id"], frames.events["name"], strict=False)) if frames.events is not None \
+        else {}
+    filters = flt.describe(frames.questions, frames.groups, events, prep.code_labels)
+    kept = set(sel.answers["response_id"])
+    codings = frames.codings[frames.codings["response_id"].isin(kept)] if len(frames.codings) else frames.codings
+    out = ExportSet(prep, sel, flt, filters, dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
+                    "original_text" in frames.answers, config.SMALL_CELL_THRESHOLD if threshold is None else threshold,
+                    codings=codings, codes=frames.codes)
+    out.counts = {"answers": sel.n_answers, "respondents": sel.n_respondents, "coded answers": sel.n_coded,
+                  "codings": int(len(codings)), "codes": int(len(frames.codes)),
+                  "events": int(sel.answers["event_id"].nunique())}
+    return out
+
+
+def responses(ex: ExportSet) -> Table:
+    """One row per answer: ids, event, date, question, group, text, its codes (all coders pooled)."""
+    a = ex.sel.answers
+    names = dict(zip(ex.prep.codes["code_id"], ex.prep.codes["name"], strict=False))
+    codings = ex.codings if ex.codings is not None else pd.DataFrame(columns=["response_id", "code_id"])
+    pairs = codings[["response_id", "code_id"]].drop_duplicates()
+    per_answer: dict[str, str] = {}
+    if len(pairs):
+        pairs = pairs.assign(name=pairs["code_id"].map(names)).sort_values(["response_id", "name"])
+        per_answer = pairs.groupby("response_id", sort=False)["name"].agg("; ".join).to_dict()
+    headers = ["response_id", "respondent_id", "event", "event_date", "question_id", "question", "group",
+               "answer_redacted"] + (["answer_original"] if ex.originals else []) + ["codes", "recorded_at_utc"]
+    widths = [38, 38, 28, 12, 14, 40, 22, 60] + ([60] if ex.originals else []) + [40, 20]
+    qlabels, glabels = ex.prep.questions, ex.prep.groups
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        cols = [a[c].to_numpy() for c in ("response_id", "respondent_id", "event_name", "event_date", "question_id",
+                                           "group_id", "text", "created_at")]
+        originals = a["original_text"].to_numpy() if ex.originals else None
+        date_cache: dict[str, Any] = {}
+        for i, (rid, pid, event, edate, qid, gid, text, created) in enumerate(zip(*cols, strict=False)):
+            if edate not in date_cache:
+                date_cache[edate] = _date(edate)
+            head = (rid, pid, event, date_cache[edate], qid, qlabels.get(qid, qid), glabels.get(gid, gid), text)
+            tail = (per_answer.get(rid, ""), _datetime(created))
+            yield head + ((originals[i],) if originals is not None else ()) + tail
+
+    return Table("Responses", "One row per answer: ids, event and its date, question, respondent group, the answer "
+                 "(personal details redacted" + ("; the original as entered beside it" if ex.originals else "")
+                 + "), and its codes from all coders.", headers, widths, rows, len(a))
+
+
+def codings_table(ex: ExportSet) -> Table:
+    """One row per coding: which answer, which code (and its theme), who coded it, how and when."""
+    codings = ex.codings if ex.codings is not None else pd.DataFrame()
+    info = ex.prep.codes.set_index("code_id")
+    theme_of = ex.prep.theme_of
+    headers = ["coding_id", "response_id", "code", "label", "theme", "coder", "source", "coded_at_utc"]
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        name, label = info["name"].to_dict(), info["label"].to_dict()
+        for cid, rid, code, coder, source, created in zip(
+                codings["coding_id"].to_numpy(), codings["response_id"].to_numpy(), codings["code_id"].to_numpy(),
+                codings["coder"].to_numpy(), codings["source"].to_numpy(), codings["created_at"].to_numpy(),
+                strict=False):
+            code = int(code)
+            yield (int(cid), rid, name.get(code, ""), label.get(code, ""), name.get(theme_of.get(code, code), ""),
+                   coder, source, _datetime(created))
+
+    return Table("Codings", "One row per coding: the answer, the code, its theme, the coder, how it was applied "
+                 "(human, accepted suggestion, bulk...) and when.", headers, [10, 38, 24, 32, 20, 18, 12, 20], rows,
+                 len(codings))
+
+
+def codebook(ex: ExportSet) -> Table:
+    codes = ex.prep.codes
+    used = ex.sel.pairs.groupby("code_id")["rix"].nunique().to_dict() if len(ex.sel.pairs) else {}
+    name = dict(zip(codes["code_id"], codes["name"], strict=False))
+    headers = ["code", "label", "parent", "definition", "keywords", "colour", "archived", "answers_in_export"]
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        import json
+
+        for r in codes.itertuples():
+            try:
+                keywords = "; ".join(json.loads(r.keywords or "[]"))
+            except (TypeError, ValueError):
+                keywords = str(r.keywords or "")
+            parent = "" if pd.isna(r.parent_id) else name.get(int(r.parent_id), "")
+            yield (r.name, r.label, parent, r.definition, keywords, r.colour, bool(r.archived),
+                   int(used.get(r.code_id, 0)))
+
+    return Table("Codebook", "The codes: short name, label, parent theme, definition, keywords, colour, whether "
+                 "archived, and how many exported answers raise each (sub-codes count toward their theme).",
+                 headers, [24, 34, 18, 70, 40, 10, 10, 18], rows, len(codes))
+
+
+def _shown(n: int, threshold: int) -> int | str:
+    return f"<{threshold}" if 0 < n < threshold else int(n)
+
+
+def summary(ex: ExportSet) -> Table:
+    """Question x code: answers, respondents, base and share (small counts shown as "<5")."""
+    table = af.theme_shares(ex.sel, level="code")
+    theme_ids = set(ex.prep.themes)
+    t = ex.threshold
+    headers = ["question_id", "question", "code", "label", "level", "answers", "respondents", "base_respondents",
+               "share"]
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        for r in table.itertuples():
+            small = 0 < r.respondents < t or r.base_respondents < t
+            yield (r.question_id, r.question, r.code, r.label, "theme" if r.code_id in theme_ids else "sub-code",
+                   _shown(r.answers, t) if small else int(r.answers), f"<{t}" if small else int(r.respondents),
+                   int(r.base_respondents) if r.base_respondents >= t else f"<{t}",
+                   None if small else float(r.share))
+
+    return Table("Summary", f"Per question and code: answers and respondents raising it, the base (respondents with "
+                 f"a coded answer to that question) and the share of that base. Counts under {t} are shown as "
+                 f"\"<{t}\" and their share left blank.", headers, [14, 40, 24, 34, 10, 10, 12, 16, 8], rows,
+                 len(table))
+
+
+def by_group_table(ex: ExportSet) -> Table:
+    table = af.by_group(ex.sel, level="code", threshold=ex.threshold)
+    t = ex.threshold
+    headers = ["code", "label", "group_id", "group", "respondents", "base_respondents", "share"]
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        for r in table.itertuples():
+            base = int(r.base_respondents) if r.base_respondents >= t else f"<{t}"
+            yield (r.code, r.label, r.group_id, r.group, r.shown, base,
+                   None if r.suppressed else float(r.share))
+
+    return Table("By group", f"Per code and respondent group: respondents raising it, the group's base (respondents "
+                 f"with a coded answer) and the share. Cells under {t} respondents, and every cell of a group with "
+                 f"fewer than {t}, are shown as \"<{t}\" (statistical disclosure control).", headers,
+                 [24, 34, 20, 24, 12, 16, 8], rows, len(table))
+
+
+def quotes_table(ex: ExportSet, per_code: int = 3) -> Table:
+    headers = ["theme", "code", "label", "question", "group", "event", "quote_redacted", "pinned"]
+    codes = ex.prep.codes
+    theme_of = ex.prep.theme_of
+    name = dict(zip(codes["code_id"], codes["name"], strict=False))
+    frames = []
+    for r in codes.itertuples():
+        if r.archived:
+            continue
+        q = af.quotes(ex.sel, int(r.code_id), per_code)
+        if len(q):
+            frames.append(q.assign(code_id=int(r.code_id), label=r.label))
+    quotes = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        for r in quotes.itertuples():
+            yield (name.get(theme_of.get(r.code_id, r.code_id), ""), name.get(r.code_id, ""), r.label,
+                   ex.prep.questions.get(r.question_id, r.question_id), r.group, r.event_name, r.text, bool(r.pinned))
+
+    return Table("Quotes", f"Up to {per_code} representative answers per code (redacted): those pinned by an "
+                 "engagement officer first, then a default choice across respondent groups.", headers,
+                 [18, 24, 32, 40, 22, 26, 80, 8], rows, len(quotes))
+
+
+def all_tables(ex: ExportSet) -> list[Table]:
+    return [responses(ex), codings_table(ex), codebook(ex), summary(ex), by_group_table(ex), quotes_table(ex)]
