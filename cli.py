@@ -518,5 +518,29 @@ def agreement_cmd(db: Database, coders: str, sample_id: int | None, as_json: boo
                f"over {overall['codes_with_values']} code(s) with values.")
 
 
+# --- suggest (issue 3, B1: the suggestion engine) ---------------------------------------------------------------
+
+@cli.command("suggest")
+@click.option("--top", "top_k", type=click.IntRange(1, 20), default=3, show_default=True,
+              help="How many codes to suggest per answer (1-20).")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="CSV file to write: response_id,external_id,code,rank,score (rank 1 = best).")
+@with_db
+def suggest_cmd(db: Database, top_k: int, out: Path) -> None:
+    """Suggest codes for every answer that has no human coding yet, learning from the codings so far."""
+    import csv
+
+    from data.suggestions import suggest_uncoded
+
+    rows = suggest_uncoded(db, cli_user(), top_k)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["response_id", "external_id", "code", "rank", "score"])
+        writer.writeheader()
+        writer.writerows(rows)
+    answers = len({r["response_id"] for r in rows})
+    click.echo(f"Wrote {len(rows)} suggestion(s) for {answers} uncoded answer(s) to {out}")
+
+
 if __name__ == "__main__":
     cli()

@@ -80,9 +80,14 @@ class Suggester:
 
     #: with at most this many coded answers, `add` refits everything (it is cheap); above, it updates in place
     FULL_REFIT_LIMIT = 300
+    #: the blend of codebook and model is learned (stacking) from this many coded answers on
+    BLEND_MIN = 40
+    BLEND_SAMPLE = 1500
+    #: reasons name similar coded answers when at most this many answers are scored at once
+    NEIGHBOUR_LIMIT = 5000
 
     def __init__(self, codes: Sequence[CodeInfo], *, prior_strength: float = 4.0, C: float = 8.0,
-                 neighbours: int = 10, model_share: float = 0.6, char_weight: float = 1.0,
+                 neighbours: int = 10, char_weight: float = 1.0,
                  random_state: int = 0):
         names = [c.name for c in codes]
         duplicates = sorted(n for n, k in Counter(names).items() if k > 1)
@@ -93,13 +98,13 @@ class Suggester:
         self.prior_strength = prior_strength
         self.C = C
         self.neighbours = neighbours
-        self.model_share = model_share
         self.char_weight = char_weight
         self.random_state = random_state
         self.processor = TextProcessor(self._codebook_words())
         self._build_matcher()
         self._corpus = _Corpus()
         self._fitted = False
+        self._feature_names: np.ndarray | None = None
         self.counts = np.zeros(len(self.codes), dtype=np.int64)
 
     # -- the codebook's words -----------------------------------------------------------------------------------------
@@ -183,7 +188,7 @@ class Suggester:
         return self
 
     def add(self, text: str, code_names: Sequence[str]) -> None:
-        """Learn from one newly coded answer without refitting everything (codes it names are refitted)."""
+        """Learn from one newly coded answer without refitting everything (the codes it names are refitted)."""
         labels = frozenset(self.index[n] for n in code_names if n in self.index)
         self._corpus.texts.append(text)
         self._corpus.labels.append(labels)
@@ -193,13 +198,15 @@ class Suggester:
         word, char = self._vectorise([text])
         self._word = sp.vstack([self._word, word], format="csr")
         self._features = sp.vstack([self._features, self._join(word, char)], format="csr")
+        row = np.zeros((1, len(self.codes)), dtype=bool)
+        row[0, list(labels)] = True
+        self._y = np.vstack([self._y, row])
         for j in labels:
             self.counts[j] += 1
-        self._y = sp.vstack([self._y, self._label_row(labels)], format="csc")
         # only the codes this answer has are refitted; the others saw one more negative answer and are at most
-        # that one answer stale until the next fit() or refresh()
+        # that answer stale until the next fit() or refresh()
         for j in labels:
-            self._fit_code(j)
+            self._coef[j], self._intercept[j] = self._fit_code(self._features, self._y[:, j])
 
     def refresh(self) -> None:
         """Refit everything from the answers learned so far (after many `add` calls)."""
@@ -210,16 +217,13 @@ class Suggester:
         """How many coded answers the model has learned from."""
         return len(self._corpus.texts)
 
-    def _label_row(self, labels: frozenset[int]) -> sp.csr_matrix:
-        cols = sorted(labels)
-        return sp.csr_matrix((np.ones(len(cols)), ([0] * len(cols), cols)), shape=(1, len(self.codes)))
-
     def _refit(self) -> None:
         texts, labels = self._corpus.texts, self._corpus.labels
-        self.counts = np.zeros(len(self.codes), dtype=np.int64)
-        for ls in labels:
-            for j in ls:
-                self.counts[j] += 1
+        self._y = np.zeros((len(texts), len(self.codes)), dtype=bool)
+        for i, ls in enumerate(labels):
+            self._y[i, list(ls)] = True
+        self.counts = self._y.sum(axis=0).astype(np.int64)
+        self._blend = None
         if not texts or not self.counts.any():
             self._fitted = False
             return
@@ -229,42 +233,73 @@ class Suggester:
         analysed = [self.processor.features(t) for t in texts]
         plain = [self.processor.normalised(t) for t in texts]
         self._word_vectoriser = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, dtype=np.float64)
-        self._char_vectoriser = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
+        self._char_vectoriser = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True,
                                                 min_df=2 if len(texts) >= 500 else 1, dtype=np.float64)
         self._word = self._word_vectoriser.fit_transform(analysed).tocsr()
         char = self._char_vectoriser.fit_transform(plain).tocsr()
         self._features = self._join(self._word, char)
-        rows = [i for i, ls in enumerate(labels) for _ in ls]
-        cols = [j for ls in labels for j in sorted(ls)]
-        self._y = sp.csc_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(texts), len(self.codes)))
-        n_features = self._features.shape[1]
-        self._coef = np.zeros((len(self.codes), n_features))
-        self._intercept = np.full(len(self.codes), -35.0)
-        for j in range(len(self.codes)):
-            self._fit_code(j)
+        self._coef, self._intercept = self._fit_all(self._features, self._y)
+        self._feature_names = None
+        self._codebook_train = self.codebook_scores(texts)
+        self._blend = self._fit_blend()
         self._fitted = True
 
     def _join(self, word: sp.csr_matrix, char: sp.csr_matrix) -> sp.csr_matrix:
-        joined = sp.hstack([word, char * self.char_weight], format="csr")
-        return normalize(joined)
+        return normalize(sp.hstack([word, char * self.char_weight], format="csr"))
 
     def _vectorise(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         word = self._word_vectoriser.transform([self.processor.features(t) for t in texts]).tocsr()
         char = self._char_vectoriser.transform([self.processor.normalised(t) for t in texts]).tocsr()
         return word, char
 
-    def _fit_code(self, j: int) -> None:
-        """Fit code j's binary classifier (a constant when all or none of the answers have it)."""
-        y = self._y[:, j].toarray().ravel()
+    def _fit_all(self, features: sp.csr_matrix, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        coef = np.zeros((y.shape[1], features.shape[1]))
+        intercept = np.zeros(y.shape[1])
+        for j in range(y.shape[1]):
+            coef[j], intercept[j] = self._fit_code(features, y[:, j])
+        return coef, intercept
+
+    def _fit_code(self, features: sp.csr_matrix, y: np.ndarray) -> tuple[np.ndarray, float]:
+        """One code's binary classifier (a constant when all or none of the answers have it)."""
         positives = int(y.sum())
         if positives == 0 or positives == len(y):
-            self._coef[j] = 0.0
-            self._intercept[j] = 35.0 if positives else -35.0
-            return
+            return np.zeros(features.shape[1]), (35.0 if positives else -35.0)
         model = LogisticRegression(C=self.C, solver="liblinear", random_state=self.random_state, max_iter=200)
-        model.fit(self._features, y)
-        self._coef[j] = model.coef_[0]
-        self._intercept[j] = model.intercept_[0]
+        model.fit(features, y)
+        return model.coef_[0], float(model.intercept_[0])
+
+    # -- blending the codebook and the learned model -------------------------------------------------------------
+
+    def _blend_features(self, model_logit: np.ndarray, codebook: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """Per (answer, code): the model's log-odds, the codebook score, and how much data the code has."""
+        rest = (self.prior_strength / (self.prior_strength + counts))[None, :] * np.ones_like(codebook)
+        z = np.clip(model_logit, -8.0, 8.0)
+        return np.stack([z, codebook, codebook * rest, rest, z * (1 - rest)], axis=-1).reshape(-1, 5)
+
+    def _fit_blend(self) -> LogisticRegression | None:
+        """Stacking: learn how far to trust the codebook and the model from out-of-fold predictions.
+
+        With few coded answers the out-of-fold model is weak and the blend leans on the codebook; with many it
+        leans on the model. Fitted on at most BLEND_SAMPLE answers (3 folds) to keep fit() quick.
+        """
+        n = len(self._corpus.texts)
+        if n < self.BLEND_MIN or (self.counts >= 3).sum() < 2:
+            return None
+        rng = np.random.default_rng(self.random_state)
+        sample = np.sort(rng.permutation(n)[: self.BLEND_SAMPLE])
+        folds = np.arange(len(sample)) % 3
+        rng.shuffle(folds)
+        logits = np.zeros((len(sample), len(self.codes)))
+        for f in range(3):
+            train, held = sample[folds != f], sample[folds == f]
+            coef, intercept = self._fit_all(self._features[train], self._y[train])
+            logits[folds == f] = np.asarray(self._features[held] @ coef.T) + intercept
+        # counts as the full model will see them, so the blend's notion of "much data" matches at suggest time
+        x = self._blend_features(logits, self._codebook_train[sample], self.counts * 2 / 3)
+        y = self._y[sample].reshape(-1)
+        if y.all() or not y.any():
+            return None
+        return LogisticRegression(C=1.0, random_state=self.random_state, max_iter=500).fit(x, y)
 
     # -- scoring ------------------------------------------------------------------------------------------------------
 
@@ -275,17 +310,19 @@ class Suggester:
         index = np.zeros((word.shape[0], k), dtype=np.int64)
         sims = np.zeros((word.shape[0], k))
         train_t = self._word.T.tocsc()
-        for start in range(0, word.shape[0], 2000):
-            block = (word[start:start + 2000] @ train_t).toarray()
-            top = np.argpartition(-block, k - 1, axis=1)[:, :k] if k < n_train else np.tile(np.arange(n_train),
-                                                                                             (block.shape[0], 1))
+        for start in range(0, word.shape[0], 1000):
+            block = (word[start:start + 1000] @ train_t).toarray()
+            if k < n_train:
+                top = np.argpartition(-block, k - 1, axis=1)[:, :k]
+            else:
+                top = np.tile(np.arange(n_train), (block.shape[0], 1))
             top_sims = np.take_along_axis(block, top, axis=1)
             order = np.lexsort((top, -top_sims), axis=1)
             index[start:start + block.shape[0]] = np.take_along_axis(top, order, axis=1)
             sims[start:start + block.shape[0]] = np.take_along_axis(top_sims, order, axis=1)
         return index, sims
 
-    def _scores(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+    def _scores(self, texts: Sequence[str], *, with_neighbours: bool = True) -> dict[str, np.ndarray]:
         """All the parts of the score for each (answer, code)."""
         codebook = self.codebook_scores(texts)
         parts: dict[str, np.ndarray] = {"codebook": codebook}
@@ -294,18 +331,21 @@ class Suggester:
             return parts
         word, char = self._vectorise(texts)
         features = self._join(word, char)
-        model = _sigmoid(np.asarray(features @ self._coef.T) + self._intercept)
-        index, sims = self._neighbours(word, self.neighbours)
-        y = self._y.tocsr()
-        votes = np.zeros_like(model)
-        for r in range(index.shape[1]):
-            votes += y[index[:, r]].toarray() * sims[:, r:r + 1]
-        total = sims.sum(axis=1, keepdims=True)
-        knn = np.divide(votes, total, out=np.zeros_like(votes), where=total > 0)
-        learned = self.model_share * model + (1 - self.model_share) * knn
-        weight = self.counts / (self.counts + self.prior_strength)
-        parts.update(model=model, knn=knn, learned=learned, index=index, sims=sims,
-                     score=weight * learned + (1 - weight) * codebook)
+        logit = np.asarray(features @ self._coef.T) + self._intercept
+        model = _sigmoid(logit)
+        parts.update(model=model, word=word)
+        if self._blend is not None:
+            x = self._blend_features(logit, codebook, self.counts.astype(float))
+            score = self._blend.predict_proba(x)[:, 1].reshape(codebook.shape)
+            # a code nobody has used yet can only be suggested from the codebook's words
+            unused = self.counts == 0
+            score[:, unused] = np.minimum(score[:, unused], codebook[:, unused])
+        else:
+            weight = self.counts / (self.counts + self.prior_strength)
+            score = weight * model + (1 - weight) * codebook
+        parts["score"] = score
+        if with_neighbours:
+            parts["index"], parts["sims"] = self._neighbours(word, self.neighbours)
         return parts
 
     def score_matrix(self, texts: Sequence[str]) -> np.ndarray:
@@ -316,14 +356,18 @@ class Suggester:
         """The top_k codes for one answer, best first, leaving out the codes named in `exclude`."""
         return self.suggest_many([text], top_k, exclude=exclude)[0]
 
-    def suggest_many(self, texts: Sequence[str], top_k: int = 3, exclude: Iterable[str] = ()) -> list[list[Suggestion]]:
-        """The top_k codes for each answer (vectorised: fine for 100,000 answers)."""
+    def suggest_many(self, texts: Sequence[str], top_k: int = 3, exclude: Iterable[str] = (), *,
+                     reasons: bool = True) -> list[list[Suggestion]]:
+        """The top_k codes for each answer (vectorised: fine for 100,000 answers).
+
+        reasons=False leaves each Suggestion's reason empty, for bulk output that does not show it (faster).
+        """
         if top_k < 1:
             raise ValueError("top_k must be at least 1")
         texts = list(texts)
         if not texts or not self.codes:
             return [[] for _ in texts]
-        parts = self._scores(texts)
+        parts = self._scores(texts, with_neighbours=reasons and len(texts) <= self.NEIGHBOUR_LIMIT)
         score = parts["score"].copy()
         for name in exclude:
             if name in self.index:
@@ -337,7 +381,8 @@ class Suggester:
             for j in order[r]:
                 if score[r, j] <= 0.0:
                     break
-                row.append(Suggestion(self.codes[j].name, float(round(score[r, j], 6)), self._reason(text, r, j, parts)))
+                reason = self._reason(text, r, j, parts) if reasons else ""
+                row.append(Suggestion(self.codes[j].name, float(round(score[r, j], 6)), reason))
             out.append(row)
         return out
 
@@ -362,29 +407,53 @@ class Suggester:
         return [(said, shown, where) for _, said, shown, where in found]
 
     def _reason(self, text: str, r: int, j: int, parts: dict[str, np.ndarray]) -> str:
-        pieces: list[str] = []
+        pieces: list[tuple[float, str]] = []
         matched = self.matched_words(text, self.codes[j].name)[:3]
-        codebook_share = 1.0
-        if "learned" in parts:
-            weight = self.counts[j] / (self.counts[j] + self.prior_strength)
-            codebook_share = (1 - weight) * parts["codebook"][r, j]
-            learned_share = weight * parts["learned"][r, j]
-            similar = [int(i) for i, s in zip(parts["index"][r], parts["sims"][r], strict=True)
-                       if s > 0 and self._y[int(i), j] > 0][:2]
-            if learned_share > 0.01:
-                if similar:
-                    quotes = ", ".join(f"“{_clip(self._corpus.texts[i])}”" for i in similar)
-                    learned = f"resembles coded answers {quotes}"
-                else:
-                    learned = f"learned from {int(self.counts[j])} coded answers"
-                pieces.append((learned_share, learned))  # type: ignore[arg-type]
+        codebook = float(parts["codebook"][r, j])
+        if "model" in parts and self.counts[j] > 0:
+            learned = float(parts["model"][r, j])
+            if "index" in parts:
+                similar = [int(i) for i, s in zip(parts["index"][r], parts["sims"][r], strict=True)
+                           if s > 0 and self._y[int(i), j]][:2]
+            else:
+                similar = []
+            if similar:
+                quotes = ", ".join(f"“{_clip(self._corpus.texts[i])}”" for i in similar)
+                pieces.append((learned, f"resembles coded answers {quotes}"))
+            else:
+                words = self._model_words(parts["word"][r], j, text)
+                said = f" (words {', '.join(f'“{w}”' for w in words)})" if words else ""
+                pieces.append((learned, f"learned from {int(self.counts[j])} coded answers{said}"))
         if matched:
-            said = ", ".join(_describe(s, shown, where) for s, shown, where in matched)
-            pieces.append((codebook_share, f"matched {said}"))  # type: ignore[arg-type]
+            seen: set[str] = set()
+            described = []
+            for said, shown, where in matched:
+                if said not in seen:
+                    seen.add(said)
+                    described.append(_describe(said, shown, where))
+            pieces.append((codebook, f"matched {', '.join(described)}"))
         if not pieces:
             return "weak match: no codebook word and no similar coded answer"
-        pieces.sort(key=lambda p: -p[0])  # type: ignore[index]
-        return "; ".join(p[1] for p in pieces)  # type: ignore[index]
+        pieces.sort(key=lambda p: -p[0])
+        return "; ".join(p[1] for p in pieces)
+
+    def _model_words(self, word_row: sp.csr_matrix, j: int, text: str) -> list[str]:
+        """The answer's words that pushed code j's model up most (as typed)."""
+        n_word = self._word.shape[1]
+        row = word_row.tocsr()
+        weights = row.data * self._coef[j, row.indices] if n_word else np.array([])
+        names = self._word_vectoriser.get_feature_names_out() if self._feature_names is None else self._feature_names
+        self._feature_names = names
+        best = [names[row.indices[i]] for i in np.argsort(-weights, kind="stable")[:3] if weights[i] > 0]
+        by_stem = {}
+        for w in self.processor.words(text):
+            by_stem.setdefault(stem(w.text), w.surface)
+        shown = []
+        for feature in best:
+            said = " ".join(by_stem.get(part, part) for part in feature.split(" "))
+            if said not in shown:
+                shown.append(said)
+        return shown
 
 
 def _surface(words: Sequence[Word]) -> str:

@@ -10,8 +10,8 @@ import functools
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from nltk.stem.snowball import SnowballStemmer
 from nltk.tokenize import RegexpTokenizer
@@ -26,8 +26,7 @@ _TOKENIZER = RegexpTokenizer(r"[a-z0-9]+(?:&[a-z0-9]+)*")
 _STEMMER = SnowballStemmer("english")
 
 
-@dataclass(frozen=True)
-class Word:
+class Word(NamedTuple):
     """One word of an answer after lexicon expansion and spelling correction, with where it came from."""
 
     text: str  # the normalised word ("alcohol")
@@ -121,6 +120,7 @@ class TextProcessor:
     def __init__(self, vocabulary: Iterable[str] = ()):
         self._lexicon = lexicon()
         self._max_term = max((len(k) for k in self._lexicon), default=1)
+        self._phrase_starts = {k[0] for k in self._lexicon if len(k) > 1}
         self._stop = stopwords()
         self._known: set[str] = set(known_words()) | self._stop | {w for k in self._lexicon for w in k}
         self._targets: set[str] = set()
@@ -182,7 +182,8 @@ class TextProcessor:
         out: list[Word] = []
         i = 0
         while i < len(raw):
-            for size in range(min(self._max_term, len(raw) - i), 0, -1):
+            longest = min(self._max_term, len(raw) - i) if raw[i] in self._phrase_starts else 1
+            for size in range(longest, 0, -1):
                 key = tuple(raw[i:i + size])
                 meaning = self._lexicon.get(key)
                 if meaning is not None:
