@@ -266,6 +266,19 @@ def coder_codes(db: Database, response_ids: list[str], coder: str) -> dict[str, 
     return result
 
 
+def answers_with_code(db: Database, user: User, code: str | int | Code, *, limit: int = 500) -> list[tuple[str, str, str]]:
+    """Answers coded with `code` by anyone: (answer id, redacted text, coders comma-separated), oldest first."""
+    require(user, "code")
+    try:
+        found = get_code(db, code)
+    except CodebookError as exc:
+        raise CodingError(str(exc)) from None
+    return [(rid, text or "", coders_) for rid, text, coders_ in db.execute(
+        "SELECT r.id, r.redacted_text, group_concat(DISTINCT c.coder) FROM codings c JOIN responses r "
+        "ON r.id = c.response_id WHERE c.code_id = ? GROUP BY r.id ORDER BY r.created_at, r.id LIMIT ?",
+        [found.id, int(limit)])]
+
+
 def coders(db: Database, user: User) -> list[str]:
     """Everyone who has coded at least one answer, by name."""
     require(user, "code")

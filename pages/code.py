@@ -203,7 +203,7 @@ c2.metric("Remaining", f"{counts.remaining:,}")
 c3.metric("Answers", f"{counts.total:,}")
 last = coding.last_action(db, user)
 c4.button(f"↶ Undo: {last.summary}" if last else "↶ Undo", key="code_undo", on_click=on_undo,
-          disabled=last is None, use_container_width=True,
+          disabled=last is None, width="stretch",
           help="Reverse your last coding action (a bulk action is reversed as a whole).")
 if counts.total:
     st.progress(counts.coded / counts.total)
@@ -281,10 +281,10 @@ if answer is None:
 matching = coding.queue(db, user, current_filters, page_size=1).total
 place = coding.position(db, user, current_filters, answer.id)
 nav1, nav2, nav3 = st.columns([1, 2, 1], vertical_alignment="center")
-nav1.button("◀ Previous", key="code_prev", on_click=on_move, args=(False,), use_container_width=True)
+nav1.button("◀ Previous", key="code_prev", on_click=on_move, args=(False,), width="stretch")
 nav2.caption(f"Answer {place + 1:,} of {matching:,} matching" if coding.matches(db, user, current_filters, answer.id)
              else f"{matching:,} answer(s) match; this one no longer does. Tap Next to go on.")
-nav3.button("Next ▶", key="code_next", on_click=on_move, args=(True,), use_container_width=True, type="primary")
+nav3.button("Next ▶", key="code_next", on_click=on_move, args=(True,), width="stretch", type="primary")
 
 gen = st.session_state[GEN]
 with st.container(border=True, key="code_card"):
@@ -307,9 +307,9 @@ with st.container(border=True, key="code_card"):
             row[0].markdown(f"**{session.md_escape(label_of(s.code))}** · {s.score:.2f}  \n"
                             f":gray[{session.md_escape(s.reason)}]")
             row[1].button("✓ Accept", key=f"code_accept_{s.code}", on_click=on_accept,
-                          args=(answer.id, s.code, float(s.score)), use_container_width=True)
+                          args=(answer.id, s.code, float(s.score)), width="stretch")
             row[2].button("✕ Dismiss", key=f"code_dismiss_{s.code}", on_click=on_dismiss,
-                          args=(answer.id, s.code), use_container_width=True)
+                          args=(answer.id, s.code), width="stretch")
     elif build_suggester is None:
         st.caption("Suggestions are not available in this installation.")
     elif st.session_state[SUGGESTER] and st.session_state[SUGGESTER].get("error"):

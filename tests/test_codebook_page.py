@@ -1,0 +1,115 @@
+"""The codebook page under AppTest: load the starter codebook, add, edit and rename, merge, split, archive,
+CSV import with errors shown by row, export, and the refusal for roles without the codebook permission."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from data import codebook as cb
+from data import coding
+from data.importer import import_responses
+from tests.conftest import make_user
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = str(ROOT / "pages" / "codebook.py")
+
+
+def app(user) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.session_state["auth_user"] = user
+    return at
+
+
+def test_starter_codebook_on_demand(db, officer):
+    at = app(officer).run()
+    assert not at.exception and "codebook is empty" in at.info[0].value
+    assert db.execute("SELECT count(*) FROM codes").fetchone()[0] == 0  # never forced
+    at.button(key="codebook_starter").click().run()
+    assert db.execute("SELECT count(*) FROM codes").fetchone()[0] == 27
+    assert "27 code(s) added" in at.success[0].value
+    at.button(key="codebook_starter").click().run()
+    assert "0 code(s) added, 27 already there" in at.success[0].value
+    assert len(at.dataframe[0].value) == 27
+
+
+def test_add_then_edit_and_rename(db, officer):
+    at = app(officer).run()
+    at.text_input(key="codebook_add_name").set_value("thrive")
+    at.text_input(key="codebook_add_label").set_value("What helps")
+    at.button[0].click().run()  # the form's submit button
+    assert cb.get_code(db, "thrive").label == "What helps"
+    at.text_input(key="codebook_add_name").set_value("thrive")
+    at.text_input(key="codebook_add_label").set_value("Again")
+    at.button[0].click().run()
+    assert "already a code" in at.error[0].value
+    edit_name = next(t for t in at.text_input if t.key.endswith("_name") and t.key.startswith("codebook_edit_"))
+    edit_name.set_value("thrive_factors")
+    next(t for t in at.text_input if t.key.startswith("codebook_edit_") and t.key.endswith("_label")).set_value(
+        "What helps children thrive")
+    next(b for b in at.button if b.label == "Save changes").click().run()
+    assert not at.exception
+    code = cb.get_code(db, "thrive_factors")
+    assert code.label == "What helps children thrive"
+
+
+def test_merge_split_and_archive(db, admin, officer):
+    import_responses(db, admin, b"id,question,group,text\na1,thrive_helps,young_person,food\n"
+                                b"a2,thrive_helps,young_person,money\n", "a.csv", event="Fair")
+    ids = dict(db.execute("SELECT external_id, id FROM responses").fetchall())
+    for name in ("food", "money", "basics"):
+        cb.create_code(db, officer, name, name.title())
+    coding.apply_code(db, officer, ids["a1"], "food")
+    coding.apply_code(db, officer, ids["a2"], "money")
+    at = app(officer).run()
+    at.selectbox(key="codebook_merge_source").set_value("food").run()
+    at.selectbox(key="codebook_merge_target").set_value("basics").run()
+    assert any("1 coding(s)" in m.value for m in at.markdown)
+    at.button(key="codebook_merge_button").click().run()
+    assert "Merged food into basics" in at.success[0].value
+    assert cb.get_code(db, "food").merged_into == cb.get_code(db, "basics").id
+    # split: money's coding on a2 moves to a new code
+    at.selectbox(key="codebook_split_source").set_value("money").run()
+    at.multiselect(key="codebook_split_answers").set_value([ids["a2"]])
+    at.text_input(key="codebook_split_name").set_value("debt")
+    at.text_input(key="codebook_split_label").set_value("Debt")
+    at.button(key="codebook_split_button").click().run()
+    assert coding.answers_with_code(db, officer, "debt")[0][0] == ids["a2"]
+    # archive
+    at.selectbox(key="codebook_archive_code").set_value("money").run()
+    at.button(key="codebook_archive_button").click().run()
+    assert cb.get_code(db, "money").archived
+    assert "money" not in [c.name for c in cb.list_codes(db)]
+
+
+def test_import_shows_problems_by_row_then_imports(db, officer):
+    at = app(officer).run()
+    at.file_uploader(key="codebook_upload").set_value(
+        ("bad.csv", b"code,label,definition\nok,Fine,\n,Missing name,\nok,Twice,\n", "text/csv")).run()
+    at.button(key="codebook_import").click().run()
+    assert "nothing was changed" in at.error[0].value
+    problems = at.dataframe[-1].value
+    assert list(problems["row"]) == [3, 4] and list(problems["column"]) == ["code", "code"]
+    assert db.execute("SELECT count(*) FROM codes").fetchone()[0] == 0
+    at.file_uploader(key="codebook_upload").set_value(
+        ("good.csv", b"code,label,definition,parent\nthrive,Thrive,,\nfam,Family,Love at home,thrive\n",
+         "text/csv")).run()
+    at.button(key="codebook_import").click().run()
+    assert "2 code(s) created" in at.success[0].value
+    assert cb.get_code(db, "fam").parent == "thrive"
+
+
+def test_export_download(db, officer):
+    cb.load_starter_codebook(db, officer)
+    at = app(officer).run()
+    assert not at.exception
+    downloads = at.get("download_button")
+    assert downloads, "the export is offered as a download"
+
+
+def test_refused_without_permission(db, lead):
+    for user in (lead, make_user("peer_researcher")):
+        at = app(user).run()
+        assert at.error and "don't have access" in at.error[0].value
+        assert not at.dataframe
