@@ -1,0 +1,67 @@
+"""The Word report opened with python-docx: its headings, numbers, quotes, small-cell rule and charts."""
+
+from __future__ import annotations
+
+import io
+
+from docx import Document
+
+from analysis import findings as af
+from data import findings as df
+from exports import report, tables
+from tests.findings_data import seed
+
+
+def build(db, user, flt=None, threshold=None):
+    return tables.build(df.load_frames(db, user, with_text=True), flt, threshold=threshold)
+
+
+def open_doc(data: bytes):
+    return Document(io.BytesIO(data))
+
+
+def test_report_headings_and_content(db, admin, lead, officer):
+    seeded = seed(db, admin)
+    df.pin_quote(db, officer, 2, seeded["answers"][(7, "thrive_helps")])
+    seen = []
+    doc = open_doc(report.report_bytes(build(db, lead), lambda f, m: seen.append(m)))
+    headings = [(p.style.name, p.text) for p in doc.paragraphs if p.style.name.startswith(("Heading", "Title"))]
+    texts = [t for _, t in headings]
+    assert texts[0] == "What children, families and communities told us"
+    assert texts[1] == "The engagement in numbers"
+    assert "What helps children and young people thrive?" in texts
+    assert "What stops children and young people from thriving?" in texts
+    for heading in ("Differences between groups", "Method", "Questions asked", "How answers were coded",
+                    "Agreement between coders", "Small numbers", "In their words"):
+        assert heading in texts, heading
+    body = "\n".join(p.text for p in doc.paragraphs)
+    assert "13 people gave 14 answers at 2 event(s)" in body
+    assert "“family support when things are hard”" in body  # the pinned quote
+    assert "chosen by the engagement team" in body
+    assert len(doc.inline_shapes) >= 2  # charts are embedded pictures
+    group_table = doc.tables[0]
+    rows = {r.cells[0].text: r.cells[1].text for r in group_table.rows[1:]}
+    assert rows == {"Young person": "6", "Parent or carer": "5", "Front-line practitioner": "<5"}
+    assert seen[-1] == "Report ready"
+
+
+def test_report_reports_agreement_when_two_people_coded(db, admin, lead):
+    seeded = seed(db, admin)
+    for rid in seeded["answers"].values():
+        codes = [c for c in db.execute("SELECT code_id FROM codings WHERE response_id = ?", [rid]).fetchall()]
+        for (code,) in codes:
+            db.execute("INSERT INTO codings (response_id, code_id, coder, created_at) VALUES (?, ?, 'ada_admin', '')",
+                       [rid, code])
+    db.conn.commit()
+    body = "\n".join(p.text for p in open_doc(report.report_bytes(build(db, lead))).paragraphs)
+    assert "ada_admin and olu_officer both coded 13 answers" in body  # "dunno" is uncoded
+    assert "Mean Cohen's kappa" in body
+
+
+def test_report_on_an_empty_selection(db, admin, lead):
+    seed(db, admin)
+    doc = open_doc(report.report_bytes(build(db, lead, af.Filter(groups=("decision_maker",)))))
+    body = "\n".join(p.text for p in doc.paragraphs)
+    assert "0 people gave 0 answers" in body
+    assert "Not enough coded answers yet to compare groups." in body
+    assert "No answers have been coded by two people yet" in body
