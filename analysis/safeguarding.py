@@ -1,6 +1,16 @@
 """Checks an answer for a possible disclosure of harm, so that it reaches a safeguarding lead at once.
 
 Favours recall: a false alarm costs a lead a minute; a missed disclosure can cost a child far more.
+
+How it decides, in plain steps (so a lead can follow a reason string back to the rule):
+1. normalise: lower case, drop apostrophes, expand text-speak ("2" -> to, "kms" -> kill myself, "sum1" -> someone,
+   "r" -> our) and repair common misspellings of the words that matter ("touchd" -> touched, "hitz" -> hits);
+2. find harm concepts: each category is a list of expressions (hit, touched me, left alone, no food, kicked out, ...);
+3. within the same sentence, look for a personal or specific reference (I, me, my, we, our, my mate, he/she, the kid
+   next door, last night, every night...) against generic markers (children, kids, parents, "is neglect", "when",
+   "being ..."). Opinion frames ("I think", "in my opinion", "we need") are not personal references.
+4. a harm concept with a personal reference near it, or with a personal reference and no generic marker, is a possible
+   disclosure; some expressions are disclosures on their own ("kill myself", "touched me", "scared to go home").
 """
 
 from __future__ import annotations
@@ -14,18 +24,558 @@ class Disclosure:
     """Why an answer looks like a possible disclosure (shown to the safeguarding lead)."""
 
     reason: str
+    category: str = "harm"
+    words: str = ""
+    confidence: str = "high"  # "low" when only the personal-statement net caught it (see _judge)
 
 
-_FIRST_PERSON_HARM = re.compile(
-    r"\b(?:my|me|i|i'?m|im)\b.{0,40}\b(?:hit|hits|hurt|hurts|beat|beats|scared to go home|kicked out|thrown out|"
-    r"no food|kill myself|self.?harm|cut myself|touch(?:es|ed)? me)\b",
-    re.IGNORECASE,
+CATEGORY_LABELS = {
+    "physical": "being hit or hurt",
+    "sexual": "sexual abuse",
+    "left_alone": "being left alone",
+    "no_food_heating": "no food, heating or basic care",
+    "scared_home": "scared at home",
+    "thrown_out": "thrown out or homeless",
+    "self_harm": "self-harm or suicidal thoughts",
+    "exploitation": "exploitation",
+    "parent_cannot_cope": "a parent unable to cope",
+    "emotional": "emotional abuse",
+    "concern": "a worrying personal statement",
+    "personal": "a personal account on a sensitive topic (low confidence)",
+}
+
+# --- normalisation -------------------------------------------------------------------------------------------------
+
+# Text-speak and contractions (apostrophes are already dropped). Values may be several words.
+_SPEAK = {
+    "2": "to", "4": "for", "r": "our", "u": "you", "ur": "your", "ya": "you", "yr": "your", "n": "and",
+    "im": "i am", "ive": "i have", "id": "i would", "iam": "i am", "i m": "i am",
+    "me": "me", "mi": "my", "ma": "my", "mah": "my", "mii": "my", "meself": "myself", "mysef": "myself",
+    "wiv": "with", "wid": "with", "wit": "with", "w": "with", "wen": "when", "wat": "what", "wot": "what",
+    "dat": "that", "dis": "this", "da": "the", "tha": "the", "th": "the", "b4": "before", "bc": "because",
+    "cos": "because", "coz": "because", "cuz": "because", "cause": "because", "bcoz": "because",
+    "sum1": "someone", "some1": "someone", "sumone": "someone", "sum": "some", "som1": "someone",
+    "ne1": "anyone", "any1": "anyone", "every1": "everyone", "evry1": "everyone", "no1": "no one", "noone": "no one",
+    "nobody": "nobody", "nuthin": "nothing", "nothin": "nothing", "nuffin": "nothing", "nowt": "nothing",
+    "nite": "night", "nites": "nights", "2nite": "tonight", "2night": "tonight", "tonite": "tonight",
+    "2day": "today", "2moro": "tomorrow", "yday": "yesterday", "yest": "yesterday", "lst": "last",
+    "wanna": "want to", "wana": "want to", "gonna": "going to", "gotta": "got to", "hafta": "have to",
+    "kms": "kill myself", "kmsf": "kill myself", "kys": "kill yourself", "unalive": "kill", "unalived": "killed",
+    "sh": "self harm", "selfharm": "self harm", "selfharming": "self harming", "od": "overdose", "oded": "overdosed",
+    "ppl": "people", "pple": "people", "peeps": "people", "hse": "house", "hom": "home", "hme": "home",
+    "mom": "mum", "mam": "mum", "mummy": "mum", "mommy": "mum", "mother": "mum", "ma mum": "my mum",
+    "daddy": "dad", "father": "dad", "da dad": "the dad", "stepdad": "step dad", "stepmum": "step mum",
+    "stepmom": "step mum", "sis": "sister", "bro": "brother", "bruv": "brother", "m8": "mate", "m8s": "mates",
+    "bf": "boyfriend", "gf": "girlfriend", "nan": "nan", "nana": "nan", "grandad": "grandad",
+    "dont": "do not", "doesnt": "does not", "didnt": "did not", "cant": "can not", "cannot": "can not",
+    "wont": "will not", "aint": "not", "isnt": "is not", "wasnt": "was not", "havent": "have not",
+    "hasnt": "has not", "dnt": "do not", "dun": "do not", "dosnt": "does not", "carnt": "can not",
+    "nobodys": "nobody is", "noones": "no one is", "somethings": "something is", "everyones": "everyone is",
+    "nt": "not", "ain": "not", "idk": "i do not know", "idc": "i do not care", "tbh": "", "lol": "", "pls": "please",
+    "hes": "he is", "shes": "she is", "theres": "there is", "thats": "that is", "its": "it is", "whats": "what is",
+    "were": "were", "weve": "we have", "theyre": "they are", "youre": "you are", "hed": "he would",
+    "gunna": "going to", "goin": "going", "havin": "having", "gettin": "getting", "bein": "being",
+    "wif": "with", "ov": "of", "frm": "from", "fr": "for", "thru": "through", "luv": "love",
+    "skool": "school", "skl": "school", "sch": "school", "evry": "every", "evrey": "every", "evey": "every",
+    "alwys": "always", "allways": "always", "alwayz": "always", "neva": "never", "nevr": "never",
+    "bcuz": "because", "becuz": "because", "becos": "because", "cus": "because", "wud": "would", "cud": "could",
+    "shud": "should", "h8": "hate", "h8s": "hates", "gr8": "great", "l8": "late", "l8r": "later", "ded": "dead",
+    "skared": "scared", "scard": "scared", "scerd": "scared", "scaired": "scared", "scarred": "scared",
+    "frightend": "frightened", "fritened": "frightened", "afriad": "afraid", "afrad": "afraid",
+    "bettz": "beats", "betz": "beats", "bets": "beats", "beatz": "beats", "hitz": "hits", "hittz": "hits",
+    "hitin": "hitting", "hittin": "hitting", "beatin": "beating", "hurtin": "hurting", "punchin": "punching",
+    "kickin": "kicking", "touchin": "touching", "cuttin": "cutting", "fightin": "fighting", "shoutin": "shouting",
+    "batterd": "battered", "kikd": "kicked", "kickd": "kicked", "punchd": "punched", "slapd": "slapped",
+    "smackd": "smacked", "touchd": "touched", "tuched": "touched", "tutched": "touched", "tuch": "touch",
+    "tuches": "touches", "touchs": "touches", "rapd": "raped", "abusd": "abused", "chuckd": "chucked",
+    "hungy": "hungry", "hungery": "hungry", "hungree": "hungry", "starvin": "starving", "starvn": "starving",
+    "nofood": "no food", "foood": "food", "fud": "food", "fod": "food", "heatin": "heating", "eatin": "eating",
+    "alown": "alone", "aloan": "alone", "alon": "alone", "allone": "alone", "lonley": "lonely",
+    "drunkk": "drunk", "drnk": "drunk", "drinkin": "drinking", "stonned": "stoned", "wasted": "wasted",
+    "sucide": "suicide", "suiside": "suicide", "suicidle": "suicidal", "suisidal": "suicidal",
+    "suicidel": "suicidal", "killin": "killing", "dieing": "dying", "dyin": "dying",
+    "cutt": "cut", "cuts": "cuts", "mysel": "myself", "myslef": "myself", "myelf": "myself", "meslf": "myself",
+    "hurtz": "hurts", "hurst": "hurts", "hrt": "hurt", "hrts": "hurts", "tocuhed": "touched",
+    "nayber": "neighbour", "naybor": "neighbour", "neighbor": "neighbour", "neighbors": "neighbours",
+    "naber": "neighbour", "neibour": "neighbour", "nabour": "neighbour", "freind": "friend", "frend": "friend",
+    "freinds": "friends", "frends": "friends", "mates": "mates", "m8z": "mates", "bruva": "brother",
+    "sista": "sister", "cuzin": "cousin", "cuz1": "cousin", "cousen": "cousin", "uncel": "uncle",
+    "boyfrend": "boyfriend", "bofriend": "boyfriend", "boyfreind": "boyfriend", "stepdads": "step dads",
+}
+
+# Canonical spellings of the words that matter; misspellings within one slip of these are repaired (see _variants).
+_KEYWORDS = """
+hitting beating beaten beats batters battered battering punched punches punching kicked kicks kicking slapped slaps
+slapping smacked smacks smacking hurts hurting bruises bruised strangled strangles choked chokes burnt burned
+touched touches touching touch rape raped raping sexual sexually abused abusing abuses molested groomed grooming
+alone lonely nobody ourselves myself himself herself themselves
+hungry hunger starving starved starve nothing heating freezing electric fridge cupboards
+scared frightened terrified afraid scary shouting screaming fighting violence
+kicked thrown chucked homeless sleeping nowhere rough sofa
+suicide suicidal killing cutting overdose overdosed dying
+drugs dealing county older threaten threatens threatened weapons knife
+drunk drinks drinking depressed struggling coping cope breaking
+friend friends cousin sister brother neighbour neighbours boyfriend girlfriend uncle auntie
+school because always never every night tonight yesterday weekend morning someone anyone
+""".split()
+
+# Common words that a one-slip variant of a keyword could collide with; these are never "repaired".
+_REAL_WORDS = set("""
+hiking hitching batter batters bating bathing beaten beaker punches kicks kiss slaps slap smack smacks hurts hurls
+touch touche tough couch rape rapes raper ripe sexual abuse abuses abused alone along atone alike lonely lovely
+nobody nothing heating hearing heading eating seating hating beating fridge ridge scare scared scares sacred
+scary score fighting lighting sighting violence violent shouting screaming kicked kicker thrown throne throw
+chucked chuckled homeless sleeping slipping nowhere rough rouge sofa soft suicide killing kidding cutting cuttings
+dying dyeing drugs dealing county count older order elder threaten weapons knife drunk drank drink drinks
+depressed struggling coping cope copse breaking baking friend fiend friends fiends cousin sister brother
+neighbour boyfriend girlfriend uncle auntie school because always never fever sever every ever very night nigh
+tonight yesterday weekend morning mourning someone anyone bruises bruised burnt burned burn brunt choked chokes
+herself himself myself ourselves themselves starving starved starve stare stove hunger hungry groomed grooming
+molested electric freezing frizzing cupboards overdose overdosed raping reaping abusing amusing abuser terrified
+terrific frightened afraid battered bettered batted battering bettering punched punches punching slapped slapping
+smacked smacking smacking hurting hunting hurtling touches touched touching sexually strangled strangles mangled
+nowhere somewhere rough though through trough sofas depressed desserts broking cousins sisters brothers
+""".split())
+
+_VOWELS = "aeiou"
+_SOUND_ALIKE = (("z", "s"), ("s", "z"), ("ck", "k"), ("k", "ck"), ("c", "k"), ("ph", "f"), ("ee", "ea"),
+                ("ea", "ee"), ("ie", "y"), ("y", "ie"), ("ed", "d"), ("ed", "t"), ("ou", "u"), ("our", "or"))
+
+
+def _variants(word: str) -> set[str]:
+    """Plausible one-slip misspellings of `word`: a letter dropped, doubled or swapped, an e added, sound-alikes.
+
+    The first letter is kept: people rarely get it wrong, and dropping it turns "heating" into "eating".
+    """
+    out: set[str] = set()
+    for i in range(1, len(word)):
+        out.add(word[:i] + word[i + 1:])  # dropped
+        if i < len(word) - 1:
+            out.add(word[:i] + word[i + 1] + word[i] + word[i + 2:])  # swapped
+    for i in range(len(word)):
+        out.add(word[:i + 1] + word[i] + word[i + 1:])  # doubled
+    for i in range(1, len(word)):
+        out.add(word[:i] + "e" + word[i:])
+    for a, b in _SOUND_ALIKE:
+        start = word.find(a, 1)
+        while start != -1:
+            out.add(word[:start] + b + word[start + len(a):])
+            start = word.find(a, start + 1)
+    out.discard(word)
+    return out
+
+
+def _build_repairs() -> dict[str, str]:
+    repairs: dict[str, str] = {}
+    keywords = set(_KEYWORDS)
+    for word in _KEYWORDS:
+        if len(word) < 5:
+            continue
+        for variant in _variants(word):
+            if len(variant) < 4 or variant in keywords or variant in _REAL_WORDS or variant in _SPEAK:
+                continue
+            repairs.setdefault(variant, word)
+    repairs.update(_SPEAK)
+    return repairs
+
+
+_REPAIRS = _build_repairs()
+_APOSTROPHES = re.compile(r"['’‘`´]")
+_REPEATS = re.compile(r"([a-z])\1{2,}")
+_TOKEN = re.compile(r"[a-z0-9]+|[.!?;:\n]+")
+# Words people split in two: "my self", "no where", "some one", "home less".
+_OUR_OWN = re.compile(r"\bon (?:are|there|thier|r|owr) own\b")
+_JOINED = re.compile(r"\b(my|your|him|her|them|our|no|some|any|every|home) (self|selves|where|ones|one|body|less)\b")
+_BOUNDARY = frozenset(".!?;:\n")
+
+
+def normalise(text: str) -> str:
+    """Lower-cased words separated by single spaces, text-speak expanded, sentences separated by " | "."""
+    text = _APOSTROPHES.sub("", text.lower())
+    text = _REPEATS.sub(r"\1\1", text)
+    text = _JOINED.sub(lambda m: m.group(1) + m.group(2), text)
+    text = _OUR_OWN.sub("on our own", text)
+    words = []
+    get = _REPAIRS.get
+    for token in _TOKEN.findall(text):
+        if token[0] in _BOUNDARY:
+            words.append("|")
+        else:
+            words.append(get(token, token))
+    return " ".join(w for w in words if w)
+
+
+# --- harm concepts -------------------------------------------------------------------------------------------------
+# Each entry: (category, pattern, strength). "self" patterns already contain the personal reference (e.g. "kill
+# myself", "touched me") and are disclosures on their own unless framed generically; "event" patterns describe
+# something happening and need a personal/specific reference or the absence of generic markers; "topic" patterns are
+# the words of the topic itself (abuse, neglect, self harm) and need a personal reference close by.
+
+_ME = r"(?:me|us|my|our|him|her|them)"
+
+_HARM: list[tuple[str, str, str]] = [
+    # physical
+    ("thrown_out", r"(?:kick\w*|thr[eo]w\w*|chuck\w*|lock\w*|put|told) (?:me|us|him|her) out", "self"),
+    ("physical", r"(?:hit|hits|hitz|hitting|slap\w*|smack\w*|punch\w*|kick\w*|beat|beats|beating|beaten|batter\w*|"
+                 r"whack\w*|thump\w*|pinch\w*|strangl\w*|chok\w*|hurt\w*|push|pushes|pushed|pushing|shov\w*|"
+                 r"burnt|burned|burns|belt\w*|bit|bites|bitten|scratch\w*|stab\w*|spits? on|slams?) "
+                 r"(?:me|us|my|our|him|her)", "self"),
+    ("physical", r"(?:throws?|threw|throwing) (?:\w+ ){0,2}at (?:me|us|him|her)|(?:pulls?|pulled|drags?|dragged) "
+                 r"(?:me|us|him|her|my)", "self"),
+    ("physical", r"(?:i|we|he|she|they) (?:am|was|were|is|are|get|gets|got|been|getting|have been|has been) "
+                 r"(?:hit|beat|beaten|battered|punched|kicked|slapped|smacked|hurt|bruised|strangled|choked|burnt|"
+                 r"burned|pushed|thrown|whacked|thumped)", "self"),
+    ("physical", r"(?:hit|hits|hitting|beats|beating|beaten|batters|battered|punched|punches|kicks|slaps|slapped|"
+                 r"smacks|smacked|hurts|hurt|hurting|bruises|bruised|black eye|marks on|belt|strangled|choked|burnt"
+                 r"|violent|violence|physical abuse|pushed|whacked)", "event"),
+    # sexual
+    ("sexual", r"(?:touch|touches|touched|touching|feels|felt|grabs|grabbed|fiddles with|rubs) (?:me|us|her|him|my)",
+     "self"),
+    ("sexual", r"(?:i|she|he) (?:was|am|is|got|been|have been|has been) (?:raped|touched|abused|molested|sexually "
+               r"assaulted|assaulted|groomed)", "self"),
+    ("sexual", r"(?:raped|rape|raping|molest\w*|sexual\w*|sex|nudes?|porn\w*|privates|private parts|inappropriate\w*"
+               r"|touches|touched|touching|comes in my room|in my bed|our secret|pictures of my body|pics of)", "event"),
+    ("sexual", r"(?:abused|abuses|abusing|abuse)", "topic"),
+    ("sexual", r"(?:abus\w*|molest\w*|rap(?:e|es|ed|ing)|groom\w*|assault\w*) (?:me|us|her|him)|"
+               r"(?:do|does|did|done|doing|tried|try) (?:\w+ )?(?:stuff|things|something|sexual things|bad things|it)"
+               r" (?:to|with) (?:me|us|her|him)|(?:sends?|sending|sent|asks?|asking|asked|wants?|showed|shows?) "
+               r"(?:me|us|her|him) (?:\w+ ){0,3}(?:pics|pictures|photos|nudes|videos|privates|willy|penis|body)",
+     "self"),
+    ("sexual", r"(?:makes?|made|making|forces?|forced|gets?) (?:me|us|her|him) (?:to )?(?:do (?:things|stuff|it)|"
+               r"watch|touch|send|take (?:my|her|his) clothes|kiss|sleep with|have sex)", "self"),
+    ("exploitation", r"(?:makes?|made|making|forces?|forced) (?:me|us|her|him) (?:to )?(?:go|carry|sell|run|hold|"
+                     r"deliver|steal|move)", "self"),
+    # left alone
+    ("left_alone", r"(?:leaves?|left|leaving) (?:me|us|my|our|him|her|them)\b(?: \w+){0,5} "
+                   r"(?:alone|on (?:my|our|his|her|their) own|by (?:my|our|him|her|them)sel\w*|with nobody|with no one)",
+     "self"),
+    ("left_alone", r"(?:alone|on (?:my|our|his|her|their|there) own|by (?:my|our|him|her|them)sel\w*|home alone|"
+                   r"nobody (?:is |was )?(?:in|home|there|picks)|no one (?:is |was )?(?:in|home|there|picks)"
+                   r"|no one home|nobody home|never (?:in|home|there|comes home|come home|back)|do not come (?:home|back)"
+                   r"|does not come (?:home|back)|locks? (?:me|us) in|left (?:me|us) in|look after my (?:little |baby |"
+                   r"younger )?(?:brothers?|sisters?|siblings)|leaves? (?:me|us)|left (?:me|us)|"
+                   r"go(?:es)? (?:out|away) and leaves?|for days|till morning|all night)", "event"),
+    # no food, heating, basic care
+    ("no_food_heating", r"(?:hungry|hunger|starving|starve|starved|no food|not (?:got |have |had )?(?:any |no )?food|"
+                        r"nothing to eat|not eaten|have not eaten|never (?:have|got|any) food|"
+                        r"no (?:heating|heat|gas|electric|electricity|hot water|money for food|dinner|tea|breakfast|"
+                        r"beds?|clean clothes)|not (?:got |have )?(?:any )?(?:heating|electric|gas|beds?)|freezing|"
+                        r"cold house|house is cold|(?:do not|does not|never|not) (?:feed|feeds|cook|cooks|buy food)|"
+                        r"feed (?:us|me)|only eat at school|eat out of the bin|eats out of the bin|sleep on the floor|"
+                        r"same clothes|nothing in the fridge|no food in the fridge|food in (?:the|our) (?:fridge|house)|"
+                        r"not (?:washed|clean)|dirty|sleep in (?:our|my) coats)", "event"),
+    # scared at home
+    ("scared_home", r"(?:scared|afraid|frightened|terrified|fear|fearful|frighten|scary|not safe|unsafe|do not feel safe"
+                    r"|hide|hiding) (?:\w+ ){0,3}(?:go(?:ing)? home|get home|go back|home|at home|in my house|of my|of "
+                    r"(?:him|her|them)|when i get)", "alarm"),
+    ("scared_home", r"(?:i am|im|i|am) (?:so |really |very )?(?:scared|afraid|frightened|terrified|not safe|unsafe)",
+     "self"),
+    ("scared_home", r"(?:home|house) (?:is|it is|its) (?:so |really |very )?(?:scary|not safe|horrible|hell)|"
+                    r"at home (?:\w+ ){0,2}(?:scary|not safe)", "event"),
+    ("scared_home", r"(?:do not|dont|never) (?:want|wanna) (?:to )?go (?:back )?home", "event"),
+    ("scared_home", r"(?:dad|mum|step dad|boyfriend|he|she) (?:hits|beats|hurts|batters) (?:my )?(?:mum|dad|mom|"
+                    r"sister|brother)", "self"),
+    ("scared_home", r"(?:fight|fights|fighting|shouts|shouting|screams|screaming|arguing|police come|kill me|violence)",
+     "event"),
+    ("scared_home", r"(?:stay out|sleep at|stay at) (?:\w+ ){0,3}(?:so i|so we|because)", "event"),
+    # thrown out
+    ("thrown_out", r"(?:kicked|thrown|threw|chucked|locked|put|told) (?:\w+ ){0,2}out|get out and|nowhere to "
+                   r"(?:go|sleep|live|stay)|homeless|sleeping (?:rough|in the park|on the street|on (?:my|a) "
+                   r"(?:mates|friends) sofa)|sofa surfing|slept rough|sleep rough|sleep outside|not come back|"
+                   r"no where to (?:go|sleep|live|stay)", "event"),
+    # self-harm and suicidal thoughts
+    ("self_harm", r"(?:kill|killing|hurt|hurting|hang|hanging|harm|harming|cut|cutting|burn|burning|starve|starving)"
+                  r" myself|kill yourself|end (?:it|it all|my life)|ending (?:it|it all|my life)|(?:i|me) (?:\w+ )?(?:want|wish)"
+                  r" (?:to )?(?:die|be dead|disappear)|better off (?:without me|dead)|"
+                  r"(?:do not|dont) want to (?:be here|live|be alive|wake up)|still alive|no point (?:in )?(?:me )?"
+                  r"(?:living|being alive)|took an overdose|(?:i|me) (?:\w+ )?(?:self harm|self harming|overdosed)|"
+                  r"jump(?:ing)? off|(?:my|her|his) life (?:to )?end|want it to end|tried to (?:kill|hang)", "self"),
+    ("self_harm", r"(?:kill|killing|kills|hurt|hurting|hurts|hang|hanging|harm|harming|harms|cut|cutting|cuts|burn|"
+                  r"burning|burns|starve|starving|starves|end) (?:herself|himself|her life|his life)|"
+                  r"(?:i|she|he) (?:\w+ ){0,2}(?:cut|cuts|cutting)(?= (?:my|myself|herself|himself|again|sometimes|when|"
+                  r"at night)|$)", "self"),
+    ("self_harm", r"point (?:in |of )?(?:me )?(?:living|life|being alive|going on|being here|carrying on)|"
+                  r"(?:cuts|cutting|cut|harms|harming|hurts|hurting|burns) (?:themselves)|"
+                  r"(?:suicid\w*|self harm\w*|overdose\w*|cutting|(?:want|wanting|wish) (?:to )?(?:die|be dead)|depressed|"
+                  r"depression)", "event"),
+    # exploitation
+    ("exploitation", r"(?:sell|selling|sold|carry|carrying|run|running|deliver|delivering|hold|holding|move|moving|"
+                     r"drop|dropping) (?:\w+ ){0,3}(?:drugs|stuff|packages?|parcels?|bags?|knife|knives|weapons?|"
+                     r"for (?:them|him|some|older|my))|county lines|owe (?:them|him|money)|"
+                     r"(?:gives?|gave|buys?|bought) (?:me|us|her|him) (?:\w+ ){0,2}(?:money|weed|drugs|vapes?|drink|"
+                     r"alcohol|phones?|trainers|presents|gifts)|(?:older|grown) (?:men|man|boys|lads|guys|girls)|"
+                     r"boyfriend is (?:1[89]|[2-9][0-9])|met (?:a|an|this) (?:\w+ )?(?:man|guy|person|boy) online|"
+                     r"not tell my (?:mum|dad|parents)|threaten\w*|groom\w*|pick (?:me|us) up in cars?|"
+                     r"(?:go|goes|going) to (?:his|their) (?:flat|house)|(?:meet|meeting) (?:him|them|up|me)|"
+                     r"keep (?:it|this) (?:a )?secret|not to tell|(?:do not|dont) tell (?:anyone|my|nobody)|"
+                     r"our (?:little )?secret", "event"),
+    # a parent who cannot cope
+    ("parent_cannot_cope", r"(?:can not|cant|not|struggling to|unable to) (?:cope|coping|look after|afford food|feed)|"
+                           r"not coping|breaking point|(?:always|is|gets|got|always is|always gets|off) "
+                           r"(?:drunk|high|stoned|wasted|off (?:his|her) head)|off (?:his|her) head|"
+                           r"(?:drinks|drinking|smokes weed|takes drugs|on drugs|uses drugs|doing drugs) "
+                           r"(?:\w+ ){0,2}(?:every day|all day|all the time|every night|and|so|too)|"
+                           r"(?:takes|on|uses|doing) drugs|drinks every|drunk every|too depressed|"
+                           r"(?:sleeps|cries|in bed) all day|does not get up|(?:is|always) (?:ill|poorly|sick|depressed)"
+                           r"|look after my (?:mum|dad|mom)|forgets to feed|(?:too|so) (?:ill|poorly|sick|depressed|drunk|tired|high|"
+                           r"stoned|sad) (?:to|that)|to look after (?:us|me)", "event"),
+    # emotional abuse
+    ("emotional", r"(?:hates|hate) me|calls? me (?:names|stupid|fat|ugly|worthless|useless)|(?:says|said|tells|told)"
+                  r" (?:me )?(?:i am|im|i was) (?:stupid|worthless|useless|a mistake)|wish(?:es)? i was never born|"
+                  r"nobody (?:cares|loves) (?:about )?(?:me|us)|no one (?:cares|loves) (?:about )?(?:me|us)",
+     "self"),
+]
+
+# The wide net: broader concept words that, near a personal reference, are worth a lead's minute. Written from how
+# young people describe these things ("lashes out at me", "pack my bags", "not wake up", "off her face").
+_LACK = r"(?:no|not|never|nothing|only|without|any|can not afford|cannot afford|can not pay|go without|going without|skip|"  \
+        r"miss|steal|stole|stealing|none|hardly|barely)"
+_NEED = r"(?:food|fed|feed|feeds|meals?|eat|eats|eaten|eating|dinner|lunch|breakfast|tea|hungry|electric|electricity|"  \
+        r"heating|heat|gas|meter|hot water|wash|washed|bath|shower|clean|clothes|shoes|coat|bed|beds|money for)"
+_WIDE: list[tuple[str, str, str]] = [
+    ("physical", r"lash\w* out|lays? into|laid into|goes for (?:me|us)|went for (?:me|us)|attack\w*|knock\w*|"
+                 r"grab\w*|dragg?\w*|throat|round the head|(?:broke|broken) my|bleed\w*|blood|injur\w*|slipper|"
+                 r"wooden spoon|hands on|(?:gets|got|is|goes) (?:really )?(?:angry|violent|aggressive|nasty)|"
+                 r"scars?|marks?|bruis\w*|hide my", "event"),
+    ("sexual", r"(?:comes?|came|walks?|walked) (?:in|into) (?:\w+ ){0,2}(?:bathroom|bedroom|room|shower|bath)|"
+               r"shower|bathroom|naked|undress\w*|kiss\w*|strok\w*|private\w*|sleep with|sex\w*|nudes?|creepy|"
+               r"weird (?:things|stuff)|uncomfortable|forced|force[sd]? (?:me|us|her|him)|does stuff|did stuff|"
+               r"done stuff|do stuff", "event"),
+    ("left_alone", r"(?:is|are|was|were|goes|go|went) (?:\w+ )?(?:out|away|at the pub|down the pub|clubbing|partying)"
+                   r"|put (?:\w+ ){0,3}to bed|babysit\w*|look after|looking after|empty house|by myself|on my own|"
+                   r"get myself|make my own|no one|nobody|till late|all night|comes? (?:home|back) late", "event"),
+    ("no_food_heating", _LACK + r" (?:\w+ ){0,4}" + _NEED + r"|" + _NEED + r" (?:\w+ ){0,4}" + _LACK +
+     r"|sit in the dark|in the dark|cold|freezing|smell\w*|nits|mould\w*|damp|rats|mice|filthy|dirty", "event"),
+    ("scared_home", r"scared|afraid|frightened|terrified|fear\w*|unsafe|not safe|(?:not|never) feel safe|hide|hiding|"
+                    r"nervous|panic\w*|dread\w*|shak\w*", "event"),
+    ("thrown_out", r"pack (?:my|our|his|her) (?:bags|stuff|things)|(?:want|wants|wanted) (?:me|us|him|her) "
+                   r"(?:there|anymore|any more|no more|home|gone|out)|(?:do not|does not|did not) want (?:me|us)|"
+                   r"told (?:me|us|him|her) to (?:go|leave|get out|get lost|pack)|staying (?:at|with) (?:my|a) "
+                   r"(?:mates|friends|mate|friend)|sofa|hostel|on the streets?|nowhere", "event"),
+    ("self_harm", r"not wake up|never wake up|sleep forever|(?:not )?worth living|pills|tablets|overdose\w*|blades?|"
+                  r"razors?|die|dying|dead|kill\w*|hang\w*|bridge|train tracks|give up|giving up|no point|disappear|"
+                  r"not be here|burden|numb|hate myself|hurt myself|harm myself|scars|cuts|cutting|suicid\w*|"
+                  r"self harm\w*", "event"),
+    ("exploitation", r"do jobs|jobs for|work for (?:him|them|some)|(?:got|get|given) (?:a )?(?:new )?phone (?:from|off)|"
+                     r"(?:gave|give|gives|bought|buys) (?:me|us|her|him) (?:a )?(?:new )?phone|owe\w*|debt|(?:come|go|going|went) (?:round )?to (?:his|their|a) (?:house|flat|"
+                     r"place|car)|meet up|met (?:\w+ )?(?:on|online)|snap\w*|insta\w*|tiktok|discord|online|"
+                     r"drives? (?:me|us) (?:around|about)|trap house|deal\w*|drugs|weed|bags? to|older (?:boys|men|lads"
+                     r"|guys|man|boy)|secret|(?:do not|dont) tell", "event"),
+    ("parent_cannot_cope", r"off (?:his|her|their) (?:face|head|tits|nut)|bottles|drunk|drink\w*|drugs|needles|"
+                           r"passed out|asleep (?:all day|on the sofa)|can not do this|can not cope|not coping|"
+                           r"not managing|going without|struggl\w*|breakdown|depress\w*|cry|cries|crying|"
+                           r"in bed all day|does not get up|too ill|mental health", "event"),
+]
+_WIDE += [
+    ("physical", r"thr[eo]w\w* (?:me|us|him|her) (?:against|at|down|across|into|on|off)", "self"),
+    ("thrown_out", r"(?:i|we|he|she) (?:have|had|has|got) to (?:leave|go|get out|move out)(?: and| now| home|$)|"
+                   r"(?:living|sleeping|slept|sleep|live|lived|stay|staying|stayed) (?:in|on|at|under) (?:a|the|my|some)"
+                   r" (?:tent|car|park|stairwell|street|streets|garage|shed|bus station|doorway|hostel|bridge|bench)",
+     "event"),
+    ("self_harm", r"(?:not|stop|stopped) (?:being|be) alive|stop existing|not exist\w*|(?:if|when) i (?:was|were|am)"
+                  r"(?: not| nt)? (?:gone|dead|not here|not around)|(?:better|happier) (?:off )?(?:if i|without me)|"
+                  r"(?:i|me) (?:was|were) (?:gone|dead)", "event"),
+    ("exploitation", r"(?:i|we|he|she) (?:have|had|has|got) to (?:go|carry|stay|deliver|hold|sell|run|drop|take|do)|"
+                     r"other (?:cities|towns|places)|out of town|(?:gives?|gave|buys?|bought) (?:me|us|her|him) "
+                     r"(?:\w+ ){0,2}(?:vodka|cider|beer|booze|fags|cigarettes|pills|coke|cash|alcohol|drink)|"
+                     r"takes? (?:me|us|her|him) to (?:parties|his|their|flats|houses)", "event"),
+    ("parent_cannot_cope", r"alcoholic|addict\w*|too many (?:tablets|pills|drinks)|(?:sleeps|sleeping|asleep|in bed|"
+                           r"on the sofa|lies in bed) all day|forgets? (?:we|us|me|about (?:us|me))", "event"),
+    ("scared_home", r"lock (?:the|my) (?:door|room)|go (?:in|to) my room and|barricade\w*", "event"),
+    ("left_alone", r"(?:i|we) (?:have|had|has|got) to (?:look after|feed|make|put|get|take care)", "event"),
+]
+_HARM = _HARM + _WIDE
+
+# The widest net: words of the topic that, in a sentence that is about the speaker or a specific person and has no
+# generic marker at all, are enough to ask a lead to look ("my trainers have holes", "mum is on heroin").
+_CONCERN_WORDS = (
+    r"cut|cuts|lip|eye|nose|arm|arms|leg|legs|neck|face|head|wrist|wrists|blood|bleed\w*|bruise\w*|mark|marks|scar\w*|"
+    r"hospital|a and e|injur\w*|pain|painful|sore|limp\w*|broken|broke|swollen|burn\w*|hurt\w*|hit\w*|beat\w*|"
+    r"pressur\w*|photos?|pics?|pictures?|videos?|camera|webcam|snapchat|message\w*|dm|dms|naked|nude\w*|clothes off|"
+    r"bed|bedroom|bathroom|shower|bath|toilet|secret\w*|promise|tell anyone|tell no one|tell nobody|"
+    r"nothing (?:at home|in|to eat)|none|ran out|run out|empty|holes?|too small|hand me downs|laughed at|smell\w*|stink\w*|dirty|nits|lice|"
+    r"hungry|starv\w*|food|fed|eaten|skint|debt|no money|"
+    r"electric\w*|gas|heating|heater|cold|freez\w*|damp|mould\w*|rats?|mice|cockroach\w*|floor|mattress|"
+    r"alone|lonely|nobody|no one|by myself|on my own|left|leave\w*|leaving|gone|away|out all|late|dark|"
+    r"scared|scary|afraid|fright\w*|terrif\w*|fear\w*|unsafe|not safe|jumpy|every time the door|nervous|panic\w*|mood|moods|temper|"
+    r"angry|anger|rage|mad|shout\w*|scream\w*|yell\w*|swear\w*|fight\w*|argu\w*|police|social worker|"
+    r"welcome|kicked|thrown|chucked|locked|locks|homeless|sofa|street|streets|tent|hostel|nowhere|sleep\w*|slept|"
+    r"die|dying|dead|kill\w*|suicid\w*|overdose\w*|pills|tablets|blade\w*|razor\w*|noose|rope|end it|"
+    r"worthless|useless|hate me|hates me|burden|give up|gave up|disappear|numb|empty inside|"
+    r"drugs?|weed|heroin|cocaine|coke|crack|spice|ketamine|ket|pills|meth|needles?|smack head|druggie|junkie|"
+    r"drunk|drink\w*|alcohol\w*|booze|vodka|cider|wine|beer|cans|bottles?|hungover|pub|"
+    r"gang\w*|county|lines|run|runs|running|deliver\w*|package\w*|parcel\w*|owe\w*|threat\w*|knife|knives|weapon\w*|"
+    r"older (?:man|men|lads|guys|boys|girls)|grown (?:man|men)|stranger|groom\w*|"
+    r"cope|coping|struggl\w*|depress\w*|ill|poorly|sick|hospital|cry|cries|crying|tired|asleep|bed all day|"
+    r"abus\w*|neglect\w*|rape\w*|touch\w*|sex\w*|assault\w*|harm\w*|violen\w*|bully\w*|bullied"
 )
+# A sentence that is plainly about care and comfort is not raised on the widest net alone.
+# (Only when the sentence has no negation: "i do not feel safe" is not reassuring.)
+_REASSURING = re.compile(r"\b(?:help|helps|helped|helping|love|loves|loved|happy|ok|okay|fine|nice|good|great|fun|"
+                         r"makes sure|look after me|looks after me|cooks|support|supports|care about me|cares about me|"
+                         r"proud|enjoy|enjoys|like|likes|safe|listen|listens|listened|talk to|club|park|play|playing|"
+                         r"football|birthday|holiday|christmas|exams?|homework|grow up|want to be|kind|best|favourite)\b")
+_NEGATION = re.compile(r"\b(?:not|never|no|nobody|nothing|without|none|no one|hate|hates)\b")
+_NOTHING_TO_SAY = re.compile(r"^(?:~ )?(?:i do not know|not sure|i am not sure|no comment|pass|i do not mind)\b")
+_CONCERN = re.compile(r"\b(?:" + _CONCERN_WORDS + r")\b")
+
+_HARM_COMPILED = [(cat, re.compile(r"\b(?:" + pat + r")\b"), strength) for cat, pat, strength in _HARM]
+
+# Speed: trying forty-odd expressions on every sentence costs ~40 us an answer. Each expression is indexed by the
+# words it is written with ("anchors"); a sentence is tried only against expressions one of whose anchors it
+# contains, found with a few dictionary look-ups per word. The result is the same as trying them all.
+_GLUE = frozenset("i me my we us our he she him her his they them their the a an to of in on at and or is am are "
+                  "was were be it its so for with up as by".split())
+_ANCHOR_EXACT: dict[str, set[int]] = {}
+_ANCHOR_PREFIX: dict[str, set[int]] = {}
+
+
+def _index_anchors() -> None:
+    for index, (_, pattern, _) in enumerate(_HARM):
+        anchors = 0
+        # Words of the expression; letters right after a backslash (\\w, \\b) or a class/group are not words.
+        for match in re.finditer(r"(?<![\\a-z\])])([a-z]+)(\\w[*+]|\?|\(|\[)?", pattern):
+            word, suffix = match.group(1), match.group(2)
+            if word in _GLUE:
+                continue
+            anchors += 1
+            if suffix:  # "slap\w*", "belts?", "strangle[sd]?": a prefix of the word
+                stem = word[:-1] if suffix == "?" else word
+                _ANCHOR_PREFIX.setdefault(stem, set()).add(index)
+            else:
+                _ANCHOR_EXACT.setdefault(word, set()).add(index)
+        if not anchors:
+            raise ValueError(f"harm expression {index} has no anchor words")
+
+
+_index_anchors()
+_PREFIX_LENGTHS = sorted({len(stem) for stem in _ANCHOR_PREFIX})
+
+
+_WORD_ANCHORS: dict[str, frozenset[int]] = {}  # memo: word -> expressions it anchors (words repeat across answers)
+
+
+def _anchored_by(word: str) -> frozenset[int]:
+    found: set[int] = set(_ANCHOR_EXACT.get(word, ()))
+    for length in _PREFIX_LENGTHS:
+        if length > len(word):
+            break
+        found.update(_ANCHOR_PREFIX.get(word[:length], ()))
+    if len(_WORD_ANCHORS) > 100_000:  # bound the memo on unusual inputs
+        _WORD_ANCHORS.clear()
+    result = _WORD_ANCHORS[word] = frozenset(found)
+    return result
+
+
+def _candidates(sentence: str) -> list[int]:
+    """Indices into _HARM of the expressions that could match somewhere in `sentence`, in list order."""
+    found: set[int] = set()
+    memo = _WORD_ANCHORS.get
+    for word in set(sentence.split()):
+        hit = memo(word)
+        if hit is None:
+            hit = _anchored_by(word)
+        if hit:
+            found |= hit
+    return sorted(found)
+# A first pass over the whole answer: if no harm pattern matches anywhere, there is nothing to judge.
+_ANY_HARM = re.compile(r"\b(?:" + "|".join(f"(?:{pat})" for _, pat, _ in _HARM) + r")\b")
+
+# --- personal/specific vs generic references -----------------------------------------------------------------------
+
+# Opinion and wish frames: first person that is about the speaker's view, not about something that happened to them.
+_FRAMES = re.compile(
+    r"\b(?:i (?:think|believe|reckon|guess|suppose|feel that|would say|would like|wish there|want there|want more|"
+    r"want to see|know that|hope)|in my (?:opinion|view|eyes|experience)|my (?:opinion|view|answer) is|^(?:for|to) me|"
+    r"i would|we (?:need|should|could|must|want|would|can)|our (?:community|area|town|city|schools?|estate|borough|"
+    r"society|country|neighbourhood|local|youth|council|children|kids|young people|government)|i do not think|"
+    r"i am not sure|i agree|i feel like (?:there|kids|children|parents)|my (?:mum|dad|parents|family) "
+    r"(?:help|helps|love|loves|support|supports)|help me)\b"
+)
+_PERSONAL = re.compile(
+    r"\b(?:i|me|my|mine|myself|we|us|our|ours|ourselves|he|she|him|her|his|hers|himself|herself|"
+    r"next door|this (?:girl|boy|kid|lad|child)|a (?:girl|boy|kid|lad) (?:in|at|from) my|someone i know|"
+    r"last night|last week|last year|yesterday|tonight|this morning|right now|at the moment|every night|"
+    r"every weekend|again)\b"
+)
+# Bare "mum", "dad" at the start of a sentence (no article) mean the speaker's own parent.
+_KIN_START = re.compile(r"(?:^|\| )(?:mums?|dads?|step dads?|step mums?|nan|grandad) ")
+_GENERIC = re.compile(
+    r"\b(?:children|child|kids|kid|young people|young person|youngsters|teenagers|teens|babies|baby|people|"
+    r"parents|families|family|adults|houses|homes|schools|areas|communities|society|everyone|anyone|a person|"
+    r"being|not having|not being|when(?! (?:i|we|my|he|she|me|mum|dad|our))|if(?! (?:i|we|my|he|she|me|mum|dad|our))|"
+    r"is neglect|neglect is|neglect|is abuse|can be|could be|should|means|such as|eg|e g|lack of|lots of|"
+    r"support for|help for)\b"
+)
+# Weaker generic words ("they", "you", "someone") only make a sentence generic when it has no first person in it:
+# "they make me sell drugs" is about the speaker; "when someone hits you" is not.
+_GENERIC_WEAK = re.compile(r"\b(?:their|they|them|your|you|someone|some|who|which|like)\b")
+_FIRST_PERSON = re.compile(r"\b(?:i|me|my|myself|we|us|our|ourselves)\b")
+# Words of a statement about something that is happening (not a label for a topic): "there is", "got", "ever".
+_FINITE = re.compile(r"\b(?:is|are|was|were|am|gets|got|comes|came|has|had|have|does|did|ever|always|again|keeps|"
+                     r"still|never|every|all the time|been|keep|keeps)\b")
+# An answer that starts with "being ...", "living ...", "wearing ..." names a situation rather than telling one.
+_GERUND_START = re.compile(
+    r"(?:~ )?(?!(?:nothing|something|everything|anything|morning|evening|thing|king|ring|sing|bring|ceiling)\b)"
+    r"\w{3,}ing\b")
+_WINDOW = 6  # words either side of a harm concept in which a personal reference counts as "near"
+
+
+def _sentences(norm: str) -> list[str]:
+    return [s.strip() for s in norm.split("|") if s.strip()]
+
+
+def _near(sentence: str, start: int, end: int) -> bool:
+    left = sentence[:start].split()[-_WINDOW:]
+    right = sentence[end:].split()[:_WINDOW]
+    return bool(_PERSONAL.search(" ".join(left + [sentence[start:end]] + right)))
+
+
+def _judge(sentence: str) -> tuple[str, str] | None:
+    """(category, triggering words) for the first harm concept in `sentence` that reads as personal/specific."""
+    unframed = _FRAMES.sub(" ~ ", sentence)
+    personal = bool(_PERSONAL.search(unframed)) or bool(_KIN_START.search(unframed))
+    generic = bool(_GENERIC.search(unframed) or _GERUND_START.match(unframed)
+                   or (_GENERIC_WEAK.search(unframed) and not _FIRST_PERSON.search(unframed)))
+    for index in _candidates(unframed):
+        category, pattern, strength = _HARM_COMPILED[index]
+        match = pattern.search(unframed)
+        if not match:
+            continue
+        words = match.group(0)
+        if strength == "self" or (strength == "alarm" and not generic):
+            return category, words
+        near = _near(unframed, match.start(), match.end())
+        if near and (strength in ("event", "alarm") or not generic):
+            return category, words
+        if strength == "event" and not generic and (personal or _FINITE.search(unframed)):
+            return category, words
+    reassuring = bool(_REASSURING.search(sentence)) and not _NEGATION.search(sentence)
+    if personal and not generic and not reassuring:
+        match = _CONCERN.search(unframed)
+        if match:
+            return "concern", match.group(0)
+        # Lowest tier: a personal account that is neither generic nor reassuring. These answers are about neglect
+        # and harm, so an unexplained personal statement is worth a lead's look; the lead sees "low confidence".
+        if len(sentence.split()) >= 4 and not _NOTHING_TO_SAY.search(sentence):
+            return "personal", sentence
+    return None
 
 
 def check(text: str) -> Disclosure | None:
-    """A Disclosure if `text` may be a first-person or specific statement of harm, else None."""
-    match = _FIRST_PERSON_HARM.search(text)
-    if match:
-        return Disclosure(f"possible disclosure: “{match.group(0)}”")
+    """A Disclosure if `text` may be a first-person or specific statement of harm, else None. Never raises."""
+    if not text or not isinstance(text, str):
+        return None
+    norm = normalise(text[:5000])
+    low: tuple[str, str] | None = None
+    for sentence in _sentences(norm):
+        found = _judge(sentence)
+        if found and found[0] != "personal":
+            category, words = found
+            label = CATEGORY_LABELS.get(category, category)
+            return Disclosure(f"possible disclosure ({label}): “{words}”", category, words)
+        low = low or found
+    if low:
+        words = low[1] if len(low[1]) <= 80 else low[1][:77] + "..."
+        return Disclosure(f"possible disclosure ({CATEGORY_LABELS['personal']}): “{words}”", "personal", words, "low")
     return None

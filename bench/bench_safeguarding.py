@@ -1,0 +1,115 @@
+"""Disclosure detection: recall and false alarms on the labelled set, and speed at import scale.
+
+Run: python bench/bench_safeguarding.py [--rows 100000]
+Prints recall (disclosures flagged) and the false-alarm rate (general statements flagged), overall, per split
+(dev = used while writing the rules, holdout = written afterwards and measured once) and per category; then the
+time per answer over N short answers against a floor measured in the same run (a raw sqlite executemany of the
+same rows), and the worst time on adversarial 2,000-character strings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import sqlite3
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from analysis.safeguarding import check  # noqa: E402
+
+EVAL = ROOT / "tests" / "data" / "disclosure_eval.csv"
+
+# Ordinary answers of the kind most rows of an import contain (no harm words), to mix in at a realistic share.
+ORDINARY = [
+    "having a loving family", "friends and family", "youth clubs and parks", "more things to do for teenagers",
+    "good schools", "someone to talk to", "bullying", "not enough money", "social media", "cheaper buses",
+    "having hope and faith", "sport and music", "a safe place to play", "kind teachers", "being listened to",
+    "i think more youth workers", "family centres", "more activities in the holidays", "free swimming",
+]
+
+
+def load() -> list[dict[str, str]]:
+    with EVAL.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def rates(rows: list[dict[str, str]]) -> tuple[float, float, int, int]:
+    disclosures = [r for r in rows if r["label"] == "disclosure"]
+    general = [r for r in rows if r["label"] == "general"]
+    hit = sum(1 for r in disclosures if check(r["text"]))
+    alarms = sum(1 for r in general if check(r["text"]))
+    recall = hit / len(disclosures) if disclosures else float("nan")
+    false_alarms = alarms / len(general) if general else float("nan")
+    return recall, false_alarms, len(disclosures), len(general)
+
+
+def report_quality(rows: list[dict[str, str]]) -> None:
+    recall, fa, nd, ng = rates(rows)
+    print(f"overall      recall {recall:.3f} ({nd} disclosures)   false alarms {fa:.3f} ({ng} general)")
+    for split in ("dev", "holdout"):
+        part = [r for r in rows if r.get("split", "dev") == split]
+        if part:
+            recall, fa, nd, ng = rates(part)
+            print(f"{split:<12} recall {recall:.3f} ({nd})   false alarms {fa:.3f} ({ng})")
+    by_cat: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for r in rows:
+        by_cat[r["category"]].append(r)
+    print("\nper category      recall   (n)   false alarms  (n)")
+    for cat in sorted(by_cat):
+        recall, fa, nd, ng = rates(by_cat[cat])
+        rec = f"{recall:.3f}" if nd else "  -  "
+        fal = f"{fa:.3f}" if ng else "  -  "
+        print(f"{cat:<18} {rec}  ({nd:>3})   {fal}      ({ng:>3})")
+    low = sum(1 for r in rows if r["label"] == "disclosure" and (d := check(r["text"])) and d.confidence == "low")
+    print(f"\ndisclosures caught only by the low-confidence personal-statement net: {low}")
+
+
+def report_speed(n: int) -> None:
+    rows = load()
+    rng = random.Random(7)
+    pool = [r["text"] for r in rows]
+    texts = [rng.choice(pool) if rng.random() < 0.5 else rng.choice(ORDINARY) for _ in range(n)]
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE responses (id INTEGER PRIMARY KEY, text TEXT, redacted_text TEXT)")
+    start = time.perf_counter()
+    with conn:
+        conn.executemany("INSERT INTO responses (text, redacted_text) VALUES (?, ?)", [(t, t) for t in texts])
+    floor = time.perf_counter() - start
+
+    start = time.perf_counter()
+    flagged = sum(1 for t in texts if check(t))
+    spent = time.perf_counter() - start
+    print(f"\n{n} answers (half from the labelled set, half ordinary): check() {spent:.2f} s, "
+          f"{spent / n * 1e6:.1f} us/answer, {flagged} flagged")
+    print(f"floor: raw executemany of the same rows {floor:.2f} s; ratio check/executemany {spent / floor:.2f}x")
+
+    adversarial = [
+        "a" * 2000, "i " * 1000, "my dad " * 286, "no " * 667, "hit me " * 286, "scared " * 286,
+        ("<script>alert(1)</script>" * 80)[:2000], "=HYPERLINK(\"http://x\")" * 90, "😀" * 2000,
+        "میرے والد مجھے مارتے ہیں " * 80, "... " * 500, "home " * 400, ("abc" + "1" * 30 + " ") * 60,
+    ]
+    worst = 0.0
+    for text in adversarial:
+        start = time.perf_counter()
+        check(text)
+        worst = max(worst, time.perf_counter() - start)
+    print(f"adversarial strings of ~2,000 characters: worst {worst * 1000:.2f} ms (budget 50 ms)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=100_000)
+    args = parser.parse_args()
+    report_quality(load())
+    report_speed(args.rows)
+
+
+if __name__ == "__main__":
+    main()
