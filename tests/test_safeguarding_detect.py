@@ -1,0 +1,116 @@
+"""Disclosure detection: the figures on the labelled set, the examples from the brief, and hostile input."""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from analysis.safeguarding import CATEGORY_LABELS, Disclosure, check, normalise
+
+EVAL = Path(__file__).resolve().parent / "data" / "disclosure_eval.csv"
+
+
+def _rows() -> list[dict[str, str]]:
+    with EVAL.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _rates(rows):
+    disclosures = [r for r in rows if r["label"] == "disclosure"]
+    general = [r for r in rows if r["label"] == "general"]
+    recall = sum(1 for r in disclosures if check(r["text"])) / len(disclosures)
+    false_alarms = sum(1 for r in general if check(r["text"])) / len(general)
+    return recall, false_alarms
+
+
+def test_labelled_set_is_big_enough_and_well_formed():
+    rows = _rows()
+    labels = defaultdict(int)
+    for row in rows:
+        assert row["label"] in {"disclosure", "general"}, row
+        assert row["text"].strip(), row
+        labels[row["label"]] += 1
+    assert labels["disclosure"] >= 150 and labels["general"] >= 150
+    assert len({r["text"] for r in rows}) == len(rows), "duplicate texts in the labelled set"
+
+
+def test_recall_and_false_alarms_meet_targets_on_whole_set():
+    recall, false_alarms = _rates(_rows())
+    assert recall >= 0.95, f"recall {recall:.3f}"
+    assert false_alarms <= 0.20, f"false alarms {false_alarms:.3f}"
+
+
+def test_recall_and_false_alarms_meet_targets_on_held_out_part():
+    held_out = [r for r in _rows() if r["split"] == "holdout"]
+    assert len(held_out) >= 60
+    recall, false_alarms = _rates(held_out)
+    assert recall >= 0.95, f"held-out recall {recall:.3f}"
+    assert false_alarms <= 0.20, f"held-out false alarms {false_alarms:.3f}"
+
+
+def test_every_category_reaches_recall_target():
+    by_category = defaultdict(list)
+    for row in _rows():
+        if row["label"] == "disclosure":
+            by_category[row["category"]].append(row["text"])
+    assert set(by_category) >= {"physical", "sexual", "left_alone", "no_food_heating", "scared_home", "thrown_out",
+                                "self_harm", "exploitation", "parent_cannot_cope"}
+    for category, texts in by_category.items():
+        recall = sum(1 for t in texts if check(t)) / len(texts)
+        assert recall >= 0.9, f"{category}: {recall:.2f}"
+
+
+@pytest.mark.parametrize("text", [
+    "my dad hitz me", "im scared 2 go home", "mum dont feed us", "no food in r house", "i wanna kms",
+    "sum1 touchd me", "my mate's step dad hurts her", "my neighbour's kids are left alone every night",
+    "MY DAD HITS ME!!!", "i got kicked out last night", "my mum cant cope", "older boys make me sell drugs",
+    "I want to kill myself.", "he touched me",
+])
+def test_brief_examples_are_flagged(text):
+    assert isinstance(check(text), Disclosure)
+
+
+@pytest.mark.parametrize("text", [
+    "children left on their own is neglect", "parents hitting kids", "not having food", "self harm",
+    "what is neglect? not feeding your kids", "kids going hungry", "being scared to go home", "county lines",
+    "I think children being hit is wrong", "having hope", "faith groups", "",
+])
+def test_general_statements_are_not_flagged(text):
+    assert check(text) is None
+
+
+def test_reason_names_category_and_triggering_words():
+    found = check("my step dad beats me")
+    assert found is not None and found.category == "physical" and found.confidence == "high"
+    assert CATEGORY_LABELS["physical"] in found.reason and "beats me" in found.reason
+    found = check("i have been cutting again")
+    assert found.category == "self_harm" and "cutting" in found.reason
+
+
+def test_first_person_statement_in_a_longer_generic_answer_is_still_found():
+    text = "Neglect is when children are not looked after. My dad hits me when he is drunk."
+    assert check(text).category == "physical"
+
+
+def test_normaliser_expands_text_speak_and_repairs_slips():
+    assert normalise("im scared 2 go home") == "i am scared to go home"
+    assert normalise("sum1 touchd me") == "someone touched me"
+    assert normalise("no food in r house") == "no food in our house"
+    assert "hungry" in normalise("im always hungery")
+
+
+@pytest.mark.parametrize("text", [
+    "<script>alert('x')</script>", "<img src=x onerror=alert(1)>", "=HYPERLINK(\"http://evil\",\"x\")",
+    "میرے والد مجھے مارتے ہیں", "أبي يضربني", "😀😢🔥" * 50, "a" * 2000, "i " * 1000, "\x00\x01\u202e",
+    "my dad " * 300, None, 12345,
+])
+def test_hostile_input_never_raises(text):
+    result = check(text)
+    assert result is None or isinstance(result, Disclosure)
+
+
+def test_disclosure_hidden_among_markup_is_found():
+    assert check("<b>my dad hits me</b>") is not None
