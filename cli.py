@@ -542,5 +542,151 @@ def suggest_cmd(db: Database, top_k: int, out: Path) -> None:
     click.echo(f"Wrote {len(rows)} suggestion(s) for {answers} uncoded answer(s) to {out}")
 
 
+# --- findings exports and report (issue 4, C: data/findings.py, exports/) ----------------------------------------
+
+def _findings_filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The Findings page's filters, as options shared by every export command."""
+    options = [
+        click.option("--question", "questions", multiple=True, help="Only this question id (repeatable)."),
+        click.option("--group", "groups", multiple=True, help="Only this respondent group id (repeatable)."),
+        click.option("--event", "events", multiple=True, help="Only this event, by id or unique name (repeatable)."),
+        click.option("--from", "date_from", default=None, help="Events on or after this date, YYYY-MM-DD."),
+        click.option("--to", "date_to", default=None, help="Events on or before this date, YYYY-MM-DD."),
+        click.option("--code", "codes", multiple=True, help="Only answers raising this code name (repeatable)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _export_set(db: Database, questions: tuple[str, ...], groups: tuple[str, ...], events: tuple[str, ...],
+                date_from: str | None, date_to: str | None, codes: tuple[str, ...], originals: bool = False) -> Any:
+    import datetime as dt
+
+    from analysis.findings import Filter
+    from data.events import events_named
+    from data.findings import load_frames
+    from exports.tables import build
+
+    event_ids = []
+    for name in events:
+        matches = events_named(db, name)
+        if len(matches) != 1:
+            fail(f"{len(matches)} events match {name!r}; give the event's id.")
+        event_ids.append(matches[0].id)
+    frames = load_frames(db, cli_user(), with_text=True, originals=originals)
+    by_name = dict(zip(frames.codes["name"].str.lower(), frames.codes["code_id"], strict=False))
+    unknown = [c for c in codes if c.lower() not in by_name]
+    if unknown:
+        fail(f"Unknown code(s): {', '.join(unknown)}. See: python cli.py codebook export codes.csv")
+    try:
+        flt = Filter(tuple(questions), tuple(groups), tuple(event_ids),
+                     dt.date.fromisoformat(date_from) if date_from else None,
+                     dt.date.fromisoformat(date_to) if date_to else None,
+                     tuple(int(by_name[c.lower()]) for c in codes))
+    except ValueError as exc:
+        fail(f"Dates must look like 2026-11-20: {exc}")
+    return build(frames, flt)
+
+
+def _write_export(db: Database, kind: str, file: Path, ex: Any, originals: bool = False) -> None:
+    from data.findings import record_export
+    from exports import csv_export, refi, report, xlsx
+
+    writers = {"xlsx": xlsx.write_workbook, "csv": csv_export.write_csv, "qdpx": refi.write_qdpx,
+               "report": report.write_report}
+    file.parent.mkdir(parents=True, exist_ok=True)
+    with click.progressbar(length=100, label=f"Writing {file.name}") as bar:
+        done = [0]
+
+        def progress(fraction: float, message: str) -> None:  # noqa: ARG001 - the bar shows the fraction
+            step = int(fraction * 100) - done[0]
+            if step > 0:
+                bar.update(step)
+                done[0] += step
+
+        writers[kind](ex, file, progress)
+    record_export(db, cli_user(), kind, originals=originals, rows=ex.counts["answers"], filters=ex.filters)
+    click.echo(f"Wrote {file}: {ex.counts['answers']:,} answers from {ex.counts['respondents']:,} respondents, "
+               f"{ex.counts['codings']:,} codings.")
+
+
+@cli.group("export")
+def export_group() -> None:
+    """Export answers, codings and findings (Excel, CSV, REFI-QDA for NVivo/ATLAS.ti/MAXQDA/QualCoder)."""
+
+
+@export_group.command("xlsx")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@_findings_filter_options
+@click.option("--originals", is_flag=True, help="Add the original texts beside the redacted ones (audited).")
+@with_db
+def export_xlsx_cmd(db: Database, file: Path, originals: bool, **filters: Any) -> None:
+    """Excel workbook: README, Responses, Codings, Codebook, Summary, By group, Quotes."""
+    _write_export(db, "xlsx", file, _export_set(db, originals=originals, **filters), originals)
+
+
+@export_group.command("csv")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@_findings_filter_options
+@click.option("--originals", is_flag=True, help="Add the original texts beside the redacted ones (audited).")
+@with_db
+def export_csv_cmd(db: Database, file: Path, originals: bool, **filters: Any) -> None:
+    """CSV of answers with their codes (UTF-8 with BOM; formula-like cells prefixed with an apostrophe)."""
+    _write_export(db, "csv", file, _export_set(db, originals=originals, **filters), originals)
+
+
+@export_group.command("qdpx")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@_findings_filter_options
+@with_db
+def export_qdpx_cmd(db: Database, file: Path, **filters: Any) -> None:
+    """REFI-QDA project (.qdpx): one text source per question, codings as selections, coders as users."""
+    _write_export(db, "qdpx", file, _export_set(db, **filters))
+
+
+@export_group.command("qdc")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_db
+def export_qdc_cmd(db: Database, file: Path) -> None:
+    """REFI-QDA codebook (.qdc)."""
+    from data.findings import load_frames, record_export
+    from exports.refi import write_qdc
+
+    codes = load_frames(db, cli_user()).codes
+    if codes.empty:
+        fail("The codebook is empty. Load the starter codebook with: python cli.py codebook starter")
+    file.parent.mkdir(parents=True, exist_ok=True)
+    write_qdc(codes, file)
+    record_export(db, cli_user(), "qdc", rows=len(codes))
+    click.echo(f"Wrote {file}: {len(codes)} codes.")
+
+
+@cli.command("report")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@_findings_filter_options
+@with_db
+def report_cmd(db: Database, file: Path, **filters: Any) -> None:
+    """Word report of the findings (.docx) that a strategy lead can edit."""
+    _write_export(db, "report", file, _export_set(db, **filters))
+
+
+@codebook_group.command("import-qdc")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_db
+def codebook_import_qdc_cmd(db: Database, file: Path) -> None:
+    """Import a REFI-QDA codebook (.qdc) from NVivo, ATLAS.ti, MAXQDA, QualCoder or Thrive Voices."""
+    from data.findings import FindingsError, import_qdc
+    from data.importer import InvalidFile
+
+    try:
+        with file.open("rb") as handle:
+            result = import_qdc(db, cli_user(), handle)
+    except (InvalidFile, FindingsError) as exc:
+        fail(str(exc))
+    click.echo(f"Imported {file.name}: {len(result.created)} created, {len(result.updated)} updated, "
+               f"{len(result.unchanged)} unchanged.")
+
+
 if __name__ == "__main__":
     cli()
