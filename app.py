@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from data import accounts
-from data.users import ROLE_LABELS
+from data.users import ROLE_LABELS, PermissionDenied
 from ui import session
 from ui.nav import PAGES
 
@@ -29,7 +29,7 @@ def first_run(db) -> None:
             else:
                 try:
                     accounts.create_user(db, None, username.strip(), password, ["admin"], display_name=display.strip())
-                except accounts.AccountError as exc:
+                except (accounts.AccountError, PermissionDenied) as exc:
                     st.error(str(exc))
                 else:
                     st.success("Admin account created. Sign in below.")

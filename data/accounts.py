@@ -16,7 +16,7 @@ from sqlite_utils import Database
 
 from data import audit
 from data.db import now_utc, transaction
-from data.users import ROLES, User, require
+from data.users import ROLES, PermissionDenied, User, require
 
 MAX_FAILED_ATTEMPTS = 5
 LOCKOUT_MINUTES = 15
@@ -96,8 +96,10 @@ def create_user(db: Database, actor: User | None, username: str, secret: str, ro
                 *, kind: str = "password", display_name: str = "", is_demo: bool = False) -> Account:
     """Create an account. `actor` must be an admin, except for the very first admin (actor None)."""
     if actor is None:
-        if has_admin(db) or "admin" not in roles:
-            raise AccountError("Only an admin can create accounts once the first admin exists.")
+        if has_admin(db):
+            raise PermissionDenied(None, "manage_users")
+        if "admin" not in roles:
+            raise AccountError("The first account must be an admin: it then adds everyone else.")
     else:
         require(actor, "manage_users")
     if not _USERNAME.match(username or ""):

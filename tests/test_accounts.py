@@ -122,13 +122,19 @@ def test_pin_only_for_peer_researchers(db, first_admin):
     assert accounts.sign_in(db, "pia", "2580").roles == {"peer_researcher"}
 
 
+def test_the_first_account_must_be_an_admin(db):
+    with pytest.raises(AccountError, match="first account"):
+        accounts.create_user(db, None, "sam", PASSWORD, ["strategy_lead"])
+    assert not accounts.has_admin(db)
+
+
 def test_short_password_refused(db):
     with pytest.raises(AccountError, match="10 characters"):
         accounts.create_user(db, None, "ada", "short", ["admin"])
 
 
 def test_only_the_first_admin_may_be_created_without_an_actor(db, first_admin):
-    with pytest.raises(AccountError):
+    with pytest.raises(PermissionDenied):
         accounts.create_user(db, None, "eve", PASSWORD, ["admin"])
     with pytest.raises(PermissionDenied):
         accounts.create_user(db, User("olu", frozenset({"engagement_officer"})), "eve", PASSWORD, ["admin"])
