@@ -19,8 +19,8 @@ PER_PAGE = 10
 
 user = session.guard("code")
 db = session.db()
-for key, default in ((CODER_A, None), (CODER_B, None), (SAMPLE, None), (FLASH, None), (SHOW_ALL, False),
-                     (PAGE, 1)):
+# SAMPLE 0 stands for "every answer both coded" (a None value would show as an empty box).
+for key, default in ((CODER_A, None), (CODER_B, None), (SAMPLE, 0), (FLASH, None), (SHOW_ALL, False), (PAGE, 1)):
     st.session_state.setdefault(key, default)
 
 st.title("Coder agreement")
@@ -72,11 +72,11 @@ with st.expander("Draw a double-coding sample"):
 
 samples = {s.id: s for s in agreement.list_samples(db, user)}
 if st.session_state[SAMPLE] not in samples:
-    st.session_state[SAMPLE] = None
-st.selectbox("Compare over", [None, *samples], key=SAMPLE,
-             format_func=lambda s: "Every answer both coders coded" if s is None else
+    st.session_state[SAMPLE] = 0
+st.selectbox("Compare over", [0, *samples], key=SAMPLE,
+             format_func=lambda s: "Every answer both coders coded" if not s else
              f"Sample “{samples[s].name}” ({samples[s].size} answers, seed {samples[s].seed})")
-sample_id = st.session_state[SAMPLE]
+sample_id = st.session_state[SAMPLE] or None
 
 if not second_known:
     st.info("Agreement needs two people who have both coded some of the same answers. Draw a sample above and "

@@ -41,8 +41,9 @@ CSS = """<style>
 
 user = session.guard("code")
 db = session.db()
-for key, default in ((QUESTION, None), (GROUP, None), (EVENT, None), (STATE, "uncoded"), (SEARCH, ""),
-                     (SAMPLE, None), (CURRENT, None), (GEN, 0), (FLASH, None), (PREVIEW, None), (BULK_CODE, None),
+# "" stands for "all" in the filter boxes (a None value would show as an empty box).
+for key, default in ((QUESTION, ""), (GROUP, ""), (EVENT, ""), (STATE, "uncoded"), (SEARCH, ""),
+                     (SAMPLE, ""), (CURRENT, None), (GEN, 0), (FLASH, None), (PREVIEW, None), (BULK_CODE, None),
                      (SUGGESTER, None), (CODE_MEMO_TARGET, None)):
     st.session_state.setdefault(key, default)
 
@@ -65,9 +66,9 @@ def label_of(name: str) -> str:
 
 
 def filters() -> Filters:
-    return Filters(question=st.session_state[QUESTION], group=st.session_state[GROUP], event=st.session_state[EVENT],
-                   state=st.session_state[STATE] or "all", search=st.session_state[SEARCH] or "",
-                   sample_id=st.session_state[SAMPLE])
+    return Filters(question=st.session_state[QUESTION] or None, group=st.session_state[GROUP] or None,
+                   event=st.session_state[EVENT] or None, state=st.session_state[STATE] or "all",
+                   search=st.session_state[SEARCH] or "", sample_id=st.session_state[SAMPLE] or None)
 
 
 @contextlib.contextmanager
@@ -216,17 +217,21 @@ choices = coding.filter_choices(db, user)
 with st.expander("Filter the queue", expanded=False):
     f1, f2 = st.columns(2)
     questions = dict(choices["questions"])
-    f1.selectbox("Question", [None, *questions], format_func=lambda q: "All questions" if q is None else questions[q],
+    for key, known in ((QUESTION, questions), (GROUP, dict(choices["groups"])), (EVENT, dict(choices["events"]))):
+        if st.session_state[key] not in known:
+            st.session_state[key] = ""
+    f1.selectbox("Question", ["", *questions], format_func=lambda q: questions.get(q, "All questions"),
                  key=QUESTION, on_change=on_filters_changed)
     groups = dict(choices["groups"])
-    f2.selectbox("Respondent group", [None, *groups], format_func=lambda g: "All groups" if g is None else groups[g],
+    f2.selectbox("Respondent group", ["", *groups], format_func=lambda g: groups.get(g, "All groups"),
                  key=GROUP, on_change=on_filters_changed)
     events = dict(choices["events"])
-    f1.selectbox("Event", [None, *events], format_func=lambda e: "All events" if e is None else events[e],
+    f1.selectbox("Event", ["", *events], format_func=lambda e: events.get(e, "All events"),
                  key=EVENT, on_change=on_filters_changed)
     samples = {s.id: f"{s.name} ({s.size} answers)" for s in list_samples(db, user)}
-    f2.selectbox("Double-coding sample", [None, *samples],
-                 format_func=lambda s: "All answers" if s is None else samples.get(s, "(removed)"),
+    if st.session_state[SAMPLE] not in samples:
+        st.session_state[SAMPLE] = ""
+    f2.selectbox("Double-coding sample", ["", *samples], format_func=lambda s: samples.get(s, "All answers"),
                  key=SAMPLE, on_change=on_filters_changed)
 st.segmented_control("Show", ["uncoded", "coded", "all"], key=STATE, on_change=on_filters_changed,
                      format_func={"uncoded": "Not yet coded by me", "coded": "Coded by me", "all": "All"}.get)
@@ -301,15 +306,16 @@ with st.container(border=True, key="code_card"):
             log.exception("suggestion failed")
             suggestions = []
         if suggestions:
-            st.markdown("**Suggested codes**")
+            st.markdown("**Suggested codes** (✓ accept, ✕ dismiss)")
         for s in suggestions:
-            row = st.columns([5, 1.3, 1.3], vertical_alignment="center")
+            row = st.columns([5, 1, 1], vertical_alignment="center")
             row[0].markdown(f"**{session.md_escape(label_of(s.code))}** · {s.score:.2f}  \n"
                             f":gray[{session.md_escape(s.reason)}]")
-            row[1].button("✓ Accept", key=f"code_accept_{s.code}", on_click=on_accept,
-                          args=(answer.id, s.code, float(s.score)), width="stretch")
-            row[2].button("✕ Dismiss", key=f"code_dismiss_{s.code}", on_click=on_dismiss,
-                          args=(answer.id, s.code), width="stretch")
+            row[1].button("✓", key=f"code_accept_{s.code}", on_click=on_accept, type="primary",
+                          args=(answer.id, s.code, float(s.score)), width="stretch",
+                          help=f"Accept: apply {label_of(s.code)}")
+            row[2].button("✕", key=f"code_dismiss_{s.code}", on_click=on_dismiss,
+                          args=(answer.id, s.code), width="stretch", help="Dismiss: not this code")
     elif build_suggester is None:
         st.caption("Suggestions are not available in this installation.")
     elif st.session_state[SUGGESTER] and st.session_state[SUGGESTER].get("error"):
