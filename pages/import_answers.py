@@ -29,6 +29,11 @@ def problems_table(problems: list[RowProblem]) -> pd.DataFrame:
                         columns=["Row", "Column", "Problem"])
 
 
+def forget_result() -> None:
+    """A new file: the previous file's result no longer applies."""
+    st.session_state[RESULT] = None
+
+
 def show_result(result: tuple[str, object] | None) -> None:
     if not result:
         return
@@ -40,7 +45,9 @@ def show_result(result: tuple[str, object] | None) -> None:
         st.error(f"**The file was not imported: nothing was written.** Fix the {len(problems)} problem(s) below "
                  "in the file, then upload it again.", icon=":material/error:")
         st.dataframe(problems_table(problems), hide_index=True, use_container_width=True,
-                     column_config={"Row": st.column_config.NumberColumn(format="%d")})
+                     column_config={"Row": st.column_config.NumberColumn(format="%d", width="small"),
+                                    "Column": st.column_config.TextColumn(width="small"),
+                                    "Problem": st.column_config.TextColumn(width="large")})
     else:
         st.error(str(payload), icon=":material/error:")
 
@@ -55,7 +62,7 @@ def main() -> None:
              "**respondent** (rows sharing it are one person), **event** and **created_at**. Row 1 is the header.")
     st.caption("The whole file is imported or nothing is: a file with any problem is rejected with a list of the rows "
                "to fix. Importing the same file again adds nothing new.")
-    upload = st.file_uploader("File", type=["csv", "xlsx"], key=FILE)
+    upload = st.file_uploader("File", type=["csv", "xlsx"], key=FILE, on_change=forget_result)
     open_names = [e.name for e in events.list_events(db, status="open")]
     st.text_input("Event for rows without an event column (optional)", key=EVENT,
                   placeholder=DEFAULT_EVENT_NAME,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from data import accounts, open_db
@@ -57,12 +59,40 @@ def test_peer_researcher_records_a_respondent_end_to_end(seeded):
         screenshot(page, "collect_saved")
         assert page.locator(".st-key-collect_answer_thrive_helps textarea").input_value() == ""
 
+        # a second respondent, Save double-tapped: one respondent stored
+        page.locator(".st-key-collect_group").get_by_role("radio", name="Parent or carer").tap()
+        wait_for_app(page)
+        page.locator(".st-key-collect_consent").get_by_text("They agree to take part").tap()
+        wait_for_app(page)
+        stops = page.locator(".st-key-collect_answer_thrive_stops textarea")
+        stops.tap()
+        stops.fill("Cost of living")
+        save = page.locator(".st-key-collect_save button")
+        save.tap()
+        save.tap()
+        page.get_by_text("2 people").wait_for()
+        wait_for_app(page)
+        time.sleep(1)
+        wait_for_app(page)
+
+        # Urdu labels are laid out right to left
+        page.locator(".st-key-collect_language").get_by_role("radio", name="اردو (draft)").tap()
+        wait_for_app(page)
+        page.get_by_text("بچوں اور نوجوانوں کو پھلنے پھولنے میں کیا چیز مدد دیتی ہے؟").wait_for()
+        direction = page.locator(".st-key-collect_form").evaluate("e => getComputedStyle(e).direction")
+        assert direction == "rtl"
+        screenshot(page, "collect_urdu")
+
     db = open_db(path)
     try:
-        respondents = db.execute("SELECT group_id, consent, recorded_by, event_id FROM respondents").fetchall()
-        assert respondents == [("young_person", 1, "pia", event.id)]
-        answers = db.execute("SELECT question_id, text FROM responses ORDER BY question_id, position").fetchall()
-        assert answers == [("thrive_helps", "Youth club on Fridays"), ("thrive_helps", "A trusted adult to talk to"),
-                           ("thrive_local", "More free things to do after school")]
+        respondents = db.execute("SELECT group_id, consent, recorded_by, event_id FROM respondents "
+                                 "ORDER BY created_at").fetchall()
+        assert respondents == [("young_person", 1, "pia", event.id), ("parent_carer", 1, "pia", event.id)]
+        answers = db.execute("SELECT p.group_id, r.question_id, r.text FROM responses r JOIN respondents p "
+                             "ON p.id = r.respondent_id ORDER BY p.created_at, r.question_id, r.position").fetchall()
+        assert answers == [("young_person", "thrive_helps", "Youth club on Fridays"),
+                           ("young_person", "thrive_helps", "A trusted adult to talk to"),
+                           ("young_person", "thrive_local", "More free things to do after school"),
+                           ("parent_carer", "thrive_stops", "Cost of living")]
     finally:
         db.conn.close()
