@@ -63,6 +63,21 @@ class _Corpus:
     labels: list[frozenset[int]] = field(default_factory=list)
 
 
+#: character n-gram sizes (within words, as sklearn's char_wb): robust to misspellings the lexicon misses
+CHAR_NGRAMS = (2, 4)
+
+
+def _char_wb_grams(word: str, low: int, high: int) -> list[str]:
+    """A word's character n-grams exactly as sklearn's char_wb analyser makes them."""
+    padded = f" {word} "
+    grams: list[str] = []
+    for n in range(low, high + 1):
+        grams.extend(padded[i:i + n] for i in range(max(1, len(padded) - n + 1)))
+        if len(padded) <= n:  # a short word is counted once, as sklearn does
+            break
+    return grams
+
+
 def _identity(items: list[str]) -> list[str]:
     return items
 
@@ -154,12 +169,11 @@ class Suggester:
         self._term_lengths = sorted({len(t) for t in self._terms}) or [1]
         self._term_code = sp.csr_matrix((vals, (rows, cols)), shape=(max(len(self._terms), 1), len(self.codes)))
 
-    def _term_matrix(self, texts: Sequence[str]) -> sp.csr_matrix:
+    def _term_matrix(self, all_stems: Sequence[list[str]]) -> sp.csr_matrix:
         """Binary (answer x codebook term) matrix: which codebook words and phrases each answer contains."""
         indptr, indices = [0], []
         terms, lengths = self._terms, self._term_lengths
-        for text in texts:
-            stems = self.processor.stems(text)
+        for stems in all_stems:
             seen: set[int] = set()
             for size in lengths:
                 for i in range(len(stems) - size + 1):
@@ -169,11 +183,14 @@ class Suggester:
             indices.extend(sorted(seen))
             indptr.append(len(indices))
         data = np.ones(len(indices), dtype=np.float64)
-        return sp.csr_matrix((data, indices, indptr), shape=(len(texts), self._term_code.shape[0]))
+        return sp.csr_matrix((data, indices, indptr), shape=(len(all_stems), self._term_code.shape[0]))
 
     def codebook_scores(self, texts: Sequence[str]) -> np.ndarray:
         """(answer x code) scores in [0, 1] from the codebook's words alone."""
-        evidence = (self._term_matrix(texts) @ self._term_code).toarray()
+        return self._codebook_scores([self.processor.stems(t) for t in texts])
+
+    def _codebook_scores(self, all_stems: Sequence[list[str]]) -> np.ndarray:
+        evidence = (self._term_matrix(all_stems) @ self._term_code).toarray()
         return 1.0 - np.exp(-evidence)
 
     # -- learning from codings ----------------------------------------------------------------------------------------
@@ -195,7 +212,7 @@ class Suggester:
         if not self._fitted or len(self._corpus.texts) <= self.FULL_REFIT_LIMIT:
             self._refit()
             return
-        word, char = self._vectorise([text])
+        _, _, word, char = self._vectorise([text])
         self._word = sp.vstack([self._word, word], format="csr")
         self._features = sp.vstack([self._features, self._join(word, char)], format="csr")
         row = np.zeros((1, len(self.codes)), dtype=bool)
@@ -233,24 +250,63 @@ class Suggester:
         analysed = [self.processor.features(t) for t in texts]
         plain = [self.processor.normalised(t) for t in texts]
         self._word_vectoriser = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, dtype=np.float64)
-        self._char_vectoriser = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True,
+        self._char_vectoriser = TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS, sublinear_tf=True,
                                                 min_df=2 if len(texts) >= 500 else 1, dtype=np.float64)
+        self._char_cache: dict[str, np.ndarray] = {}
         self._word = self._word_vectoriser.fit_transform(analysed).tocsr()
         char = self._char_vectoriser.fit_transform(plain).tocsr()
         self._features = self._join(self._word, char)
         self._coef, self._intercept = self._fit_all(self._features, self._y)
         self._feature_names = None
-        self._codebook_train = self.codebook_scores(texts)
+        self._codebook_train = self._codebook_scores([self.processor.stems(t) for t in texts])
         self._blend = self._fit_blend()
         self._fitted = True
 
     def _join(self, word: sp.csr_matrix, char: sp.csr_matrix) -> sp.csr_matrix:
         return normalize(sp.hstack([word, char * self.char_weight], format="csr"))
 
-    def _vectorise(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-        word = self._word_vectoriser.transform([self.processor.features(t) for t in texts]).tocsr()
-        char = self._char_vectoriser.transform([self.processor.normalised(t) for t in texts]).tocsr()
-        return word, char
+    def _vectorise(self, texts: Sequence[str]) -> tuple[np.ndarray, list[list[str]], sp.csr_matrix, sp.csr_matrix]:
+        """(codebook scores, stems, word tf-idf, character n-gram tf-idf) for the answers, analysed once."""
+        plain, all_stems, features = [], [], []
+        for t in texts:
+            a, b, c = self.processor.analyse(t)
+            plain.append(a)
+            all_stems.append(b)
+            features.append(c)
+        word = self._word_vectoriser.transform(features).tocsr()
+        return self._codebook_scores(all_stems), all_stems, word, self._char_tfidf(plain)
+
+    def _char_tfidf(self, plain: Sequence[str]) -> sp.csr_matrix:
+        """The fitted char_wb vectoriser's transform, computed word by word with a cache (same numbers, faster).
+
+        sklearn's char_wb n-grams of a text are the union of each word's n-grams, so a word's vocabulary
+        columns can be looked up once and reused for every answer that contains it.
+        """
+        vectoriser = self._char_vectoriser
+        vocabulary = vectoriser.vocabulary_
+        cache = self._char_cache
+        low, high = CHAR_NGRAMS
+        parts: list[np.ndarray] = []
+        lengths = np.zeros(len(plain), dtype=np.int64)
+        for r, text in enumerate(plain):
+            total = 0
+            for w in text.split():
+                columns = cache.get(w)
+                if columns is None:
+                    grams = _char_wb_grams(w, low, high)
+                    columns = np.array([vocabulary[g] for g in grams if g in vocabulary], dtype=np.int64)
+                    if len(cache) < 500_000:
+                        cache[w] = columns
+                parts.append(columns)
+                total += len(columns)
+            lengths[r] = total
+        cols = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        rows = np.repeat(np.arange(len(plain)), lengths)
+        counts = sp.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(len(plain), len(vocabulary)))
+        counts.sum_duplicates()
+        counts.data = 1.0 + np.log(counts.data)
+        counts.data *= vectoriser.idf_[counts.indices]
+        return normalize(counts)
 
     def _fit_all(self, features: sp.csr_matrix, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         coef = np.zeros((y.shape[1], features.shape[1]))
@@ -264,7 +320,9 @@ class Suggester:
         positives = int(y.sum())
         if positives == 0 or positives == len(y):
             return np.zeros(features.shape[1]), (35.0 if positives else -35.0)
-        model = LogisticRegression(C=self.C, solver="liblinear", random_state=self.random_state, max_iter=200)
+        # the dual problem: far quicker when answers are fewer than features (always, with char n-grams)
+        model = LogisticRegression(C=self.C, solver="liblinear", dual=True, random_state=self.random_state,
+                                   max_iter=1000)
         model.fit(features, y)
         return model.coef_[0], float(model.intercept_[0])
 
@@ -324,12 +382,11 @@ class Suggester:
 
     def _scores(self, texts: Sequence[str], *, with_neighbours: bool = True) -> dict[str, np.ndarray]:
         """All the parts of the score for each (answer, code)."""
-        codebook = self.codebook_scores(texts)
-        parts: dict[str, np.ndarray] = {"codebook": codebook}
         if not self._fitted:
-            parts["score"] = codebook
-            return parts
-        word, char = self._vectorise(texts)
+            codebook = self.codebook_scores(texts)
+            return {"codebook": codebook, "score": codebook}
+        codebook, _, word, char = self._vectorise(texts)
+        parts: dict[str, np.ndarray] = {"codebook": codebook}
         features = self._join(word, char)
         logit = np.asarray(features @ self._coef.T) + self._intercept
         model = _sigmoid(logit)
@@ -382,7 +439,7 @@ class Suggester:
                 if score[r, j] <= 0.0:
                     break
                 reason = self._reason(text, r, j, parts) if reasons else ""
-                row.append(Suggestion(self.codes[j].name, float(round(score[r, j], 6)), reason))
+                row.append(Suggestion(self.codes[j].name, round(float(score[r, j]), 6), reason))
             out.append(row)
         return out
 
