@@ -408,8 +408,9 @@ def _bulk_filters(filters: Filters) -> Filters:
     if len(search) < MIN_BULK_SEARCH:
         raise CodingError(f"Type a search of at least {MIN_BULK_SEARCH} characters: bulk coding applies a code to "
                           "every answer matching it.")
+    # "every answer matching this search": the queue's coded / uncoded view does not narrow a bulk action
     return Filters(question=filters.question, group=filters.group, event=filters.event, search=search,
-                   sample_id=filters.sample_id, state=filters.state)
+                   sample_id=filters.sample_id, state="all")
 
 
 def bulk_preview(db: Database, user: User, code: str | int | Code, filters: Filters, *, sample: int = 5) -> BulkPreview:

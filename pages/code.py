@@ -258,8 +258,11 @@ if len(current_filters.search.strip()) >= coding.MIN_BULK_SEARCH:
         if preview and (preview["filters"] != current_filters or preview["code"] != st.session_state[BULK_CODE]):
             preview = None  # the search or the code changed since: preview again before applying
         if preview:
-            st.write(f"{preview['matching']:,} answer(s) match; **{preview['to_code']:,}** would get "
-                     f"“{session.md_escape(label_of(preview['code']))}” (the others already have it from you).")
+            if preview["matching"] == 0:
+                st.write("No answers match this search (with the question, group and event chosen above).")
+            else:
+                st.write(f"{preview['matching']:,} answer(s) match; **{preview['to_code']:,}** would get "
+                         f"“{session.md_escape(label_of(preview['code']))}” (the others already have it from you).")
             for text in preview["sample"]:
                 st.text(f"• {text}")
             st.button(f"Apply to {preview['to_code']:,} answer(s)", key="code_bulk_apply", type="primary",

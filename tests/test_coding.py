@@ -220,3 +220,9 @@ def test_codings_export_import_round_trip(db, officer, answers, tmp_path):
     coding.import_codings_csv(db, officer, exported)
     after = db.execute("SELECT response_id, code_id, coder, source, created_at FROM codings ORDER BY id").fetchall()
     assert after == before
+
+
+def test_bulk_ignores_the_coded_state_view(db, officer, answers):
+    coding.apply_code(db, officer, answers["a3"], "money")  # a3 is now "coded by me"
+    preview = coding.bulk_preview(db, officer, "food", Filters(search="food", state="uncoded"))
+    assert (preview.matching, preview.to_code) == (3, 3)  # every answer matching the search, coded or not
