@@ -16,7 +16,7 @@ from typing import IO, Any
 
 from sqlite_utils import Database
 
-from data import audit
+from data import audit, settings
 from data.codebook import Code, CodebookError, get_code, list_codes
 from data.db import now_utc, transaction
 from data.events import question_set
@@ -152,6 +152,18 @@ class _Labels:
     def __init__(self, db: Database):
         self.db = db
         self.sets: dict[str, Any] = {}
+        self._default_area: str | None = None
+
+    def area(self, event_area: str | None) -> str:
+        """The area named in question 4: the event's own, else the partnership's setting."""
+        if event_area:
+            return event_area
+        if self._default_area is None:
+            try:
+                self._default_area = settings.get(self.db, "area_name")
+            except Exception:  # noqa: BLE001 - only a label
+                self._default_area = "our area"
+        return self._default_area
 
     def _qs(self, qs_id: str):
         if qs_id not in self.sets:
@@ -161,10 +173,10 @@ class _Labels:
                 self.sets[qs_id] = None
         return self.sets[qs_id]
 
-    def question(self, qs_id: str, question_id: str) -> str:
+    def question(self, qs_id: str, question_id: str, event_area: str | None = None) -> str:
         qs = self._qs(qs_id)
         q = qs.question(question_id) if qs else None
-        return qs.text(q.label) if q else question_id
+        return qs.text(q.label, area=self.area(event_area)) if q else question_id
 
     def group(self, qs_id: str, group_id: str) -> str:
         qs = self._qs(qs_id)
@@ -176,13 +188,14 @@ def _answers(db: Database, rows: list[Any], coder: str) -> list[Answer]:
     labels = _Labels(db)
     ids = [row[0] for row in rows]
     mine = coder_codes(db, ids, coder)
-    return [Answer(id=rid, text=text or "", question_id=qid, question=labels.question(qs_id, qid), group_id=gid,
-                   group=labels.group(qs_id, gid), event_id=eid, event=ename, external_id=ext,
+    return [Answer(id=rid, text=text or "", question_id=qid, question=labels.question(qs_id, qid, area),
+                   group_id=gid, group=labels.group(qs_id, gid), event_id=eid, event=ename, external_id=ext,
                    codes=tuple(mine.get(rid, ())))
-            for rid, text, qid, gid, eid, ename, qs_id, ext in rows]
+            for rid, text, qid, gid, eid, ename, qs_id, ext, area in rows]
 
 
-_COLUMNS = "SELECT r.id, r.redacted_text, r.question_id, p.group_id, r.event_id, e.name, e.question_set_id, r.external_id"
+_COLUMNS = ("SELECT r.id, r.redacted_text, r.question_id, p.group_id, r.event_id, e.name, e.question_set_id, "
+            "r.external_id, e.area")
 
 
 def queue(db: Database, user: User, filters: Filters = Filters(), *, page: int = 0, page_size: int = 20) -> QueuePage:

@@ -108,15 +108,15 @@ for name, c in report.codes.items():
     if not st.session_state[SHOW_ALL] and c.applied_a == 0 and c.applied_b == 0:
         continue
     rows.append({"code": labels.get(name, name), "kappa": c.kappa, "alpha": c.alpha, "n": c.n,
-                 f"{coder_a} applied": c.applied_a, f"{coder_b} applied": c.applied_b, "both applied": c.both,
-                 "same decision": c.observed, "note": c.reason})
+                 "same decision": c.observed, "A applied": c.applied_a, "B applied": c.applied_b, "both": c.both,
+                 "note": c.reason})
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
     "kappa": st.column_config.NumberColumn(format="%.2f", help="Cohen's kappa on applied / not applied"),
     "alpha": st.column_config.NumberColumn(format="%.2f", help="Krippendorff's alpha (nominal)"),
     "same decision": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
     "note": st.column_config.TextColumn(width="medium"),
 })
-st.caption("Blank kappa/alpha: undefined, because both coders made the same decision on every answer "
+st.caption(f"A = {coder_a}, B = {coder_b}. Blank kappa/alpha: undefined, because both coders made the same decision on every answer "
            "(see the note). Values above about 0.8 are usually taken as good, 0.67–0.8 as tentative.")
 
 # --- disagreements ------------------------------------------------------------------------------------------------

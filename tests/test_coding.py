@@ -54,6 +54,7 @@ def test_queue_filters_and_redaction(db, officer, answers):
     fair = coding.queue(db, officer, Filters(event=db.execute("SELECT id FROM events WHERE name = 'Summer fair'")
                                                  .fetchone()[0])).answers
     assert [a.id for a in fair] == [answers["a1@fair"]]
+    assert "{area}" not in fair[0].question and "our area" in fair[0].question  # question 4 names the area
 
 
 def test_apply_remove_and_coded_state(db, officer, answers):
