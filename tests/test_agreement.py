@@ -152,3 +152,45 @@ def test_sample_is_stored_stratified_and_restricts_the_report(db, officer, two_c
 def test_agreement_permission(db, lead):
     with pytest.raises(PermissionDenied):
         agreement.report(db, lead, "a", "b")
+
+
+def test_cli_agreement_json(db_path, db, officer, two_coders, tmp_path):
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    db.conn.close()
+    result = CliRunner().invoke(cli, ["agreement", "--coders", "olu_officer,kim_officer", "--json",
+                                      "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["codes"]["food"]["kappa"] == pytest.approx(8 / 13)
+    assert data["codes"]["food"]["alpha"] == pytest.approx(0.64) and data["codes"]["food"]["n"] == 5
+    assert data["codes"]["unused"]["kappa"] is None and data["codes"]["unused"]["reason"]
+    assert data["n"] == 5
+    result = CliRunner().invoke(cli, ["agreement", "--coders", "olu_officer", "--db", str(db_path)])
+    assert result.exit_code == 1 and "exactly two coders" in result.output
+
+
+def test_cli_codings_round_trip(db_path, db, officer, two_coders, tmp_path):
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    before = db.execute("SELECT response_id, code_id, coder, source, created_at FROM codings ORDER BY 1, 2, 3").fetchall()
+    db.conn.close()
+    out = tmp_path / "codings.csv"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["codings", "export", str(out), "--db", str(db_path)]).exit_code == 0
+    from data import open_db
+
+    again = open_db(db_path)
+    again.execute("DELETE FROM codings")
+    again.conn.commit()
+    again.conn.close()
+    result = runner.invoke(cli, ["codings", "import", str(out), "--db", str(db_path)])
+    assert result.exit_code == 0 and f"{len(before)} coding(s) added" in result.output and len(before) == 12
+    after = open_db(db_path)
+    assert after.execute("SELECT response_id, code_id, coder, source, created_at FROM codings ORDER BY 1, 2, 3"
+                         ).fetchall() == before
+    after.conn.close()

@@ -211,3 +211,26 @@ def test_import_codes_updates_existing(db, officer):
     assert (family.label, family.parent, family.keywords, family.colour) == (
         "Family and home", "thrive", ("fam", "mum"), "#112233")
     assert cb.get_code(db, "thrive").colour == "#000000"
+
+
+def test_cli_codebook_export_then_import_is_identity(db_path, db, officer, tmp_path):
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    cb.load_starter_codebook(db, officer)
+    db.conn.close()
+    runner = CliRunner()
+    first = tmp_path / "first.csv"
+    result = runner.invoke(cli, ["codebook", "export", str(first), "--db", str(db_path)])
+    assert result.exit_code == 0 and "Wrote 27 code(s)" in result.output
+    other = tmp_path / "other.db"
+    result = runner.invoke(cli, ["codebook", "import", str(first), "--db", str(other)])
+    assert result.exit_code == 0 and "27 code(s) created" in result.output
+    second = tmp_path / "second.csv"
+    runner.invoke(cli, ["codebook", "export", str(second), "--db", str(other)])
+    assert second.read_bytes() == first.read_bytes()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,label,definition\n,No name,\n", encoding="utf-8")
+    result = runner.invoke(cli, ["codebook", "import", str(bad), "--db", str(other)])
+    assert result.exit_code == 1 and "row 2, column 'code'" in result.output
