@@ -1,11 +1,338 @@
-"""Findings (being built: see the open issue for this page)."""
+"""Findings for strategy leads: themes per question and group, co-occurrence, words, quotes, progress, exports.
+
+Session keys (all prefixed "findings_"): the filter widgets, the chart options, and `findings_export` (the last
+prepared export: kind, file name, bytes). Heavy work lives in analysis/findings.py and exports/.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import re
+
+import pandas as pd
 import streamlit as st
 
+import config
+from analysis import findings as af
+from data import findings as df
+from data.users import User
+from exports import charts
 from ui import session
 
 user = session.guard("findings")
+db = session.db()
+DB_PATH = str(config.db_path())
+VERSION = df.data_version(db)
+
+st.session_state.setdefault("findings_level", "Sub-codes")
+st.session_state.setdefault("findings_export", None)
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading answers and codings…")
+def prepared(path: str, version: tuple, _user: User) -> af.Prepared:
+    """The indexed frames for one data version. A resource, not cache_data: it is read-only, large, and copying
+    it on every rerun would cost more than the filter change itself. `version` changes with any edit."""
+    frames = df.load_frames(db, _user, with_text=True, coding_details=False)
+    prep = af.prepare(frames.answers, frames.codings, frames.codes, frames.pins, frames.questions, frames.groups)
+    prep.events = frames.events
+    return prep
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def tables(path: str, version: tuple, flt: af.Filter, level: str, _user: User) -> dict[str, pd.DataFrame]:
+    """Every findings table for one filter (cached on data version + filter, so going back is instant)."""
+    sel = af.select(prepared(path, version, _user), flt)
+    return {
+        "shares": af.theme_shares(sel, level),
+        "by_group": af.by_group(sel, level),
+        "progress": af.progress(sel),
+        "groups": af.respondents_by_group(sel),
+        "headline": pd.DataFrame([af.headline(sel)]),
+    }
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def cooccurrence(path: str, version: tuple, flt: af.Filter, level: str, unit: str, _user: User) -> pd.DataFrame:
+    return af.cooccurrence(af.select(prepared(path, version, _user), flt), level, unit)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def words(path: str, version: tuple, flt: af.Filter, question: str, _user: User) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return af.words_and_phrases(af.select(prepared(path, version, _user), flt), question)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def quotes_for(path: str, version: tuple, flt: af.Filter, code_id: int, _user: User) -> pd.DataFrame:
+    return af.quotes(af.select(prepared(path, version, _user), flt), code_id, 5)
+
+
+def slug(text: str) -> str:
+    """A safe file name part: letters, digits and hyphens only."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()[:60] or "chart"
+
+
+def readable(table: pd.DataFrame) -> pd.DataFrame:
+    """A table for display: suppressed counts ("<5" beside numbers) as text, ids dropped."""
+    out = table.drop(columns=[c for c in ("rix", "rsp", "qix", "gix") if c in table])
+    for col in ("shown", "shown_a", "shown_b"):
+        if col in out:
+            out[col] = out[col].astype(str)
+    return out
+
+
+def chart_block(chart, table: pd.DataFrame, name: str, key: str, caption: str = "") -> None:
+    """A chart, its table one click away, and PNG/SVG downloads made only when asked for."""
+    st.altair_chart(chart, width="stretch")
+    if caption:
+        st.caption(caption)
+    with st.expander("Table behind this chart"):
+        st.dataframe(readable(table), hide_index=True, width="stretch")
+    left, right = st.columns(2)
+    left.download_button("PNG", data=functools.partial(charts.to_png, chart), file_name=f"{slug(name)}.png",
+                         mime="image/png", key=f"findings_png_{key}", on_click="ignore", icon=":material/image:")
+    right.download_button("SVG", data=functools.partial(charts.to_svg, chart), file_name=f"{slug(name)}.svg",
+                          mime="image/svg+xml", key=f"findings_svg_{key}", on_click="ignore",
+                          icon=":material/draw:")
+
+
+prep = prepared(DB_PATH, VERSION, user)
 st.title("Findings")
-st.info("This page is being built.")
+if prep.answers.empty:
+    st.info("No answers yet. Answers appear here once they are collected or imported.")
+    st.stop()
+
+# --- filters ----------------------------------------------------------------------------------------------------
+events = prep.events
+event_names = dict(zip(events["event_id"], events["name"] + " (" + events["date"] + ")", strict=False))
+code_labels = {int(r.code_id): (r.label if pd.isna(r.parent_id) else f"— {r.label}")
+               for r in prep.codes.itertuples()}
+question_ids = df.ordered_questions(prep.answers["question_id"].unique())
+group_ids = sorted(prep.answers["group_id"].unique(), key=lambda g: prep.groups.get(g, g))
+dates = pd.to_datetime(prep.answers["event_date"], errors="coerce").dropna()
+first_day = dates.min().date() if len(dates) else dt.date.today()
+last_day = dates.max().date() if len(dates) else dt.date.today()
+
+with st.expander("Filters", expanded=False, icon=":material/filter_list:"):
+    c1, c2 = st.columns(2)
+    questions = c1.multiselect("Question", question_ids, key="findings_questions",
+                               format_func=lambda q: prep.questions.get(q, q), placeholder="All questions")
+    groups = c2.multiselect("Respondent group", group_ids, key="findings_groups",
+                            format_func=lambda g: prep.groups.get(g, g), placeholder="All groups")
+    c3, c4 = st.columns(2)
+    chosen_events = c3.multiselect("Event", list(event_names), key="findings_events",
+                                   format_func=lambda e: event_names.get(e, e), placeholder="All events")
+    codes = c4.multiselect("Answers coded with", list(code_labels), key="findings_codes",
+                           format_func=lambda c: code_labels.get(c, str(c)), placeholder="Any code")
+    span = st.date_input("Event dates", value=(first_day, last_day), min_value=first_day, max_value=last_day,
+                         key="findings_dates", format="DD/MM/YYYY")
+date_from, date_to = (span if isinstance(span, tuple) and len(span) == 2 else (first_day, last_day))
+flt = af.Filter(tuple(questions), tuple(groups), tuple(chosen_events),
+                date_from if date_from > first_day else None, date_to if date_to < last_day else None, tuple(codes))
+
+level_choice = st.segmented_control("Show", ["Themes", "Sub-codes"], key="findings_level",
+                                    help="Themes are the four top-level groups of codes; a sub-code counts toward "
+                                         "its theme too.") or "Sub-codes"
+level = "theme" if level_choice == "Themes" else "code"
+result = tables(DB_PATH, VERSION, flt, level, user)
+head = result["headline"].iloc[0]
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("Respondents", f"{head['respondents']:,}")
+m2.metric("Answers", f"{head['answers']:,}")
+m3.metric("Coded", f"{head['coded_answers'] / max(head['answers'], 1):.0%}",
+          help=f"{head['coded_answers']:,} of {head['answers']:,} answers have at least one code")
+m4.metric("Events", f"{head['events']:,}")
+threshold = config.SMALL_CELL_THRESHOLD
+
+tabs = st.tabs(["Themes", "Groups", "Together", "Words", "Quotes", "Progress", "Export"])
+
+# --- themes per question ----------------------------------------------------------------------------------------
+with tabs[0]:
+    shares = result["shares"]
+    if shares.empty:
+        st.info("None of the answers in this selection has been coded yet.")
+    for qid in dict.fromkeys(shares["question_id"]):
+        q = shares[shares["question_id"] == qid]
+        label = prep.questions.get(qid, qid)
+        st.subheader(label)
+        base = int(q["base_respondents"].iloc[0])
+        chart_block(charts.themes_bar(q), q.drop(columns=["question_id", "code_id"]), f"themes-{qid}",
+                    f"themes_{qid}", f"Share of the {base:,} respondents with a coded answer to this question who "
+                                     f"raised each {level_choice.lower()[:-1]}.")
+
+# --- groups -----------------------------------------------------------------------------------------------------
+with tabs[1]:
+    table = result["by_group"]
+    if table.empty:
+        st.info("No coded answers in this selection.")
+    else:
+        top = table.groupby("code_id")["respondents"].sum().sort_values(ascending=False).head(15).index
+        st.subheader("Who raised what")
+        chart_block(charts.heatmap(table[table["code_id"].isin(top)]),
+                    table.drop(columns=["code_id", "group_id"]), "themes-by-group", "heatmap",
+                    f"Share of each group's respondents (with a coded answer) raising each of the 15 most common; "
+                    f"grey cells: fewer than {threshold} people, not shown.")
+        st.subheader("Compare two groups")
+        sizes = result["groups"]
+        options = list(sizes["group_id"])
+        if len(options) < 2:
+            st.info("Only one respondent group in this selection.")
+        else:
+            g1, g2 = st.columns(2)
+            a = g1.selectbox("Group", options, index=0, key="findings_group_a",
+                             format_func=lambda g: prep.groups.get(g, g))
+            b = g2.selectbox("compared with", options, index=1, key="findings_group_b",
+                             format_func=lambda g: prep.groups.get(g, g))
+            if a == b:
+                st.warning("Choose two different groups.")
+            else:
+                cmp = af.compare_groups(table, a, b)
+                name_a, name_b = prep.groups.get(a, a), prep.groups.get(b, b)
+                shown = cmp.dropna(subset=["difference"])
+                if shown.empty:
+                    st.info(f"Too few people in one of these groups to compare (fewer than {threshold}).")
+                else:
+                    for r in shown.head(3).itertuples():
+                        more = name_a if r.difference > 0 else name_b
+                        st.text(f"• {r.label}: {r.share_a:.0%} of {name_a} vs {r.share_b:.0%} of {name_b} "
+                                f"(more often raised by {more})")
+                    chart_block(charts.comparison(shown.head(15), name_a, name_b), cmp, f"compare-{a}-{b}",
+                                "compare", "Largest differences first; codes with fewer than "
+                                           f"{threshold} people in either group are left out.")
+
+# --- co-occurrence ----------------------------------------------------------------------------------------------
+with tabs[2]:
+    unit = st.segmented_control("Raised together in the same", ["answer", "respondent"], default="respondent",
+                                key="findings_unit") or "respondent"
+    cooc = cooccurrence(DB_PATH, VERSION, flt, level, unit, user)
+    if cooc.empty:
+        st.info("No two codes are raised together in this selection.")
+    else:
+        top_pairs = cooc.head(40)
+        chart_block(charts.cooccurrence_map(top_pairs), cooc.drop(columns=["code_id_a", "code_id_b"]),
+                    f"together-by-{unit}", "cooc",
+                    f"How many {unit}s raise both (the 40 most frequent pairs; a sub-code is never paired with "
+                    "its own theme).")
+
+# --- words and phrases ------------------------------------------------------------------------------------------
+with tabs[3]:
+    wq = st.selectbox("Question", question_ids, key="findings_words_question",
+                      format_func=lambda q: prep.questions.get(q, q))
+    word_table, phrases = words(DB_PATH, VERSION, flt, wq, user)
+    st.caption("Most frequent words and two-word phrases in the (redacted) answers, before any coding: "
+               "a first look, counted once per answer.")
+    w1, w2 = st.columns(2)
+    with w1:
+        if word_table.empty:
+            st.info("No words to count.")
+        else:
+            chart_block(charts.words_bar(word_table, "word", "Words"), word_table, f"words-{wq}", "words")
+    with w2:
+        if phrases.empty:
+            st.info("No phrase is used twice yet.")
+        else:
+            chart_block(charts.words_bar(phrases, "phrase", "Phrases"), phrases, f"phrases-{wq}", "phrases")
+
+# --- quotes -----------------------------------------------------------------------------------------------------
+with tabs[4]:
+    can_pin = user.can("code")
+    qcode = st.selectbox("Theme or code", list(code_labels), key="findings_quote_code",
+                         format_func=lambda c: code_labels.get(c, str(c)))
+    quotes = quotes_for(DB_PATH, VERSION, flt, int(qcode), user)
+    if quotes.empty:
+        st.info("No coded answers for this code in the selection.")
+    st.caption("Pinned quotes (chosen by the engagement team) come first; the rest are a default choice of typical "
+               "answers across groups. Personal details are redacted.")
+    for i, q in enumerate(quotes.itertuples()):
+        with st.container(border=True):
+            st.text(q.text)
+            st.caption(f"{q.group} · {q.event_name}" + (" · pinned" if q.pinned else ""))
+            if can_pin:
+                if q.pinned:
+                    if st.button("Unpin", key=f"findings_unpin_{i}", icon=":material/keep_off:"):
+                        df.unpin_quote(db, user, int(qcode), q.response_id)
+                        st.rerun()
+                elif st.button("Pin", key=f"findings_pin_{i}", icon=":material/keep:"):
+                    df.pin_quote(db, user, int(qcode), q.response_id)
+                    st.rerun()
+    if can_pin:
+        candidates = af.coded_answers(af.select(prep, flt), int(qcode))
+        candidates = candidates[~candidates["pinned"]].head(300)
+        if len(candidates):
+            with st.expander("Pin another answer"):
+                texts = dict(zip(candidates["response_id"], candidates["text"], strict=False))
+                choice = st.selectbox("Answer", list(texts), key="findings_pin_choice",
+                                      format_func=lambda r: texts[r][:120])
+                if st.button("Pin this answer", key="findings_pin_other"):
+                    try:
+                        df.pin_quote(db, user, int(qcode), choice)
+                    except df.FindingsError as exc:
+                        st.error(str(exc))
+                    else:
+                        st.rerun()
+
+# --- progress ---------------------------------------------------------------------------------------------------
+with tabs[5]:
+    progress = result["progress"]
+    if progress.empty:
+        st.info("No answers in this selection.")
+    else:
+        chart_block(charts.progress_bars(progress), progress, "progress", "progress",
+                    "Answers collected per event and day, and how many have been coded.")
+
+# --- exports ----------------------------------------------------------------------------------------------------
+with tabs[6]:
+    can_export = user.can("export")
+    if not can_export:
+        st.info("Exports need the export permission; ask an admin.")
+    else:
+        st.caption("Exports use the filters above. Answer texts are redacted; counts of fewer than "
+                   f"{threshold} people are shown as “<{threshold}”.")
+        originals = False
+        if user.can("export_original"):
+            originals = st.checkbox("Include original texts (admin only; recorded in the audit log)",
+                                    key="findings_originals")
+        kinds = {"xlsx": ("Excel workbook", "xlsx",
+                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                 "csv": ("CSV (answers with codes)", "csv", "text/csv"),
+                 "report": ("Word report", "docx",
+                            "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+                 "qdpx": ("REFI-QDA project (NVivo, ATLAS.ti, MAXQDA, QualCoder)", "qdpx", "application/zip"),
+                 "qdc": ("REFI-QDA codebook", "qdc", "application/xml")}
+        kind = st.radio("Format", list(kinds), key="findings_export_kind", format_func=lambda k: kinds[k][0])
+        if st.button("Prepare file", type="primary", key="findings_prepare", icon=":material/download:"):
+            from exports import csv_export, refi, report, xlsx
+            from exports.tables import build
+
+            with st.status(f"Preparing the {kinds[kind][0].lower()}…", expanded=True) as status:
+                bar = st.progress(0.0, "Reading answers")
+
+                def report_progress(fraction: float, message: str) -> None:
+                    bar.progress(min(1.0, max(0.0, fraction)), message)
+
+                with_originals = originals and kind in ("xlsx", "csv")
+                frames = df.load_frames(db, user, with_text=True, originals=with_originals)
+                if kind == "qdc":
+                    data = refi.codebook_xml(frames.codes) if len(frames.codes) else None
+                    rows = len(frames.codes)
+                else:
+                    ex = build(frames, flt)
+                    writer = {"xlsx": xlsx.workbook_bytes, "csv": csv_export.csv_bytes, "report": report.report_bytes,
+                              "qdpx": refi.qdpx_bytes}[kind]
+                    data = writer(ex, report_progress)
+                    rows = ex.counts["answers"]
+                if data is None:
+                    status.update(label="The codebook is empty: nothing to export.", state="error")
+                else:
+                    df.record_export(db, user, kind, originals=with_originals, rows=rows,
+                                     filters=flt.describe(prep.questions, prep.groups, event_names, code_labels))
+                    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M")
+                    name = f"thrive-voices-{slug(kind if kind != 'report' else 'findings-report')}-{stamp}"
+                    st.session_state["findings_export"] = (kind, f"{name}.{kinds[kind][1]}", data)
+                    status.update(label="Ready to download", state="complete")
+        prepared_export = st.session_state["findings_export"]
+        if prepared_export and prepared_export[0] == kind:
+            _, file_name, data = prepared_export
+            st.download_button(f"Download {file_name}", data=data, file_name=file_name, mime=kinds[kind][2],
+                               key="findings_download", on_click="ignore", type="primary",
+                               icon=":material/download:")
