@@ -36,9 +36,11 @@ CONSENT = "collect_consent"
 AGE_BAND = "collect_profile_age_band"
 WORRY_NOTE = "collect_worry_note"
 
-#: A second Save with exactly the same form within this many seconds is the same respondent tapped twice
-#: (the browser may send the old form once more before it has received the cleared one).
-DOUBLE_TAP_SECONDS = 30
+#: A second Save with exactly the same form within this many seconds is the same respondent tapped twice: the
+#: browser sends the old form once more if it has not yet received the cleared one (seen in Chromium on a tablet).
+#: Short, so that two real people giving identical answers one after the other are both stored; a notice says
+#: when a tap was ignored, so a genuine identical respondent can be entered again.
+DOUBLE_TAP_SECONDS = 5
 
 CSS = """<style>
 .st-key-collect_group button, .st-key-collect_language button, .st-key-collect_profile_age_band button {
@@ -133,6 +135,8 @@ def on_save(event_id: str, qs: QuestionSet) -> None:
             return
         if form.fingerprint(event_id) == last["fingerprint"] and time.time() - last["at"] < DOUBLE_TAP_SECONDS:
             clear_form(qs)
+            state[NOTICE] = ("Your second tap on Save was ignored: these answers were saved a moment ago. "
+                             "If this really is another person with exactly the same answers, enter them again.")
             return
     user = session.current_user()
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 
 import pytest
@@ -100,6 +102,24 @@ def test_double_tap_with_the_old_form_resent_stores_one_respondent(app, db):
     save(fill(app))
     assert count(db, "SELECT COUNT(*) FROM respondents") == 1
     assert app.text_area(key="collect_answer_thrive_helps").value == ""
+    assert any("second tap on Save was ignored" in i.value for i in app.info)
+
+
+def test_identical_answers_from_the_next_person_later_are_stored(app, db, monkeypatch):
+    """Only a repeat within a few seconds counts as a double tap; the next person may say the same thing."""
+    save(fill(app))
+    app.session_state["collect_last"] = {**app.session_state["collect_last"], "at": time.time() - 60}
+    save(fill(app))
+    assert count(db, "SELECT COUNT(*) FROM respondents") == 2
+
+
+def test_profile_is_stored(app, db):
+    fill(app)
+    app.pills(key="collect_profile_age_band").set_value("age_14_17")
+    app.text_input(key="collect_profile_ward").input("Brierley Hill")
+    save(app)
+    assert json.loads(db.execute("SELECT profile FROM respondents").fetchone()[0]) == {
+        "age_band": "age_14_17", "ward": "Brierley Hill"}
 
 
 def test_same_token_saved_twice_stores_once_in_the_core(app, db, monkeypatch):
