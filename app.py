@@ -57,6 +57,17 @@ def sign_in_form(db) -> None:
                 st.rerun()
 
 
+def _remember(url_path: str, gate):
+    """A sign-in page served at `url_path` that notes which page the person asked for."""
+
+    def page() -> None:
+        st.session_state[session.NEXT_PAGE_KEY] = url_path
+        gate()
+
+    page.__name__ = f"sign_in_for_{url_path}"
+    return page
+
+
 def main() -> None:
     db = session.db()
     # idle sign-out, and roles re-read from the database on every run (a disabled account is signed out at once)
@@ -64,17 +75,26 @@ def main() -> None:
     if user is None:
         # Always hand st.navigation a page list: without it Streamlit would list every file in pages/.
         gate = first_run if not accounts.has_admin(db) else sign_in_form
-        st.navigation([st.Page(lambda: gate(db), title="Sign in", url_path="signin", default=True)],
-                      position="hidden").run()
+        # Every page's URL shows the sign-in form while signed out (not "page not found"); the page asked for is
+        # remembered and opened after sign-in, where it still guards itself.
+        pages = [st.Page(lambda: gate(db), title="Sign in", url_path="signin", default=True)]
+        pages += [st.Page(_remember(spec.url_path, lambda: gate(db)), title="Sign in", url_path=spec.url_path)
+                  for spec in PAGES if spec.url_path != "home"]
+        st.navigation(pages, position="hidden").run()
         return
 
     sections: dict[str, list] = {}
+    by_path = {}
     for spec in PAGES:
         allowed = spec.permission is None or user.can(spec.permission)
         page = st.Page(spec.file, title=spec.title, icon=spec.icon, url_path=spec.url_path,
                        default=spec.url_path == "home", visibility="visible" if allowed else "hidden")
         sections.setdefault(spec.section, []).append(page)
+        by_path[spec.url_path] = page
     chosen = st.navigation(sections)
+    wanted = st.session_state.pop(session.NEXT_PAGE_KEY, None)
+    if wanted in by_path and wanted != chosen.url_path:
+        st.switch_page(by_path[wanted])
     with st.sidebar:
         st.caption("Signed in as " + session.md_escape(user.name) + (" (demo account)" if user.is_demo else ""))
         st.caption(", ".join(ROLE_LABELS[r] for r in sorted(user.roles)))

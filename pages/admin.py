@@ -204,8 +204,10 @@ with audit_tab:
         limit = st.number_input("Rows", min_value=10, max_value=10_000, value=500, step=100, key="admin_audit_limit")
         rows = audit.entries(db, user, limit=int(limit), action=action or None)
         st.dataframe(
-            pd.DataFrame([{**r, "detail": json.dumps(r["detail"], ensure_ascii=False)} for r in rows],
-                         columns=["id", "at", "actor", "action", "target_type", "target_id", "detail"]),
+            pd.DataFrame([{"when (UTC)": r["at"][:19].replace("T", " "), "who": r["actor"] or "", "action": r["action"],
+                           "what": " ".join(filter(None, [r["target_type"], r["target_id"]])),
+                           "detail": json.dumps(r["detail"], ensure_ascii=False)} for r in rows],
+                         columns=["when (UTC)", "who", "action", "what", "detail"]),
             hide_index=True,
         )
         st.caption("The audit log is append-only: the database refuses to change or delete its rows.")

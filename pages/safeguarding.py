@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from data import flags
+from data import events, flags
 from ui import session
 
 user = session.guard("safeguarding")
@@ -41,21 +41,42 @@ def _when(stamp: str | None) -> str:
     return (stamp or "")[:16].replace("T", " ") + " UTC" if stamp else "-"
 
 
+_question_sets: dict[str, object] = {}
+
+
+def _labels(event_id: str | None, question_id: str | None, group_id: str | None) -> tuple[str, str]:
+    """The question's and the group's wording at that event (falls back to the ids)."""
+    try:
+        if event_id not in _question_sets:
+            event = events.get_event(db, event_id)
+            _question_sets[event_id] = (events.question_set(db, event.question_set_id), events.area_for(db, event))
+        qs, area = _question_sets[event_id]
+        question = qs.question(question_id) if question_id else None
+        group = qs.group(group_id) if group_id else None
+        return (qs.text(question.label, area=area) if question else question_id or "-",
+                qs.text(group.label) if group else group_id or "-")
+    except events.EventError:
+        return question_id or "-", group_id or "-"
+
+
 for item in items:
     label = flags.STATUS_LABELS[item.status]
     kind = "Possible disclosure" if item.kind == "auto" else "Raised by hand"
     with st.container(border=True):
         st.text(f"{label} · {kind} · {_when(item.created_at)}")
-        st.text(f"Event: {item.event or '-'}{f' ({item.event_date})' if item.event_date else ''}   "
-                f"Recorded by: {item.recorded_by or item.raised_by or '-'}   Group: {item.group_id or '-'}"
-                + (f"   Ref: {item.external_id}" if item.external_id else ""))
+        group_label = _labels(item.event_id, None, item.group_id)[1]
+        st.text(f"Event: {item.event or '-'}{f' ({item.event_date})' if item.event_date else ''}\n"
+                f"Recorded by: {item.recorded_by or item.raised_by or '-'} · Group: {group_label}"
+                + (f" · Ref: {item.external_id}" if item.external_id else ""))
         st.text(f"Why flagged: {item.reason}")
         if item.erased:
             st.warning("The respondent was erased: this flag is kept but their words have been deleted.")
         elif not item.answers:
             st.caption("No answer text is linked to this flag.")
-        for answer in item.answers:
-            st.caption(("Flagged answer · " if answer.flagged else "") + answer.question_id)
+        # the flagged answer first, then the person's other answers
+        for answer in sorted(item.answers, key=lambda a: not a.flagged):
+            question = _labels(item.event_id, answer.question_id, None)[0]
+            st.caption(session.md_escape(("Flagged answer · " if answer.flagged else "Also said · ") + question))
             st.code(answer.text, language=None, wrap_lines=True)
         with st.expander("History and status"):
             history = flags.history(db, user, item.id)

@@ -1,7 +1,8 @@
 """The per-run database connection, the signed-in user, and the guard every page starts with.
 
 Session keys owned here: `auth_user` (a data.users.User), `auth_last_seen` (epoch seconds of the last run the
-person caused) and `auth_idle_notice` (say why they were signed out).
+person caused), `auth_idle_notice` (say why they were signed out) and `auth_next_page` (the page asked for by URL
+before signing in).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from data.users import User
 USER_KEY = "auth_user"
 LAST_SEEN_KEY = "auth_last_seen"
 IDLE_NOTICE_KEY = "auth_idle_notice"
+NEXT_PAGE_KEY = "auth_next_page"  # the URL path asked for before signing in
 #: How often an open page checks, by itself, whether its user has been idle too long (seconds).
 IDLE_CHECK_SECONDS = 30
 
