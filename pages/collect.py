@@ -31,6 +31,7 @@ ERROR = "collect_error"  # list of plain-words problems from the last failed sav
 WORRIED = "collect_worried"  # the "I'm worried" action was tapped while this form was being filled
 GUIDANCE = "collect_guidance"  # why the safeguarding procedure is on screen, or None
 NOTICE = "collect_notice"  # a short info line (e.g. a repeated tap was ignored)
+FLAG_TARGET = "collect_flag_target"  # what the last "I'm worried" flag was attached to, in words
 GROUP = "collect_group"
 CONSENT = "collect_consent"
 AGE_BAND = "collect_profile_age_band"
@@ -41,6 +42,9 @@ WORRY_NOTE = "collect_worry_note"
 #: Short, so that two real people giving identical answers one after the other are both stored; a notice says
 #: when a tap was ignored, so a genuine identical respondent can be entered again.
 DOUBLE_TAP_SECONDS = 5
+#: "I'm worried" on an empty form flags the respondent saved last if that was this recently; otherwise the person
+#: in front of the peer researcher is someone new, and the flag goes on the event.
+LAST_RESPONDENT_SECONDS = 10 * 60
 
 CSS = """<style>
 .st-key-collect_group button, .st-key-collect_language button, .st-key-collect_profile_age_band button {
@@ -163,6 +167,7 @@ def on_save(event_id: str, qs: QuestionSet) -> None:
     if result.flags:
         manual = any(f.kind == "manual" for f in result.flags)
         state[GUIDANCE] = "worried" if manual else "auto"
+        state[FLAG_TARGET] = "the person you just saved"
     state[TOKEN] = str(uuid.uuid4())
     clear_form(qs)
 
@@ -180,12 +185,14 @@ def on_worried(event_id: str, qs: QuestionSet) -> None:
             state[WORRIED] = True
             state[GUIDANCE] = "pending"
             return
-        if last and last["event_id"] == event_id:
+        if last and last["event_id"] == event_id and time.time() - last["at"] < LAST_RESPONDENT_SECONDS:
             capture.flag_respondent(db, user, last["respondent_id"])
             last["flagged"] = True
+            state[FLAG_TARGET] = "the person you just saved"
         else:
             flags.raise_flag(db, user, kind="manual", event_id=event_id,
                              reason="Peer researcher is worried about a person (no answers recorded)")
+            state[FLAG_TARGET] = "this event (no answers are linked to it)"
     except Exception:  # noqa: BLE001 - the person must still see what to do
         log.exception("raising a worried flag failed")
         state[ERROR] = ["The flag could not be stored just now. Tell the event lead or the safeguarding lead in "
@@ -205,6 +212,7 @@ def on_flag_without_saving(event_id: str) -> None:
         state[ERROR] = ["The flag could not be stored just now. Tell the event lead or the safeguarding lead in person."]
         return
     state[WORRIED] = False
+    state[FLAG_TARGET] = "this event (their answers were not saved)"
     state[GUIDANCE] = "worried"
 
 
@@ -251,7 +259,9 @@ def show_guidance(db) -> None:
                      "If they will not take part, use the button below instead. What to do now:")
         else:
             st.markdown("### :material/shield_person: The safeguarding lead has been told")
-            st.write("Thank you for speaking up. What to do now:")
+            target = st.session_state.get(FLAG_TARGET)
+            st.write((f"A flag was raised for {target}. " if target else "")
+                     + "Thank you for speaking up. What to do now:")
         for line in procedure.splitlines():
             if line.strip():
                 st.markdown("- " + md(line.strip()))
@@ -266,7 +276,7 @@ def main() -> None:
     db = session.db()
     state = st.session_state
     for key, default in ((EVENT, None), (TOKEN, str(uuid.uuid4())), (LAST, None), (ERROR, None), (WORRIED, False),
-                         (GUIDANCE, None), (NOTICE, None), (WORRY_NOTE, "")):
+                         (GUIDANCE, None), (NOTICE, None), (WORRY_NOTE, ""), (FLAG_TARGET, None)):
         state.setdefault(key, default)
     st.html(CSS)
 

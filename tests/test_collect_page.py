@@ -198,6 +198,13 @@ def test_worried_after_save_flags_that_respondent_and_shows_procedure(app, db, a
     assert "Call Jo on 01384 000000" in shown and "Do not promise secrecy" in shown
 
 
+def test_worried_long_after_the_last_save_flags_the_event_not_that_respondent(app, db, event):
+    save(fill(app))
+    app.session_state["collect_last"] = {**app.session_state["collect_last"], "at": time.time() - 3600}
+    app.button(key="collect_worry").click().run()
+    assert db.execute("SELECT kind, event_id, respondent_id FROM flags").fetchall() == [("manual", event.id, None)]
+
+
 def test_worried_while_filling_flags_on_save(app, db):
     fill(app)
     app.button(key="collect_worry").click().run()
