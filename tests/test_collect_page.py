@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import config
 from data import capture, settings
 from data.events import close_event, create_event
 
@@ -168,6 +169,22 @@ def test_failed_save_keeps_everything_typed(app, db, monkeypatch):
     assert not app.success
     monkeypatch.setattr(capture, "save_respondent", real_save)  # (undo() would also drop THRIVE_DB)
     save(app)  # the retry stores what was kept
+    assert count(db, "SELECT COUNT(*) FROM responses") == 3
+
+
+def test_really_locked_database_keeps_everything_typed(app, db, monkeypatch):
+    """Another writer holds the database past the busy timeout: the save fails in plain words, input stays."""
+    monkeypatch.setattr(config, "BUSY_TIMEOUT_MS", 200)
+    fill(app)
+    db.execute("BEGIN IMMEDIATE")  # this test's own connection takes the write lock and keeps it
+    try:
+        save(app)
+    finally:
+        db.execute("ROLLBACK")
+    assert any("could not be saved" in e.value for e in app.error)
+    assert app.text_area(key="collect_answer_thrive_helps").value == "Youth club on Fridays\nA trusted adult"
+    assert count(db, "SELECT COUNT(*) FROM respondents") == 0
+    save(app)  # once the lock is gone, the same tap works
     assert count(db, "SELECT COUNT(*) FROM responses") == 3
 
 
