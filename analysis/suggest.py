@@ -1,9 +1,11 @@
 """The suggestion engine: scores every code of the codebook for an answer, with a reason a person can check.
 
-Two sources of evidence are blended per code: the codebook's own words (keywords, label, definition, examples,
-matched after the same normalisation, with the slang lexicon) and a model learned from the codings made so far
-(one-vs-rest logistic regression over tf-idf of stemmed unigrams+bigrams and character n-grams, plus the nearest
-coded answers by cosine). The more codings a code has, the more its score rests on the learned model.
+Two sources of evidence per code: the codebook's own words (keywords, label, definition, examples, matched after
+the same normalisation, with the slang lexicon) and a model learned from the codings made so far (one-vs-rest
+logistic regression over tf-idf of stemmed unigrams+bigrams and character n-grams). With few codings the model can
+only add to the codebook's evidence; from BLEND_MIN coded answers on, how far to trust each is itself learned
+(stacking on out-of-fold predictions), so the more codings a code has, the more its score rests on the model.
+Reasons name the matched words, or the most similar coded answers (cosine over word tf-idf).
 """
 
 from __future__ import annotations
@@ -96,7 +98,7 @@ class Suggester:
     #: with at most this many coded answers, `add` refits everything (it is cheap); above, it updates in place
     FULL_REFIT_LIMIT = 300
     #: the blend of codebook and model is learned (stacking) from this many coded answers on
-    BLEND_MIN = 40
+    BLEND_MIN = 80
     BLEND_SAMPLE = 1500
     #: reasons name similar coded answers when at most this many answers are scored at once
     NEIGHBOUR_LIMIT = 5000
@@ -352,8 +354,8 @@ class Suggester:
             train, held = sample[folds != f], sample[folds == f]
             coef, intercept = self._fit_all(self._features[train], self._y[train])
             logits[folds == f] = np.asarray(self._features[held] @ coef.T) + intercept
-        # counts as the full model will see them, so the blend's notion of "much data" matches at suggest time
-        x = self._blend_features(logits, self._codebook_train[sample], self.counts * 2 / 3)
+        # each out-of-fold prediction came from a model that saw two thirds of the sample's codings
+        x = self._blend_features(logits, self._codebook_train[sample], self._y[sample].sum(axis=0) * 2 / 3)
         y = self._y[sample].reshape(-1)
         if y.all() or not y.any():
             return None
@@ -398,8 +400,9 @@ class Suggester:
             unused = self.counts == 0
             score[:, unused] = np.minimum(score[:, unused], codebook[:, unused])
         else:
+            # too few codings to learn the blend: the model may add to the codebook's evidence, never dilute it
             weight = self.counts / (self.counts + self.prior_strength)
-            score = weight * model + (1 - weight) * codebook
+            score = 1 - (1 - codebook) * (1 - weight * model)
         parts["score"] = score
         if with_neighbours:
             parts["index"], parts["sims"] = self._neighbours(word, self.neighbours)
