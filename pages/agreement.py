@@ -160,8 +160,8 @@ for d in found[start:start + PER_PAGE]:
                 column.text(f"{labels.get(code, code)}{marker}")
             if coder == me:
                 for code in only_mine:
-                    column.button(f"Remove {labels.get(code, code)}", key=f"agreement_remove_{d.response_id}_{code}",
+                    column.button(f"Remove {session.md_escape(labels.get(code, code))}", key=f"agreement_remove_{d.response_id}_{code}",
                                   on_click=on_resolve, args=(d.response_id, code, False), width="stretch")
                 for code in only_theirs:
-                    column.button(f"Add {labels.get(code, code)}", key=f"agreement_add_{d.response_id}_{code}",
+                    column.button(f"Add {session.md_escape(labels.get(code, code))}", key=f"agreement_add_{d.response_id}_{code}",
                                   on_click=on_resolve, args=(d.response_id, code, True), width="stretch")

@@ -203,7 +203,7 @@ c1.metric("Coded by you", f"{counts.coded:,}")
 c2.metric("Remaining", f"{counts.remaining:,}")
 c3.metric("Answers", f"{counts.total:,}")
 last = coding.last_action(db, user)
-c4.button(f"↶ Undo: {last.summary}" if last else "↶ Undo", key="code_undo", on_click=on_undo,
+c4.button(f"↶ Undo: {session.md_escape(last.summary)}" if last else "↶ Undo", key="code_undo", on_click=on_undo,
           disabled=last is None, width="stretch",
           help="Reverse your last coding action (a bulk action is reversed as a whole).")
 if counts.total:
@@ -330,7 +330,9 @@ with st.container(border=True, key="code_card"):
         groups_of_codes.setdefault(theme, []).append(c.name)
     for theme, names in groups_of_codes.items():
         key = f"code_pills_{theme or 'other'}_{answer.id}_{gen}"
-        st.pills(label_of(theme) if theme else "Other codes", names, selection_mode="multi", format_func=label_of,
+        # pill labels render Markdown: code labels are typed text, so escape them
+        st.pills(session.md_escape(label_of(theme)) if theme else "Other codes", names, selection_mode="multi",
+                 format_func=lambda n: session.md_escape(label_of(n)),
                  default=[n for n in names if n in answer.codes], key=key, on_change=on_pills,
                  args=(answer.id, key, names))
 

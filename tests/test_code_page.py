@@ -120,7 +120,7 @@ def test_bulk_code_with_preview_then_undo(db, officer, answers, fake_engine):
     apply.click().run()
     assert codings(db, officer.username) == sorted([(answers["a2"], "food", "bulk"), (answers["a3"], "food", "bulk")])
     undo = at.button(key="code_undo")
-    assert "Bulk-applied Food to 2" in undo.label
+    assert "Bulk-applied Food to 2" in undo.label.replace("\\", "")  # the label is Markdown-escaped
     undo.click().run()
     assert codings(db, officer.username) == []
     assert any("Undone" in s.value for s in at.success)
@@ -165,3 +165,10 @@ def test_roles_that_may_not_code_are_refused(db, lead, researcher, answers):
         assert not at.exception
         assert at.error and "don't have access" in at.error[0].value
         assert not at.pills
+
+
+def test_code_labels_are_shown_as_typed_not_as_markdown(db, officer, answers, fake_engine):
+    cb.create_code(db, officer, "link", "[click me](http://example.com) **now**")
+    at = app(officer).run()
+    pills = next(p for p in at.pills if p.key.startswith("code_pills_link_"))
+    assert pills.options == ["\\[click me\\]\\(http\\://example\\.com\\) \\*\\*now\\*\\*"]
