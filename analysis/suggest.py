@@ -96,7 +96,7 @@ class Suggester:
     """
 
     #: with at most this many coded answers, `add` refits everything (it is cheap); above, it updates in place
-    FULL_REFIT_LIMIT = 300
+    FULL_REFIT_LIMIT = 150
     #: the blend of codebook and model is learned (stacking) from this many coded answers on
     BLEND_MIN = 80
     BLEND_SAMPLE = 1500
@@ -121,6 +121,7 @@ class Suggester:
         self._build_matcher()
         self._corpus = _Corpus()
         self._fitted = False
+        self._blend: LogisticRegression | None = None
         self._feature_names: np.ndarray | None = None
         self.counts = np.zeros(len(self.codes), dtype=np.int64)
 
@@ -212,7 +213,8 @@ class Suggester:
         self._corpus.texts.append(text)
         self._corpus.labels.append(labels)
         if not self._fitted or len(self._corpus.texts) <= self.FULL_REFIT_LIMIT:
-            self._refit()
+            # the learned blend (stacking) is costly and changes slowly: kept as it is until fit() or refresh()
+            self._refit(blend=False)
             return
         _, _, word, char = self._vectorise([text])
         self._word = sp.vstack([self._word, word], format="csr")
@@ -236,15 +238,17 @@ class Suggester:
         """How many coded answers the model has learned from."""
         return len(self._corpus.texts)
 
-    def _refit(self) -> None:
+    def _refit(self, blend: bool = True) -> None:
         texts, labels = self._corpus.texts, self._corpus.labels
         self._y = np.zeros((len(texts), len(self.codes)), dtype=bool)
         for i, ls in enumerate(labels):
             self._y[i, list(ls)] = True
         self.counts = self._y.sum(axis=0).astype(np.int64)
-        self._blend = None
+        if blend:
+            self._blend = None
         if not texts or not self.counts.any():
             self._fitted = False
+            self._blend = None
             return
         # frequent words of coded answers become spelling targets too (before the vectorisers see any text)
         frequent = Counter(w.text for t in texts for w in self.processor.words(t) if w.how == "")
@@ -261,7 +265,8 @@ class Suggester:
         self._coef, self._intercept = self._fit_all(self._features, self._y)
         self._feature_names = None
         self._codebook_train = self._codebook_scores([self.processor.stems(t) for t in texts])
-        self._blend = self._fit_blend()
+        if blend:
+            self._blend = self._fit_blend()
         self._fitted = True
 
     def _join(self, word: sp.csr_matrix, char: sp.csr_matrix) -> sp.csr_matrix:
