@@ -58,6 +58,7 @@ CSS = """<style>
 .st-key-collect_form [data-testid="stWidgetLabel"] p { font-size: 1.05rem; }
 .st-key-collect_form p { unicode-bidi: plaintext; }
 .st-key-collect_confirmation p { font-size: 1.2rem; }
+.st-key-collect_form [data-testid="InputInstructions"] { display: none; }
 .st-key-collect_form textarea, .st-key-collect_form input { unicode-bidi: plaintext; font-size: 1.1rem; }
 </style>"""
 RTL_CSS = "<style>.st-key-collect_form { direction: rtl; text-align: right; }</style>"
