@@ -27,7 +27,7 @@ st.title("Coder agreement")
 st.caption("A second coder codes a sample of answers too; kappa and alpha show, code by code, how far the two "
            "agree beyond chance (1 = complete agreement, 0 = no better than chance).")
 if st.session_state[FLASH]:
-    st.success(st.session_state[FLASH])
+    st.success(session.md_escape(st.session_state[FLASH]))  # messages quote code labels
     st.session_state[FLASH] = None
 
 people = coding.coders(db, user)
@@ -63,7 +63,7 @@ with st.expander("Draw a double-coding sample"):
             sample = agreement.draw_sample(db, user, coder_a=coder_a, coder_b=new_b, size=int(size),
                                            seed=int(seed) or None)
         except agreement.AgreementError as exc:
-            st.error(str(exc))
+            st.error(session.md_escape(str(exc)))
         else:
             st.session_state[FLASH] = (f"Drew a sample of {sample.size} answers (seed {sample.seed}). "
                                        f"Both coders can now filter the coding queue by “{sample.name}”.")

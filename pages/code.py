@@ -210,7 +210,7 @@ if counts.total:
     st.progress(counts.coded / counts.total)
 if st.session_state[FLASH]:
     message = st.session_state[FLASH]
-    (st.warning if message.startswith("⚠️") else st.success)(message.removeprefix("⚠️ "))
+    (st.warning if message.startswith("⚠️") else st.success)(session.md_escape(message.removeprefix("⚠️ ")))
     st.session_state[FLASH] = None
 
 choices = coding.filter_choices(db, user)
@@ -249,7 +249,7 @@ if len(current_filters.search.strip()) >= coding.MIN_BULK_SEARCH:
             try:
                 preview = coding.bulk_preview(db, user, st.session_state[BULK_CODE], current_filters)
             except coding.CodingError as exc:
-                st.warning(str(exc))
+                st.warning(session.md_escape(str(exc)))
             else:
                 st.session_state[PREVIEW] = {"code": preview.code, "filters": current_filters,
                                              "matching": preview.matching, "to_code": preview.to_code,

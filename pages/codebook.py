@@ -35,7 +35,7 @@ def done(message: str) -> None:
 
 
 if st.session_state[FLASH]:
-    st.success(st.session_state[FLASH])
+    st.success(session.md_escape(st.session_state[FLASH]))  # messages quote code names and labels
     st.session_state[FLASH] = None
 
 all_codes = codebook.list_codes(db, include_archived=True)
@@ -86,7 +86,7 @@ with tab_add:
                 created = codebook.create_code(db, user, name, label, definition=definition, parent=parent,
                                                keywords=keywords)
             except codebook.CodebookError as exc:
-                st.error(str(exc))
+                st.error(session.md_escape(str(exc)))
             else:
                 done(f"Added {created.label}.")
 
@@ -128,7 +128,7 @@ with tab_edit:
                                          exclude_guidance=exclude, examples=examples, keywords=new_keywords,
                                          colour=colour)
                 except codebook.CodebookError as exc:
-                    st.error(str(exc))
+                    st.error(session.md_escape(str(exc)))
                 else:
                     done(f"Saved {code.name}.")
 
@@ -149,7 +149,7 @@ with tab_merge:
             try:
                 result = codebook.merge_codes(db, user, source, target)
             except codebook.CodebookError as exc:
-                st.error(str(exc))
+                st.error(session.md_escape(str(exc)))
             else:
                 done(f"Merged {result.merged} into {result.survivor}: {result.codings_moved} coding(s) moved, "
                      f"{result.duplicates_collapsed} duplicate(s) combined.")
@@ -173,7 +173,7 @@ with tab_split:
             try:
                 created, moved = codebook.split_code(db, user, source, new_name, new_label, response_ids=picked)
             except codebook.CodebookError as exc:
-                st.error(str(exc))
+                st.error(session.md_escape(str(exc)))
             else:
                 done(f"Created {created.label}; {moved} coding(s) moved to it.")
 
