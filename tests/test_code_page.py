@@ -172,3 +172,18 @@ def test_code_labels_are_shown_as_typed_not_as_markdown(db, officer, answers, fa
     at = app(officer).run()
     pills = next(p for p in at.pills if p.key.startswith("code_pills_link_"))
     assert pills.options == ["\\[click me\\]\\(http\\://example\\.com\\) \\*\\*now\\*\\*"]
+
+
+def test_real_suggestion_engine_on_the_page(db, admin, officer):
+    """With the real engine (data.suggestions) and the starter codebook, the codebook's own words carry the
+    first suggestion, and accepting it records a coding with source 'suggestion'."""
+    import_responses(db, admin, b"id,question,group,text\nb1,neglect_is,young_person,no brekkie n always hungry\n",
+                     "b.csv", event="Drop-in")
+    cb.load_starter_codebook(db, officer)
+    at = app(officer).run()
+    assert not at.exception
+    accept = [b for b in at.button if b.key and b.key.startswith("code_accept_")]
+    assert "code_accept_nutritional_neglect" in [b.key for b in accept]
+    at.button(key="code_accept_nutritional_neglect").click().run()
+    rid = db.execute("SELECT id FROM responses").fetchone()[0]
+    assert codings(db, officer.username) == [(rid, "nutritional_neglect", "suggestion")]
