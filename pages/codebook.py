@@ -16,7 +16,8 @@ FLASH = "codebook_flash"
 EDIT = "codebook_edit_code"
 GEN = "codebook_gen"  # bumped after a change so the edit form re-reads the stored code
 SHOW_ARCHIVED = "codebook_show_archived"
-EDIT_NEXT = "codebook_edit_next"  # a renamed code to select in the edit box on the next run
+EDIT_NEXT = "codebook_edit_next"
+DEFAULT_COLOUR = "#4c78a8"  # a renamed code to select in the edit box on the next run
 
 user = session.guard("codebook")
 db = session.db()
@@ -117,7 +118,9 @@ with tab_edit:
                                     key=f"{prefix}_examples")
             new_keywords = st.text_input("Keywords (separate with ;)", value="; ".join(code.keywords),
                                          key=f"{prefix}_keywords")
-            colour = st.color_picker("Colour", value=code.colour or "#4c78a8", key=f"{prefix}_colour")
+            colour = st.color_picker("Colour", value=code.colour or DEFAULT_COLOUR, key=f"{prefix}_colour")
+            if not code.colour and colour == DEFAULT_COLOUR:
+                colour = ""  # the picker needs a value; an untouched one does not give the code a colour
             if st.form_submit_button("Save changes", type="primary"):
                 try:
                     if new_name.strip() != code.name:

@@ -57,6 +57,7 @@ def test_add_then_edit_and_rename(db, officer):
     assert not at.exception
     code = cb.get_code(db, "thrive_factors")
     assert code.label == "What helps children thrive"
+    assert code.colour == ""  # an untouched colour picker does not give the code a colour
 
 
 def test_merge_split_and_archive(db, admin, officer):
