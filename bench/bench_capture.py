@@ -1,7 +1,7 @@
 """Capture benchmarks: save latency on a full database, concurrent writers, and bulk import against a raw floor.
 
-Run: python bench/bench_capture.py  (about a minute; --quick for a smaller run while developing)
-  (c) import a 100,000-row CSV with import_responses; ratio to a raw sqlite3 executemany of the same rows
+Run: python bench/bench_capture.py  (one to two minutes; --quick for a smaller run while developing)
+  (c) import a 100,000-row CSV with import_responses; ratio to a raw sqlite3 executemany of the same rows (best of 3)
   (a) save one respondent (4 questions x 3 answers) into the database now holding 100,000 answers: p50, p95
   (b) 8 writer processes x 500 respondents each, each with its own connection: stored vs sent, errors
 """
@@ -88,20 +88,27 @@ def raw_floor(path: Path, data: bytes) -> float:
     return elapsed
 
 
-def bench_import(workdir: Path, rows: int) -> Path:
+def bench_import(workdir: Path, rows: int, repeats: int) -> Path:
+    """Best of `repeats` for the import and for the floor: the machine is shared, so the minimum is the signal."""
     data = make_csv(rows)
-    floor = raw_floor(workdir / "raw.db", data)
+    floors, imports = [], []
     db_path = workdir / "import.db"
-    db = open_db(db_path)
-    start = time.perf_counter()
-    result = import_responses(db, ADMIN, data, "bench.csv", event="Bench import")
-    elapsed = time.perf_counter() - start
-    stored = db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
-    db.conn.close()
+    for attempt in range(repeats):
+        floors.append(raw_floor(workdir / f"raw{attempt}.db", data))
+        db_path = workdir / f"import{attempt}.db"
+        db = open_db(db_path)
+        start = time.perf_counter()
+        result = import_responses(db, ADMIN, data, "bench.csv", event="Bench import")
+        imports.append(time.perf_counter() - start)
+        stored = db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+        db.conn.close()
+        assert stored == rows, f"stored {stored} of {rows}"
+    elapsed, floor = min(imports), min(floors)
     ratio = elapsed / floor
-    print(f"(c) import {rows:,} CSV rows: {elapsed:.2f} s ({rows / elapsed:,.0f} rows/s); stored {stored:,}; "
-          f"{result.flags_raised} flags")
-    print(f"    raw sqlite3 floor (csv parse + executemany, same rows): {floor:.2f} s")
+    print(f"(c) import {rows:,} CSV rows, best of {repeats}: {elapsed:.2f} s ({rows / elapsed:,.0f} rows/s; "
+          f"all runs {', '.join(f'{t:.2f}' for t in imports)} s); stored {stored:,}; {result.flags_raised} flags")
+    print(f"    raw sqlite3 floor (csv parse + executemany, same rows), best of {repeats}: {floor:.2f} s "
+          f"(all runs {', '.join(f'{t:.2f}' for t in floors)} s)")
     print(f"    ratio import / floor = {ratio:.2f}   (target <= 3)  {'OK' if ratio <= 3 else 'MISSED'}")
     # Where the time goes: the per-answer text analysis the importer must run (disclosure check, redaction).
     texts = [row[3] for row in csv.reader(io.StringIO(data.decode("utf-8"), newline=""))][1:]
@@ -193,12 +200,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a fast check while developing")
     args = parser.parse_args()
-    rows, saves, processes, per_process = (10_000, 100, 4, 50) if args.quick else (100_000, 300, 8, 500)
+    rows, saves, processes, per_process, repeats = (10_000, 100, 4, 50, 2) if args.quick else (100_000, 300, 8, 500, 3)
     print(f"bench_capture: python {sys.version.split()[0]}, sqlite {sqlite3.sqlite_version}, "
           f"{os.cpu_count()} cpu(s){'  [--quick]' if args.quick else ''}")
     with tempfile.TemporaryDirectory(prefix="thrive-bench-") as tmp:
         workdir = Path(tmp)
-        db_path = bench_import(workdir, rows)
+        db_path = bench_import(workdir, rows, repeats)
         bench_save(db_path, saves)
         bench_save(db_path, saves, checkpoints=False)
         bench_concurrent(workdir, processes, per_process)
