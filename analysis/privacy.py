@@ -149,7 +149,25 @@ temple gurdwara house hall trust foundation day library surgery clinic practice 
 _PLACE_TITLES = frozenset("st saint queen king prince princess lady lord sir".split())
 
 
+# Cheap tests that let most answers skip the word-by-word pass: no listed name in them, no capitalised word inside a
+# sentence (other than "I") and no "X is my key worker" shape means no name to find.
+_MID_SENTENCE_CAPITAL = re.compile(r"[^\W\d_,;:)]\s+(?!I\b|I[’'])[^\W\d_a-z]|[,;:)]\s*[A-Z]")
+_IS_MY = re.compile(r"\b(?:is|was|who is)\s+(?:my|our|the|a)\b", re.IGNORECASE)
+
+
+_PUNCTUATION_TO_SPACE = str.maketrans({c: " " for c in "!\"#$%&'()*+,./:;<=>?@[\\]^_`{|}~’‘“”0123456789"})
+
+
+def _may_have_names(text: str) -> bool:
+    plain, _ = _name_lists()
+    if "-" in text or not plain.isdisjoint(text.lower().translate(_PUNCTUATION_TO_SPACE).split()):
+        return True
+    return bool(_MID_SENTENCE_CAPITAL.search(text) or _IS_MY.search(text))
+
+
 def _names(text: str, taken: list[tuple[int, int]]) -> list[Span]:
+    if not _may_have_names(text):
+        return []
     plain, ambiguous = _name_lists()
     spans: list[Span] = []
     last_end = -1
