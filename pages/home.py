@@ -9,6 +9,7 @@ from data import accounts
 from ui import session
 from ui.nav import PAGES
 
+session.ensure_frame()
 user = session.current_user()
 st.title("Thrive Voices")
 st.write(

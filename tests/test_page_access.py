@@ -88,6 +88,8 @@ def test_page_for_role(seeded, spec, role):
     text = _all_text(at)
     if allowed:
         assert REFUSAL not in text, f"{role} was refused {spec.url_path}"
+        if spec.url_path != "home":
+            assert "Your pages" not in text, f"{role} got the home page instead of {spec.url_path}"
         assert at.session_state[session.USER_KEY].username == f"role_{role}"
     else:
         assert REFUSAL in text, f"{role} opened {spec.url_path} without a refusal"

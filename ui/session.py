@@ -40,6 +40,20 @@ def db() -> Database:
     return open_db(Path(path), migrate=False)
 
 
+def ensure_frame() -> None:
+    """Make sure app.py (the frame with sign-in and navigation) runs, even on a fresh server's first request.
+
+    Until st.navigation has been called once in a server process, Streamlit treats the `pages/` folder as an
+    old-style multipage app: the very first request for /collect would run pages/collect.py directly, with every
+    page listed in the sidebar. Switching that mode off and rerunning runs app.py instead.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def current_user() -> User | None:
     user = st.session_state.get(USER_KEY)
     return user if isinstance(user, User) else None
@@ -47,6 +61,7 @@ def current_user() -> User | None:
 
 def guard(permission: str) -> User:
     """Return the signed-in user if they may use this page; otherwise show a refusal, no data, and stop."""
+    ensure_frame()
     user = current_user()
     if user is None:
         st.warning("Please sign in to use this page.")
