@@ -66,3 +66,12 @@ def test_peer_researcher_cannot_manage_events(db, researcher, event):
     at.run()
     assert not at.dataframe and not at.button
     assert any("don't have access" in e.value for e in at.error)
+
+
+def test_event_names_are_shown_as_typed_not_as_markup(db, officer):
+    at = page(officer)
+    at.text_input(key="events_name").input("**Big** [fair](http://example.com) <b>x</b>")
+    next(b for b in at.button if b.label == "Create event").click().run()
+    message = next(s.value for s in at.success if "Created" in s.value)
+    assert "\\*\\*Big\\*\\*" in message and "\\[fair\\]" in message and "\\<b\\>" in message
+    assert db.execute("SELECT name FROM events").fetchone()[0] == "**Big** [fair](http://example.com) <b>x</b>"
