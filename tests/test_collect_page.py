@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from pathlib import Path
@@ -12,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 import config
 from data import capture, settings
 from data.events import close_event, create_event
+from surveys import bundled, load_question_set
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "collect.py")
@@ -276,3 +278,23 @@ def test_page_refused_without_collect_role(db, lead, event):
     at.run()
     assert not at.text_area
     assert any("don't have access" in e.value for e in at.error)
+
+
+def test_choice_questions_of_another_question_set(db, admin, researcher):
+    definition = copy.deepcopy(bundled("thrive").definition)
+    definition["key"] = "thrive_choice"
+    definition["questions"].append({
+        "id": "heard_of_early_help", "type": "single_choice",
+        "label": {"en": "Have you heard of Early Help?", "ur": "کیا آپ نے ارلی ہیلپ کے بارے میں سنا ہے؟"},
+        "options": [{"id": "yes", "label": {"en": "Yes", "ur": "ہاں"}}, {"id": "no", "label": {"en": "No", "ur": "نہیں"}}],
+    })
+    event = create_event(db, admin, name="Choice event", date="2026-11-22", question_set=load_question_set(definition))
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.session_state["auth_user"] = researcher
+    at.session_state["collect_event_id"] = event.id
+    at.run()
+    fill(at, answers={})
+    at.pills(key="collect_answer_heard_of_early_help").set_value("no")
+    save(at)
+    assert db.execute("SELECT question_id, text FROM responses").fetchall() == [("heard_of_early_help", "no")]
+    assert at.pills(key="collect_answer_heard_of_early_help").value is None
