@@ -123,7 +123,7 @@ def _where(filters: Filters, coder: str) -> tuple[str, list[Any]]:
         clauses.append("r.question_id = ?")
         params.append(filters.question)
     if filters.group:
-        clauses.append("p.group_id = ?")
+        clauses.append("r.respondent_id IN (SELECT id FROM respondents WHERE group_id = ?)")
         params.append(filters.group)
     if filters.event:
         clauses.append("r.event_id = ?")
@@ -143,6 +143,8 @@ def _where(filters: Filters, coder: str) -> tuple[str, list[Any]]:
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
+# Filters refer only to `r`, so counting and finding ids need no joins (_BARE); showing answers does (_FROM).
+_BARE = " FROM responses r"
 _FROM = " FROM responses r JOIN respondents p ON p.id = r.respondent_id JOIN events e ON e.id = r.event_id"
 
 
@@ -202,12 +204,21 @@ def queue(db: Database, user: User, filters: Filters = Filters(), *, page: int =
     """One page of answers (redacted text) matching the filters, oldest first, with this coder's codes."""
     require(user, "code")
     where, params = _where(filters, user.username)
-    total = db.execute("SELECT count(*)" + _FROM + where, params).fetchone()[0]
+    total = db.execute("SELECT count(*)" + _BARE + where, params).fetchone()[0]
     page_size = max(1, int(page_size))
     page = max(0, min(int(page), max(0, -(-total // page_size) - 1)))
-    rows = db.execute(_COLUMNS + _FROM + where + " ORDER BY r.created_at, r.id LIMIT ? OFFSET ?",
-                      params + [page_size, page * page_size]).fetchall()
-    return QueuePage(_answers(db, rows, user.username), total, page, page_size)
+    ids = [row[0] for row in db.execute("SELECT r.id" + _BARE + where + " ORDER BY r.created_at, r.id LIMIT ? OFFSET ?",
+                                        params + [page_size, page * page_size])]
+    return QueuePage(_answers_by_id(db, ids, user.username), total, page, page_size)
+
+
+def _answers_by_id(db: Database, ids: list[str], coder: str) -> list[Answer]:
+    """The answers with these ids, in the order given (the ids were found without joins, which is faster)."""
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    rows = {row[0]: row for row in db.execute(_COLUMNS + _FROM + f" WHERE r.id IN ({marks})", ids)}
+    return _answers(db, [rows[i] for i in ids if i in rows], coder)
 
 
 def neighbour(db: Database, user: User, filters: Filters, response_id: str | None, *, forward: bool = True,
@@ -223,7 +234,7 @@ def neighbour(db: Database, user: User, filters: Filters, response_id: str | Non
         if row is not None:
             where += (" AND " if where else " WHERE ") + f"(r.created_at, r.id) {'>' if forward else '<'} (?, ?)"
             params = params + [row[0], row[1]]
-    found = db.execute("SELECT r.id" + _FROM + where + f" ORDER BY r.created_at {order}, r.id {order} LIMIT 1",
+    found = db.execute("SELECT r.id" + _BARE + where + f" ORDER BY r.created_at {order}, r.id {order} LIMIT 1",
                        params).fetchone()
     return found[0] if found else None
 
@@ -236,7 +247,7 @@ def position(db: Database, user: User, filters: Filters, response_id: str) -> in
         return 0
     where, params = _where(filters, user.username)
     where += (" AND " if where else " WHERE ") + "(r.created_at, r.id) < (?, ?)"
-    return db.execute("SELECT count(*)" + _FROM + where, params + [row[0], row[1]]).fetchone()[0]
+    return db.execute("SELECT count(*)" + _BARE + where, params + [row[0], row[1]]).fetchone()[0]
 
 
 def matches(db: Database, user: User, filters: Filters, response_id: str) -> bool:
@@ -244,7 +255,7 @@ def matches(db: Database, user: User, filters: Filters, response_id: str) -> boo
     require(user, "code")
     where, params = _where(filters, user.username)
     where += (" AND " if where else " WHERE ") + "r.id = ?"
-    return db.execute("SELECT 1" + _FROM + where, params + [response_id]).fetchone() is not None
+    return db.execute("SELECT 1" + _BARE + where, params + [response_id]).fetchone() is not None
 
 
 def get_answer(db: Database, user: User, response_id: str) -> Answer:
@@ -260,9 +271,9 @@ def counts(db: Database, user: User, filters: Filters = Filters()) -> Counts:
     require(user, "code")
     scope = Filters(question=filters.question, group=filters.group, event=filters.event, sample_id=filters.sample_id)
     where, params = _where(scope, user.username)
-    total = db.execute("SELECT count(*)" + _FROM + where, params).fetchone()[0]
+    total = db.execute("SELECT count(*)" + _BARE + where, params).fetchone()[0]
     where_coded, params_coded = _where(Filters(**{**scope.__dict__, "state": "coded"}), user.username)
-    coded = db.execute("SELECT count(*)" + _FROM + where_coded, params_coded).fetchone()[0]
+    coded = db.execute("SELECT count(*)" + _BARE + where_coded, params_coded).fetchone()[0]
     return Counts(total, coded)
 
 
@@ -302,12 +313,19 @@ def filter_choices(db: Database, user: User) -> dict[str, list[tuple[str, str]]]
     """(id, label) choices for the queue's question, group and event filters, from the data present."""
     require(user, "code")
     labels = _Labels(db)
-    questions: dict[str, str] = {}
-    groups: dict[str, str] = {}
-    for qid, gid, qs_id in db.execute(
-            "SELECT DISTINCT r.question_id, p.group_id, e.question_set_id" + _FROM):
-        questions.setdefault(qid, labels.question(qs_id, qid))
-        groups.setdefault(gid, labels.group(qs_id, gid))
+    # Each query reads one small index or table; the labels come from the events' question sets.
+    sets = [labels._qs(row[0]) for row in db.execute("SELECT DISTINCT question_set_id FROM events")]
+    sets = [qs for qs in sets if qs is not None]
+
+    def label(kind: str, item_id: str) -> str:
+        for qs in sets:
+            found = qs.question(item_id) if kind == "question" else qs.group(item_id)
+            if found is not None:
+                return qs.text(found.label, area=labels.area(None)) if kind == "question" else qs.text(found.label)
+        return item_id
+
+    questions = {qid: label("question", qid) for (qid,) in db.execute("SELECT DISTINCT question_id FROM responses")}
+    groups = {gid: label("group", gid) for (gid,) in db.execute("SELECT DISTINCT group_id FROM respondents")}
     events = [(eid, f"{name} ({date})") for eid, name, date in
               db.execute("SELECT id, name, date FROM events ORDER BY date DESC, name")]
     return {"questions": sorted(questions.items()), "groups": sorted(groups.items(), key=lambda x: x[1]),
@@ -432,12 +450,12 @@ def bulk_preview(db: Database, user: User, code: str | int | Code, filters: Filt
     filters = _bulk_filters(filters)
     found = _usable_code(db, code)
     where, params = _where(filters, user.username)
-    matching = db.execute("SELECT count(*)" + _FROM + where, params).fetchone()[0]
+    matching = db.execute("SELECT count(*)" + _BARE + where, params).fetchone()[0]
     fresh = " AND NOT EXISTS (SELECT 1 FROM codings c2 WHERE c2.response_id = r.id AND c2.code_id = ? AND c2.coder = ?)"
-    to_code = db.execute("SELECT count(*)" + _FROM + where + fresh, params + [found.id, user.username]).fetchone()[0]
-    rows = db.execute(_COLUMNS + _FROM + where + fresh + " ORDER BY r.created_at, r.id LIMIT ?",
-                      params + [found.id, user.username, int(sample)]).fetchall()
-    return BulkPreview(found.name, matching, to_code, _answers(db, rows, user.username))
+    to_code = db.execute("SELECT count(*)" + _BARE + where + fresh, params + [found.id, user.username]).fetchone()[0]
+    ids = [row[0] for row in db.execute("SELECT r.id" + _BARE + where + fresh + " ORDER BY r.created_at, r.id LIMIT ?",
+                                        params + [found.id, user.username, int(sample)])]
+    return BulkPreview(found.name, matching, to_code, _answers_by_id(db, ids, user.username))
 
 
 def bulk_apply(db: Database, user: User, code: str | int | Code, filters: Filters) -> int:
@@ -450,7 +468,7 @@ def bulk_apply(db: Database, user: User, code: str | int | Code, filters: Filter
         where, params = _where(filters, user.username)
         fresh = (" AND NOT EXISTS (SELECT 1 FROM codings c2 WHERE c2.response_id = r.id AND c2.code_id = ? "
                  "AND c2.coder = ?)")
-        ids = [row[0] for row in db.execute("SELECT r.id" + _FROM + where + fresh,
+        ids = [row[0] for row in db.execute("SELECT r.id" + _BARE + where + fresh,
                                             params + [found.id, user.username])]
         if not ids:
             return 0
