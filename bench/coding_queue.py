@@ -80,11 +80,12 @@ def main() -> None:
         floor = timed(lambda: db.execute("SELECT count(*) FROM responses WHERE redacted_text LIKE '%zzqq%'").fetchone())
         uncoded = Filters(state="uncoded")
         first = coding.neighbour(db, admin, uncoded, None)
+        middle = coding.queue(db, admin, uncoded, page=args.answers // 40).answers[0].id  # half-way down the queue
         figures: dict[str, float] = {
             "queue page (uncoded, 20)": timed(lambda: coding.queue(db, admin, uncoded, page=50)),
             "counts (coded / remaining)": timed(lambda: coding.counts(db, admin, uncoded)),
-            "next answer": timed(lambda: coding.neighbour(db, admin, uncoded, first)),
-            "position in queue": timed(lambda: coding.position(db, admin, uncoded, first)),
+            "next answer (half-way down)": timed(lambda: coding.neighbour(db, admin, uncoded, middle)),
+            "position in queue (half-way down)": timed(lambda: coding.position(db, admin, uncoded, middle)),
             "queue filtered by question+group": timed(lambda: coding.queue(
                 db, admin, Filters(question="neglect_is", group="young_person", state="uncoded"))),
             "search 'breakfast'": timed(lambda: coding.queue(db, admin, Filters(search="breakfast"))),
@@ -130,7 +131,7 @@ def main() -> None:
     print(f"floor: one full scan of {args.answers:,} answers' text (LIKE '%zzqq%') = {floor * 1000:.2f} ms")
     print(f"{'operation':<52}{'ms':>10}{'x floor':>10}")
     for name, seconds in figures.items():
-        print(f"{name:<52}{seconds * 1000:>10.1f}{seconds / floor:>10.1f}")
+        print(f"{name:<52}{seconds * 1000:>10.2f}{seconds / floor:>10.1f}")
 
 
 if __name__ == "__main__":
