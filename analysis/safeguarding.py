@@ -48,7 +48,7 @@ CATEGORY_LABELS = {
 
 # Text-speak and contractions (apostrophes are already dropped). Values may be several words.
 _SPEAK = {
-    "2": "to", "4": "for", "r": "our", "u": "you", "ur": "your", "ya": "you", "yr": "your", "n": "and",
+    "r": "our", "u": "you", "ur": "your", "ya": "you", "yr": "your", "n": "and",
     "im": "i am", "ive": "i have", "id": "i would", "iam": "i am", "i m": "i am",
     "me": "me", "mi": "my", "ma": "my", "mah": "my", "mii": "my", "meself": "myself", "mysef": "myself",
     "wiv": "with", "wid": "with", "wit": "with", "w": "with", "wen": "when", "wat": "what", "wot": "what",
@@ -185,6 +185,11 @@ _REPEATS = re.compile(r"([a-z])\1{2,}")
 _TOKEN = re.compile(r"[a-z0-9]+|[.!?;:\n]+")
 # Words people split in two: "my self", "no where", "some one", "home less".
 _OUR_OWN = re.compile(r"\bon (?:are|there|thier|r|owr) own\b")
+# "2" and "4" as words ("scared 2 go home", "4 me"), not as numbers ("2 sisters", "4 kids").
+_DIGIT_WORD = re.compile(
+    r"(?<![\w.,£$])[24](?= (?:go|goes|be|do|get|see|tell|talk|eat|sleep|say|stay|school|home|me|him|her|them|us|"
+    r"the|my|bed|die|kill|hurt|hit|leave|live|come|run|sell|carry|you|u|ya|anyone|any1|sum1|some1|nobody|no1)\b)"
+)
 _JOINED = re.compile(r"\b(my|your|him|her|them|our|no|some|any|every|home) (self|selves|where|ones|one|body|less)\b")
 _BOUNDARY = frozenset(".!?;:\n")
 
@@ -195,6 +200,8 @@ def normalise(text: str) -> str:
     text = _REPEATS.sub(r"\1\1", text)
     text = _JOINED.sub(lambda m: m.group(1) + m.group(2), text)
     text = _OUR_OWN.sub("on our own", text)
+    if "2" in text or "4" in text:
+        text = _DIGIT_WORD.sub(lambda m: "to" if m.group(0) == "2" else "for", text)
     words = []
     get = _REPAIRS.get
     for token in _TOKEN.findall(text):
@@ -367,6 +374,26 @@ _WIDE: list[tuple[str, str, str]] = [
                            r"in bed all day|does not get up|too ill|mental health", "event"),
 ]
 _WIDE += [
+    ("physical", r"(?:leather\w*|twat\w*|lamp(?:s|ed)?|deck(?:s|ed)?|clobber\w*|wallop\w*|thrash\w*|belted|"
+                 r"knocks|knocked|bash\w*|slapt|smakd|smackt|kickt) (?:me|us|him|her|my)|"
+                 r"(?:gives?|gave|giving) (?:me|us|him|her) a (?:good )?(?:hiding|beating|slap|smack|kicking)|"
+                 r"beats? the (?:crap|hell|shit|life) out of", "self"),
+    ("self_harm", r"goodbye (?:letters?|notes?|messages?)|suicide notes?|say(?:ing)? goodbye to every\w*|"
+                  r"giv(?:e|en|ing) (?:away )?(?:all )?my (?:stuff|things) away|(?:will not|wont|not going to) be "
+                  r"(?:around|here) (?:much )?longer", "event"),
+    ("sexual", r"(?:get|gets|got|getting|come|comes|came|coming|climb\w*) in(?:to)? (?:the |my |our )?(?:bath|shower|bed)"
+               r" with (?:me|us|her|him)|(?:sleeps?|slept|sleeping|lies|lay|lying) in (?:my|her|his) bed",
+     "self"),
+    ("no_food_heating", r"coats? (?:to|in) bed|sleep in (?:my|our|a) coats?|sold (?:the|our|my) (?:fridge|cooker|beds?|"
+                        r"heater|washing machine|tv|cot)|candles|(?:electric|gas|power|heating|water) (?:is|was|got|has "
+                        r"been) (?:off|cut off)|only (?:have|got|eat) (?:bread|cereal|crisps|noodles|toast)|"
+                        r"(?:no|nothing but|only) (?:bread|cereal|crisps|noodles|toast) (?:in|for)", "event"),
+    ("thrown_out", r"(?:living|sleeping|slept|sleep|live|lived|stay|staying|stayed) (?:in|on|at|under) (?:a|the|my|some)"
+                   r" (?:\w+ )?(?:tent|car|van|park|stairwell|street|streets|garage|shed|bus station|doorway|hostel|"
+                   r"bridge|bench)", "event"),
+    ("self_harm", r"(?:ending|end|finish|finishing) (?:everything|it all|things)|take my (?:own )?life|"
+                  r"(?:thinking|think|thought) about (?:dying|death|ending|not being here)", "event"),
+    ("exploitation", r"(?:going|go|went|gone|keep going) missing", "event"),
     ("physical", r"thr[eo]w\w* (?:me|us|him|her) (?:against|at|down|across|into|on|off)", "self"),
     ("thrown_out", r"(?:i|we|he|she) (?:have|had|has|got) to (?:leave|go|get out|move out)(?: and| now| home|$)|"
                    r"(?:living|sleeping|slept|sleep|live|lived|stay|staying|stayed) (?:in|on|at|under) (?:a|the|my|some)"
@@ -390,12 +417,12 @@ _HARM = _HARM + _WIDE
 # generic marker at all, are enough to ask a lead to look ("my trainers have holes", "mum is on heroin").
 _CONCERN_WORDS = (
     r"cut|cuts|lip|eye|nose|arm|arms|leg|legs|neck|face|head|wrist|wrists|blood|bleed\w*|bruise\w*|mark|marks|scar\w*|"
-    r"hospital|a and e|injur\w*|pain|painful|sore|limp\w*|broken|broke|swollen|burn\w*|hurt\w*|hit\w*|beat\w*|"
+    r"a and e|injur\w*|pain|painful|sore|limp\w*|broken|broke|swollen|burn\w*|hurt\w*|hit\w*|beat\w*|"
     r"pressur\w*|photos?|pics?|pictures?|videos?|camera|webcam|snapchat|message\w*|dm|dms|naked|nude\w*|clothes off|"
-    r"bed|bedroom|bathroom|shower|bath|toilet|secret\w*|promise|tell anyone|tell no one|tell nobody|"
+    r"bedroom|bathroom|shower|toilet|secret\w*|promise|tell anyone|tell no one|tell nobody|"
     r"nothing (?:at home|in|to eat)|none|ran out|run out|empty|holes?|too small|hand me downs|laughed at|smell\w*|stink\w*|dirty|nits|lice|"
-    r"hungry|starv\w*|food|fed|eaten|skint|debt|no money|"
-    r"electric\w*|gas|heating|heater|cold|freez\w*|damp|mould\w*|rats?|mice|cockroach\w*|floor|mattress|"
+    r"hungry|starv\w*|not fed|not eaten|skint|debt|no money|"
+    r"no electric\w*|no gas|no heating|cold|freez\w*|damp|mould\w*|rats?|mice|cockroach\w*|on the floor|mattress|"
     r"alone|lonely|nobody|no one|by myself|on my own|left|leave\w*|leaving|gone|away|out all|late|dark|"
     r"scared|scary|afraid|fright\w*|terrif\w*|fear\w*|unsafe|not safe|jumpy|every time the door|nervous|panic\w*|mood|moods|temper|"
     r"angry|anger|rage|mad|shout\w*|scream\w*|yell\w*|swear\w*|fight\w*|argu\w*|police|social worker|"
@@ -406,7 +433,7 @@ _CONCERN_WORDS = (
     r"drunk|drink\w*|alcohol\w*|booze|vodka|cider|wine|beer|cans|bottles?|hungover|pub|"
     r"gang\w*|county|lines|run|runs|running|deliver\w*|package\w*|parcel\w*|owe\w*|threat\w*|knife|knives|weapon\w*|"
     r"older (?:man|men|lads|guys|boys|girls)|grown (?:man|men)|stranger|groom\w*|"
-    r"cope|coping|struggl\w*|depress\w*|ill|poorly|sick|hospital|cry|cries|crying|tired|asleep|bed all day|"
+    r"cope|coping|struggl\w*|depress\w*|ill|poorly|sick|cry|cries|crying|tired|asleep|bed all day|"
     r"abus\w*|neglect\w*|rape\w*|touch\w*|sex\w*|assault\w*|harm\w*|violen\w*|bully\w*|bullied"
 )
 # A sentence that is plainly about care and comfort is not raised on the widest net alone.
@@ -416,6 +443,17 @@ _REASSURING = re.compile(r"\b(?:help|helps|helped|helping|love|loves|loved|happy
                          r"proud|enjoy|enjoys|like|likes|safe|listen|listens|listened|talk to|club|park|play|playing|"
                          r"football|birthday|holiday|christmas|exams?|homework|grow up|want to be|kind|best|favourite)\b")
 _NEGATION = re.compile(r"\b(?:not|never|no|nobody|nothing|without|none|no one|hate|hates)\b")
+# What makes a personal statement uneasy rather than merely personal ("my dad is in the army" is not a flag; "my dad
+# is never here" may be): negation, compulsion, persistence and distress words.
+_UNEASE = re.compile(
+    r"\b(?:not|never|no|nobody|nothing|none|without|no one|anymore|any more|no more|hate|hates|have to|has to|"
+    r"had to|got to|make me|makes me|made me|making me|told me|tells me|says i|said i|keep|keeps|kept|always|"
+    r"every night|every day|all the time|all day|all night|weird|wrong|horrible|awful|bad|worse|worst|sad|upset|"
+    r"cry|cries|crying|scared|angry|mad|hurt|hurts|pain|wish|please|help me|tired|sick|ill|afraid|alone|lonely|"
+    r"shout\w*|scream\w*|threat\w*|secret|missing|gone|left|leave|leaves|away|out|late|dark|cold|hungry|"
+    r"police|prison|jail|trouble|owe|paid|money|worried|worry|stress\w*|struggl\w*|lost|losing|can not|could not|"
+    r"do not|does not|did not|will not|would not|wont|dont|nowhere|anyone|someone|somebody|man|men|older|stranger)\b"
+)
 _NOTHING_TO_SAY = re.compile(r"^(?:~ )?(?:i do not know|not sure|i am not sure|no comment|pass|i do not mind)\b")
 _CONCERN = re.compile(r"\b(?:" + _CONCERN_WORDS + r")\b")
 
@@ -557,7 +595,7 @@ def _judge(sentence: str) -> tuple[str, str] | None:
             return "concern", match.group(0)
         # Lowest tier: a personal account that is neither generic nor reassuring. These answers are about neglect
         # and harm, so an unexplained personal statement is worth a lead's look; the lead sees "low confidence".
-        if len(sentence.split()) >= 4 and not _NOTHING_TO_SAY.search(sentence):
+        if len(sentence.split()) >= 4 and not _NOTHING_TO_SAY.search(sentence) and _UNEASE.search(unframed):
             return "personal", sentence
     return None
 
