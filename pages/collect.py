@@ -31,6 +31,7 @@ ERROR = "collect_error"  # list of plain-words problems from the last failed sav
 WORRIED = "collect_worried"  # the "I'm worried" action was tapped while this form was being filled
 GUIDANCE = "collect_guidance"  # why the safeguarding procedure is on screen, or None
 NOTICE = "collect_notice"  # a short info line (e.g. a repeated tap was ignored)
+OWNER = "collect_owner"  # username whose form this is
 FLAG_TARGET = "collect_flag_target"  # what the last "I'm worried" flag was attached to, in words
 GROUP = "collect_group"
 CONSENT = "collect_consent"
@@ -276,6 +277,12 @@ def main() -> None:
     user = session.guard("collect")
     db = session.db()
     state = st.session_state
+    if state.get(OWNER, user.username) != user.username:
+        # A shared tablet: someone else signed in on this browser (e.g. after an idle sign-out). Their event,
+        # half-typed answers and confirmation are not this person's to see.
+        for key in [k for k in state if str(k).startswith("collect_")]:
+            del state[key]
+    state[OWNER] = user.username
     for key, default in ((EVENT, None), (TOKEN, str(uuid.uuid4())), (LAST, None), (ERROR, None), (WORRIED, False),
                          (GUIDANCE, None), (NOTICE, None), (WORRY_NOTE, ""), (FLAG_TARGET, None)):
         state.setdefault(key, default)

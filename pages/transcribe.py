@@ -23,6 +23,7 @@ GROUP = "transcribe_group"
 TEXT = "transcribe_text"
 ADDED = "transcribe_added"  # this session's post-its, oldest first: dicts with response_id, text, question, group
 MESSAGE = "transcribe_message"  # (kind, text) shown once after an add or an undo
+OWNER = "transcribe_owner"  # username whose session list this is
 FLAGGED = "transcribe_flagged"  # True when the last post-it raised a safeguarding flag
 
 CSS = """<style>
@@ -97,6 +98,10 @@ def main() -> None:
     user = session.guard("transcribe")
     db = session.db()
     state = st.session_state
+    if state.get(OWNER, user.username) != user.username:  # another person signed in on this browser: start them afresh
+        for key in [k for k in state if str(k).startswith("transcribe_")]:
+            del state[key]
+    state[OWNER] = user.username
     for key, default in ((ADDED, []), (MESSAGE, None), (FLAGGED, False)):
         state.setdefault(key, default)
     st.html(CSS)

@@ -298,3 +298,16 @@ def test_choice_questions_of_another_question_set(db, admin, researcher):
     save(at)
     assert db.execute("SELECT question_id, text FROM responses").fetchall() == [("heard_of_early_help", "no")]
     assert at.pills(key="collect_answer_heard_of_early_help").value is None
+
+
+def test_next_person_signing_in_on_the_tablet_does_not_see_the_last_ones_typing(app, db, officer):
+    fill(app)
+    app.session_state["auth_user"] = officer  # pia was signed out for inactivity; olu signs in on the same tablet
+    app.run()
+    assert app.session_state["collect_event_id"] is None
+    assert not app.text_area  # back to choosing the event
+    assert "collect_answer_thrive_helps" not in app.session_state
+    app.selectbox(key="collect_event_choice")
+    app.button(key="collect_start").click().run()
+    assert app.text_area(key="collect_answer_thrive_helps").value == ""
+    assert app.pills(key="collect_group").value is None

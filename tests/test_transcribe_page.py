@@ -103,3 +103,11 @@ def test_strategy_lead_cannot_transcribe(db, lead, event):
     at.run()
     assert not at.text_input
     assert any("don't have access" in e.value for e in at.error)
+
+
+def test_next_person_on_the_same_browser_starts_with_an_empty_list(app, db, officer):
+    add(app, "Bullying")
+    app.session_state["auth_user"] = officer
+    app.run()
+    assert app.subheader[0].value == "Added this session: 0"
+    assert app.button(key="transcribe_undo").disabled
