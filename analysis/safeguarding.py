@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -165,21 +166,37 @@ def _variants(word: str) -> set[str]:
     return out
 
 
-def _build_repairs() -> dict[str, str]:
+# Correct English words (SCOWL british-english-small, 4+ letters, shipped for analysis/text.py): a slip that makes
+# another real word ("hits" -> "hats") is not repaired. Read directly, so this module stays free of nltk.
+_KNOWN_WORDS_FILE = Path(__file__).resolve().parent / "resources" / "lexicon.known_words.txt"
+
+
+def _known_words() -> frozenset[str]:
+    try:
+        lines = _KNOWN_WORDS_FILE.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return frozenset()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def _build_repairs(vocabulary: list[str]) -> dict[str, str]:
+    """misspelling -> word, for one-slip misspellings of the words the harm expressions are written with."""
     repairs: dict[str, str] = {}
-    keywords = set(_KEYWORDS)
-    for word in _KEYWORDS:
-        if len(word) < 5:
+    words = set(vocabulary)
+    known = _known_words()
+    for word in vocabulary:
+        if len(word) < 4 or (len(word) < 5 and word not in _ANCHOR_EXACT):
             continue
         for variant in _variants(word):
-            if len(variant) < 4 or variant in keywords or variant in _REAL_WORDS or variant in _SPEAK:
+            if (len(variant) < 4 or variant in words or variant in known or variant in _REAL_WORDS
+                    or variant in _SPEAK):
                 continue
             repairs.setdefault(variant, word)
     repairs.update(_SPEAK)
     return repairs
 
 
-_REPAIRS = _build_repairs()
+_REPAIRS: dict[str, str] = dict(_SPEAK)  # completed below, once the harm expressions and their words are known
 _APOSTROPHES = re.compile(r"['’‘`´]")
 _REPEATS = re.compile(r"([a-z])\1{2,}")
 _TOKEN = re.compile(r"[a-z0-9]+|[.!?;:\n]+")
@@ -487,6 +504,7 @@ def _index_anchors() -> None:
 
 
 _index_anchors()
+_REPAIRS = _build_repairs(_KEYWORDS + sorted(w for w in _ANCHOR_EXACT if w.isalpha()))
 _PREFIX_LENGTHS = sorted({len(stem) for stem in _ANCHOR_PREFIX})
 
 
