@@ -36,7 +36,7 @@ OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "
 #: shipped stop words of analysis/text.py (whose tokeniser is reused, so the two lists never drift apart).
 QUESTION_WORDS = frozenset("""
 kids kid children child childrens young people person peoples help helps helping thrive thriving things thing
-lot lots really get got yeah need needs want like just make way ways
+lot lots really get got yeah need needs want like just make way ways not out more too own
 """.split())
 
 

@@ -15,7 +15,8 @@ WIDTH = 560
 
 
 def _height(rows: int) -> int:
-    return max(120, min(900, 26 * rows))
+    # generous rows: on a tablet Streamlit's theme uses a larger font, and a hidden label hides a finding
+    return max(140, min(1100, 34 * rows + 40))
 
 
 def themes_bar(shares: pd.DataFrame, title: str = "") -> alt.Chart:
@@ -24,7 +25,7 @@ def themes_bar(shares: pd.DataFrame, title: str = "") -> alt.Chart:
         ["label", "share", "share_pct", "answers", "respondents", "base_respondents"]]
     bars = alt.Chart(data).mark_bar(color=BLUE).encode(
         x=alt.X("share:Q", title="Share of respondents", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-        y=alt.Y("label:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
+        y=alt.Y("label:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260, labelOverlap=False)),
         tooltip=[alt.Tooltip("label:N", title="Theme"), alt.Tooltip("share:Q", format=".0%", title="Share"),
                  alt.Tooltip("respondents:Q", title="Respondents"), alt.Tooltip("answers:Q", title="Answers"),
                  alt.Tooltip("base_respondents:Q", title="Base (respondents)")],
@@ -40,22 +41,25 @@ def heatmap(by_group: pd.DataFrame, title: str = "") -> alt.Chart:
         cell=[s if isinstance(s, str) else f"{v:.0%}" for s, v in zip(by_group["shown"], by_group["share"],
                                                                    strict=False)],
         shown_text=by_group["shown"].astype(str),
-    )[["label", "group", "share", "cell", "shown_text", "base_respondents", "suppressed"]]
+        # a null share would drop the cell (Vega filters invalid values); suppressed cells are painted grey instead
+        share_fill=by_group["share"].fillna(0.0),
+    )[["label", "group", "share", "share_fill", "cell", "shown_text", "base_respondents", "suppressed"]]
     base = alt.Chart(data).encode(
-        x=alt.X("group:N", title=None, axis=alt.Axis(labelAngle=-35, labelLimit=160)),
-        y=alt.Y("label:N", title=None, axis=alt.Axis(labelLimit=260)),
+        x=alt.X("group:N", title=None, axis=alt.Axis(labelAngle=-60, labelLimit=140, labelOverlap=False)),
+        y=alt.Y("label:N", title=None, axis=alt.Axis(labelLimit=170, labelOverlap=False)),
     )
     rect = base.mark_rect(stroke="white").encode(
         color=alt.condition("datum.suppressed", alt.value(GREY),
-                            alt.Color("share:Q", title="Share", scale=alt.Scale(scheme="viridis", domain=[0, 1]),
-                                      legend=alt.Legend(format="%"))),
+                            alt.Color("share_fill:Q", title="Share", scale=alt.Scale(scheme="viridis", domain=[0, 1]),
+                                      legend=alt.Legend(format="%", orient="bottom", gradientLength=160))),
         tooltip=[alt.Tooltip("label:N", title="Theme"), alt.Tooltip("group:N", title="Group"),
                  alt.Tooltip("cell:N", title="Share"), alt.Tooltip("shown_text:N", title="Respondents"),
                  alt.Tooltip("base_respondents:Q", title="Base")],
     )
-    text = base.mark_text(fontSize=11).encode(
+    text = base.mark_text(fontSize=10).encode(
         text="cell:N",
-        color=alt.condition("datum.share > 0.6 || datum.suppressed", alt.value("#000000"), alt.value("#FFFFFF")),
+        color=alt.condition("datum.share_fill > 0.6 || datum.suppressed", alt.value("#000000"),
+                            alt.value("#FFFFFF")),
     )
     groups = data["group"].nunique()
     return (rect + text).properties(width=max(240, min(WIDTH, 70 * groups)),
@@ -70,7 +74,7 @@ def comparison(cmp: pd.DataFrame, name_a: str, name_b: str, title: str = "") -> 
         pd.DataFrame({"label": cmp["label"], "group": name_a, "share": cmp["share_a"]}),
         pd.DataFrame({"label": cmp["label"], "group": name_b, "share": cmp["share_b"]}),
     ])
-    base = alt.Chart(long).encode(y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)))
+    base = alt.Chart(long).encode(y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=260, labelOverlap=False)))
     rule = base.mark_rule(color=GREY).encode(x="min(share):Q", x2="max(share):Q")
     dots = base.mark_point(filled=True, size=110).encode(
         x=alt.X("share:Q", title="Share of respondents", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
@@ -82,29 +86,25 @@ def comparison(cmp: pd.DataFrame, name_a: str, name_b: str, title: str = "") -> 
     return (rule + dots).properties(width=WIDTH, height=_height(len(order)), title=title)
 
 
-def cooccurrence_map(cooc: pd.DataFrame, title: str = "") -> alt.Chart:
-    """Pairs of themes raised together: a triangle heatmap of counts."""
-    data = cooc[["label_a", "label_b", "both", "share"]]
-    base = alt.Chart(data).encode(
-        x=alt.X("label_a:N", title=None, axis=alt.Axis(labelAngle=-35, labelLimit=160)),
-        y=alt.Y("label_b:N", title=None, axis=alt.Axis(labelLimit=220)),
-    )
-    rect = base.mark_rect(stroke="white").encode(
-        color=alt.Color("both:Q", title="Raised together", scale=alt.Scale(scheme="viridis")),
+def cooccurrence_map(cooc: pd.DataFrame, title: str = "", unit: str = "respondent") -> alt.Chart:
+    """Pairs of themes raised together, most frequent first (ranked bars read better than a matrix on a tablet)."""
+    data = cooc.assign(pair=cooc["label_a"] + "  +  " + cooc["label_b"])[["pair", "label_a", "label_b", "both",
+                                                                             "share"]]
+    bars = alt.Chart(data).mark_bar(color=OKABE_ITO[6]).encode(
+        x=alt.X("both:Q", title=f"{unit.capitalize()}s raising both"),
+        y=alt.Y("pair:N", sort="-x", title=None, axis=alt.Axis(labelLimit=340, labelOverlap=False)),
         tooltip=[alt.Tooltip("label_a:N", title="Theme"), alt.Tooltip("label_b:N", title="and"),
                  alt.Tooltip("both:Q", title="Together"), alt.Tooltip("share:Q", format=".1%", title="Share")],
     )
-    text = base.mark_text(fontSize=11, color="#FFFFFF").encode(text="both:Q")
-    n = max(data["label_a"].nunique(), 1)
-    return (rect + text).properties(width=max(220, min(WIDTH, 80 * n)), height=max(160, min(700, 40 * n)),
-                                    title=title)
+    text = bars.mark_text(align="left", dx=3, color="#222222").encode(text="both:Q")
+    return (bars + text).properties(width=WIDTH, height=_height(len(data)), title=title)
 
 
 def words_bar(table: pd.DataFrame, column: str = "word", title: str = "") -> alt.Chart:
     """Most frequent words or phrases: counts of answers using each."""
     return alt.Chart(table).mark_bar(color=OKABE_ITO[2]).encode(
         x=alt.X("count:Q", title="Answers"),
-        y=alt.Y(f"{column}:N", sort="-x", title=None),
+        y=alt.Y(f"{column}:N", sort="-x", title=None, axis=alt.Axis(labelOverlap=False)),
         tooltip=[alt.Tooltip(f"{column}:N"), alt.Tooltip("count:Q", title="Answers")],
     ).properties(width=260, height=_height(len(table)), title=title)
 
@@ -117,7 +117,7 @@ def progress_bars(progress: pd.DataFrame, title: str = "") -> alt.Chart:
     long["status"] = long["status"].map({"coded": "Coded", "uncoded": "Not yet coded"})
     return alt.Chart(long).mark_bar().encode(
         x=alt.X("answers:Q", title="Answers", stack="zero"),
-        y=alt.Y("when:N", title=None, sort=list(data["when"]), axis=alt.Axis(labelLimit=300)),
+        y=alt.Y("when:N", title=None, sort=list(data["when"]), axis=alt.Axis(labelLimit=300, labelOverlap=False)),
         color=alt.Color("status:N", title=None,
                         scale=alt.Scale(domain=["Coded", "Not yet coded"], range=[BLUE, ORANGE])),
         tooltip=["when:N", "status:N", "answers:Q"],

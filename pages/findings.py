@@ -83,7 +83,8 @@ def readable(table: pd.DataFrame) -> pd.DataFrame:
 
 def chart_block(chart, table: pd.DataFrame, name: str, key: str, caption: str = "") -> None:
     """A chart, its table one click away, and PNG/SVG downloads made only when asked for."""
-    st.altair_chart(chart, width="stretch")
+    # on screen the chart takes the column's width (a fixed width would be scaled down, shrinking the text too)
+    st.altair_chart(chart.properties(width="container"), width="stretch")
     if caption:
         st.caption(caption)
     with st.expander("Table behind this chart"):
@@ -156,9 +157,13 @@ with tabs[0]:
         label = prep.questions.get(qid, qid)
         st.subheader(label)
         base = int(q["base_respondents"].iloc[0])
-        chart_block(charts.themes_bar(q), q.drop(columns=["question_id", "code_id"]), f"themes-{qid}",
+        # with sub-codes shown, a theme's own bar (always near 100% for its question) says nothing: table only
+        plotted = q[~q["code_id"].isin(prep.themes)] if level == "code" else q
+        chart_block(charts.themes_bar((plotted if len(plotted) else q).head(12)),
+                    q.drop(columns=["question_id", "code_id"]), f"themes-{qid}",
                     f"themes_{qid}", f"Share of the {base:,} respondents with a coded answer to this question who "
-                                     f"raised each {level_choice.lower()[:-1]}.")
+                                     f"raised each {level_choice.lower()[:-1]} (the 12 most raised; all in the "
+                                     "table).")
 
 # --- groups -----------------------------------------------------------------------------------------------------
 with tabs[1]:
@@ -166,7 +171,8 @@ with tabs[1]:
     if table.empty:
         st.info("No coded answers in this selection.")
     else:
-        top = table.groupby("code_id")["respondents"].sum().sort_values(ascending=False).head(15).index
+        rows = table[~table["code_id"].isin(prep.themes)] if level == "code" else table
+        top = rows.groupby("code_id")["respondents"].sum().sort_values(ascending=False).head(15).index
         st.subheader("Who raised what")
         chart_block(charts.heatmap(table[table["code_id"].isin(top)]),
                     table.drop(columns=["code_id", "group_id"]), "themes-by-group", "heatmap",
@@ -205,14 +211,15 @@ with tabs[2]:
     unit = st.segmented_control("Raised together in the same", ["answer", "respondent"], default="respondent",
                                 key="findings_unit") or "respondent"
     cooc = cooccurrence(DB_PATH, VERSION, flt, level, unit, user)
+    if level == "code":  # sub-code pairs only: a theme beside another theme's sub-code mixes two levels
+        cooc = cooc[~cooc["code_id_a"].isin(prep.themes) & ~cooc["code_id_b"].isin(prep.themes)]
     if cooc.empty:
         st.info("No two codes are raised together in this selection.")
     else:
-        top_pairs = cooc.head(40)
-        chart_block(charts.cooccurrence_map(top_pairs), cooc.drop(columns=["code_id_a", "code_id_b"]),
+        chart_block(charts.cooccurrence_map(cooc.head(15), unit=unit), cooc.drop(columns=["code_id_a", "code_id_b"]),
                     f"together-by-{unit}", "cooc",
-                    f"How many {unit}s raise both (the 40 most frequent pairs; a sub-code is never paired with "
-                    "its own theme).")
+                    f"How many {unit}s raise both, the 15 most frequent pairs (all in the table; a code is never "
+                    "paired with its own theme).")
 
 # --- words and phrases ------------------------------------------------------------------------------------------
 with tabs[3]:

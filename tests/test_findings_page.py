@@ -1,0 +1,124 @@
+"""The Findings page under AppTest: numbers behind the figures, filters, pins for officers, exports, refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.findings_data import seed
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = str(ROOT / "pages" / "findings.py")
+
+
+def run_page(user, **state) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["auth_user"] = user
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+@pytest.fixture
+def seeded(db, admin):
+    return seed(db, admin)
+
+
+def test_lead_sees_the_numbers_behind_the_figures(seeded, lead):
+    at = run_page(lead)
+    assert metrics(at) == {"Respondents": "13", "Answers": "14", "Coded": "93%", "Events": "2"}
+    assert [t.label for t in at.tabs] == ["Themes", "Groups", "Together", "Words", "Quotes", "Progress", "Export"]
+    subheaders = [s.value for s in at.subheader]
+    assert "What helps children and young people thrive?" in subheaders
+    # every chart has its table and PNG + SVG downloads
+    assert len(at.get("download_button")) >= 2 * 5
+    assert not [b for b in at.button if b.label in ("Pin", "Unpin")]  # leads do not choose quotes
+    # quotes are shown as plain text
+    assert any("family" in t.value for t in at.text)
+
+
+def test_group_filter_changes_every_figure(seeded, lead):
+    at = run_page(lead)
+    at.multiselect(key="findings_groups").select("young_person").run()
+    assert not at.exception
+    assert metrics(at)["Respondents"] == "6" and metrics(at)["Answers"] == "7"
+    heat_table = next(d.value for d in at.dataframe if "base_respondents" in d.value and "group" in d.value)
+    assert set(heat_table["group"]) == {"Young person"}
+
+
+def test_code_and_date_filters(seeded, lead):
+    import datetime as dt
+
+    at = run_page(lead)
+    at.multiselect(key="findings_codes").select(4).run()  # Barriers theme: its sub-code's answers too
+    assert metrics(at)["Answers"] == "2"
+    at.multiselect(key="findings_codes").unselect(4).run()
+    at.date_input(key="findings_dates").set_value((dt.date(2026, 12, 1), dt.date(2026, 12, 1))).run()
+    assert not at.exception
+    assert metrics(at)["Respondents"] == "7" and metrics(at)["Events"] == "1"
+
+
+def test_small_groups_are_suppressed_on_the_page(seeded, lead):
+    at = run_page(lead)
+    heat = next(d.value for d in at.dataframe if "shown" in d.value and "group" in d.value)
+    practitioners = heat[heat["group"] == "Front-line practitioner"]
+    assert set(practitioners["shown"]) == {"<5"}
+
+
+def test_officer_pins_and_unpins_a_quote(db, seeded, officer):
+    at = run_page(officer, findings_quote_code=2)
+    pins = [b for b in at.button if b.label == "Pin"]
+    assert pins
+    pins[0].click().run()
+    assert not at.exception
+    assert db.execute("SELECT COUNT(*) FROM pinned_quotes WHERE code_id = 2").fetchone()[0] == 1
+    unpin = [b for b in at.button if b.label == "Unpin"]
+    assert len(unpin) == 1
+    unpin[0].click().run()
+    assert db.execute("SELECT COUNT(*) FROM pinned_quotes").fetchone()[0] == 0
+
+
+def test_export_is_prepared_with_progress_and_audited(db, seeded, lead):
+    at = run_page(lead)
+    assert not [c for c in at.checkbox if "original" in c.label.lower()]  # only admins may export originals
+    at.radio(key="findings_export_kind").set_value("xlsx")
+    at.button(key="findings_prepare").click().run()
+    assert not at.exception
+    assert at.session_state["findings_export"][1].endswith(".xlsx")
+    assert at.session_state["findings_export"][2][:2] == b"PK"
+    labels = [b.label for b in at.get("download_button")]
+    assert any(label.startswith("Download thrive-voices-xlsx-") for label in labels)
+    assert db.execute("SELECT COUNT(*) FROM audit WHERE action = 'export' AND actor = 'sam_lead'").fetchone()[0] == 1
+
+
+def test_admin_may_include_originals(db, seeded, admin):
+    at = run_page(admin)
+    at.checkbox(key="findings_originals").check()
+    at.radio(key="findings_export_kind").set_value("csv")
+    at.button(key="findings_prepare").click().run()
+    assert not at.exception
+    assert b"answer_original" in at.session_state["findings_export"][2]
+    detail = db.execute("SELECT detail FROM audit WHERE action = 'export'").fetchone()[0]
+    assert '"originals": true' in detail
+
+
+@pytest.mark.parametrize("role", ["peer_researcher", "safeguarding_lead"])
+def test_other_roles_are_refused(seeded, role):
+    from data.users import User
+
+    at = run_page(User("someone", frozenset({role})))
+    assert at.error and "don't have access" in at.error[0].value
+    assert not at.metric and not at.dataframe
+
+
+def test_empty_database(db_path, lead):
+    at = run_page(lead)
+    assert "No answers yet" in at.info[0].value
