@@ -3,14 +3,18 @@
 Favours recall: a false alarm costs a lead a minute; a missed disclosure can cost a child far more.
 
 How it decides, in plain steps (so a lead can follow a reason string back to the rule):
-1. normalise: lower case, drop apostrophes, expand text-speak ("2" -> to, "kms" -> kill myself, "sum1" -> someone,
-   "r" -> our) and repair common misspellings of the words that matter ("touchd" -> touched, "hitz" -> hits);
+1. normalise: lower case, drop apostrophes, expand text-speak ("scared 2 go" -> to, "kms" -> kill myself, "sum1" ->
+   someone, "r" -> our) and repair one-slip misspellings of the words the expressions use ("touchd", "hitz", "scard");
 2. find harm concepts: each category is a list of expressions (hit, touched me, left alone, no food, kicked out, ...);
 3. within the same sentence, look for a personal or specific reference (I, me, my, we, our, my mate, he/she, the kid
-   next door, last night, every night...) against generic markers (children, kids, parents, "is neglect", "when",
-   "being ..."). Opinion frames ("I think", "in my opinion", "we need") are not personal references.
+   next door, last night, every night, a bare "mum"/"dad") against generic markers (children, kids, parents,
+   "is neglect", "when", "being ..."). Opinion frames ("I think", "in my opinion", "we need") are not personal.
 4. a harm concept with a personal reference near it, or with a personal reference and no generic marker, is a possible
    disclosure; some expressions are disclosures on their own ("kill myself", "touched me", "scared to go home").
+5. wider nets, still only for personal, non-generic, non-reassuring sentences: a worrying topic word ("bruises",
+   "heroin", "nowhere"), then any personal statement with an unease signal (never, have to, hate, always, nobody...):
+   the latter is reported with confidence "low" so that a lead can sort by it.
+If the check itself fails, the answer is flagged for a person to read: a missed disclosure is the worse error.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ CATEGORY_LABELS = {
     "emotional": "emotional abuse",
     "concern": "a worrying personal statement",
     "personal": "a personal account on a sensitive topic (low confidence)",
+    "unchecked": "not checked automatically",
 }
 
 # --- normalisation -------------------------------------------------------------------------------------------------
@@ -534,8 +539,7 @@ def _candidates(sentence: str) -> list[int]:
         if hit:
             found |= hit
     return sorted(found)
-# A first pass over the whole answer: if no harm pattern matches anywhere, there is nothing to judge.
-_ANY_HARM = re.compile(r"\b(?:" + "|".join(f"(?:{pat})" for _, pat, _ in _HARM) + r")\b")
+
 
 # --- personal/specific vs generic references -----------------------------------------------------------------------
 
@@ -622,7 +626,15 @@ def check(text: str) -> Disclosure | None:
     """A Disclosure if `text` may be a first-person or specific statement of harm, else None. Never raises."""
     if not text or not isinstance(text, str):
         return None
-    norm = normalise(text[:5000])
+    try:
+        return _check(text)
+    except Exception:  # noqa: BLE001 - runs inside every save and import; a person reads what the rules could not
+        return Disclosure("possible disclosure: the automatic check failed on this answer; please read it",
+                          "unchecked", "", "low")
+
+
+def _check(text: str) -> Disclosure | None:
+    norm = normalise(text)
     low: tuple[str, str] | None = None
     for sentence in _sentences(norm):
         found = _judge(sentence)

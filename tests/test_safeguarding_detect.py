@@ -114,3 +114,36 @@ def test_hostile_input_never_raises(text):
 
 def test_disclosure_hidden_among_markup_is_found():
     assert check("<b>my dad hits me</b>") is not None
+
+
+@pytest.mark.parametrize("text", [
+    "ring my mum on 07700 900123", "my dad is in the army", "i go to school in dudley", "my mum is a nurse",
+    "we go to church on sundays", "i have 2 sisters and a brother", "my mum helps me when im sad",
+])
+def test_neutral_or_reassuring_personal_answers_are_not_flagged(text):
+    assert check(text) is None
+
+
+def test_uneasy_personal_statement_is_flagged_with_low_confidence():
+    for text in ("my step dad says i am not allowed out of my room when he is in",
+                 "i never see my mum she just stays out"):
+        found = check(text)
+        assert found is not None and found.confidence == "low" and found.category == "personal", text
+        assert "low confidence" in found.reason
+
+
+def test_disclosure_at_the_end_of_a_very_long_answer_is_found():
+    text = "Parks and youth clubs help children. " * 400 + "My dad hits me."
+    assert len(text) > 10_000
+    assert check(text) is not None
+
+
+def test_a_failing_check_flags_the_answer_for_a_person(monkeypatch):
+    import analysis.safeguarding as module
+
+    def broken(_text):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(module, "_check", broken)
+    found = module.check("anything at all")
+    assert found is not None and found.category == "unchecked" and found.confidence == "low"
