@@ -11,12 +11,14 @@ Reasons name the matched words, or the most similar coded answers (cosine over w
 from __future__ import annotations
 
 import math
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
@@ -80,6 +82,18 @@ def _char_wb_grams(word: str, low: int, high: int) -> list[str]:
     return grams
 
 
+def _ranking_quality(scores: np.ndarray, y: np.ndarray) -> float:
+    """recall@3 + precision@1 of ranking codes by `scores`, over the answers that have a code."""
+    has = y.any(axis=1)
+    if not has.any():
+        return 0.0
+    scores, y = scores[has], y[has]
+    k = min(3, scores.shape[1])
+    top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    hits = np.take_along_axis(y, top, axis=1)
+    return float(hits.sum() / y.sum() + hits[:, 0].mean())
+
+
 def _identity(items: list[str]) -> list[str]:
     return items
 
@@ -100,11 +114,14 @@ class Suggester:
     #: the blend of codebook and model is learned (stacking) from this many coded answers on
     BLEND_MIN = 80
     BLEND_SAMPLE = 1500
+    #: the model's regularisation is chosen on the stacking folds from this many coded answers on
+    TUNE_MIN = 300
+    C_GRID = (2.0, 8.0, 32.0)
     #: reasons name similar coded answers when at most this many answers are scored at once
     NEIGHBOUR_LIMIT = 5000
 
     def __init__(self, codes: Sequence[CodeInfo], *, prior_strength: float = 4.0, C: float = 8.0,
-                 neighbours: int = 10, char_weight: float = 1.0,
+                 neighbours: int = 10, char_weight: float = 1.0, tune: bool = True,
                  random_state: int = 0):
         names = [c.name for c in codes]
         duplicates = sorted(n for n, k in Counter(names).items() if k > 1)
@@ -114,6 +131,8 @@ class Suggester:
         self.index = {c.name: i for i, c in enumerate(self.codes)}
         self.prior_strength = prior_strength
         self.C = C
+        self.initial_C = C
+        self.tune = tune
         self.neighbours = neighbours
         self.char_weight = char_weight
         self.random_state = random_state
@@ -122,6 +141,7 @@ class Suggester:
         self._corpus = _Corpus()
         self._fitted = False
         self._blend: LogisticRegression | None = None
+        self._blend_size = 0  # how many coded answers the blend was last learned from
         self._feature_names: np.ndarray | None = None
         self.counts = np.zeros(len(self.codes), dtype=np.int64)
 
@@ -212,8 +232,14 @@ class Suggester:
         labels = frozenset(self.index[n] for n in code_names if n in self.index)
         self._corpus.texts.append(text)
         self._corpus.labels.append(labels)
-        if not self._fitted or len(self._corpus.texts) <= self.FULL_REFIT_LIMIT:
-            # the learned blend (stacking) is costly and changes slowly: kept as it is until fit() or refresh()
+        n = len(self._corpus.texts)
+        if self._fitted and n >= self.BLEND_MIN and n >= 2 * self._blend_size:
+            # the codings have doubled since the blend was learned: refit everything once (slower, but rare:
+            # log2 of the number of codings times), so that with many codings the learned model takes over
+            self._refit()
+            return
+        if not self._fitted or n <= self.FULL_REFIT_LIMIT:
+            # the learned blend (stacking) is costly and changes slowly: kept until it is refitted as above
             self._refit(blend=False)
             return
         _, _, word, char = self._vectorise([text])
@@ -227,7 +253,7 @@ class Suggester:
         # only the codes this answer has are refitted; the others saw one more negative answer and are at most
         # that answer stale until the next fit() or refresh()
         for j in labels:
-            self._coef[j], self._intercept[j] = self._fit_code(self._features, self._y[:, j])
+            self._coef[j], self._intercept[j] = self._update_code(j)
 
     def refresh(self) -> None:
         """Refit everything from the answers learned so far (after many `add` calls)."""
@@ -262,11 +288,13 @@ class Suggester:
         self._word = self._word_vectoriser.fit_transform(analysed).tocsr()
         char = self._char_vectoriser.fit_transform(plain).tocsr()
         self._features = self._join(self._word, char)
-        self._coef, self._intercept = self._fit_all(self._features, self._y)
         self._feature_names = None
         self._codebook_train = self._codebook_scores([self.processor.stems(t) for t in texts])
-        if blend:
+        if blend:  # before the final models: the stacking folds may choose C
+            self.C = self.initial_C
             self._blend = self._fit_blend()
+            self._blend_size = len(texts)
+        self._coef, self._intercept = self._fit_all(self._features, self._y)
         self._fitted = True
 
     def _join(self, word: sp.csr_matrix, char: sp.csr_matrix) -> sp.csr_matrix:
@@ -315,22 +343,36 @@ class Suggester:
         counts.data *= vectoriser.idf_[counts.indices]
         return normalize(counts)
 
-    def _fit_all(self, features: sp.csr_matrix, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _fit_all(self, features: sp.csr_matrix, y: np.ndarray, C: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         coef = np.zeros((y.shape[1], features.shape[1]))
         intercept = np.zeros(y.shape[1])
         for j in range(y.shape[1]):
-            coef[j], intercept[j] = self._fit_code(features, y[:, j])
+            coef[j], intercept[j] = self._fit_code(features, y[:, j], C)
         return coef, intercept
 
-    def _fit_code(self, features: sp.csr_matrix, y: np.ndarray) -> tuple[np.ndarray, float]:
+    def _fit_code(self, features: sp.csr_matrix, y: np.ndarray, C: float | None = None) -> tuple[np.ndarray, float]:
         """One code's binary classifier (a constant when all or none of the answers have it)."""
         positives = int(y.sum())
         if positives == 0 or positives == len(y):
             return np.zeros(features.shape[1]), (35.0 if positives else -35.0)
         # the dual problem: far quicker when answers are fewer than features (always, with char n-grams)
-        model = LogisticRegression(C=self.C, solver="liblinear", dual=True, random_state=self.random_state,
+        model = LogisticRegression(C=C or self.C, solver="liblinear", dual=True, random_state=self.random_state,
                                    max_iter=1000)
         model.fit(features, y)
+        return model.coef_[0], float(model.intercept_[0])
+
+    def _update_code(self, j: int) -> tuple[np.ndarray, float]:
+        """Refit code j after one more answer, starting from its current weights (a few quick iterations)."""
+        y = self._y[:, j]
+        if y.all() or not y.any() or self._intercept[j] in (35.0, -35.0):
+            return self._fit_code(self._features, y)
+        model = LogisticRegression(C=self.C, solver="lbfgs", warm_start=True, max_iter=15)
+        model.coef_ = self._coef[j][None, :].copy()
+        model.intercept_ = np.array([self._intercept[j]])
+        model.classes_ = np.array([False, True])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # a few steps from the old optimum are enough
+            model.fit(self._features, y)
         return model.coef_[0], float(model.intercept_[0])
 
     # -- blending the codebook and the learned model -------------------------------------------------------------
@@ -345,7 +387,8 @@ class Suggester:
         """Stacking: learn how far to trust the codebook and the model from out-of-fold predictions.
 
         With few coded answers the out-of-fold model is weak and the blend leans on the codebook; with many it
-        leans on the model. Fitted on at most BLEND_SAMPLE answers (3 folds) to keep fit() quick.
+        leans on the model. Fitted on at most BLEND_SAMPLE answers (3 folds) to keep fit() quick. From TUNE_MIN
+        coded answers on, the same folds also choose the model's regularisation C from C_GRID.
         """
         n = len(self._corpus.texts)
         if n < self.BLEND_MIN or (self.counts >= 3).sum() < 2:
@@ -354,14 +397,23 @@ class Suggester:
         sample = np.sort(rng.permutation(n)[: self.BLEND_SAMPLE])
         folds = np.arange(len(sample)) % 3
         rng.shuffle(folds)
-        logits = np.zeros((len(sample), len(self.codes)))
-        for f in range(3):
-            train, held = sample[folds != f], sample[folds == f]
-            coef, intercept = self._fit_all(self._features[train], self._y[train])
-            logits[folds == f] = np.asarray(self._features[held] @ coef.T) + intercept
+        y_sample = self._y[sample]
+        best: tuple[float, float, np.ndarray] | None = None
+        grid = self.C_GRID if (self.tune and n >= self.TUNE_MIN) else (self.C,)
+        for C in grid:
+            logits = np.zeros((len(sample), len(self.codes)))
+            for f in range(3):
+                train, held = sample[folds != f], sample[folds == f]
+                coef, intercept = self._fit_all(self._features[train], self._y[train], C)
+                logits[folds == f] = np.asarray(self._features[held] @ coef.T) + intercept
+            quality = _ranking_quality(logits, y_sample)
+            if best is None or quality > best[0] + 1e-9:
+                best = (quality, C, logits)
+        _, chosen, logits = best  # type: ignore[misc]
+        self.C = chosen
         # each out-of-fold prediction came from a model that saw two thirds of the sample's codings
-        x = self._blend_features(logits, self._codebook_train[sample], self._y[sample].sum(axis=0) * 2 / 3)
-        y = self._y[sample].reshape(-1)
+        x = self._blend_features(logits, self._codebook_train[sample], y_sample.sum(axis=0) * 2 / 3)
+        y = y_sample.reshape(-1)
         if y.all() or not y.any():
             return None
         return LogisticRegression(C=1.0, random_state=self.random_state, max_iter=500).fit(x, y)
@@ -440,14 +492,15 @@ class Suggester:
         k = min(top_k, len(self.codes))
         # ties broken by codebook order, so results never depend on sort stability
         order = np.argsort(-score, axis=1, kind="stable")[:, :k]
+        top_scores = np.round(np.take_along_axis(score, order, axis=1), 6).tolist()
+        names = [c.name for c in self.codes]
         out: list[list[Suggestion]] = []
-        for r, text in enumerate(texts):
-            row: list[Suggestion] = []
-            for j in order[r]:
-                if score[r, j] <= 0.0:
-                    break
-                reason = self._reason(text, r, j, parts) if reasons else ""
-                row.append(Suggestion(self.codes[j].name, round(float(score[r, j]), 6), reason))
+        for r, (codes, scores) in enumerate(zip(order.tolist(), top_scores, strict=True)):
+            if reasons:
+                row = [Suggestion(names[j], v, self._reason(texts[r], r, j, parts))
+                       for j, v in zip(codes, scores, strict=True) if v > 0.0]
+            else:
+                row = [Suggestion(names[j], v, "") for j, v in zip(codes, scores, strict=True) if v > 0.0]
             out.append(row)
         return out
 

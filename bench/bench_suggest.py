@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import random
 import statistics
 import sys
@@ -188,7 +189,8 @@ def speed(answers: int, codings: int) -> None:
     codes = load_codes()
     coded = synthetic(codings, 1, data)
     texts = [t for t, _ in synthetic(answers, 2, data)]
-    print(f"Speed: {answers:,} unique answers, model fitted on {codings:,} codings, {len(codes)} codes, top 3.")
+    print(f"Speed: {answers:,} unique answers, model fitted on {codings:,} codings, {len(codes)} codes, top 3. "
+          f"Load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work slows every figure).")
 
     start = time.perf_counter()
     baseline = Baseline()
@@ -237,6 +239,7 @@ def speed(answers: int, codings: int) -> None:
         start = time.perf_counter()
         suggester.add(text, names)
         times.append(time.perf_counter() - start)
+    print(f"  load average after: {os.getloadavg()[0]:.1f}")
     print(f"  update after one new coding (growing from 50 to 350): median {statistics.median(times) * 1000:.0f} ms, "
           f"max {max(times) * 1000:.0f} ms over {len(times)} adds (target <= 200 ms)")
 

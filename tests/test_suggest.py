@@ -199,6 +199,11 @@ def test_learned_model_takes_over_from_the_codebook_with_enough_codings(codes):
               for thing in ("football", "pool table", "dance", "music studio", "cooking")] * 10
     suggester.fit(coded)
     assert top(suggester, text, 1) == ["crime_exploitation"]
+    # the same when the codings arrive one at a time, as on the coding page
+    one_by_one = Suggester(codes)
+    for answer, names in coded:
+        one_by_one.add(answer, names)
+    assert top(one_by_one, text, 1) == ["crime_exploitation"]
 
 
 # --- the database helper and the CLI -------------------------------------------------------------------------------
