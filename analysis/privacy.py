@@ -33,8 +33,21 @@ class Span:
 # --- e-mail and phone numbers --------------------------------------------------------------------------------------
 
 _EMAIL = re.compile(
-    r"(?<![\w.+-])[\w.+-]{1,64}\s?(?:@|\(at\)|\[at\])\s?[\w-]{1,63}(?:\s?(?:\.|\(dot\)|\[dot\])\s?[\w-]{1,63}){1,4}"
+    r"(?<![\w.+-])[\w.+-]{1,64}(?:@|\s?\(at\)\s?|\s?\[at\]\s?)[\w-]{1,63}"
+    r"(?:(?:\.|\s?\(dot\)\s?|\s?\[dot\]\s?)[\w-]{1,63}){0,3}(?:\.|\s?\(dot\)\s?|\s?\[dot\]\s?)[A-Za-z]{2,24}\b"
 )
+# "jake at gmail dot com": an address spelt out in words, as people type them to dodge spam filters.
+_EMAIL_WORDS = re.compile(
+    r"(?<![\w.+-])[\w.+-]{2,64} (?:at|\(at\)|\[at\]) "
+    r"(?:gmail|googlemail|hotmail|yahoo|ymail|outlook|icloud|live|aol|btinternet|sky|virginmedia|protonmail|msn|mail)"
+    r"(?: (?:dot|\(dot\)|\[dot\]) [a-z]{2,6}){1,3}\b",
+    re.IGNORECASE,
+)
+# Social media handles ("@jake_99", "snap: jakey123") identify a person as surely as a name does.
+_HANDLE = re.compile(r"(?<![\w@.])(?P<h>@[A-Za-z0-9_][A-Za-z0-9_.]{2,29})\b"
+                     r"|\b(?:snap(?:chat)?|insta(?:gram)?|tiktok|tt|ig|sc)\s*[:\-]\s*"
+                     r"(?P<h2>@?[A-Za-z0-9_][A-Za-z0-9_.]{2,29})\b",
+                     re.IGNORECASE)
 _SEP = r"[ \t.\-()]{0,3}"
 _PHONE = re.compile(
     r"(?<![\w+])(?:"
@@ -44,6 +57,8 @@ _PHONE = re.compile(
     r"|\(?0\d(?:" + _SEP + r"\d){8,9}"
     # freephone numbers, some of which are short (0800 1111)
     r"|08[00]\d(?:" + _SEP + r"\d){4,7}"
+    # other countries' numbers written with their + code ("+48 512 345 678")
+    r"|\+(?!44)[1-9]\d{0,2}[ \t.\-]?\(?\d(?:" + _SEP + r"\d){6,12}"
     r")(?!\d)"
 )
 
@@ -229,6 +244,15 @@ def _regex_spans(text: str) -> list[Span]:
     if "@" in text or "(at)" in text or "[at]" in text:
         for m in _EMAIL.finditer(text):
             add(m.start(), m.end(), "email")
+    if " at " in text or " AT " in text or " At " in text:
+        for m in _EMAIL_WORDS.finditer(text):
+            if free(*m.span()):
+                add(m.start(), m.end(), "email")
+    if "@" in text or ":" in text or "-" in text:
+        for m in _HANDLE.finditer(text):
+            group = "h" if m.group("h") else "h2"
+            if free(*m.span(group)):
+                add(m.start(group), m.end(group), "name")
     has_digit = any(c.isdigit() for c in text)
     if has_digit:
         for m in _POSTCODE.finditer(text):

@@ -157,3 +157,17 @@ def test_missing_names_file_degrades_to_context_only(monkeypatch, tmp_path):
         assert redact("my son Jake is 5") == "my son [name] is 5"
     finally:
         privacy._name_lists.cache_clear()
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("email me jake99 at hotmail dot com", "email me [email]"),
+    ("we are at school dot com", "we are at school dot com"),
+    ("add me on snap: jakey_123", "add me on snap: [name]"),
+    ("follow @zara.k_2011", "follow [name]"),
+    ("meet @ the park at 5", "meet @ the park at 5"),
+    ("my dads number in poland is +48 512 345 678", "my dads number in poland is [phone]"),
+    ("ring 999 or 111", "ring 999 or 111"),
+    ("born 2010-05-12, a 50-50 chance", "born 2010-05-12, a 50-50 chance"),
+])
+def test_spelt_out_emails_handles_and_international_numbers(text, expected):
+    assert redact(text) == expected
