@@ -62,6 +62,16 @@ _PHONE = re.compile(
     r")(?!\d)"
 )
 
+# National helplines are not personal details, and answers that point to them are worth keeping as typed.
+HELPLINES = frozenset({
+    "08001111",  # Childline
+    "08088005000",  # NSPCC helpline
+    "116123",  # Samaritans
+    "08000684141",  # Papyrus HOPELINEUK
+    "08082000247",  # National Domestic Abuse Helpline
+    "08005551111",  # Crimestoppers
+})
+
 # --- postcodes ------------------------------------------------------------------------------------------------------
 
 # The 121 postcode areas of the UK (plus Crown dependencies), so that "gr8 2day" is not taken for a postcode.
@@ -133,11 +143,16 @@ _CONTEXT_BEFORE = re.compile(
     r"gran|grandad|grandma|uncle|auntie|aunty|aunt|neighbour|teacher|key\s?worker|social\s?worker|support\s?worker|"
     r"youth\s?worker|worker|carer|foster\s?carer|tutor|coach|manager|boss|sons|daughters|kids|children|friends)"
     r"(?:'s)?(?:\s+(?:called|named|is))?"
-    r"|\b(?:called|named|name\s+is|name's|names|contact|ask\s+for|asking\s+for|speak\s+to|speak\s+with|talk\s+to|"
-    r"call|ring|text|message|email|phone|thanks\s+to|thank\s+you|thank|mr|mrs|ms|miss|dr|mx|nurse|sister|"
-    r"pc|officer)\.?"
-    r"|\bi\s*(?:'m|am)\s+called|\bme\s+(?:and|&|n)|\bmy\s+name\s+is)"
+    r"|\b(?:called|named|name\s+is|name's|names|ask\s+for|asking\s+for|mr|mrs|ms|miss|dr|mx)\.?"
+    r"|\bi\s*(?:'m|am)\s+called|\bmy\s+name\s+is)"
     r"[ \t]*,?[ \t]*$",
+    re.IGNORECASE,
+)
+# Weaker context ("contact X", "call X", "me and X") counts only for listed names, so that "call Childline" and
+# "contact Barnardo's" stay as they are while "call Will" and "me and Faith" do not.
+_CONTEXT_WEAK = re.compile(
+    r"\b(?:contact|speak\s+to|speak\s+with|talk\s+to|call|ring|text|message|email|phone|thanks\s+to|thank\s+you|"
+    r"thank|me\s+(?:and|&|n)|with\s+my\s+\w+)[ \t]*,?[ \t]*$",
     re.IGNORECASE,
 )
 _CONTEXT_AFTER = re.compile(
@@ -208,7 +223,8 @@ def _names(text: str, taken: list[tuple[int, int]]) -> list[Span]:
             # An ordinary-word name ("Will", "Hope") or an unlisted one: only when the context says a person.
             before = text[max(0, start - 40):start]
             after = text[end:end + 60]
-            is_name = bool(_CONTEXT_BEFORE.search(before) or _CONTEXT_AFTER.match(after))
+            is_name = bool(_CONTEXT_BEFORE.search(before) or _CONTEXT_AFTER.match(after)
+                           or (in_ambiguous and _CONTEXT_WEAK.search(before)))
         if not is_name or key in _NOT_SURNAME:
             continue
         previous = _WORD.findall(text[max(0, start - 12):start])
@@ -259,7 +275,7 @@ def _regex_spans(text: str) -> list[Span]:
             if free(*m.span()):
                 add(m.start(), m.end(), "postcode")
         for m in _PHONE.finditer(text):
-            if free(*m.span()):
+            if free(*m.span()) and "".join(c for c in m.group(0) if c.isdigit()) not in HELPLINES:
                 add(m.start(), m.end(), "phone")
         for m in _ADDRESS.finditer(text):
             words = m.group(1).split()

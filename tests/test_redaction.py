@@ -171,3 +171,9 @@ def test_missing_names_file_degrades_to_context_only(monkeypatch, tmp_path):
 ])
 def test_spelt_out_emails_handles_and_international_numbers(text, expected):
     assert redact(text) == expected
+
+
+def test_national_helplines_are_not_personal_details():
+    assert redact("call childline on 0800 1111 or the NSPCC on 0808 800 5000") == \
+        "call childline on 0800 1111 or the NSPCC on 0808 800 5000"
+    assert redact("call Childline or my mum on 07700 900123") == "call Childline or my mum on [phone]"
