@@ -117,8 +117,8 @@ class Suggester:
     #: the model's regularisation is chosen on the stacking folds from this many coded answers on
     TUNE_MIN = 300
     C_GRID = (2.0, 8.0, 32.0)
-    #: reasons name similar coded answers when at most this many answers are scored at once
-    NEIGHBOUR_LIMIT = 5000
+    #: answers scored at once by suggest_many (bigger batches are split)
+    CHUNK = 10_000
 
     def __init__(self, codes: Sequence[CodeInfo], *, prior_strength: float = 4.0, C: float = 8.0,
                  neighbours: int = 10, char_weight: float = 1.0, tune: bool = True,
@@ -484,7 +484,12 @@ class Suggester:
         texts = list(texts)
         if not texts or not self.codes:
             return [[] for _ in texts]
-        parts = self._scores(texts, with_neighbours=reasons and len(texts) <= self.NEIGHBOUR_LIMIT)
+        if len(texts) > self.CHUNK:  # bounded memory: (answers x codes) arrays for one chunk at a time
+            out: list[list[Suggestion]] = []
+            for start in range(0, len(texts), self.CHUNK):
+                out += self.suggest_many(texts[start:start + self.CHUNK], top_k, exclude, reasons=reasons)
+            return out
+        parts = self._scores(texts, with_neighbours=reasons)
         score = parts["score"].copy()
         for name in exclude:
             if name in self.index:

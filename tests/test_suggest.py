@@ -188,6 +188,17 @@ def test_suggestions_are_deterministic(codes):
     assert first == second
 
 
+def test_suggest_many_gives_the_same_in_chunks_as_one_by_one(codes):
+    coded = [(row["text"], row["codes"].split(";")) for row in
+             csv.DictReader((ROOT / "bench" / "data" / "suggest_eval.csv").open(encoding="utf-8"))]
+    suggester = Suggester(codes).fit(coded[:120])
+    texts = [t for t, _ in coded[120:160]]
+    whole = suggester.suggest_many(texts)
+    suggester.CHUNK = 7
+    assert suggester.suggest_many(texts) == whole
+    assert [suggester.suggest(t) for t in texts] == whole
+
+
 def test_learned_model_takes_over_from_the_codebook_with_enough_codings(codes):
     """A code whose keywords mislead is corrected by many codings that say otherwise."""
     suggester = Suggester(codes)
