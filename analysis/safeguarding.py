@@ -54,7 +54,7 @@ CATEGORY_LABELS = {
 
 # Text-speak and contractions (apostrophes are already dropped). Values may be several words.
 _SPEAK = {
-    "r": "our", "u": "you", "ur": "your", "ya": "you", "yr": "your", "n": "and",
+    "r": "are", "in2": "into", "2gether": "together", "b": "be", "c": "see", "u": "you", "ur": "your", "ya": "you", "yr": "your", "n": "and",
     "im": "i am", "ive": "i have", "id": "i would", "iam": "i am", "i m": "i am",
     "me": "me", "mi": "my", "ma": "my", "mah": "my", "mii": "my", "meself": "myself", "mysef": "myself",
     "wiv": "with", "wid": "with", "wit": "with", "w": "with", "wen": "when", "wat": "what", "wot": "what",
@@ -206,7 +206,11 @@ _APOSTROPHES = re.compile(r"['’‘`´]")
 _REPEATS = re.compile(r"([a-z])\1{2,}")
 _TOKEN = re.compile(r"[a-z0-9]+|[.!?;:\n]+")
 # Words people split in two: "my self", "no where", "some one", "home less".
-_OUR_OWN = re.compile(r"\bon (?:are|there|thier|r|owr) own\b")
+_OUR_OWN = re.compile(r"\bon (?:are|r|owr) own\b")
+_THEIR_OWN = re.compile(r"\bon (?:there|thier|ther) own\b")
+# "r" is "are" ("kids r scared") except before the words of a home ("no food in r house"), where it is "our".
+_R_OUR = re.compile(r"\br(?= (?:house|home|flat|room|bedroom|mum|mom|dad|nan|family|fridge|kitchen|street|bro|sis|"
+                    r"brother|sister|kids|baby|cupboards?|garden|car)\b)")
 # "2" and "4" as words ("scared 2 go home", "4 me"), not as numbers ("2 sisters", "4 kids").
 _DIGIT_WORD = re.compile(
     r"(?<![\w.,£$])[24](?= (?:go|goes|be|do|get|see|tell|talk|eat|sleep|say|stay|school|home|me|him|her|them|us|"
@@ -222,6 +226,8 @@ def normalise(text: str) -> str:
     text = _REPEATS.sub(r"\1\1", text)
     text = _JOINED.sub(lambda m: m.group(1) + m.group(2), text)
     text = _OUR_OWN.sub("on our own", text)
+    text = _THEIR_OWN.sub("on their own", text)
+    text = _R_OUR.sub("our", text)
     if "2" in text or "4" in text:
         text = _DIGIT_WORD.sub(lambda m: "to" if m.group(0) == "2" else "for", text)
     words = []
@@ -404,7 +410,8 @@ _WIDE += [
                   r"giv(?:e|en|ing) (?:away )?(?:all )?my (?:stuff|things) away|(?:will not|wont|not going to) be "
                   r"(?:around|here) (?:much )?longer", "event"),
     ("sexual", r"(?:get|gets|got|getting|come|comes|came|coming|climb\w*) in(?:to)? (?:the |my |our )?(?:bath|shower|bed)"
-               r" with (?:me|us|her|him)|(?:sleeps?|slept|sleeping|lies|lay|lying) in (?:my|her|his) bed",
+               r" with (?:me|us|her|him)|(?:get|gets|got|getting|come|comes|came|coming|climb\w*|creep\w*|crept) "
+               r"in(?:to)? (?:my|her|his) (?:bed|bedroom|room)|(?:sleeps?|slept|sleeping|lies|lay|lying) in (?:my|her|his) bed",
      "self"),
     ("no_food_heating", r"coats? (?:to|in) bed|sleep in (?:my|our|a) coats?|sold (?:the|our|my) (?:fridge|cooker|beds?|"
                         r"heater|washing machine|tv|cot)|candles|(?:electric|gas|power|heating|water) (?:is|was|got|has "
