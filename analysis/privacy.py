@@ -177,6 +177,7 @@ row mews rise view green estate school academy college university hospital centr
 temple gurdwara house hall trust foundation day library surgery clinic practice ward unit bridge station
 """.split())
 _PLACE_TITLES = frozenset("st saint queen king prince princess lady lord sir".split())
+_TITLES = frozenset("mr mrs ms miss dr mx sir madam".split())  # never a name themselves ("Miss Clarke")
 
 
 # Cheap tests that let most answers skip the word-by-word pass: no listed name in them, no capitalised word inside a
@@ -225,7 +226,7 @@ def _names(text: str, taken: list[tuple[int, int]]) -> list[Span]:
             after = text[end:end + 60]
             is_name = bool(_CONTEXT_BEFORE.search(before) or _CONTEXT_AFTER.match(after)
                            or (in_ambiguous and _CONTEXT_WEAK.search(before)))
-        if not is_name or key in _NOT_SURNAME:
+        if not is_name or key in _NOT_SURNAME or key in _TITLES:
             continue
         previous = _WORD.findall(text[max(0, start - 12):start])
         if previous and previous[-1].lower() in _PLACE_TITLES and text[start - 1:start] == " ":
