@@ -74,7 +74,7 @@ def guard(permission: str) -> User:
 
 def md_escape(text: str) -> str:
     """Text made safe to put inside Streamlit markdown: every markdown/HTML-significant character escaped."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", str(text))
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])", r"\\\1", str(text))
 
 
 def idle_timeout_seconds(db: Database) -> float:
