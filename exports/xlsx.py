@@ -1,9 +1,9 @@
 """The Excel workbook export (openpyxl, write-only mode): README, Responses, Codings, Codebook, Summary, By group,
 Quotes. Header rows frozen, filters on, real dates and numbers, and formula-safe text.
 
-Formula safety: a text cell starting with =, +, -, @, a tab or a carriage return is written as an explicit string
-cell (data type "s", never a formula) with Excel's quotePrefix style, so neither opening nor editing the cell
-evaluates it, and the cell's value is exactly the original text.
+Formula safety: a text cell starting with =, +, -, @, a tab or a carriage return (or equal to an error code such
+as "#N/A") is written as an explicit string cell (data type "s", never a formula or error) with Excel's quotePrefix
+style, so neither opening nor editing the cell evaluates it, and the cell's value is exactly the original text.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import IO, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -21,6 +21,8 @@ from exports import tables
 from exports.tables import ExportSet, Progress, Table, no_progress
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+#: Texts openpyxl would store as error values ("#N/A"...) rather than text: written as text too.
+_ERROR_TEXTS = frozenset(ERROR_CODES)
 SHEETS = ("README", "Responses", "Codings", "Codebook", "Summary", "By group", "Quotes")
 _HEADER_FONT = Font(bold=True, color="FFFFFF")
 _HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
@@ -45,10 +47,10 @@ def _text_cell(ws: Any, value: str) -> WriteOnlyCell:
 def _row(ws: Any, values: tuple[Any, ...]) -> list[Any]:
     out: list[Any] = []
     for v in values:
-        if isinstance(v, str) and v:
-            if ILLEGAL_CHARACTERS_RE.search(v):
+        if v.__class__ is str and v:
+            if not v.isprintable() and ILLEGAL_CHARACTERS_RE.search(v):  # isprintable: a fast C pre-check
                 v = clean_text(v)
-            if v[0] in "=+-@\t\r":
+            if v[0] in "=+-@\t\r" or v in _ERROR_TEXTS:
                 out.append(_text_cell(ws, v))
                 continue
         out.append(v)
