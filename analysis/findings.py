@@ -357,12 +357,24 @@ def cooccurrence(sel: Selection, level: str = "theme", unit: str = "answer") -> 
     if units.empty:
         return pd.DataFrame(columns=cols)
     n_units = units[key].nunique()
-    joined = units.merge(units, on=key, suffixes=("_a", "_b"))
-    joined = joined[joined["code_id_a"] < joined["code_id_b"]]
-    if sel.prep.lineage and not joined.empty:  # a sub-code always "co-occurs" with its theme: not news
+    # units x codes incidence matrix; its Gram matrix counts, for every pair of codes, the units raising both
+    from scipy import sparse
+
+    u_idx, _ = pd.factorize(units[key])
+    c_idx, c_values = pd.factorize(units["code_id"], sort=True)
+    incidence = sparse.csr_matrix((np.ones(len(units), dtype=np.int64), (u_idx, c_idx)),
+                                  shape=(n_units, len(c_values)))
+    gram = sparse.triu(incidence.T @ incidence, k=1).tocoo()  # k=1: each pair once, a before b in id order
+    code_values = np.asarray(c_values, dtype=np.int64)
+    out = pd.DataFrame({"code_id_a": code_values[gram.row], "code_id_b": code_values[gram.col],
+                        "both": gram.data.astype(np.int64)})
+    out = out[out["both"] > 0]
+    if sel.prep.lineage and not out.empty:  # a sub-code always "co-occurs" with its theme: not news
         related = pd.MultiIndex.from_tuples(list(sel.prep.lineage))
-        joined = joined[~pd.MultiIndex.from_frame(joined[["code_id_a", "code_id_b"]]).isin(related)]
-    out = joined.groupby(["code_id_a", "code_id_b"]).size().rename("both").reset_index()
+        out = out[~pd.MultiIndex.from_frame(out[["code_id_a", "code_id_b"]]).isin(related)]
+    if out.empty:
+        return pd.DataFrame(columns=cols)
+    out = out.reset_index(drop=True)
     out["units"] = n_units
     out["share"] = out["both"] / n_units
     _label_codes(out, sel.prep, "code_id_a", "")

@@ -105,21 +105,18 @@ def main() -> None:
         print(f"load (once per data version, cached in the page): {t_load:.2f} s; index: {t_prep:.2f} s")
 
         def one_filter_change(flt: af.Filter, words: bool = True) -> None:
+            """What the Findings page computes when a filter changes (its default tab choices)."""
             sel = af.select(prep, flt)
             af.headline(sel)
-            af.theme_shares(sel, "theme")
+            af.respondents_by_group(sel)
             af.theme_shares(sel, "code")
-            table = af.by_group(sel, "theme")
+            table = af.by_group(sel, "code")
             af.compare_groups(table, "young_person", "parent_carer")
-            af.cooccurrence(sel, "theme", "respondent")
+            af.cooccurrence(sel, "code", "respondent")
             af.progress(sel)
-            for theme in prep.themes:
-                af.quotes(sel, theme, 3)
+            af.quotes(sel, prep.themes[0], 5)
             if words:
-                q_sel = af.select(prep, af.Filter(**{**flt.__dict__, "questions": flt.questions or ("thrive_helps",)}))
-                texts = q_sel.answers["text"].tolist()
-                af.top_words(texts)
-                af.top_phrases(texts)
+                af.words_and_phrases(sel, flt.questions[0] if flt.questions else "thrive_helps")
 
         # The first view after a data change also tokenises the answers it shows (remembered afterwards).
         _, first = timed(one_filter_change, af.Filter())
@@ -135,7 +132,12 @@ def main() -> None:
             _, seconds = timed(one_filter_change, flt)
             worst = max(worst, seconds)
             print(f"  filter change [{name}]: {seconds:.3f} s")
-        print(f"findings computations, slowest filter change: {worst:.3f} s (floor 1.0 s, ratio {worst / 1.0:.2f})")
+        # floor measured in this run: the least any themes table needs, one groupby over every code pair
+        _, floor = timed(lambda: prep.pairs.assign(rsp=prep.answers["rsp"].to_numpy()[prep.pairs["rix"].to_numpy()])
+                         .groupby("code_id")["rsp"].nunique())
+        print(f"floor (one groupby-nunique over all {len(prep.pairs):,} answer-code pairs): {floor:.3f} s")
+        print(f"findings computations, slowest filter change: {worst:.3f} s (target <= 1.0 s, ratio to target "
+              f"{worst / 1.0:.2f}, ratio to floor {worst / floor:.1f})")
         db.conn.close()
 
         os.environ["THRIVE_DB"] = str(path)
@@ -155,7 +157,7 @@ def main() -> None:
         assert not at2.exception, at2.exception
         worst = max(cold, warm, change)
         print(f"Findings page AppTest run: first {cold:.2f} s (loads and caches the frames after a data change), "
-              f"again {warm:.2f} s, after a filter change {change:.2f} s (floor 5.0 s, ratio {worst / 5.0:.2f})")
+              f"again {warm:.2f} s, after a filter change {change:.2f} s (target <= 5.0 s, ratio {worst / 5.0:.2f})")
 
 
 if __name__ == "__main__":
