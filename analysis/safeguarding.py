@@ -258,9 +258,9 @@ _HARM: list[tuple[str, str, str]] = [
     ("physical", r"(?:throws?|threw|throwing) (?:\w+ ){0,2}at (?:me|us|him|her)|(?:pulls?|pulled|drags?|dragged) "
                  r"(?:me|us|him|her|my)", "self"),
     ("physical", r"(?:i|we|he|she|they) (?:am|was|were|is|are|get|gets|got|been|getting|have been|has been) "
-                 r"(?:hit|beat|beaten|battered|punched|kicked|slapped|smacked|hurt|bruised|strangled|choked|burnt|"
-                 r"burned|pushed|thrown|whacked|thumped)", "self"),
-    ("physical", r"(?:hit|hits|hitting|beats|beating|beaten|batters|battered|punched|punches|kicks|slaps|slapped|"
+                 r"(?:hit|beat|beaten|battered|punched|kicked(?! out)|slapped|smacked|hurt|bruised|strangled|choked|"
+                 r"burnt|burned|pushed|thrown(?! out)|whacked|thumped)", "self"),
+    ("physical", r"(?:hit|hits|hitting|(?<!making )(?<!make )(?<!drop )beats|beating|beaten|batters|battered|punched|punches|kicks|slaps|slapped|"
                  r"smacks|smacked|hurts|hurt|hurting|bruises|bruised|black eye|marks on|belt|strangled|choked|burnt"
                  r"|violent|violence|physical abuse|pushed|whacked)", "event"),
     # sexual
@@ -291,7 +291,7 @@ _HARM: list[tuple[str, str, str]] = [
                    r"younger )?(?:brothers?|sisters?|siblings)|leaves? (?:me|us)|left (?:me|us)|"
                    r"go(?:es)? (?:out|away) and leaves?|for days|till morning|all night)", "event"),
     # no food, heating, basic care
-    ("no_food_heating", r"(?:hungry|hunger|starving|starve|starved|no food|not (?:got |have |had )?(?:any |no )?food|"
+    ("no_food_heating", r"(?:hungry|starving|starve|starved|no food|not (?:got |have |had )?(?:any |no )?food|"
                         r"nothing to eat|not eaten|have not eaten|never (?:have|got|any) food|"
                         r"no (?:heating|heat|gas|electric|electricity|hot water|money for food|dinner|tea|breakfast|"
                         r"beds?|clean clothes)|not (?:got |have )?(?:any )?(?:heating|electric|gas|beds?)|freezing|"
@@ -336,7 +336,7 @@ _HARM: list[tuple[str, str, str]] = [
     # exploitation
     ("exploitation", r"(?:sell|selling|sold|carry|carrying|run|running|deliver|delivering|hold|holding|move|moving|"
                      r"drop|dropping) (?:\w+ ){0,3}(?:drugs|stuff|packages?|parcels?|bags?|knife|knives|weapons?|"
-                     r"for (?:them|him|some|older|my))|county lines|owe (?:them|him|money)|"
+                     r"for (?:them|him|some|older|my))|owe (?:them|him|money)|"
                      r"(?:gives?|gave|buys?|bought) (?:me|us|her|him) (?:\w+ ){0,2}(?:money|weed|drugs|vapes?|drink|"
                      r"alcohol|phones?|trainers|presents|gifts)|(?:older|grown) (?:men|man|boys|lads|guys|girls)|"
                      r"boyfriend is (?:1[89]|[2-9][0-9])|met (?:a|an|this) (?:\w+ )?(?:man|guy|person|boy) online|"
@@ -344,6 +344,7 @@ _HARM: list[tuple[str, str, str]] = [
                      r"(?:go|goes|going) to (?:his|their) (?:flat|house)|(?:meet|meeting) (?:him|them|up|me)|"
                      r"keep (?:it|this) (?:a )?secret|not to tell|(?:do not|dont) tell (?:anyone|my|nobody)|"
                      r"our (?:little )?secret", "event"),
+    ("exploitation", r"county lines|criminal exploitation|sexual exploitation|exploitation|exploited", "topic"),
     # a parent who cannot cope
     ("parent_cannot_cope", r"(?:can not|cant|not|struggling to|unable to) (?:cope|coping|look after|afford food|feed)|"
                            r"not coping|breaking point|(?:always|is|gets|got|always is|always gets|off) "
@@ -376,9 +377,12 @@ _WIDE: list[tuple[str, str, str]] = [
                r"shower|bathroom|naked|undress\w*|kiss\w*|strok\w*|private\w*|sleep with|sex\w*|nudes?|creepy|"
                r"weird (?:things|stuff)|uncomfortable|forced|force[sd]? (?:me|us|her|him)|does stuff|did stuff|"
                r"done stuff|do stuff", "event"),
-    ("left_alone", r"(?:is|are|was|were|goes|go|went) (?:\w+ )?(?:out|away|at the pub|down the pub|clubbing|partying)"
+    ("left_alone", r"(?:mum|dad|she|he|they|parents|mom|nan|step dad|step mum) (?:is|are|was|were|goes|go|went|"
+                   r"stays|stayed) (?:\w+ )?(?:out|away|at the pub|down the pub|clubbing|partying)"
                    r"|put (?:\w+ ){0,3}to bed|babysit\w*|look after|looking after|empty house|by myself|on my own|"
-                   r"get myself|make my own|no one|nobody|till late|all night|comes? (?:home|back) late", "event"),
+                   r"get myself|make my own (?:tea|dinner|food|breakfast|lunch|meals?)|nobody (?:is |was )?(?:ever |never )?(?:at home|"
+                   r"home|in|there|around|looks after|cares|feeds|notices)|no one (?:is |was )?(?:ever |never )?(?:at home|home|in|there|"
+                   r"around|looks after|cares|feeds|notices)|till late|all night|comes? (?:home|back) late", "event"),
     ("no_food_heating", _LACK + r" (?:\w+ ){0,4}" + _NEED + r"|" + _NEED + r" (?:\w+ ){0,4}" + _LACK +
      r"|sit in the dark|in the dark|cold|freezing|smell\w*|nits|mould\w*|damp|rats|mice|filthy|dirty", "event"),
     ("scared_home", r"scared|afraid|frightened|terrified|fear\w*|unsafe|not safe|(?:not|never) feel safe|hide|hiding|"
@@ -386,17 +390,19 @@ _WIDE: list[tuple[str, str, str]] = [
     ("thrown_out", r"pack (?:my|our|his|her) (?:bags|stuff|things)|(?:want|wants|wanted) (?:me|us|him|her) "
                    r"(?:there|anymore|any more|no more|home|gone|out)|(?:do not|does not|did not) want (?:me|us)|"
                    r"told (?:me|us|him|her) to (?:go|leave|get out|get lost|pack)|staying (?:at|with) (?:my|a) "
-                   r"(?:mates|friends|mate|friend)|sofa|hostel|on the streets?|nowhere", "event"),
+                   r"(?:mates|friends|mate|friend)|sofa|hostel|on the streets?|"
+                   r"nowhere(?! (?:safe |good |decent |nice )?(?:to |for (?:us|kids|children|young people) to )?"
+                   r"(?:hang|play|chill|meet|go out|socialise|skate|sit|ride))", "event"),
     ("self_harm", r"not wake up|never wake up|sleep forever|(?:not )?worth living|pills|tablets|overdose\w*|blades?|"
-                  r"razors?|die|dying|dead|kill\w*|hang\w*|bridge|train tracks|give up|giving up|no point|disappear|"
-                  r"not be here|burden|numb|hate myself|hurt myself|harm myself|scars|cuts|cutting|suicid\w*|"
+                  r"razors?|die|dying|dead|kill\w*|hang(?!\w* (?:out|around|about|on))\w*|bridge|train tracks|give up|giving up|no point|disappear|"
+                  r"not be here|burden|numb|hate myself|hurt myself|harm myself|scars|cutting (?:my|myself|again)|suicid\w*|"
                   r"self harm\w*", "event"),
     ("exploitation", r"do jobs|jobs for|work for (?:him|them|some)|(?:got|get|given) (?:a )?(?:new )?phone (?:from|off)|"
                      r"(?:gave|give|gives|bought|buys) (?:me|us|her|him) (?:a )?(?:new )?phone|owe\w*|debt|(?:come|go|going|went) (?:round )?to (?:his|their|a) (?:house|flat|"
                      r"place|car)|meet up|met (?:\w+ )?(?:on|online)|snap\w*|insta\w*|tiktok|discord|online|"
                      r"drives? (?:me|us) (?:around|about)|trap house|deal\w*|drugs|weed|bags? to|older (?:boys|men|lads"
                      r"|guys|man|boy)|secret|(?:do not|dont) tell", "event"),
-    ("parent_cannot_cope", r"off (?:his|her|their) (?:face|head|tits|nut)|bottles|drunk|drink\w*|drugs|needles|"
+    ("parent_cannot_cope", r"off (?:his|her|their) (?:face|head|tits|nut)|bottles|drunk|drink\w*|drugs|"
                            r"passed out|asleep (?:all day|on the sofa)|can not do this|can not cope|not coping|"
                            r"not managing|going without|struggl\w*|breakdown|depress\w*|cry|cries|crying|"
                            r"in bed all day|does not get up|too ill|mental health", "event"),
@@ -423,6 +429,10 @@ _WIDE += [
     ("self_harm", r"(?:ending|end|finish|finishing) (?:everything|it all|things)|take my (?:own )?life|"
                   r"(?:thinking|think|thought) about (?:dying|death|ending|not being here)", "event"),
     ("exploitation", r"(?:going|go|went|gone|keep going) missing", "event"),
+    ("no_food_heating", r"choos\w* between (?:heating|heat|food|eating|electric|gas)|heat or eat|(?:heating|heat) or "
+                        r"(?:food|eating)|(?:food|eating) or (?:heating|heat)|rott\w* teeth|teeth (?:are )?rott\w*|"
+                        r"never (?:been|taken) to (?:the |a )?(?:dentist|doctor|gp)|nits|head lice|smell\w* of wee|"
+                        r"no (?:shoes|coat|uniform)", "event"),
     ("physical", r"thr[eo]w\w* (?:me|us|him|her) (?:against|at|down|across|into|on|off)", "self"),
     ("thrown_out", r"(?:i|we|he|she) (?:have|had|has|got) to (?:leave|go|get out|move out)(?: and| now| home|$)|"
                    r"(?:living|sleeping|slept|sleep|live|lived|stay|staying|stayed) (?:in|on|at|under) (?:a|the|my|some)"
@@ -445,14 +455,15 @@ _HARM = _HARM + _WIDE
 # The widest net: words of the topic that, in a sentence that is about the speaker or a specific person and has no
 # generic marker at all, are enough to ask a lead to look ("my trainers have holes", "mum is on heroin").
 _CONCERN_WORDS = (
-    r"cut|cuts|lip|eye|nose|arm|arms|leg|legs|neck|face|head|wrist|wrists|blood|bleed\w*|bruise\w*|mark|marks|scar\w*|"
+    r"lip|eye|nose|arm|arms|leg|legs|neck|face|head|wrist|wrists|blood|bleed\w*|bruise\w*|mark|marks|scar\w*|"
     r"a and e|injur\w*|pain|painful|sore|limp\w*|broken|broke|swollen|burn\w*|hurt\w*|hit\w*|beat\w*|"
     r"pressur\w*|photos?|pics?|pictures?|videos?|camera|webcam|snapchat|message\w*|dm|dms|naked|nude\w*|clothes off|"
     r"bedroom|bathroom|shower|toilet|secret\w*|promise|tell anyone|tell no one|tell nobody|"
     r"nothing (?:at home|in|to eat)|none|ran out|run out|empty|holes?|too small|hand me downs|laughed at|smell\w*|stink\w*|dirty|nits|lice|"
     r"hungry|starv\w*|not fed|not eaten|skint|debt|no money|"
     r"no electric\w*|no gas|no heating|cold|freez\w*|damp|mould\w*|rats?|mice|cockroach\w*|on the floor|mattress|"
-    r"alone|lonely|nobody|no one|by myself|on my own|left|leave\w*|leaving|gone|away|out all|late|dark|"
+    r"alone|lonely|nobody (?:cares|loves|wants)|no one (?:cares|loves|wants)|by myself|on my own|left|leave\w*|"
+    r"leaving|gone|away|out all|late|dark|"
     r"scared|scary|afraid|fright\w*|terrif\w*|fear\w*|unsafe|not safe|jumpy|every time the door|nervous|panic\w*|mood|moods|temper|"
     r"angry|anger|rage|mad|shout\w*|scream\w*|yell\w*|swear\w*|fight\w*|argu\w*|police|social worker|"
     r"welcome|kicked|thrown|chucked|locked|locks|homeless|sofa|street|streets|tent|hostel|nowhere|sleep\w*|slept|"
@@ -470,7 +481,8 @@ _CONCERN_WORDS = (
 _REASSURING = re.compile(r"\b(?:help|helps|helped|helping|love|loves|loved|happy|ok|okay|fine|nice|good|great|fun|"
                          r"makes sure|look after me|looks after me|cooks|support|supports|care about me|cares about me|"
                          r"proud|enjoy|enjoys|like|likes|safe|listen|listens|listened|talk to|club|park|play|playing|"
-                         r"football|birthday|holiday|christmas|exams?|homework|grow up|want to be|kind|best|favourite)\b")
+                         r"football|birthday|holiday|christmas|exams?|homework|grow up|want to be|kind|best|favourite|always there|"
+                         r"there for me|music|beats)\b")
 _NEGATION = re.compile(r"\b(?:not|never|no|nobody|nothing|without|none|no one|hate|hates)\b")
 # What makes a personal statement uneasy rather than merely personal ("my dad is in the army" is not a flag; "my dad
 # is never here" may be): negation, compulsion, persistence and distress words.
@@ -566,13 +578,14 @@ _PERSONAL = re.compile(
     r"every weekend|again)\b"
 )
 # Bare "mum", "dad" at the start of a sentence (no article) mean the speaker's own parent.
-_KIN_START = re.compile(r"(?:^|\| )(?:mums?|dads?|step dads?|step mums?|nan|grandad) ")
+_KIN_START = re.compile(r"(?:^|\| )(?:(?:mum|dad|step dad|step mum|nan|grandad) |(?:mums|dads) (?:been|is|gone|got|always|"
+                        r"never|not|on|off|in|out|new|boyfriend|girlfriend|partner|mate|friend))")
 _GENERIC = re.compile(
     r"\b(?:children|child|kids|kid|young people|young person|youngsters|teenagers|teens|babies|baby|people|"
     r"parents|families|family|adults|houses|homes|schools|areas|communities|society|everyone|anyone|a person|"
     r"being|not having|not being|when(?! (?:i|we|my|he|she|me|mum|dad|our))|if(?! (?:i|we|my|he|she|me|mum|dad|our))|"
     r"is neglect|neglect is|neglect|is abuse|can be|could be|should|means|such as|eg|e g|lack of|lots of|"
-    r"support for|help for)\b"
+    r"support for|help for|that are|which are|who are)\b"
 )
 # Weaker generic words ("they", "you", "someone") only make a sentence generic when it has no first person in it:
 # "they make me sell drugs" is about the speaker; "when someone hits you" is not.
