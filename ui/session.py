@@ -7,6 +7,7 @@ before signing in).
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from pathlib import Path
@@ -23,7 +24,7 @@ LAST_SEEN_KEY = "auth_last_seen"
 IDLE_NOTICE_KEY = "auth_idle_notice"
 NEXT_PAGE_KEY = "auth_next_page"  # the URL path asked for before signing in
 #: How often an open page checks, by itself, whether its user has been idle too long (seconds).
-IDLE_CHECK_SECONDS = 30
+IDLE_CHECK_SECONDS = float(os.environ.get("THRIVE_IDLE_CHECK_SECONDS", "30"))
 
 
 @st.cache_resource(show_spinner=False)
