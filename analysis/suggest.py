@@ -11,14 +11,12 @@ Reasons name the matched words, or the most similar coded answers (cosine over w
 from __future__ import annotations
 
 import math
-import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
@@ -253,7 +251,7 @@ class Suggester:
         # only the codes this answer has are refitted; the others saw one more negative answer and are at most
         # that answer stale until the next fit() or refresh()
         for j in labels:
-            self._coef[j], self._intercept[j] = self._update_code(j)
+            self._coef[j], self._intercept[j] = self._fit_code(self._features, self._y[:, j])
 
     def refresh(self) -> None:
         """Refit everything from the answers learned so far (after many `add` calls)."""
@@ -359,20 +357,6 @@ class Suggester:
         model = LogisticRegression(C=C or self.C, solver="liblinear", dual=True, random_state=self.random_state,
                                    max_iter=1000)
         model.fit(features, y)
-        return model.coef_[0], float(model.intercept_[0])
-
-    def _update_code(self, j: int) -> tuple[np.ndarray, float]:
-        """Refit code j after one more answer, starting from its current weights (a few quick iterations)."""
-        y = self._y[:, j]
-        if y.all() or not y.any() or self._intercept[j] in (35.0, -35.0):
-            return self._fit_code(self._features, y)
-        model = LogisticRegression(C=self.C, solver="lbfgs", warm_start=True, max_iter=15)
-        model.coef_ = self._coef[j][None, :].copy()
-        model.intercept_ = np.array([self._intercept[j]])
-        model.classes_ = np.array([False, True])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)  # a few steps from the old optimum are enough
-            model.fit(self._features, y)
         return model.coef_[0], float(model.intercept_[0])
 
     # -- blending the codebook and the learned model -------------------------------------------------------------
