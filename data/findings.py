@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 from sqlite_utils import Database
 
+import config
 from data import audit
 from data.db import now_utc, transaction
 from data.users import User, require
@@ -66,9 +67,15 @@ def _frame(db: Database, sql: str, columns: list[str], params: list[Any] | None 
 
 
 def _labels(db: Database) -> tuple[dict[str, str], dict[str, str]]:
-    """Question and group labels from every question set version used by an event (newest wins)."""
+    """Question and group labels from every question set version used by an event (newest wins), with {area}
+    filled in from the partnership's area setting (an event's own area may differ; findings span events)."""
+    from data import settings
     from data.events import _parse_frozen
 
+    try:
+        area = settings.get(db, "area_name")
+    except KeyError:
+        area = config.AREA_NAME
     questions: dict[str, str] = {}
     groups: dict[str, str] = {}
     for (definition,) in db.execute(
@@ -80,7 +87,7 @@ def _labels(db: Database) -> tuple[dict[str, str], dict[str, str]]:
         except Exception:  # noqa: BLE001 - an unreadable old set only costs its labels
             continue
         for q in qs.questions:
-            questions[q.id] = qs.text(q.label)
+            questions[q.id] = qs.text(q.label, area=area)
         for g in qs.groups:
             groups[g.id] = qs.text(g.label)
     return questions, groups

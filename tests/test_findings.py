@@ -197,6 +197,11 @@ def test_quotes_are_redacted(db, admin, lead, event):
     assert "07700 900123" in originals.answers["original_text"].iloc[0]
 
 
+def test_question_labels_name_the_area(db, lead, seeded):
+    labels = df.load_frames(db, lead).questions
+    assert "{area}" not in labels["thrive_local"] and labels["thrive_local"].endswith("?")
+
+
 def test_roles_enforced_in_core(db, researcher, safeguarding_lead):
     for user in (researcher, safeguarding_lead):
         with pytest.raises(PermissionDenied):
