@@ -10,15 +10,17 @@ idempotent: redact(redact(x)) == redact(x).
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+log = logging.getLogger(__name__)
 NAMES_FILE = Path(__file__).resolve().parent / "resources" / "first_names.txt"
 
 PLACEHOLDERS = {"phone": "[phone]", "email": "[email]", "postcode": "[postcode]", "address": "[address]",
-                "name": "[name]"}
+                "name": "[name]", "unredacted": "[answer withheld: redaction failed]"}
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,7 @@ row mews rise view green estate school academy college university hospital centr
 temple gurdwara house hall trust foundation day library surgery clinic practice ward unit bridge station
 """.split())
 _PLACE_TITLES = frozenset("st saint queen king prince princess lady lord sir".split())
+_AFTER_ARTICLE = re.compile(r"\b(?:the|a|an)\s+$", re.IGNORECASE)
 _TITLES = frozenset("mr mrs ms miss dr mx sir madam".split())  # never a name themselves ("Miss Clarke")
 
 
@@ -218,8 +221,9 @@ def _names(text: str, taken: list[tuple[int, int]]) -> list[Span]:
             in_ambiguous = key in ambiguous or first in ambiguous
         is_name = False
         if in_plain and not in_ambiguous:
-            # A listed name: capitalised anywhere, or written in lower case when long enough not to be text-speak.
-            is_name = capitalised or len(key) >= 4
+            # A listed name: capitalised anywhere, or written in lower case when long enough not to be text-speak
+            # and not straight after an article ("takes the mick" is an idiom, not Mick).
+            is_name = capitalised or (len(key) >= 4 and not _AFTER_ARTICLE.search(text, 0, start))
         elif capitalised and not (word.isupper() and len(word) > 1 and not in_ambiguous):
             # An ordinary-word name ("Will", "Hope") or an unlisted one: only when the context says a person.
             before = text[max(0, start - 40):start]
@@ -289,14 +293,19 @@ def _regex_spans(text: str) -> list[Span]:
 
 
 def find_personal_details(text: str) -> list[Span]:
-    """Every personal detail in `text`, in order, not overlapping. Never raises."""
+    """Every personal detail in `text`, in order, not overlapping. Never raises.
+
+    Should the detectors fail on some input, the whole text is one span of kind "unredacted", so that redact()
+    withholds the answer rather than let a personal detail through.
+    """
     if not isinstance(text, str) or not text:
         return []
     try:
         spans = _regex_spans(text)
         spans += _names(text, [(s.start, s.end) for s in spans])
     except Exception:  # noqa: BLE001 - redaction runs inside every save; it must not take a save down
-        return []
+        log.exception("redaction failed; the answer is stored with a fully masked redacted text")
+        return [Span(0, len(text), "unredacted")]
     spans.sort(key=lambda s: (s.start, -s.end))
     kept: list[Span] = []
     for span in spans:

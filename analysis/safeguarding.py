@@ -19,9 +19,12 @@ If the check itself fails, the answer is flagged for a person to read: a missed 
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -649,6 +652,7 @@ def check(text: str) -> Disclosure | None:
     try:
         return _check(text)
     except Exception:  # noqa: BLE001 - runs inside every save and import; a person reads what the rules could not
+        log.exception("disclosure check failed; the answer is flagged for a person to read")
         return Disclosure("possible disclosure: the automatic check failed on this answer; please read it",
                           "unchecked", "", "low")
 

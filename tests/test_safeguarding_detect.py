@@ -160,3 +160,11 @@ def test_demo_answers_raise_a_few_flags_not_a_flood():
     flagged = [t for t in texts if check(t)]
     assert 5 <= len(flagged) <= 0.05 * len(texts), flagged
     assert any("hits me" in t for t in flagged)
+
+
+def test_rules_themselves_raise_nothing_on_the_labelled_set():
+    # check() turns a failure into a low-confidence flag, so test the rules underneath directly.
+    import analysis.safeguarding as module
+
+    for row in _rows():
+        module._check(row["text"])
