@@ -31,6 +31,7 @@ from data import (
     retention,
     settings,
     stats,
+    suggestions,
 )
 from data.users import PERMISSIONS, ROLES, PermissionDenied, User
 
@@ -111,6 +112,8 @@ ACTIONS: list[Action] = [
     Action("agreement_report", ("code",), lambda c, u: agreement.report(c.db, u, "olu_officer", "second")),
     Action("disagreements", ("code",), lambda c, u: agreement.disagreements(c.db, u, "olu_officer", "second")),
     Action("resolve", ("code",), lambda c, u: agreement.resolve(c.db, u, c.response_id, c.code, apply=False)),
+    Action("build_suggester", ("code",), lambda c, u: suggestions.build_suggester(c.db, u)),
+    Action("suggest_uncoded", ("code",), lambda c, u: suggestions.suggest_uncoded(c.db, u, top_k=2)),
     Action("pin_quote", ("code",), lambda c, u: findings.pin_quote(c.db, u, c.code_id, c.response_id)),
     # findings and exports
     Action("load_frames", ("findings",), lambda c, u: findings.load_frames(c.db, u, with_text=True)),
