@@ -618,9 +618,12 @@ def _judge(sentence: str) -> tuple[str, str] | None:
     """(category, triggering words) for the first harm concept in `sentence` that reads as personal/specific."""
     unframed = _FRAMES.sub(" ~ ", sentence)
     personal = bool(_PERSONAL.search(unframed)) or bool(_KIN_START.search(unframed))
+    candidates = _candidates(unframed)
+    if not candidates and not personal:
+        return None  # the common case: nothing harmful named and nobody in particular
     generic = bool(_GENERIC.search(unframed) or _GERUND_START.match(unframed)
                    or (_GENERIC_WEAK.search(unframed) and not _FIRST_PERSON.search(unframed)))
-    for index in _candidates(unframed):
+    for index in candidates:
         category, pattern, strength = _HARM_COMPILED[index]
         match = pattern.search(unframed)
         if not match:
