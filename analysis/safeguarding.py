@@ -432,6 +432,11 @@ _WIDE += [
     ("self_harm", r"(?:ending|end|finish|finishing) (?:everything|it all|things)|take my (?:own )?life|"
                   r"(?:thinking|think|thought) about (?:dying|death|ending|not being here)", "event"),
     ("exploitation", r"(?:going|go|went|gone|keep going) missing", "event"),
+    ("left_alone", r"no (?:adult|adults|grown up|grown ups|grownups|parent|parents|one older) (?:in|at|around)",
+     "event"),
+    ("thrown_out", r"not allowed (?:home|back home|back in|in the house|to go home|to come home)|"
+                   r"(?:sleeping|staying|stopping) (?:at|round) (?:different|other|random) (?:mates|friends|peoples)",
+     "event"),
     ("no_food_heating", r"choos\w* between (?:heating|heat|food|eating|electric|gas)|heat or eat|(?:heating|heat) or "
                         r"(?:food|eating)|(?:food|eating) or (?:heating|heat)|rott\w* teeth|teeth (?:are )?rott\w*|"
                         r"never (?:been|taken) to (?:the |a )?(?:dentist|doctor|gp)|nits|head lice|smell\w* of wee|"
