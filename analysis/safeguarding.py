@@ -590,14 +590,15 @@ _KIN_START = re.compile(r"(?:^|\| )(?:(?:mum|dad|step dad|step mum|nan|grandad) 
                         r"never|not|on|off|in|out|new|boyfriend|girlfriend|partner|mate|friend))")
 _GENERIC = re.compile(
     r"\b(?:children|child|kids|kid|young people|young person|youngsters|teenagers|teens|babies|baby|people|"
-    r"parents|families|family|adults|houses|homes|schools|areas|communities|society|everyone|anyone|a person|"
+    r"parents|families|family|adults|communities|society|a person|"
     r"being|not having|not being|when(?! (?:i|we|my|he|she|me|mum|dad|our))|if(?! (?:i|we|my|he|she|me|mum|dad|our))|"
     r"is neglect|neglect is|neglect|is abuse|can be|could be|should|means|such as|eg|e g|lack of|lots of|"
     r"support for|help for|that are|which are|who are)\b"
 )
 # Weaker generic words ("they", "you", "someone") only make a sentence generic when it has no first person in it:
 # "they make me sell drugs" is about the speaker; "when someone hits you" is not.
-_GENERIC_WEAK = re.compile(r"\b(?:their|they|them|your|you|someone|some|who|which|like)\b")
+_GENERIC_WEAK = re.compile(r"\b(?:their|they|them|your|you|someone|some|who|which|like|houses|homes|schools|areas|"
+                           r"everyone|anyone)\b")
 _FIRST_PERSON = re.compile(r"\b(?:i|me|my|myself|we|us|our|ourselves)\b")
 # Words of a statement about something that is happening (not a label for a topic): "there is", "got", "ever".
 _FINITE = re.compile(r"\b(?:is|are|was|were|am|gets|got|comes|came|has|had|have|does|did|ever|always|again|keeps|"
