@@ -606,7 +606,8 @@ def _write_export(db: Database, kind: str, file: Path, ex: Any, originals: bool 
                 done[0] += step
 
         writers[kind](ex, file, progress)
-    record_export(db, cli_user(), kind, originals=originals, rows=ex.counts["answers"], filters=ex.filters)
+    record_export(db, cli_user(), kind, originals=originals, rows=ex.counts["answers"], filters=ex.filters,
+                  filename=file.name)
     click.echo(f"Wrote {file}: {ex.counts['answers']:,} answers from {ex.counts['respondents']:,} respondents, "
                f"{ex.counts['codings']:,} codings.")
 
@@ -658,7 +659,7 @@ def export_qdc_cmd(db: Database, file: Path) -> None:
         fail("The codebook is empty. Load the starter codebook with: python cli.py codebook starter")
     file.parent.mkdir(parents=True, exist_ok=True)
     write_qdc(codes, file)
-    record_export(db, cli_user(), "qdc", rows=len(codes))
+    record_export(db, cli_user(), "qdc", rows=len(codes), filename=file.name)
     click.echo(f"Wrote {file}: {len(codes)} codes.")
 
 

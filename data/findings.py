@@ -167,13 +167,10 @@ def unpin_quote(db: Database, user: User, code_id: int, response_id: str) -> Non
 
 
 def record_export(db: Database, user: User, kind: str, *, originals: bool = False, rows: int = 0,
-                  filters: dict[str, Any] | None = None) -> None:
-    """Audit an export (who took what out of the system, and whether it held original texts)."""
-    require(user, "export")
-    if originals:
-        require(user, "export_original")
-    with transaction(db):
-        audit.record(db, user, "export", "export", kind, originals=originals, rows=rows, filters=filters or {})
+                  filters: dict[str, Any] | None = None, filename: str | None = None) -> None:
+    """Audit an export (who took what out of the system, and whether it held original texts) through the
+    audit module's one export record, which also checks the permissions."""
+    audit.record_export(db, user, kind, with_originals=originals, filename=filename, rows=rows, filters=filters or {})
 
 
 # --- codebook import from REFI-QDA .qdc ------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import streamlit as st
 import config
 from analysis import findings as af
 from data import findings as df
+from data.paths import safe_filename
 from data.users import User
 from exports import charts
 from ui import session
@@ -90,9 +91,10 @@ def chart_block(chart, table: pd.DataFrame, name: str, key: str, caption: str = 
     with st.expander("Table behind this chart"):
         st.dataframe(readable(table), hide_index=True, width="stretch")
     left, right = st.columns(2)
-    left.download_button("PNG", data=functools.partial(charts.to_png, chart), file_name=f"{slug(name)}.png",
+    left.download_button("PNG", data=functools.partial(charts.to_png, chart), file_name=safe_filename(f"{slug(name)}.png"),
                          mime="image/png", key=f"findings_png_{key}", on_click="ignore", icon=":material/image:")
-    right.download_button("SVG", data=functools.partial(charts.to_svg, chart), file_name=f"{slug(name)}.svg",
+    right.download_button("SVG", data=functools.partial(charts.to_svg, chart),
+                          file_name=safe_filename(f"{slug(name)}.svg"),
                           mime="image/svg+xml", key=f"findings_svg_{key}", on_click="ignore",
                           icon=":material/draw:")
 
@@ -331,11 +333,12 @@ with tabs[6]:
                 if data is None:
                     status.update(label="The codebook is empty: nothing to export.", state="error")
                 else:
-                    df.record_export(db, user, kind, originals=with_originals, rows=rows,
-                                     filters=flt.describe(prep.questions, prep.groups, event_names, code_labels))
                     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M")
                     name = f"thrive-voices-{slug(kind if kind != 'report' else 'findings-report')}-{stamp}"
-                    st.session_state["findings_export"] = (kind, f"{name}.{kinds[kind][1]}", data)
+                    file_name = safe_filename(f"{name}.{kinds[kind][1]}")
+                    df.record_export(db, user, kind, originals=with_originals, rows=rows, filename=file_name,
+                                     filters=flt.describe(prep.questions, prep.groups, event_names, code_labels))
+                    st.session_state["findings_export"] = (kind, file_name, data)
                     status.update(label="Ready to download", state="complete")
         prepared_export = st.session_state["findings_export"]
         if prepared_export and prepared_export[0] == kind:

@@ -107,7 +107,7 @@ def test_admin_may_include_originals(db, seeded, admin):
     assert not at.exception
     assert b"answer_original" in at.session_state["findings_export"][2]
     detail = db.execute("SELECT detail FROM audit WHERE action = 'export'").fetchone()[0]
-    assert '"originals": true' in detail
+    assert '"with_originals": true' in detail
 
 
 @pytest.mark.parametrize("role", ["peer_researcher", "safeguarding_lead"])
