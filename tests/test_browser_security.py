@@ -36,7 +36,7 @@ def seeded(tmp_path):
     accounts.create_user(db, None, "sec", PASSWORD, ["admin", "engagement_officer", "safeguarding_lead"],
                          display_name=IMG)
     user = User("sec", frozenset(ROLES))
-    event = create_event(db, user, name="Fair " + IMG, date="2026-11-20", venue=SCRIPT)
+    event = create_event(db, user, name="Fair [go](javascript:window.__pwned=1) " + IMG, date="2026-11-20", venue=SCRIPT)
     saved = save_respondent(db, user, event_id=event.id, group_id="young_person", consent=True,
                             answers={"thrive_helps": HOSTILE[:3], "thrive_stops": HOSTILE[3:]}, worried=True,
                             worried_note=SCRIPT)
@@ -63,6 +63,8 @@ def _check_nothing_ran(page, where: str, dialogs: list[str]) -> None:
     assert not page.evaluate("[...document.scripts].some(s => s.textContent.includes('__pwned'))")
     assert page.locator("strong", has_text=re.compile(r"^bold$")).count() == 0, f"markdown rendered on {where}"
     assert page.locator("b", has_text=re.compile(r"^tag$")).count() == 0, f"HTML rendered on {where}"
+    # the answers' markdown/HTML links must not become links of any kind
+    assert page.locator("a", has_text=re.compile(r"^(click|tap me)$")).count() == 0, f"answer link rendered on {where}"
 
 
 def _open(page, title: str) -> None:
