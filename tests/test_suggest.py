@@ -188,6 +188,22 @@ def test_suggestions_are_deterministic(codes):
     assert first == second
 
 
+def test_suggestions_do_not_depend_on_string_hashing():
+    """Sets of words are iterated in places: results must not change with PYTHONHASHSEED (another process)."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import csv, sys; sys.path.insert(0, '.'); from analysis.suggest import Suggester, codes_from_rows; "
+              "codes = codes_from_rows(csv.DictReader(open('analysis/resources/starter_codebook.csv'))); "
+              "rows = list(csv.DictReader(open('bench/data/suggest_eval.csv'))); "
+              "s = Suggester(codes).fit([(r['text'], r['codes'].split(';')) for r in rows[:100]]); "
+              "print(s.suggest_many([r['text'] for r in rows[100:140]]))")
+    outputs = {subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
+    assert len(outputs) == 1 and "Suggestion(" in outputs.pop()
+
+
 def test_suggest_many_gives_the_same_in_chunks_as_one_by_one(codes):
     coded = [(row["text"], row["codes"].split(";")) for row in
              csv.DictReader((ROOT / "bench" / "data" / "suggest_eval.csv").open(encoding="utf-8"))]
