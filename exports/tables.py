@@ -32,6 +32,7 @@ class Table:
     widths: list[int]
     rows: Callable[[], Iterator[tuple[Any, ...]]]
     count: int = 0
+    formats: dict[int, str] = field(default_factory=dict)  # column index -> number format (small sheets only)
 
 
 @dataclass
@@ -183,7 +184,7 @@ def summary(ex: ExportSet) -> Table:
     return Table("Summary", f"Per question and code: answers and respondents raising it, the base (respondents with "
                  f"a coded answer to that question) and the share of that base. Counts under {t} are shown as "
                  f"\"<{t}\" and their share left blank.", headers, [14, 40, 24, 34, 10, 10, 12, 16, 8], rows,
-                 len(table))
+                 len(table), {8: "0.0%"})
 
 
 def by_group_table(ex: ExportSet) -> Table:
@@ -200,7 +201,7 @@ def by_group_table(ex: ExportSet) -> Table:
     return Table("By group", f"Per code and respondent group: respondents raising it, the group's base (respondents "
                  f"with a coded answer) and the share. Cells under {t} respondents, and every cell of a group with "
                  f"fewer than {t}, are shown as \"<{t}\" (statistical disclosure control).", headers,
-                 [24, 34, 20, 24, 12, 16, 8], rows, len(table))
+                 [24, 34, 20, 24, 12, 16, 8], rows, len(table), {6: "0.0%"})
 
 
 def quotes_table(ex: ExportSet, per_code: int = 3) -> Table:

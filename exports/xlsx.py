@@ -77,7 +77,13 @@ def _sheet(wb: Workbook, table: Table, progress: Progress, start: float, span: f
     n = 0
     step = max(1, table.count // 20)
     for values in table.rows():
-        ws.append(_row(ws, values))
+        row = _row(ws, values)
+        for col, number_format in table.formats.items():
+            if isinstance(row[col], (int, float)):
+                cell = WriteOnlyCell(ws, value=row[col])
+                cell.number_format = number_format
+                row[col] = cell
+        ws.append(row)
         n += 1
         if n % step == 0:
             progress(start + span * min(1.0, n / max(table.count, 1)), f"{table.name}: {n:,} rows")

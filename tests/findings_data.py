@@ -42,10 +42,11 @@ def seed(db, admin, coder: str = "olu_officer") -> dict:
     e2 = create_event(db, admin, name="Family centre drop-in", date="2026-12-01", venue="Family centre")
     events = {"e1": e1.id, "e2": e2.id}
     now = now_utc()
+    # colours in lower case, as data.codebook stores them
     for code_id, (name, label, parent) in CODES.items():
         db.execute("INSERT INTO codes (id, name, label, definition, parent_id, colour, created_at, updated_at) "
                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [code_id, name, label, f"About {label.lower()}", parent,
-                                                       "#0072B2" if parent is None else "", now, now])
+                                                       "#0072b2" if parent is None else "", now, now])
     db.conn.commit()
     answers = {}
     for i, (event_key, group, qa) in enumerate(RESPONDENTS):

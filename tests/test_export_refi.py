@@ -187,3 +187,25 @@ def test_parse_qdc_does_not_expand_entities():
     except InvalidFile:
         return
     assert "root:" not in specs[0]["label"]
+
+
+def test_cli_qdc_export_and_import(db_path, db, admin, tmp_path):
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    seed(db, admin)
+    out = tmp_path / "codebook.qdc"
+    result = CliRunner().invoke(cli, ["export", "qdc", str(out), "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    schema("Codebook.xsd").assertValid(etree.parse(str(out)))
+    again = CliRunner().invoke(cli, ["codebook", "import-qdc", str(out), "--db", str(db_path)])
+    assert again.exit_code == 0, again.output
+    assert "0 created, 0 updated, 5 unchanged" in again.output  # our own codebook comes back unchanged
+    bad = tmp_path / "bad.qdc"
+    bad.write_bytes(b"<CodeBook")
+    failed = CliRunner().invoke(cli, ["codebook", "import-qdc", str(bad), "--db", str(db_path)])
+    assert failed.exit_code == 1 and "not a readable XML file" in failed.output
+    qdpx = tmp_path / "project.qdpx"
+    assert CliRunner().invoke(cli, ["export", "qdpx", str(qdpx), "--db", str(db_path)]).exit_code == 0
+    schema("Project.xsd").assertValid(etree.fromstring(zipfile.ZipFile(qdpx).read("project.qde")))

@@ -77,6 +77,7 @@ def test_sheets_headers_types_and_layout(hostile_db, lead):
     family = cells[("thrive_helps", "family_love")]
     assert family[5:9] == [8, 8, 12, pytest.approx(8 / 12)]  # answers, respondents, base, share as numbers
     assert cells[("thrive_stops", "barriers")][6] == "<5"  # 1 respondent: suppressed
+    assert summary.cell(2, 9).number_format == "0.0%"
     by_group = {(r[0].value, r[2].value): r[4].value for r in wb["By group"].iter_rows(min_row=2)}
     assert by_group[("thrive", "young_person")] == 5
     assert by_group[("thrive", "parent_carer")] == "<5"
@@ -187,3 +188,24 @@ def test_libreoffice_opens_the_workbook(hostile_db, lead, tmp_path):
         assert text in cells, text
     assert "y" not in cells and "1" not in cells and "Err:508" not in cells
     assert "family_love; friends_social" in cells
+
+
+def test_cli_exports_with_filters(db_path, db, admin, tmp_path):
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    seed(db, admin)
+    out = tmp_path / "young.xlsx"
+    result = CliRunner().invoke(cli, ["export", "xlsx", str(out), "--db", str(db_path), "--group", "young_person"])
+    assert result.exit_code == 0, result.output
+    assert "7 answers from 6 respondents" in result.output
+    assert load_workbook(out)["Responses"].max_row == 1 + 7
+    csv_out = tmp_path / "barriers.csv"
+    result = CliRunner().invoke(cli, ["export", "csv", str(csv_out), "--db", str(db_path), "--code", "barriers"])
+    assert result.exit_code == 0, result.output
+    assert len(csv_out.read_text(encoding="utf-8-sig").splitlines()) == 1 + 2
+    bad = CliRunner().invoke(cli, ["export", "xlsx", str(out), "--db", str(db_path), "--code", "nope"])
+    assert bad.exit_code == 1 and "Unknown code(s): nope" in bad.output
+    actions = db.execute("SELECT target_id, detail FROM audit WHERE action = 'export' ORDER BY id").fetchall()
+    assert [a[0] for a in actions] == ["xlsx", "csv"] and '"filename": "young.xlsx"' in actions[0][1]
