@@ -27,8 +27,13 @@ if st.session_state["admin_notice"]:
     st.session_state["admin_notice"] = None
 
 
+SECRET_KEYS = ("admin_new_secret", "admin_new_again", "admin_reset_secret")
+
+
 def done(message: str) -> None:
     st.session_state["admin_notice"] = message
+    for key in SECRET_KEYS:  # a password or PIN typed here is not kept in the session once used
+        st.session_state.pop(key, None)
     st.rerun()
 
 

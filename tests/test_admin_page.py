@@ -46,6 +46,7 @@ def test_add_a_peer_researcher_with_a_pin(db, boss):
     at.text_input(key="admin_new_again").input("2580")
     _submit(at, "admin_add_user", "Add account")
     assert any("Added pia" in s.value for s in at.success)
+    assert at.text_input(key="admin_new_secret").value == "" and at.text_input(key="admin_new_again").value == ""
     assert accounts.sign_in(db, "pia", "2580").roles == {"peer_researcher"}
 
 
