@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -205,7 +206,6 @@ def _build_repairs(vocabulary: list[str]) -> dict[str, str]:
 
 
 _REPAIRS: dict[str, str] = dict(_SPEAK)  # completed below, once the harm expressions and their words are known
-_APOSTROPHES = re.compile(r"['’‘`´]")
 _REPEATS = re.compile(r"([a-z])\1{2,}")
 _TOKEN = re.compile(r"[a-z0-9]+|[.!?;:\n]+")
 # Words people split in two: "my self", "no where", "some one", "home less".
@@ -223,23 +223,25 @@ _JOINED = re.compile(r"\b(my|your|him|her|them|our|no|some|any|every|home) (self
 _BOUNDARY = frozenset(".!?;:\n")
 
 
+_DROP_APOSTROPHES = str.maketrans("", "", "'’‘`´")
+_JOIN_TAILS = ("self", "selves", "where", "one", "body", "less")
+
+
 def normalise(text: str) -> str:
     """Lower-cased words separated by single spaces, text-speak expanded, sentences separated by " | "."""
-    text = _APOSTROPHES.sub("", text.lower())
+    # Each rewrite runs only when a cheap test says it could apply: this runs on every answer of an import.
+    text = text.lower().translate(_DROP_APOSTROPHES)
     text = _REPEATS.sub(r"\1\1", text)
-    text = _JOINED.sub(lambda m: m.group(1) + m.group(2), text)
-    text = _OUR_OWN.sub("on our own", text)
-    text = _THEIR_OWN.sub("on their own", text)
-    text = _R_OUR.sub("our", text)
+    if any(tail in text for tail in _JOIN_TAILS):
+        text = _JOINED.sub(lambda m: m.group(1) + m.group(2), text)
+    if " own" in text:
+        text = _THEIR_OWN.sub("on their own", _OUR_OWN.sub("on our own", text))
+    if "r " in text:
+        text = _R_OUR.sub("our", text)
     if "2" in text or "4" in text:
         text = _DIGIT_WORD.sub(lambda m: "to" if m.group(0) == "2" else "for", text)
-    words = []
     get = _REPAIRS.get
-    for token in _TOKEN.findall(text):
-        if token[0] in _BOUNDARY:
-            words.append("|")
-        else:
-            words.append(get(token, token))
+    words = ["|" if token[0] in _BOUNDARY else get(token, token) for token in _TOKEN.findall(text)]
     return " ".join(w for w in words if w)
 
 
@@ -537,6 +539,7 @@ def _index_anchors() -> None:
 
 _index_anchors()
 _REPAIRS = _build_repairs(_KEYWORDS + sorted(w for w in _ANCHOR_EXACT if w.isalpha()))
+_SELF_CONTAINED = frozenset(i for i, (_, _, strength) in enumerate(_HARM) if strength == "self")
 _PREFIX_LENGTHS = sorted({len(stem) for stem in _ANCHOR_PREFIX})
 
 
@@ -629,6 +632,9 @@ def _judge(sentence: str) -> tuple[str, str] | None:
         return None  # the common case: nothing harmful named and nobody in particular
     generic = bool(_GENERIC.search(unframed) or _GERUND_START.match(unframed)
                    or (_GENERIC_WEAK.search(unframed) and not _FIRST_PERSON.search(unframed)))
+    if generic and not personal:
+        # A generic sentence about nobody in particular: only expressions that carry their own subject can fire.
+        candidates = [index for index in candidates if index in _SELF_CONTAINED]
     for index in candidates:
         category, pattern, strength = _HARM_COMPILED[index]
         match = pattern.search(unframed)
@@ -666,6 +672,7 @@ def check(text: str) -> Disclosure | None:
                           "unchecked", "", "low")
 
 
+@lru_cache(maxsize=20_000)  # the same short answers ("family", "parks") recur thousands of times in an import
 def _check(text: str) -> Disclosure | None:
     norm = normalise(text)
     low: tuple[str, str] | None = None
