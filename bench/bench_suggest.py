@@ -115,6 +115,15 @@ def strip_codebook(codes: list[CodeInfo]) -> list[CodeInfo]:
     return [CodeInfo(c.name, c.label) for c in codes]
 
 
+def learned_only(codes: list[CodeInfo], train: list, test: list) -> list[list[str]]:
+    """The engine with every codebook word hidden (codes renamed, no label): its learned model alone."""
+    hidden = {c.name: f"code{i}" for i, c in enumerate(codes)}
+    shown = {v: k for k, v in hidden.items()}
+    anonymous = [CodeInfo(hidden[c.name], "") for c in codes]
+    ranked = engine_rank(anonymous, [(t, [hidden[c] for c in cs]) for t, cs in train], test)
+    return [[shown[c] for c in row] for row in ranked]
+
+
 def quality(seeds: int) -> None:
     data = load_eval()
     codes = load_codes()
@@ -122,6 +131,7 @@ def quality(seeds: int) -> None:
         "engine (codebook + learned)": lambda tr, te: engine_rank(codes, tr, te),
         "engine, labels only (no keywords/definitions)": lambda tr, te: engine_rank(strip_codebook(codes), tr, te),
         "engine, codebook only (no codings)": lambda tr, te: engine_rank(codes, [], te),
+        "engine, learned model alone (no codebook words)": lambda tr, te: learned_only(codes, tr, te),
         "baseline: tuned OvR logistic regression, tf-idf": lambda tr, te: Baseline().fit(tr).rank([t for t, _ in te]),
     }
     print(f"Evaluation set: {len(data)} answers, {len({c for _, cs in data for c in cs})} codes, "
