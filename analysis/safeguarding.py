@@ -14,7 +14,8 @@ How it decides, in plain steps (so a lead can follow a reason string back to the
 5. wider nets, still only for personal, non-generic, non-reassuring sentences: a worrying topic word ("bruises",
    "heroin", "nowhere"), then any personal statement with an unease signal (never, have to, hate, always, nobody...):
    the latter is reported with confidence "low" so that a lead can sort by it.
-If the check itself fails, the answer is flagged for a person to read: a missed disclosure is the worse error.
+A short list of first-person statements in Polish, Urdu, Punjabi and Arabic is checked first. If the check itself
+fails, the answer is flagged for a person to read: a missed disclosure is the worse error.
 """
 
 from __future__ import annotations
@@ -672,8 +673,52 @@ def check(text: str) -> Disclosure | None:
                           "unchecked", "", "low")
 
 
+# A few first-person statements of harm in the other languages most spoken at events in the Black Country (Polish,
+# Urdu in Urdu script and romanised, Punjabi romanised, Arabic). Small and certain rather than broad: an answer in
+# another language that is not caught here still reaches a person through the manual "I'm worried" flag.
+_OTHER_LANGUAGES: list[tuple[str, str, str]] = [
+    ("Polish", "physical", r"bij(?:e|ą|a) mnie|mnie bij(?:e|ą|a)|uderzy(?:ł|ła) mnie|mnie uderzy(?:ł|ła)|"
+                           r"pobi(?:ł|ła|li) mnie|mnie pobi(?:ł|ła|li)|krzywdz(?:i|ą) mnie|mnie krzywdz(?:i|ą)"),
+    ("Polish", "sexual", r"dotyka(?:ł|ła)? mnie|mnie dotyka(?:ł|ła)?|molestowa(?:ł|ła)? mnie|zgwałci(?:ł|li)"),
+    ("Polish", "scared_home", r"boj(?:ę|e) się (?:wracać|wracac|iść|isc|wrócić|wrocic) do domu"),
+    ("Polish", "no_food_heating", r"nie mam co jeść|nie mam co jesc|jestem głodn(?:y|a)|nie ma jedzenia"),
+    ("Polish", "self_harm", r"chc(?:ę|e) się zabić|chce sie zabic|chc(?:ę|e) umrzeć|chce umrzec|tn(?:ę|e) się"),
+    ("Polish", "thrown_out", r"wyrzuci(?:ł|ła|li) mnie z domu"),
+    ("Urdu", "physical", r"مجھے مار(?:تا|تی|تے)|مارتے ہیں مجھے"),
+    ("Urdu", "self_harm", r"مرنا چاہت(?:ا|ی) ہوں|خودکشی"),
+    ("Urdu", "scared_home", r"گھر جانے سے ڈر"),
+    ("Urdu", "no_food_heating", r"کھانا نہیں|بھوک(?:ا|ی) ہوں"),
+    ("Urdu or Punjabi", "physical", r"\bmujhe (?:maar|mar)(?:ta|ti|te)\b|\bmainu (?:maar|mar)(?:da|di|de)\b"),
+    ("Urdu or Punjabi", "self_harm", r"\bkhud ?kushi\b|\bmarna chaht(?:a|i)\b"),
+    ("Urdu or Punjabi", "scared_home", r"\bghar (?:jane|jaane) se (?:dar|darr)"),
+    ("Arabic", "physical", r"يضربني|تضربني|ضربني|يضربوني"),
+    ("Arabic", "sexual", r"لمسني|تحرش بي"),
+    ("Arabic", "self_harm", r"[أا]ريد [أا]ن [أا]موت|[أا]قتل نفسي|[أا]نتحر"),
+    ("Arabic", "scared_home", r"خائف(?:ة)? من (?:العودة|الرجوع) (?:إلى|الى) (?:البيت|المنزل)"),
+    ("Arabic", "no_food_heating", r"لا يوجد (?:أكل|اكل|طعام)|ما في (?:أكل|اكل)"),
+]
+_OTHER_LANGUAGE_RULES = [(language, category, re.compile(pattern)) for language, category, pattern in _OTHER_LANGUAGES]
+_NON_ENGLISH_HINT = re.compile(r"[^\x00-\x7f]|\b(?:mnie|mujhe|mainu|khud|ghar|chce)\b")
+
+
+def _other_language(text: str) -> Disclosure | None:
+    lowered = text.lower()
+    if not _NON_ENGLISH_HINT.search(lowered):
+        return None
+    for language, category, rule in _OTHER_LANGUAGE_RULES:
+        match = rule.search(lowered)
+        if match:
+            label = CATEGORY_LABELS.get(category, category)
+            return Disclosure(f"possible disclosure ({label}, in {language}): “{match.group(0)}”", category,
+                              match.group(0))
+    return None
+
+
 @lru_cache(maxsize=20_000)  # the same short answers ("family", "parks") recur thousands of times in an import
 def _check(text: str) -> Disclosure | None:
+    found = _other_language(text)
+    if found:
+        return found
     norm = normalise(text)
     low: tuple[str, str] | None = None
     for sentence in _sentences(norm):

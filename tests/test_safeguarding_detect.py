@@ -168,3 +168,19 @@ def test_rules_themselves_raise_nothing_on_the_labelled_set():
 
     for row in _rows():
         module._check(row["text"])
+
+
+@pytest.mark.parametrize("text, category", [
+    ("tata mnie bije", "physical"), ("Boję się wracać do domu", "scared_home"), ("chcę się zabić", "self_harm"),
+    ("میرے والد مجھے مارتے ہیں", "physical"), ("abbu mujhe marte hain", "physical"), ("أبي يضربني", "physical"),
+    ("اريد ان اموت", "self_harm"),
+])
+def test_a_few_statements_in_other_community_languages(text, category):
+    found = check(text)
+    assert found is not None and found.category == category and " in " in found.reason
+
+
+@pytest.mark.parametrize("text", ["Dzieci potrzebują miłości", "Marta jest fajna", "الأطفال يحتاجون الحب",
+                                  "ghar achha hai", "بچوں کو پیار چاہیے"])
+def test_ordinary_answers_in_other_languages_are_not_flagged(text):
+    assert check(text) is None
