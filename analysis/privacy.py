@@ -58,7 +58,7 @@ _PHONE = re.compile(
     # the national number with its leading 0: ten or eleven digits, area code optionally in brackets
     r"|\(?0\d(?:" + _SEP + r"\d){8,9}"
     # freephone numbers, some of which are short (0800 1111)
-    r"|08[00]\d(?:" + _SEP + r"\d){4,7}"
+    r"|080\d(?:" + _SEP + r"\d){4,7}"
     # other countries' numbers written with their + code ("+48 512 345 678")
     r"|\+(?!44)[1-9]\d{0,2}[ \t.\-]?\(?\d(?:" + _SEP + r"\d){6,12}"
     r")(?!\d)"
