@@ -105,6 +105,11 @@ class Suggester:
 
     `fit` learns from coded answers, `add` takes one new coding (cheap), `suggest` / `suggest_many` rank codes.
     Deterministic: the same codebook and codings give the same suggestions.
+
+    prior_strength: codings a code needs before the model counts as much as the codebook (until the blend is
+    learned); C: the logistic regressions' inverse regularisation (tuned from TUNE_MIN codings when `tune`);
+    neighbours: similar coded answers looked at for reasons; char_weight: weight of character n-grams beside words.
+    A code's `exclude` guidance is kept but not used as evidence.
     """
 
     #: with at most this many coded answers, `add` refits everything (it is cheap); above, it updates in place
