@@ -245,15 +245,17 @@ def _label_codes(frame: pd.DataFrame, prep: Prepared, column: str = "code_id", p
 
 # --- themes per question ----------------------------------------------------------------------------------------
 
-def theme_shares(sel: Selection, level: str = "theme") -> pd.DataFrame:
+def theme_shares(sel: Selection, level: str = "theme", threshold: int | None = None) -> pd.DataFrame:
     """Per question and code: answers and respondents raising it, the base, and the share of that base.
 
-    Columns: question_id, question, code_id, code, label, answers, respondents, base_respondents, share.
-    Sorted by question (questionnaire order) then share, largest first.
+    Columns: question_id, question, code_id, code, label, answers, respondents, base_respondents, share,
+    suppressed, shown (as in by_group: a filtered selection can be one small group, so the same rule applies
+    before a figure is shown or published). Sorted by question (questionnaire order) then share, largest first.
     """
+    threshold = config.SMALL_CELL_THRESHOLD if threshold is None else threshold
     pairs = _level(sel, level)
     cols = ["question_id", "question", "code_id", "code", "label", "answers", "respondents", "base_respondents",
-            "share"]
+            "share", "suppressed", "shown"]
     if pairs.empty:
         return pd.DataFrame(columns=cols)
     counts = pairs.groupby(["qix", "code_id"]).agg(answers=("rix", "size"), respondents=("rsp", "nunique"))
@@ -268,6 +270,10 @@ def theme_shares(sel: Selection, level: str = "theme") -> pd.DataFrame:
     order = {q: i for i, q in enumerate(ordered_questions(out["question_id"]))}
     out["_q"] = out["question_id"].map(order)
     out = out.sort_values(["_q", "share", "label"], ascending=[True, False, True]).drop(columns="_q")
+    out["suppressed"] = ((out["respondents"] > 0) & (out["respondents"] < threshold)) | (
+        out["base_respondents"] < threshold)
+    out["shown"] = [f"<{threshold}" if s else int(n) for n, s in zip(out["respondents"], out["suppressed"],
+                                                                    strict=False)]
     return out[cols].reset_index(drop=True)
 
 

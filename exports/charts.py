@@ -8,6 +8,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+import config
 from analysis.findings import OKABE_ITO
 
 BLUE, ORANGE, GREY = "#0072B2", "#E69F00", "#BBBBBB"
@@ -43,7 +44,9 @@ def heatmap(by_group: pd.DataFrame, title: str = "") -> alt.Chart:
         shown_text=by_group["shown"].astype(str),
         # a null share would drop the cell (Vega filters invalid values); suppressed cells are painted grey instead
         share_fill=by_group["share"].fillna(0.0),
-    )[["label", "group", "share", "share_fill", "cell", "shown_text", "base_respondents", "suppressed"]]
+        base_text=[f"<{config.SMALL_CELL_THRESHOLD}" if int(b) < config.SMALL_CELL_THRESHOLD else str(int(b))
+                   for b in by_group["base_respondents"]],
+    )[["label", "group", "share", "share_fill", "cell", "shown_text", "base_text", "suppressed"]]
     base = alt.Chart(data).encode(
         x=alt.X("group:N", title=None, axis=alt.Axis(labelAngle=-60, labelLimit=140, labelOverlap=False)),
         y=alt.Y("label:N", title=None, axis=alt.Axis(labelLimit=170, labelOverlap=False)),
@@ -54,7 +57,7 @@ def heatmap(by_group: pd.DataFrame, title: str = "") -> alt.Chart:
                                       legend=alt.Legend(format="%", orient="bottom", gradientLength=160))),
         tooltip=[alt.Tooltip("label:N", title="Theme"), alt.Tooltip("group:N", title="Group"),
                  alt.Tooltip("cell:N", title="Share"), alt.Tooltip("shown_text:N", title="Respondents"),
-                 alt.Tooltip("base_respondents:Q", title="Base")],
+                 alt.Tooltip("base_text:N", title="Base")],
     )
     text = base.mark_text(fontSize=10).encode(
         text="cell:N",

@@ -79,11 +79,27 @@ def readable(table: pd.DataFrame) -> pd.DataFrame:
     for col in ("shown", "shown_a", "shown_b"):
         if col in out:
             out[col] = out[col].astype(str)
+    t = config.SMALL_CELL_THRESHOLD
+    if "suppressed" in out and "share" in out:  # no share (and so no count) can be worked back for a small cell
+        out["share"] = out["share"].where(~out["suppressed"].astype(bool))
+        if "respondents" in out and "shown" in out:
+            out = out.drop(columns=["respondents"] + (["answers"] if "answers" in out else []))
+    if "respondents" in out:  # any other count of people obeys the same small-number rule
+        out["respondents"] = [str(af.suppress_count(n, threshold=t)) for n in out["respondents"]]
+    if "base_respondents" in out:
+        out["base_respondents"] = [f"<{t}" if 0 < int(b) < t else str(int(b)) for b in out["base_respondents"]]
+    if "both" in out:  # co-occurrence counts: the same small-number rule
+        small = (out["both"] > 0) & (out["both"] < t)
+        out["share"] = out["share"].where(~small)
+        out["both"] = [f"<{t}" if s else str(int(n)) for n, s in zip(out["both"], small, strict=False)]
     return out
 
 
 def chart_block(chart, table: pd.DataFrame, name: str, key: str, caption: str = "") -> None:
-    """A chart, its table one click away, and PNG/SVG downloads made only when asked for."""
+    """A chart, its table one click away, and PNG/SVG downloads made only when asked for (table only if no chart)."""
+    if chart is None:
+        st.dataframe(readable(table), hide_index=True, width="stretch")
+        return
     # on screen the chart takes the column's width (a fixed width would be scaled down, shrinking the text too)
     st.altair_chart(chart.properties(width="container"), width="stretch")
     if caption:
@@ -140,7 +156,8 @@ level = "theme" if level_choice == "Themes" else "code"
 result = tables(DB_PATH, VERSION, flt, level, user)
 head = result["headline"].iloc[0]
 m1, m2, m3, m4 = st.columns(4)
-m1.metric("Respondents", f"{head['respondents']:,}")
+shown_respondents = af.suppress_count(head["respondents"])
+m1.metric("Respondents", f"{shown_respondents:,}" if isinstance(shown_respondents, int) else shown_respondents)
 m2.metric("Answers", f"{head['answers']:,}")
 m3.metric("Coded", f"{head['coded_answers'] / max(head['answers'], 1):.0%}",
           help=f"{head['coded_answers']:,} of {head['answers']:,} answers have at least one code")
@@ -161,7 +178,11 @@ with tabs[0]:
         base = int(q["base_respondents"].iloc[0])
         # with sub-codes shown, a theme's own bar (always near 100% for its question) says nothing: table only
         plotted = q[~q["code_id"].isin(prep.themes)] if level == "code" else q
-        chart_block(charts.themes_bar((plotted if len(plotted) else q).head(12)),
+        plotted = plotted[~plotted["suppressed"]]
+        if plotted.empty:
+            st.info(f"Fewer than {threshold} people raised each code here: shown only as “<{threshold}” in the table.")
+            plotted = None
+        chart_block(charts.themes_bar(plotted.head(12)) if plotted is not None else None,
                     q.drop(columns=["question_id", "code_id"]), f"themes-{qid}",
                     f"themes_{qid}", f"Share of the {base:,} respondents with a coded answer to this question who "
                                      f"raised each {level_choice.lower()[:-1]} (the 12 most raised; all in the "
@@ -218,10 +239,12 @@ with tabs[2]:
     if cooc.empty:
         st.info("No two codes are raised together in this selection.")
     else:
-        chart_block(charts.cooccurrence_map(cooc.head(15), unit=unit), cooc.drop(columns=["code_id_a", "code_id_b"]),
+        plotted = cooc[cooc["both"] >= threshold].head(15)
+        chart_block(charts.cooccurrence_map(plotted, unit=unit) if len(plotted) else None,
+                    cooc.drop(columns=["code_id_a", "code_id_b"]),
                     f"together-by-{unit}", "cooc",
                     f"How many {unit}s raise both, the 15 most frequent pairs (all in the table; a code is never "
-                    "paired with its own theme).")
+                    f"paired with its own theme; pairs raised by fewer than {threshold} are not charted).")
 
 # --- words and phrases ------------------------------------------------------------------------------------------
 with tabs[3]:

@@ -50,6 +50,15 @@ def test_theme_shares_count_subcodes_toward_their_theme(prep):
     assert list(table["question_id"].drop_duplicates()) == ["thrive_helps", "thrive_stops"]
 
 
+def test_theme_shares_flag_small_numbers(prep):
+    table = af.theme_shares(af.select(prep, af.Filter()), level="theme")
+    assert share(table, "thrive_helps", "thrive").shown == 11
+    assert share(table, "thrive_helps", "barriers").shown == "<5" and share(table, "thrive_helps", "barriers").suppressed
+    # filtered to one small group, every figure is small
+    small = af.theme_shares(af.select(prep, af.Filter(groups=("practitioner",))), level="theme")
+    assert small["suppressed"].all() and set(small["shown"]) == {"<5"}
+
+
 def test_code_level_shares(prep):
     table = af.theme_shares(af.select(prep, af.Filter()), level="code")
     assert share(table, "thrive_helps", "family_love").respondents == 8

@@ -73,6 +73,19 @@ def test_small_groups_are_suppressed_on_the_page(seeded, lead):
     assert set(practitioners["shown"]) == {"<5"}
 
 
+def test_a_small_group_shows_no_counts(seeded, lead):
+    at = run_page(lead)
+    at.multiselect(key="findings_groups").select("practitioner").run()
+    assert not at.exception
+    assert any("Fewer than 5 people" in i.value for i in at.info)
+    assert metrics(at)["Respondents"] == "<5"
+    for frame in (d.value for d in at.dataframe):
+        if "respondents" in frame:
+            assert set(frame["respondents"]) <= {"<5", "0"}, frame
+        if "base_respondents" in frame:
+            assert set(frame["base_respondents"]) == {"<5"}
+
+
 def test_officer_pins_and_unpins_a_quote(db, seeded, officer):
     at = run_page(officer, findings_quote_code=2)
     pins = [b for b in at.button if b.label == "Pin"]
