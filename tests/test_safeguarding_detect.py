@@ -184,3 +184,16 @@ def test_a_few_statements_in_other_community_languages(text, category):
                                   "ghar achha hai", "بچوں کو پیار چاہیے"])
 def test_ordinary_answers_in_other_languages_are_not_flagged(text):
     assert check(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "as a teacher i see children come in hungry every day", "we have pupils who come to school hungry",
+    "in my job i see families who cant cope", "i have seen parents who hit their children",
+])
+def test_practitioners_talking_about_their_work_are_not_flagged(text):
+    assert check(text) is None
+
+
+@pytest.mark.parametrize("text", ["i have a pupil whose dad hits him", "one of my pupils told me her stepdad touches her"])
+def test_practitioners_describing_a_specific_child_are_flagged(text):
+    assert check(text) is not None
