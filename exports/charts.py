@@ -121,7 +121,7 @@ def progress_bars(progress: pd.DataFrame, title: str = "") -> alt.Chart:
     return alt.Chart(long).mark_bar().encode(
         x=alt.X("answers:Q", title="Answers", stack="zero"),
         y=alt.Y("when:N", title=None, sort=list(data["when"]), axis=alt.Axis(labelLimit=300, labelOverlap=False)),
-        color=alt.Color("status:N", title=None,
+        color=alt.Color("status:N", title=None, legend=alt.Legend(orient="bottom"),
                         scale=alt.Scale(domain=["Coded", "Not yet coded"], range=[BLUE, ORANGE])),
         tooltip=["when:N", "status:N", "answers:Q"],
     ).properties(width=WIDTH, height=_height(len(data)), title=title)
