@@ -196,7 +196,10 @@ def _may_have_names(text: str) -> bool:
     plain, _ = _name_lists()
     if "-" in text or not plain.isdisjoint(text.lower().translate(_PUNCTUATION_TO_SPACE).split()):
         return True
-    return bool(_MID_SENTENCE_CAPITAL.search(text) or _IS_MY.search(text))
+    if _IS_MY.search(text):
+        return True
+    rest = text[1:]
+    return rest != rest.lower() and bool(_MID_SENTENCE_CAPITAL.search(text))  # no capital after the first: no name
 
 
 def _names(text: str, taken: list[tuple[int, int]]) -> list[Span]:
