@@ -311,7 +311,8 @@ _HARM: list[tuple[str, str, str]] = [
                     r"(?:him|her|them)|when i get)", "alarm"),
     ("scared_home", r"(?:i am|im|i|am) (?:so |really |very )?(?:scared|afraid|frightened|terrified|not safe|unsafe)",
      "self"),
-    ("scared_home", r"(?:home|house) (?:is|it is|its) (?:so |really |very )?(?:scary|not safe|horrible|hell)|"
+    ("scared_home", r"(?:home|house) (?:is|it is|its) (?:so |really |very )?(?:like )?(?:a )?(?:scary|not safe|horrible|"
+                    r"hell|war ?zone|nightmare|prison)|"
                     r"at home (?:\w+ ){0,2}(?:scary|not safe)", "event"),
     ("scared_home", r"(?:do not|dont|never) (?:want|wanna) (?:to )?go (?:back )?home", "event"),
     ("scared_home", r"(?:dad|mum|step dad|boyfriend|he|she) (?:hits|beats|hurts|batters) (?:my )?(?:mum|dad|mom|"
@@ -597,8 +598,7 @@ _FRAMES = re.compile(
 _PERSONAL = re.compile(
     r"\b(?:i|me|my|mine|myself|we|us|our|ours|ourselves|he|she|him|her|his|hers|himself|herself|"
     r"next door|this (?:girl|boy|kid|lad|child)|a (?:girl|boy|kid|lad) (?:in|at|from) my|someone i know|"
-    r"last night|last week|last year|yesterday|tonight|this morning|right now|at the moment|every night|"
-    r"every weekend|again)\b"
+    r"last night|last week|last year|yesterday|tonight|this morning|right now|at the moment)\b"
 )
 # Bare "mum", "dad" at the start of a sentence (no article) mean the speaker's own parent.
 _KIN_START = re.compile(r"(?:^|\| )(?:(?:mum|dad|step dad|step mum|nan|grandad) |(?:mums|dads) (?:been|is|gone|got|always|"

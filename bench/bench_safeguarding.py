@@ -3,10 +3,11 @@
 Run: python bench/bench_safeguarding.py [--rows 100000]
 Prints recall (disclosures flagged) and the false-alarm rate (general statements flagged), overall, per split
 and per category. dev = rows used while writing the rules (including earlier held-out batches, each measured once
-and then used); holdout = the last two batches, written after the rules were settled and each measured once before
-any change: recall 0.949 (37/39) with 0 false alarms (0/36), and recall 0.943 (33/35) with 0 false alarms (0/33).
-Their misses ("leathered me", "goodbye letters", "no adult in the house", "not allowed home") were then added as
-rules, so today's holdout figure is optimistic. Then recall under random typing slips, the time per answer over
+and then used); holdout = the last three batches, written after the rules were settled and each measured once
+before any change: recall 0.949 (37/39) with 0 false alarms (0/36); recall 0.943 (33/35) with 0 false alarms
+(0/33); recall 0.971 (34/35) with 0.056 false alarms (2/36). Their misses ("leathered me", "goodbye letters", "no
+adult in the house", "not allowed home", "home is like a war zone") and false alarms were then fixed, so today's
+holdout figure is optimistic. Then recall under random typing slips, the time per answer over
 N short answers against a floor measured in the same run (a raw executemany of the same rows into an on-disk
 table), and the worst time on adversarial 2,000-character strings.
 """
