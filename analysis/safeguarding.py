@@ -7,7 +7,7 @@ How it decides, in plain steps (so a lead can follow a reason string back to the
    someone, "r" -> our) and repair one-slip misspellings of the words the expressions use ("touchd", "hitz", "scard");
 2. find harm concepts: each category is a list of expressions (hit, touched me, left alone, no food, kicked out, ...);
 3. within the same sentence, look for a personal or specific reference (I, me, my, we, our, my mate, he/she, the kid
-   next door, last night, every night, a bare "mum"/"dad") against generic markers (children, kids, parents,
+   next door, last night, yesterday, a bare "mum"/"dad") against generic markers (children, kids, parents,
    "is neglect", "when", "being ..."). Opinion frames ("I think", "in my opinion", "we need") are not personal.
 4. a harm concept with a personal reference near it, or with a personal reference and no generic marker, is a possible
    disclosure; some expressions are disclosures on their own ("kill myself", "touched me", "scared to go home").
