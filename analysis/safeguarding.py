@@ -311,9 +311,10 @@ _HARM: list[tuple[str, str, str]] = [
                     r"(?:him|her|them)|when i get)", "alarm"),
     ("scared_home", r"(?:i am|im|i|am) (?:so |really |very )?(?:scared|afraid|frightened|terrified|not safe|unsafe)",
      "self"),
-    ("scared_home", r"(?:home|house) (?:is|it is|its) (?:so |really |very )?(?:like )?(?:a )?(?:scary|not safe|horrible|"
-                    r"hell|war ?zone|nightmare|prison)|"
+    ("scared_home", r"(?:home|house) (?:is|it is|its) (?:so |really |very )?(?:scary|not safe|horrible|hell)|"
                     r"at home (?:\w+ ){0,2}(?:scary|not safe)", "event"),
+    ("scared_home", r"(?:my |our )?(?:home|house) (?:is|it is|its) (?:like )?(?:a )?(?:war ?zone|nightmare|prison|living hell)",
+     "self"),
     ("scared_home", r"(?:do not|dont|never) (?:want|wanna) (?:to )?go (?:back )?home", "event"),
     ("scared_home", r"(?:dad|mum|step dad|boyfriend|he|she) (?:hits|beats|hurts|batters) (?:my )?(?:mum|dad|mom|"
                     r"sister|brother)", "self"),
