@@ -101,7 +101,8 @@ def chart_block(chart, table: pd.DataFrame, name: str, key: str, caption: str = 
         st.dataframe(readable(table), hide_index=True, width="stretch")
         return
     # on screen the chart takes the column's width (a fixed width would be scaled down, shrinking the text too)
-    st.altair_chart(chart.properties(width="container"), width="stretch")
+    st.altair_chart(chart.properties(width="container"), width="stretch",
+                    alt=(caption or name.replace("-", " ")) + " The table behind this chart holds the same figures.")
     if caption:
         st.caption(caption)
     with st.expander("Table behind this chart"):

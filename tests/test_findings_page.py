@@ -135,3 +135,25 @@ def test_other_roles_are_refused(seeded, role):
 def test_empty_database(db_path, lead):
     at = run_page(lead)
     assert "No answers yet" in at.info[0].value
+
+
+def test_every_chart_renders_to_png_and_svg(db, seeded, lead):
+    """The page's PNG/SVG buttons call these (offline, vl-convert) only when clicked; check they all work."""
+    from analysis import findings as af
+    from data import findings as df
+    from exports import charts
+
+    frames = df.load_frames(db, lead, with_text=True)
+    prep = af.prepare(frames.answers, frames.codings, frames.codes, frames.pins, frames.questions, frames.groups)
+    sel = af.select(prep, af.Filter())
+    table = af.by_group(sel, "code", threshold=2)
+    words, phrases = af.words_and_phrases(sel, "thrive_helps", min_count=1)
+    built = [charts.themes_bar(af.theme_shares(sel, "code")), charts.heatmap(table),
+             charts.comparison(af.compare_groups(table, "young_person", "parent_carer"), "Young", "Parents"),
+             charts.cooccurrence_map(af.cooccurrence(sel, "code", "respondent")), charts.words_bar(words),
+             charts.words_bar(phrases, "phrase"), charts.progress_bars(af.progress(sel))]
+    for chart in built:
+        assert charts.to_png(chart, scale=1).startswith(b"\x89PNG")
+        svg = charts.to_svg(chart)
+        assert svg.lstrip().startswith("<svg") and "</svg>" in svg
+    assert "Friends" in charts.to_svg(built[0])  # labels are in the picture
