@@ -303,24 +303,19 @@ def find_personal_details(text: str) -> list[Span]:
     """
     if not isinstance(text, str) or not text:
         return []
-    return list(_find_cached(text))
-
-
-@lru_cache(maxsize=20_000)  # the same short answers recur thousands of times in an import
-def _find_cached(text: str) -> tuple[Span, ...]:
     try:
         spans = _regex_spans(text)
         spans += _names(text, [(s.start, s.end) for s in spans])
     except Exception:  # noqa: BLE001 - redaction runs inside every save; it must not take a save down
         log.exception("redaction failed; the answer is stored with a fully masked redacted text")
-        return (Span(0, len(text), "unredacted"),)
+        return [Span(0, len(text), "unredacted")]
     spans.sort(key=lambda s: (s.start, -s.end))
     kept: list[Span] = []
     for span in spans:
         if kept and span.start < kept[-1].end:
             continue
         kept.append(span)
-    return tuple(kept)
+    return kept
 
 
 def redact(text: str) -> str:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -728,7 +727,6 @@ def _other_language(text: str) -> Disclosure | None:
     return None
 
 
-@lru_cache(maxsize=20_000)  # the same short answers ("family", "parks") recur thousands of times in an import
 def _check(text: str) -> Disclosure | None:
     found = _other_language(text)
     if found:
