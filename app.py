@@ -102,7 +102,10 @@ def main() -> None:
             session.sign_out()
             st.rerun()
         session.idle_watch()
-    chosen.run()
+    try:
+        chosen.run()
+    except PermissionDenied as exc:  # the core refused an action the page offered: say so, show nothing more
+        st.error(f"You don't have access to this. {exc}")
 
 
 main()

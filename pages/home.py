@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from data import accounts
+from data import accounts, flags
 from ui import session
 from ui.nav import PAGES
 
@@ -19,6 +19,10 @@ st.write(
 if user is not None:
     if user.is_demo:
         st.info("You are using a demo account on demo data. Nothing here is real.")
+    if user.can("safeguarding"):
+        waiting = flags.counts(session.db(), user)["open"]
+        if waiting:
+            st.warning(f"{waiting} safeguarding flag(s) are open and waiting for you.", icon=":material/shield_person:")
     st.subheader("Your pages")
     for spec in PAGES:
         if spec.url_path != "home" and (spec.permission is None or user.can(spec.permission)):

@@ -128,3 +128,22 @@ def test_admin_page_lists_accounts_and_the_audit_log(seeded):
     at = _open("pages/admin.py", "admin")
     text = _all_text(at)
     assert "role_strategy_lead" in text and "user_created" in text
+
+
+def test_home_tells_the_safeguarding_lead_about_open_flags(seeded):
+    at = _open("pages/home.py", "safeguarding_lead")
+    assert any("1 safeguarding flag(s) are open" in w.value for w in at.warning)
+    assert not any("safeguarding flag" in w.value for w in _open("pages/home.py", "strategy_lead").warning)
+
+
+def test_a_core_refusal_inside_a_page_becomes_a_message(seeded, monkeypatch):
+    from data import flags
+    from data.users import PermissionDenied
+
+    def refuse(db, user):
+        raise PermissionDenied(user, "safeguarding")
+
+    monkeypatch.setattr(flags, "counts", refuse)
+    at = _open("pages/home.py", "safeguarding_lead")
+    assert not at.exception
+    assert any("You don't have access to this" in e.value for e in at.error)
