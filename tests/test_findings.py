@@ -222,3 +222,12 @@ def test_data_version_changes_when_codings_change(db, lead, seeded):
     db.execute("DELETE FROM codings WHERE id = (SELECT MAX(id) FROM codings)")
     db.conn.commit()
     assert df.data_version(db) != before
+    before = df.data_version(db)
+    db.execute("UPDATE codings SET code_id = 3 WHERE code_id = 2")  # a merge moves codings in place
+    db.conn.commit()
+    assert df.data_version(db) != before
+    before = df.data_version(db)
+    db.execute("UPDATE responses SET redacted_text = '[name] ' || redacted_text WHERE rowid = 1")  # re-redaction
+    db.conn.commit()
+    assert df.data_version(db) != before
+    assert df.data_version(db) == df.data_version(db)
