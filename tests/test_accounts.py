@@ -311,5 +311,9 @@ def test_cli_users_commands(db, db_path, first_admin):
     assert accounts.get_account(db, "sam").disabled
     assert _cli(db_path, "users", "disable", "sam", "--enable").exit_code == 0
     assert not accounts.get_account(db, "sam").disabled
+    assert _cli(db_path, "users", "reset", "pia", input="8642\n8642\n").exit_code == 0
+    assert accounts.sign_in(db, "pia", "8642").username == "pia"
+    weak = _cli(db_path, "users", "reset", "pia", input="1111\n1111\n")
+    assert weak.exit_code == 1 and "too easy" in weak.output
     missing = _cli(db_path, "users", "unlock", "nobody")
     assert missing.exit_code == 1 and "No account" in missing.output
