@@ -223,7 +223,7 @@ def test_data_version_changes_when_codings_change(db, lead, seeded):
     db.conn.commit()
     assert df.data_version(db) != before
     before = df.data_version(db)
-    db.execute("UPDATE codings SET code_id = 3 WHERE code_id = 2")  # a merge moves codings in place
+    db.execute("UPDATE codings SET code_id = 5 WHERE code_id = 2")  # a merge moves codings in place
     db.conn.commit()
     assert df.data_version(db) != before
     before = df.data_version(db)
