@@ -44,6 +44,9 @@ def connect(path: str | Path) -> Database:
         db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA synchronous = NORMAL")
+    # Checkpoint the WAL every ~16 MB rather than every 4 MB: the automatic checkpoint runs inside whichever
+    # commit crosses the mark, and at the default it landed on about one save in 20 (the p95 of save latency).
+    db.execute("PRAGMA wal_autocheckpoint = 4000")
     return db
 
 

@@ -22,8 +22,11 @@ def codebook_for_suggestions(db: Database) -> list[CodeInfo]:
             for c in list_codes(db)]
 
 
-def coded_answers(db: Database, coder: str | None = None) -> list[tuple[str, list[str]]]:
-    """(redacted text, [code names]) for every answer with a human coding (by `coder` if given), oldest first."""
+def _coded_answers(db: Database, coder: str | None = None) -> list[tuple[str, list[str]]]:
+    """(redacted text, [code names]) for every answer with a human coding (by `coder` if given), oldest first.
+
+    Private: callers go through build_suggester, which checks the "code" permission first.
+    """
     sql = (f"SELECT r.id, r.redacted_text, k.name FROM codings c JOIN codes k ON k.id = c.code_id "
            f"JOIN responses r ON r.id = c.response_id "
            f"WHERE c.source IN ({_MARKS}) AND k.archived = 0 AND r.redacted_text IS NOT NULL"
@@ -41,7 +44,7 @@ def coded_answers(db: Database, coder: str | None = None) -> list[tuple[str, lis
 def build_suggester(db: Database, user: User, coder: str | None = None) -> Suggester:
     """A Suggester over the current codebook, trained on the human codings (of one coder, or all)."""
     require(user, "code")
-    return Suggester(codebook_for_suggestions(db)).fit(coded_answers(db, coder))
+    return Suggester(codebook_for_suggestions(db)).fit(_coded_answers(db, coder))
 
 
 def suggest_uncoded(db: Database, user: User, top_k: int = 3) -> list[dict]:

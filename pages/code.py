@@ -296,7 +296,7 @@ nav3.button("Next ▶", key="code_next", on_click=on_move, args=(True,), width="
 
 gen = st.session_state[GEN]
 with st.container(border=True, key="code_card"):
-    st.caption(f"{answer.question} · {answer.group} · {answer.event}")
+    st.caption(session.md_escape(f"{answer.question} · {answer.group} · {answer.event}"))
     with st.container(key="code_answer"):
         st.markdown(session.md_escape(answer.text) if answer.text else "_(no text)_")
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -63,11 +62,6 @@ CSS = """<style>
 .st-key-collect_form textarea, .st-key-collect_form input { unicode-bidi: plaintext; font-size: 1.1rem; }
 </style>"""
 RTL_CSS = "<style>.st-key-collect_form { direction: rtl; text-align: right; }</style>"
-
-
-def md(text: str) -> str:
-    """Escape text for st.markdown so that it shows exactly as written (no markup, no HTML)."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", text)
 
 
 def answer_key(question_id: str) -> str:
@@ -266,7 +260,7 @@ def show_guidance(db) -> None:
                      + "Thank you for speaking up. What to do now:")
         for line in procedure.splitlines():
             if line.strip():
-                st.markdown("- " + md(line.strip()))
+                st.markdown("- " + session.md_escape(line.strip()))
         if reason == "pending":
             st.text_input("Anything the safeguarding lead should know (optional)", key=WORRY_NOTE,
                           persist_state="session")
@@ -295,7 +289,7 @@ def main() -> None:
         except events.EventError:
             event = None
         if event is not None and not event.is_open:
-            st.warning(f"The event “{md(event.name)}” has been closed. Choose an open event to carry on.")
+            st.warning(f"The event “{session.md_escape(event.name)}” has been closed. Choose an open event to carry on.")
             event = None
     if event is None:
         choose_event(db, user)
@@ -304,7 +298,7 @@ def main() -> None:
     area = events.area_for(db, event)
 
     head, change = st.columns([3, 1], vertical_alignment="center")
-    head.markdown(f"#### {md(event.name)}" + (f"  \n{md(event.venue)}" if event.venue else ""))
+    head.markdown(f"#### {session.md_escape(event.name)}" + (f"  \n{session.md_escape(event.venue)}" if event.venue else ""))
     if change.button("Change event", key="collect_change_event", use_container_width=True):
         state[EVENT] = None
         state[LAST] = None
@@ -343,10 +337,10 @@ def main() -> None:
                     else:
                         st.text_input(label, key=profile_key(p.id), max_chars=200, persist_state="session")
         with st.container(border=True):
-            st.markdown(md(qs.text(qs.consent, lang)))
+            st.markdown(session.md_escape(qs.text(qs.consent, lang)))
             st.checkbox("They agree to take part", key=CONSENT, persist_state="session")
         for q in qs.questions:
-            label = f"**{md(qs.text(q.label, lang, area=area))}**"
+            label = f"**{session.md_escape(qs.text(q.label, lang, area=area))}**"
             helptext = qs.text(q.help, lang) if q.help else "One answer per line."
             if q.type == "free_text":
                 st.text_area(label, key=answer_key(q.id), height=130, persist_state="session",
@@ -360,7 +354,7 @@ def main() -> None:
     if state[ERROR]:
         with st.container(key="collect_error_box"):
             st.error("**Not saved yet.** Everything you typed is still here.  \n"
-                     + "  \n".join(md(p) for p in state[ERROR]), icon=":material/error:")
+                     + "  \n".join(session.md_escape(p) for p in state[ERROR]), icon=":material/error:")
     if state[WORRIED] and state[GUIDANCE] is None:
         st.warning("This person will be flagged for the safeguarding lead when you tap Save.",
                    icon=":material/shield_person:")

@@ -6,7 +6,6 @@ A closed event takes no new answers (Collect, Transcribe and Import all refuse i
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import pandas as pd
 import streamlit as st
@@ -17,11 +16,6 @@ from ui import session
 
 # Session keys owned by this page (all prefixed events_).
 MESSAGE = "events_message"  # (kind, text) shown once
-
-
-def md(text: str) -> str:
-    """Escape text for st.markdown so that names typed by people show exactly as written (no markup, no HTML)."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", text)
 
 
 def main() -> None:
@@ -46,7 +40,7 @@ def main() -> None:
                     event = events.create_event(db, user, name=name, date=date, venue=venue, area=area,
                                                 question_set=question_set)
                 except (events.EventError, QuestionSetError) as exc:
-                    st.error(md(str(exc)))
+                    st.error(session.md_escape(str(exc)))
                 else:
                     state[MESSAGE] = ("success", f"Created “{event.title}”. It is open for answers.")
                     for key in ("events_name", "events_venue", "events_area"):
@@ -55,7 +49,7 @@ def main() -> None:
 
     message = state[MESSAGE]
     if message:
-        getattr(st, message[0])(md(message[1]))
+        getattr(st, message[0])(session.md_escape(message[1]))
         state[MESSAGE] = None
 
     all_events = events.list_events(db)

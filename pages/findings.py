@@ -279,7 +279,7 @@ with tabs[4]:
     for i, q in enumerate(quotes.itertuples()):
         with st.container(border=True):
             st.text(q.text)
-            st.caption(f"{q.group} · {q.event_name}" + (" · pinned" if q.pinned else ""))
+            st.caption(session.md_escape(f"{q.group} · {q.event_name}") + (" · pinned" if q.pinned else ""))
             if can_pin:
                 if q.pinned:
                     if st.button("Unpin", key=f"findings_unpin_{i}", icon=":material/keep_off:"):

@@ -6,7 +6,6 @@ The page reads the upload and hands the bytes to data.importer.import_responses,
 from __future__ import annotations
 
 import logging
-import re
 
 import pandas as pd
 import streamlit as st
@@ -22,11 +21,6 @@ log = logging.getLogger(__name__)
 RESULT = "import_result"  # ("ok", summary) | ("problems", [RowProblem]) | ("error", message)
 FILE = "import_file"
 EVENT = "import_event"
-
-
-def md(text: str) -> str:
-    """Escape text for st.markdown so that names typed by people show exactly as written (no markup, no HTML)."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", text)
 
 
 def problems_table(problems: list[RowProblem]) -> pd.DataFrame:
@@ -45,7 +39,7 @@ def show_result(result: tuple[str, object] | None) -> None:
         return
     kind, payload = result
     if kind == "ok":
-        st.success(f"Imported. {md(str(payload))}", icon=":material/check_circle:")
+        st.success(f"Imported. {session.md_escape(str(payload))}", icon=":material/check_circle:")
     elif kind == "problems":
         problems = list(payload)  # type: ignore[arg-type]
         st.error(f"**The file was not imported: nothing was written.** Fix the {len(problems)} problem(s) below "
@@ -55,7 +49,7 @@ def show_result(result: tuple[str, object] | None) -> None:
                                     "Column": st.column_config.TextColumn(width="small"),
                                     "Problem": st.column_config.TextColumn(width="large")})
     else:
-        st.error(md(str(payload)), icon=":material/error:")
+        st.error(session.md_escape(str(payload)), icon=":material/error:")
 
 
 def main() -> None:

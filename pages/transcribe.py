@@ -6,7 +6,6 @@ Event, question and group are chosen once; each post-it is stored as its own res
 from __future__ import annotations
 
 import logging
-import re
 
 import pandas as pd
 import streamlit as st
@@ -30,11 +29,6 @@ CSS = """<style>
 .st-key-transcribe_group button, .st-key-transcribe_question button { min-height: 2.8rem; }
 .st-key-transcribe_entry input { font-size: 1.2rem; min-height: 3rem; unicode-bidi: plaintext; }
 </style>"""
-
-
-def md(text: str) -> str:
-    """Escape text for st.markdown so that it shows exactly as written."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", text)
 
 
 def on_add(labels: dict[str, str]) -> None:
@@ -90,7 +84,7 @@ def show_message() -> None:
     message = st.session_state[MESSAGE]
     if message:
         kind, text = message
-        getattr(st, kind)(md(text))
+        getattr(st, kind)(session.md_escape(text))
         st.session_state[MESSAGE] = None
 
 
@@ -139,7 +133,7 @@ def main() -> None:
             st.write("It has been flagged for the safeguarding lead and will be kept. What to do now:")
             for line in settings.get(db, "safeguarding_procedure").splitlines():
                 if line.strip():
-                    st.markdown("- " + md(line.strip()))
+                    st.markdown("- " + session.md_escape(line.strip()))
 
     added = state[ADDED]
     st.button("Undo the last post-it", key="transcribe_undo", on_click=on_undo, disabled=not added,
