@@ -110,7 +110,8 @@ def bench_import(workdir: Path, rows: int, repeats: int) -> Path:
     print(f"    raw sqlite3 floor (csv parse + executemany, same rows), best of {repeats}: {floor:.2f} s "
           f"(all runs {', '.join(f'{t:.2f}' for t in floors)} s)")
     print(f"    ratio import / floor = {ratio:.2f}   (target <= 3)  {'OK' if ratio <= 3 else 'MISSED'}")
-    # Where the time goes: the per-answer text analysis the importer must run (disclosure check, redaction).
+    # Where the time goes: the per-answer screening (redaction + disclosure check) the importer must run. It runs
+    # on a helper process, overlapping the writes (analysis/screening.py); timed here in-process for scale.
     texts = [row[3] for row in csv.reader(io.StringIO(data.decode("utf-8"), newline=""))][1:]
     start = time.perf_counter()
     for text in texts:
@@ -120,21 +121,8 @@ def bench_import(workdir: Path, rows: int, repeats: int) -> Path:
     for text in texts:
         privacy.redact(text)
     t_redact = time.perf_counter() - start
-    rest = elapsed - t_check - t_redact
-    print(f"    of which per-answer analysis: safeguarding.check {t_check:.2f} s, privacy.redact {t_redact:.2f} s; "
-          f"the rest of the import {rest:.2f} s = {rest / floor:.2f} x floor")
-    # Diagnosis: the same import with the two analysis calls stubbed out (not a supported mode, a measurement).
-    real = safeguarding.check, privacy.redact
-    safeguarding.check, privacy.redact = (lambda text: None), (lambda text: text)
-    try:
-        stub_db = open_db(workdir / "import-stubbed.db")
-        start = time.perf_counter()
-        import_responses(stub_db, ADMIN, data, "bench.csv", event="Bench import")
-        stubbed = time.perf_counter() - start
-        stub_db.conn.close()
-    finally:
-        safeguarding.check, privacy.redact = real
-    print(f"    diagnosis, same import with check/redact stubbed out: {stubbed:.2f} s = {stubbed / floor:.2f} x floor")
+    print(f"    screening alone, in one process: safeguarding.check {t_check:.2f} s + privacy.redact {t_redact:.2f} s "
+          f"= {(t_check + t_redact) / floor:.2f} x floor (the import overlaps it with its writes on a second core)")
     return db_path
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import os
 import shutil
 import sqlite3
 import uuid
@@ -30,6 +31,16 @@ def now_utc() -> str:
 def new_id() -> str:
     """A fresh UUID4 string: ids that stay unique when databases from several laptops are merged."""
     return str(uuid.uuid4())
+
+
+def new_ids(count: int) -> list[str]:
+    """`count` fresh UUID4 strings at once (bulk imports: several times faster than calling new_id)."""
+    raw = bytearray(os.urandom(16 * count))
+    raw[6::16] = bytes((b & 0x0F) | 0x40 for b in raw[6::16])  # version 4
+    raw[8::16] = bytes((b & 0x3F) | 0x80 for b in raw[8::16])  # RFC 4122 variant
+    h = raw.hex()
+    return [f"{h[i:i + 8]}-{h[i + 8:i + 12]}-{h[i + 12:i + 16]}-{h[i + 16:i + 20]}-{h[i + 20:i + 32]}"
+            for i in range(0, 32 * count, 32)]
 
 
 def connect(path: str | Path) -> Database:

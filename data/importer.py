@@ -17,9 +17,9 @@ from typing import IO, Any
 from sqlite_utils import Database
 
 import config
-from analysis import privacy, safeguarding
+from analysis.screening import BackgroundScreening, screen
 from data import audit, flags
-from data.db import new_id, now_utc, transaction
+from data.db import new_ids, now_utc, transaction
 from data.events import Event, create_event, events_named, question_set
 from data.users import User, require
 from surveys import QuestionSet
@@ -93,7 +93,8 @@ def read_table(source: IO[bytes] | bytes, filename: str = "") -> tuple[list[str]
         header.pop()
     body = []
     for number, row in enumerate(rows[1:], start=2):
-        if any(cell not in (None, "") for cell in row):
+        # any(row) is the fast path; the slow test only runs for rows whose every cell is falsy (0, False)
+        if any(row) or any(cell is not None and cell != "" for cell in row):
             body.append((number, list(row)))
     return header, body
 
@@ -125,6 +126,8 @@ def _read_xlsx(data: bytes) -> list[list[Any]]:
 
 
 def _cell_text(value: Any) -> str:
+    if value.__class__ is str:
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -202,16 +205,53 @@ def import_responses(db: Database, user: User, source: IO[bytes] | bytes, filena
     if problems:
         raise InvalidFile(problems)
     index = {name: header.index(name) for name in header}
+    width = len(header)
+    # a missing optional column reads as a blank cell: point it at a padding cell past the header's end
+    blank = width
+    i_id, i_question, i_group, i_text, i_respondent, i_event, i_created = (
+        index.get(name, blank) for name in ("id", "question", "group", "text", "respondent", "event", "created_at"))
 
-    def cell(row: list[Any], name: str) -> Any:
-        i = index.get(name)
-        return row[i] if i is not None and i < len(row) else None
+    def pick(row: list[Any]) -> list[Any]:
+        if len(row) == width:  # the common case
+            row = row + [None]
+        elif len(row) < width:
+            row = row + [None] * (width + 1 - len(row))
+        else:
+            row = row[:width] + [None]
+        return [row[i_id], row[i_question], row[i_group], row[i_text], row[i_respondent], row[i_event], row[i_created]]
 
+    # Screening (redaction, disclosure check) starts first, on a helper process, and runs while rows are checked
+    # and written; it sees the text cells exactly as they will be stored.
+    text_column = index["text"]
+    screening = BackgroundScreening([_cell_text(row[text_column]) if text_column < len(row) else "" for _, row in body])
+    try:
+        # rows as [id, question, group, text, respondent, event, created_at] cells, the text ones as str
+        rows = []
+        stray: list[int] = []  # rows with values under no header: refused rather than silently dropped
+        for number, row in body:
+            if len(row) > width and any(cell not in (None, "") for cell in row[width:]):
+                stray.append(number)
+            values = pick(row)
+            for i in range(6):
+                value = values[i]
+                if value.__class__ is not str:
+                    values[i] = _cell_text(value)
+            rows.append((number, values))
+        return _check_and_write(db, user, filename, event, rows, screening, stray)
+    finally:
+        screening.close()
+
+
+def _check_and_write(db: Database, user: User, filename: str, event: str | None,
+                     rows: list[tuple[int, list[Any]]], screening: BackgroundScreening,
+                     stray: list[int]) -> ImportResult:
+    problems = [RowProblem(number, "", "has a value to the right of the last column, under no header; "
+                                       "add a header or remove the value") for number in stray]
     # Resolve events by name: existing ones are used, new names are created inside the transaction.
     default_event = (event or "").strip() or DEFAULT_EVENT_NAME
     event_rows: dict[str, list[int]] = {}
-    for number, row in body:
-        name = _cell_text(cell(row, "event")).strip() or default_event
+    for number, values in rows:
+        name = values[5].strip() or default_event
         event_rows.setdefault(name, []).append(number)
     resolved: dict[str, Event | None] = {}
     for name, numbers in event_rows.items():
@@ -233,28 +273,28 @@ def import_responses(db: Database, user: User, source: IO[bytes] | bytes, filena
     prepared = []
     seen_ids: dict[tuple[str, str], int] = {}
     respondent_groups: dict[tuple[str, str], tuple[str, int]] = {}
-    for number, row in body:
-        event_name = _cell_text(cell(row, "event")).strip() or default_event
+    for position, (number, values) in enumerate(rows):
+        ext_cell, question_cell, group_cell, text, respondent_cell, event_cell, created_raw = values
+        event_name = event_cell.strip() or default_event
         lookup = lookups[event_name]
-        ext_id = _cell_text(cell(row, "id")).strip()
+        ext_id = ext_cell.strip()
+        screened_at = position
         if not ext_id:
             problems.append(RowProblem(number, "id", "is empty; every row needs an id that is unique in the file"))
         elif (event_name, ext_id) in seen_ids:
             problems.append(RowProblem(number, "id", f"{ext_id!r} is used again (first on row {seen_ids[(event_name, ext_id)]})"))
         else:
             seen_ids[(event_name, ext_id)] = number
-        question_cell = _cell_text(cell(row, "question")).strip()
+        question_cell = question_cell.strip()
         question = lookup.questions.get(question_cell.lower())
         if question is None:
             ids = ", ".join(q.id for q in lookup.qs.questions)
             problems.append(RowProblem(number, "question", f"unknown question {question_cell!r}; use one of {ids}"))
-        group_cell = _cell_text(cell(row, "group")).strip()
+        group_cell = group_cell.strip()
         group_id = lookup.groups.get(group_cell.lower())
         if group_id is None:
             ids = ", ".join(g.id for g in lookup.qs.groups)
             problems.append(RowProblem(number, "group", f"unknown group {group_cell!r}; use one of {ids}"))
-        raw_text = cell(row, "text")
-        text = _cell_text(raw_text)
         if not text.strip():
             problems.append(RowProblem(number, "text", "is empty"))
         elif len(text) > config.MAX_ANSWER_CHARS:
@@ -264,25 +304,25 @@ def import_responses(db: Database, user: User, source: IO[bytes] | bytes, filena
                 (o for o in question.options if any(v.lower() == text.strip().lower() for v in o.label.values())), None)
             if option is None:
                 problems.append(RowProblem(number, "text", f"{text!r} is not an option of {question.id}"))
-            else:
-                text = option.id
-        created_raw = cell(row, "created_at")
+            elif option.id != text:
+                text, screened_at = option.id, -1
         created_at = None
         if created_raw not in (None, ""):
             try:
                 created_at = _timestamp(created_raw)
             except ValueError as exc:
                 problems.append(RowProblem(number, "created_at", str(exc)))
-        respondent_ref = _cell_text(cell(row, "respondent")).strip() or None
+        respondent_ref = respondent_cell.strip() or None
         if respondent_ref and group_id:
             first = respondent_groups.setdefault((event_name, respondent_ref), (group_id, number))
             if first[0] != group_id:
                 problems.append(RowProblem(number, "group", f"respondent {respondent_ref!r} is in group {first[0]!r} on row {first[1]}; one respondent has one group"))
         if question is not None and group_id is not None:
-            prepared.append((number, event_name, ext_id, question.id, group_id, text, created_at, respondent_ref))
+            prepared.append((number, screened_at, event_name, ext_id, question.id, group_id, text, created_at,
+                             respondent_ref))
     if problems:
         raise InvalidFile(problems)
-    return _write(db, user, filename, resolved, prepared)
+    return _write(db, user, filename, resolved, prepared, screening)
 
 
 def _rows(numbers: list[int]) -> str:
@@ -290,8 +330,20 @@ def _rows(numbers: list[int]) -> str:
     return shown + (f" and {len(numbers) - 10} more" if len(numbers) > 10 else "")
 
 
+WRITE_BATCH = 2_500
+
+
+def _insert_responses(db: Database, rows: list[tuple[Any, ...]]) -> None:
+    db.conn.executemany(
+        "INSERT INTO responses (id, respondent_id, event_id, question_id, position, text, redacted_text, "
+        "external_id, source, recorded_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'import', ?, ?)",
+        rows,
+    )
+
+
 def _write(db: Database, user: User, filename: str, resolved: dict[str, Event | None],
-           prepared: Iterable[tuple[int, str, str, str, str, str, str | None, str | None]]) -> ImportResult:
+           prepared: Iterable[tuple[int, int, str, str, str, str, str, str | None, str | None]],
+           screening: BackgroundScreening) -> ImportResult:
     now = now_utc()
     result = ImportResult(rows=0, added=0, already_present=0, respondents_added=0)
     with transaction(db):
@@ -316,7 +368,10 @@ def _write(db: Database, user: User, filename: str, resolved: dict[str, Event | 
         responses: list[tuple[Any, ...]] = []
         disclosures: list[tuple[str, str, str, str]] = []
         positions: dict[tuple[str, str], int] = {}
-        for number, event_name, ext_id, question_id, group_id, text, created_at, respondent_ref in prepared:
+        # at most two ids per row (an answer, maybe a respondent), made in one go
+        fresh_ids = iter(new_ids(2 * len(prepared)))
+        for number, screened_at, event_name, ext_id, question_id, group_id, text, created_at, respondent_ref \
+                in prepared:
             result.rows += 1
             event_id = event_ids[event_name]
             stored = existing.get((event_id, ext_id))
@@ -327,34 +382,41 @@ def _write(db: Database, user: User, filename: str, resolved: dict[str, Event | 
                 continue
             when = created_at or now
             if respondent_ref is None:
-                respondent_id = new_id()
+                respondent_id = next(fresh_ids)
                 respondents.append((respondent_id, event_id, group_id, None, when))
             else:
                 key = (event_id, respondent_ref)
                 respondent_id = existing_refs.get(key)
                 if respondent_id is None:
-                    respondent_id = new_id()
+                    respondent_id = next(fresh_ids)
                     existing_refs[key] = respondent_id
                     respondents.append((respondent_id, event_id, group_id, respondent_ref, when))
             slot = (respondent_id, question_id)
             position = positions.get(slot, 0)
             positions[slot] = position + 1
-            response_id = new_id()
-            responses.append((response_id, respondent_id, event_id, question_id, position, text,
-                              privacy.redact(text), ext_id, user.username, when))
-            disclosure = safeguarding.check(text)
-            if disclosure:
-                disclosures.append((response_id, respondent_id, event_id, disclosure.reason))
+            response_id = next(fresh_ids)
+            responses.append((screened_at, response_id, respondent_id, event_id, question_id, position, text,
+                              ext_id, when))
         db.conn.executemany(
             "INSERT INTO respondents (id, event_id, group_id, profile, language, consent, consent_method, source, "
             "external_ref, recorded_by, created_at) VALUES (?, ?, ?, '{}', 'en', 1, 'import', 'import', ?, ?, ?)",
             [(rid, eid, gid, ref, user.username, when) for rid, eid, gid, ref, when in respondents],
         )
-        db.conn.executemany(
-            "INSERT INTO responses (id, respondent_id, event_id, question_id, position, text, redacted_text, "
-            "external_id, source, recorded_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'import', ?, ?)",
-            responses,
-        )
+        # Rows go in by batches in file order, each as soon as its screening is ready: the helper process screens
+        # later rows while this one writes earlier ones.
+        batch: list[tuple[Any, ...]] = []
+        for screened_at, response_id, respondent_id, event_id, question_id, position, text, ext_id, when \
+                in responses:
+            # a choice answer is stored as its option id, not the cell that was screened: screen what is stored
+            redacted, disclosure = screening.get(screened_at) if screened_at >= 0 else screen(text)
+            batch.append((response_id, respondent_id, event_id, question_id, position, text, redacted, ext_id,
+                          user.username, when))
+            if disclosure:
+                disclosures.append((response_id, respondent_id, event_id, disclosure.reason))
+            if len(batch) >= WRITE_BATCH:
+                _insert_responses(db, batch)
+                batch = []
+        _insert_responses(db, batch)
         for response_id, respondent_id, event_id, reason in disclosures:
             flags.raise_flag(db, user, kind="auto", reason=reason, respondent_id=respondent_id,
                              response_id=response_id, event_id=event_id)

@@ -1,4 +1,4 @@
-"""Benchmark: the coding workspace with many answers (python bench/coding_queue.py [--answers N]).
+"""Benchmark: the coding workspace with many answers (python bench/bench_coding.py [--answers N]).
 
 Builds a temporary database of N answers (default 20,000) over 5 events, the starter codebook and 5,000 codings,
 then times what a coder's tap costs in the core (queue page, counts, next answer, apply + undo, bulk preview and
