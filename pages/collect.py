@@ -29,6 +29,7 @@ LAST = "collect_last"  # the confirmation of the last save (dict), kept until th
 ERROR = "collect_error"  # list of plain-words problems from the last failed save
 WORRIED = "collect_worried"  # the "I'm worried" action was tapped while this form was being filled
 GUIDANCE = "collect_guidance"  # why the safeguarding procedure is on screen, or None
+GUIDANCE_TOASTED = "collect_guidance_toasted"  # the guidance reason already announced with a toast
 NOTICE = "collect_notice"  # a short info line (e.g. a repeated tap was ignored)
 OWNER = "collect_owner"  # username whose form this is
 FLAG_TARGET = "collect_flag_target"  # what the last "I'm worried" flag was attached to, in words
@@ -163,6 +164,7 @@ def on_save(event_id: str, qs: QuestionSet) -> None:
     if result.flags:
         manual = any(f.kind == "manual" for f in result.flags)
         state[GUIDANCE] = "worried" if manual else "auto"
+        state.pop(GUIDANCE_TOASTED, None)  # announce this new flag
         state[FLAG_TARGET] = "the person you just saved"
     state[TOKEN] = str(uuid.uuid4())
     clear_form(qs)
@@ -194,6 +196,7 @@ def on_worried(event_id: str, qs: QuestionSet) -> None:
         state[ERROR] = ["The flag could not be stored just now. Tell the event lead or the safeguarding lead in "
                         "person straight away, then tap the button again."]
     state[GUIDANCE] = "worried"
+    state.pop(GUIDANCE_TOASTED, None)  # announce this new flag
 
 
 def on_flag_without_saving(event_id: str) -> None:
@@ -210,6 +213,7 @@ def on_flag_without_saving(event_id: str) -> None:
     state[WORRIED] = False
     state[FLAG_TARGET] = "this event (their answers were not saved)"
     state[GUIDANCE] = "worried"
+    state.pop(GUIDANCE_TOASTED, None)  # announce this new flag
 
 
 def on_guidance_ok() -> None:
@@ -245,6 +249,10 @@ def show_guidance(db) -> None:
     if not reason:
         return
     procedure = settings.get(db, "safeguarding_procedure")
+    if reason != "pending" and st.session_state.get(GUIDANCE_TOASTED) != reason:
+        # a toast shows in view wherever the page is scrolled; the full guidance is right under Save
+        st.toast("Flagged for the safeguarding lead. Read the guidance under Save.", icon=":material/shield_person:")
+        st.session_state[GUIDANCE_TOASTED] = reason
     with st.container(border=True, key="collect_guidance_box"):
         if reason == "auto":
             st.markdown("### :material/shield_person: Something in these answers may need a safeguarding check")
@@ -360,7 +368,8 @@ def main() -> None:
                    icon=":material/shield_person:")
     st.button("Save", type="primary", use_container_width=True, key="collect_save", icon=":material/save:",
               on_click=on_save, args=(event.id, qs))
-    # The confirmation and the guidance sit right under Save: that is where the eyes and the finger are.
+    # The guidance and the confirmation sit right under Save: that is where the eyes and the finger are.
+    show_guidance(db)
     last = state[LAST]
     if last and last["event_id"] == event.id:
         people = "person" if last["count_today"] == 1 else "people"
@@ -370,7 +379,6 @@ def main() -> None:
                        icon=":material/check_circle:")
     if state[NOTICE]:
         st.info(state[NOTICE])
-    show_guidance(db)
     left, right = st.columns(2)
     left.button("I'm worried about this person", key="collect_worry", use_container_width=True,
                 icon=":material/shield_person:", on_click=on_worried, args=(event.id, qs))
