@@ -16,24 +16,21 @@ from __future__ import annotations
 import argparse
 import csv
 import random
-import re
 import sqlite3
 import sys
 import tempfile
 import time
 import uuid
-from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from analysis.evaluation import KINDS, score_redaction  # noqa: E402
 from analysis.privacy import redact  # noqa: E402
 from analysis.safeguarding import check  # noqa: E402
 
 EVAL = ROOT / "tests" / "data" / "redaction_eval.csv"
-PLACEHOLDER = re.compile(r"\[(phone|email|postcode|address|name)\]")
-KINDS = ("phone", "email", "postcode", "address", "name")
 
 
 def load() -> list[dict[str, str]]:
@@ -43,24 +40,9 @@ def load() -> list[dict[str, str]]:
 
 def score(rows: list[dict[str, str]]) -> tuple[dict[str, tuple[int, int]], int, int, int]:
     """({kind: (found, expected)}, ordinary words altered, ordinary words, rows exactly right)."""
-    expected_n: Counter[str] = Counter()
-    found_n: Counter[str] = Counter()
-    altered = words = exact = 0
-    for row in rows:
-        out = redact(row["text"])
-        exact += out == row["expected"]
-        want, got = Counter(PLACEHOLDER.findall(row["expected"])), Counter(PLACEHOLDER.findall(out))
-        for kind, n in want.items():
-            expected_n[kind] += n
-            found_n[kind] += min(n, got[kind])
-        remaining = Counter(PLACEHOLDER.sub(" ", out).split())
-        for word in PLACEHOLDER.sub(" ", row["expected"]).split():
-            words += 1
-            if remaining[word]:
-                remaining[word] -= 1
-            else:
-                altered += 1
-    return {k: (found_n[k], expected_n[k]) for k in KINDS}, altered, words, exact
+    result = score_redaction(rows)
+    return ({k: (result.found.get(k, 0), result.expected.get(k, 0)) for k in KINDS}, result.altered, result.words,
+            result.exact)
 
 
 def report_quality(rows: list[dict[str, str]]) -> None:

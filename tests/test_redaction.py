@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import csv
-import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from analysis import privacy
+from analysis.evaluation import PLACEHOLDER, score_redaction
 from analysis.privacy import Span, find_personal_details, redact
 
 EVAL = Path(__file__).resolve().parent / "data" / "redaction_eval.csv"
-PLACEHOLDER = re.compile(r"\[(phone|email|postcode|address|name)\]")
 
 
 def _rows(split: str | None = None) -> list[dict[str, str]]:
@@ -23,23 +22,8 @@ def _rows(split: str | None = None) -> list[dict[str, str]]:
 
 
 def _figures(rows):
-    expected, found = Counter(), Counter()
-    altered = words = 0
-    for row in rows:
-        out = redact(row["text"])
-        want, got = Counter(PLACEHOLDER.findall(row["expected"])), Counter(PLACEHOLDER.findall(out))
-        for kind, n in want.items():
-            expected[kind] += n
-            found[kind] += min(n, got[kind])
-        remaining = Counter(PLACEHOLDER.sub(" ", out).split())
-        for word in PLACEHOLDER.sub(" ", row["expected"]).split():
-            words += 1
-            if remaining[word]:
-                remaining[word] -= 1
-            else:
-                altered += 1
-    recall = {kind: found[kind] / expected[kind] for kind in expected}
-    return recall, altered / words
+    result = score_redaction(rows)
+    return {kind: result.recall(kind) for kind in result.expected}, result.altered_rate
 
 
 def test_labelled_set_covers_every_kind_and_many_clean_answers():
