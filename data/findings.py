@@ -185,11 +185,8 @@ def code_names(db: Database) -> list[str]:
 def import_qdc(db: Database, user: User, fileobj: Any) -> Any:
     """Import a REFI-QDA codebook (.qdc) through the codebook's own import (data.codebook.import_codes)."""
     require(user, "codebook")
+    from data.codebook import import_codes
     from exports.refi import parse_qdc
 
     specs = parse_qdc(fileobj, known_names=code_names(db))
-    try:
-        from data.codebook import import_codes
-    except ImportError as exc:  # the codebook module is built alongside this one
-        raise FindingsError("The codebook module is not available yet, so a .qdc cannot be imported.") from exc
     return import_codes(db, user, specs)

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from data import codebook, coding
+from data.findings import import_qdc
 from data.importer import InvalidFile
 from ui import session
 
@@ -208,13 +209,17 @@ with tab_files:
         result = codebook.load_starter_codebook(db, user)
         done(f"Starter codebook: {len(result.created)} code(s) added, {len(result.unchanged)} already there.")
     st.divider()
-    st.subheader("Import a codebook CSV")
-    st.caption("Columns code, label, definition and optionally parent, keywords (separated by ;). All rows or none: "
+    st.subheader("Import a codebook")
+    st.caption("A CSV with columns code, label, definition and optionally parent, keywords (separated by ;), or a "
+               "REFI-QDA codebook (.qdc) from NVivo, ATLAS.ti, MAXQDA, QualCoder and others. All codes or none: "
                "a code that already exists is updated to match the file.")
-    upload = st.file_uploader("CSV file", type=["csv"], key="codebook_upload")
+    upload = st.file_uploader("CSV or .qdc file", type=["csv", "qdc"], key="codebook_upload")
     if upload is not None and st.button("Import", key="codebook_import", type="primary"):
         try:
-            result = codebook.import_codebook_csv(db, user, upload.getvalue(), upload.name)
+            if upload.name.lower().endswith(".qdc"):
+                result = import_qdc(db, user, upload.getvalue())
+            else:
+                result = codebook.import_codebook_csv(db, user, upload.getvalue(), upload.name)
         except InvalidFile as exc:
             st.error(f"The file was not imported ({len(exc.problems)} problem(s)); nothing was changed.")
             st.dataframe(pd.DataFrame([{"row": p.row, "column": p.column, "problem": p.message}

@@ -106,6 +106,32 @@ def test_import_shows_problems_by_row_then_imports(db, officer):
     assert cb.get_code(db, "fam").parent == "thrive"
 
 
+THIRD_PARTY_QDC = b"""<?xml version="1.0" encoding="utf-8"?>
+<CodeBook xmlns="urn:QDA-XML:codebook:1.0" origin="Another QDA tool">
+  <Codes>
+    <Code guid="0f9b2a8e-2d54-4b8e-9a51-6c1f0d7c9e11" name="Family &amp; home" isCodable="true" color="#A1B">
+      <Description>Things about home life</Description>
+      <Code guid="4c1d7e2a-8f3b-4a6e-b0c9-2e5f7a9d1c33" name="Love" isCodable="true"/>
+    </Code>
+  </Codes>
+</CodeBook>
+"""
+
+
+def test_import_a_refi_qda_codebook_from_another_tool(db, officer):
+    at = app(officer).run()
+    at.file_uploader(key="codebook_upload").set_value(("other-tool.qdc", THIRD_PARTY_QDC, "application/xml")).run()
+    at.button(key="codebook_import").click().run()
+    assert not at.exception and not at.error
+    codes = {c.name: c for c in cb.list_codes(db)}
+    theme = next(c for c in codes.values() if c.label == "Family & home")
+    child = next(c for c in codes.values() if c.label == "Love")
+    assert child.parent == theme.name and theme.definition == "Things about home life"
+    at.file_uploader(key="codebook_upload").set_value(("broken.qdc", b"<CodeBook><Codes>", "application/xml")).run()
+    at.button(key="codebook_import").click().run()
+    assert "nothing was changed" in plain(at.error[0].value)
+
+
 def test_export_download(db, officer):
     cb.load_starter_codebook(db, officer)
     at = app(officer).run()
