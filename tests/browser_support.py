@@ -124,3 +124,14 @@ def wait_for_app(page) -> None:
         " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')"
     )
     time.sleep(0.3)
+
+
+def sign_in(page, url: str, name: str, secret: str, path: str = "") -> None:
+    """Open `url/path` and sign in through the real form, as a person would; the page asked for opens after."""
+    page.goto(f"{url}/{path}" if path else url)
+    wait_for_app(page)
+    page.get_by_label("Username").fill(name)
+    page.get_by_label("Password or PIN").fill(secret)
+    page.get_by_role("button", name="Sign in").tap()
+    page.get_by_text("Signed in as").first.wait_for()
+    wait_for_app(page)

@@ -8,7 +8,7 @@ import pytest
 
 from data import accounts, open_db
 from data.events import create_event
-from tests.browser_support import require_browser, screenshot, streamlit_server, tablet_page, wait_for_app
+from tests.browser_support import require_browser, screenshot, sign_in, streamlit_server, tablet_page, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -29,13 +29,7 @@ def test_peer_researcher_records_a_respondent_end_to_end(seeded):
     executable = require_browser()
     path, event = seeded
     with streamlit_server(path) as url, tablet_page(executable) as page:
-        page.goto(url)
-        wait_for_app(page)
-        page.get_by_label("Username").fill("pia")
-        page.get_by_label("Password or PIN").fill("4821")
-        page.get_by_role("button", name="Sign in").tap()
-        page.get_by_text("Signed in as").first.wait_for()
-        wait_for_app(page)
+        sign_in(page, url, "pia", "4821")
         # a full page load would start a new (signed-out) session: follow the in-app link, as a person would
         page.get_by_role("link", name="Collect answers").first.tap()
         wait_for_app(page)

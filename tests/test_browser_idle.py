@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from data import accounts, open_db
-from tests.browser_support import require_browser, screenshot, streamlit_server, tablet_page, wait_for_app
+from tests.browser_support import require_browser, screenshot, sign_in, streamlit_server, tablet_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -18,13 +18,7 @@ def test_untouched_tablet_signs_itself_out(tmp_path):
     db.conn.close()
     env = {"THRIVE_IDLE_TIMEOUT_MINUTES": "1", "THRIVE_IDLE_CHECK_SECONDS": "5"}
     with streamlit_server(path, env=env) as url, tablet_page(executable) as page:
-        page.goto(url)
-        wait_for_app(page)
-        page.get_by_label("Username").fill("admin")
-        page.get_by_label("Password or PIN").fill("password123456")
-        page.get_by_role("button", name="Sign in").tap()
-        page.get_by_text("Signed in as").first.wait_for()
-        wait_for_app(page)
+        sign_in(page, url, "admin", "password123456")
         # nobody touches the tablet: within the minute plus one check it shows the sign-in form again
         page.get_by_text("signed out after a period of inactivity").wait_for(timeout=90_000)
         assert page.get_by_role("button", name="Sign in").is_visible()

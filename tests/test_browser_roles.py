@@ -11,7 +11,7 @@ from data import accounts, open_db, settings
 from data.capture import save_respondent
 from data.events import create_event
 from data.users import User
-from tests.browser_support import require_browser, screenshot, streamlit_server, tablet_page, wait_for_app
+from tests.browser_support import require_browser, screenshot, sign_in, streamlit_server, tablet_page, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -37,20 +37,10 @@ def seeded(tmp_path):
     return path
 
 
-def sign_in(page, url: str, path: str, name: str, secret: str) -> None:
-    page.goto(f"{url}/{path}")
-    wait_for_app(page)
-    page.get_by_label("Username").fill(name)
-    page.get_by_label("Password or PIN").fill(secret)
-    page.get_by_role("button", name="Sign in").tap()
-    page.get_by_text("Signed in as").first.wait_for()
-    wait_for_app(page)
-
-
 def test_peer_researcher_records_a_disclosure_and_sees_the_guidance(seeded):
     executable = require_browser()
     with streamlit_server(seeded) as url, tablet_page(executable) as page:
-        sign_in(page, url, "collect", "pia", "4821")  # the page asked for opens after sign-in
+        sign_in(page, url, "pia", "4821", "collect")  # the page asked for opens after sign-in
         page.get_by_role("button", name="Start collecting").tap()
         page.get_by_text("Who is this person?").wait_for()
         wait_for_app(page)
@@ -86,7 +76,7 @@ def test_strategy_lead_opening_safeguarding_by_url_is_refused(seeded):
         wait_for_app(page)
         page.get_by_role("button", name="Sign in").wait_for()
         assert EARLIER not in page.content()
-        sign_in(page, url, "safeguarding", "sam", "password123456")
+        sign_in(page, url, "sam", "password123456", "safeguarding")
         refusal = page.get_by_text("You don't have access to this page")
         refusal.wait_for()
         time.sleep(1)

@@ -13,7 +13,7 @@ from data import accounts, codebook, coding, findings, open_db
 from data.capture import save_respondent
 from data.events import create_event
 from data.users import ROLES, User
-from tests.browser_support import require_browser, screenshot, streamlit_server, tablet_page, wait_for_app
+from tests.browser_support import require_browser, screenshot, sign_in, streamlit_server, tablet_page, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -90,12 +90,7 @@ def test_hostile_text_is_inert_on_coding_findings_and_safeguarding(seeded):
     with streamlit_server(seeded) as url, tablet_page(executable) as page:
         dialogs: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.goto(url)
-        wait_for_app(page)
-        page.get_by_label("Username").fill("sec")
-        page.get_by_label("Password or PIN").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").tap()
-        page.get_by_text("Signed in as").first.wait_for()
+        sign_in(page, url, "sec", PASSWORD)
         _check_nothing_ran(page, "home", dialogs)
 
         _open(page, "Safeguarding")

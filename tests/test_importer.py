@@ -179,3 +179,12 @@ def test_import_needs_the_import_permission(db, researcher, lead):
         with pytest.raises(PermissionDenied):
             import_responses(db, user, data, "a.csv")
     assert counts(db) == (0, 0)
+
+
+def test_values_under_no_header_are_refused_not_dropped(db, officer):
+    data = b"id,question,group,text\n1,thrive_helps,resident,parks,and more\n2,thrive_helps,resident,clubs,\n"
+    with pytest.raises(InvalidFile) as info:
+        import_responses(db, officer, data, "a.csv")
+    assert [(p.row, p.column) for p in info.value.problems] == [(2, "")]
+    assert "no header" in str(info.value)
+    assert counts(db) == (0, 0)
