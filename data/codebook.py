@@ -4,8 +4,6 @@ split, archive), the starter codebook and CSV import/export. Every change is aud
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -18,6 +16,7 @@ from sqlite_utils import Database
 from data import audit
 from data.db import now_utc, transaction
 from data.importer import InvalidFile, RowProblem, read_table
+from data.paths import csv_export
 from data.users import User, require
 
 STARTER_CODEBOOK = Path(__file__).resolve().parent.parent / "analysis" / "resources" / "starter_codebook.csv"
@@ -542,17 +541,8 @@ def import_codebook_csv(db: Database, user: User, source: IO[bytes] | bytes, fil
 def export_codebook_csv(db: Database, *, include_archived: bool = False, target: IO[bytes] | Path | None = None) -> bytes:
     """The codebook as CSV (code,label,definition,parent,keywords), themes before their sub-codes; written to
     `target` if given, and returned as UTF-8 bytes. Importing it back reproduces the same codebook."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for c in list_codes(db, include_archived=include_archived):
-        writer.writerow([c.name, c.label, c.definition, c.parent or "", ";".join(c.keywords)])
-    data = buffer.getvalue().encode("utf-8")
-    if isinstance(target, Path):
-        target.write_bytes(data)
-    elif target is not None:
-        target.write(data)
-    return data
+    return csv_export(CSV_COLUMNS, ([c.name, c.label, c.definition, c.parent or "", ";".join(c.keywords)]
+                                    for c in list_codes(db, include_archived=include_archived)), target)
 
 
 def load_starter_codebook(db: Database, user: User) -> CodesImported:

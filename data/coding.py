@@ -6,8 +6,6 @@ Every coding is stored with its coder, so each coder's work stays separate; ever
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,6 +19,7 @@ from data.codebook import Code, CodebookError, get_code, list_codes
 from data.db import now_utc, transaction
 from data.events import question_set
 from data.importer import InvalidFile, RowProblem, _cell_text, _timestamp, read_table
+from data.paths import csv_export
 from data.users import User, require
 
 STATES = ("all", "uncoded", "coded")
@@ -660,16 +659,7 @@ def export_codings_csv(db: Database, user: User, *, coder: str | None = None,
         sql += " WHERE c.coder = ?"
         params.append(coder)
     sql += " ORDER BY c.created_at, c.id"
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(EXPORT_COLUMNS)
-    writer.writerows(db.execute(sql, params))
-    data = buffer.getvalue().encode("utf-8")
-    if isinstance(target, Path):
-        target.write_bytes(data)
-    elif target is not None:
-        target.write(data)
-    return data
+    return csv_export(EXPORT_COLUMNS, db.execute(sql, params), target)
 
 
 def apply_many(db: Database, user: User, pairs: Iterable[tuple[str, str]]) -> int:

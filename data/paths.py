@@ -1,13 +1,18 @@
-"""Safe file names for exports: a name typed by a person or built from an event name never escapes its folder.
+"""Export files: safe file names (a name typed by a person never escapes its folder) and small CSV writes.
 
-`safe_filename` cleans a single name; `safe_path` joins it to a folder and checks the result stays inside.
+`safe_filename` cleans a single name; `safe_path` joins it to a folder and checks the result stays inside;
+`csv_export` writes rows as UTF-8 CSV to a path or file object and returns the bytes.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import IO, Any
 
 #: Device names Windows reserves, with or without an extension ("CON.txt" is still the console).
 WINDOWS_RESERVED = frozenset(
@@ -52,3 +57,17 @@ def safe_path(folder: str | Path, name: str, default: str = "export") -> Path:
     if target.parent != base:
         raise ValueError(f"{name!r} would be written outside {base}")
     return target
+
+
+def csv_export(header: Sequence[str], rows: Iterable[Sequence[Any]], target: IO[bytes] | Path | None = None) -> bytes:
+    """`header` and `rows` as UTF-8 CSV ("\\n" line ends), written to `target` if given, and returned as bytes."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    data = buffer.getvalue().encode("utf-8")
+    if isinstance(target, Path):
+        target.write_bytes(data)
+    elif target is not None:
+        target.write(data)
+    return data
