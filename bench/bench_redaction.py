@@ -16,15 +16,14 @@ from __future__ import annotations
 import argparse
 import csv
 import random
-import sqlite3
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from floors import responses_executemany  # noqa: E402
 
 from analysis.evaluation import KINDS, score_redaction  # noqa: E402
 from analysis.privacy import redact  # noqa: E402
@@ -67,19 +66,7 @@ def report_speed(n: int) -> None:
                 "kids left on their own", "my mum helps me", "more things to do for teenagers in Dudley"]
     texts = [rng.choice(pool) if rng.random() < 0.3 else rng.choice(ordinary) for _ in range(n)]
 
-    with tempfile.TemporaryDirectory() as folder:
-        conn = sqlite3.connect(Path(folder) / "bench.db")
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("CREATE TABLE responses (id TEXT PRIMARY KEY, respondent_id TEXT, event_id TEXT, question_id TEXT, "
-                     "position INTEGER, text TEXT, redacted_text TEXT, external_id TEXT, source TEXT, "
-                     "recorded_by TEXT, created_at TEXT)")
-        rows = [(str(uuid.uuid4()), "r", "e", "thrive_helps", 0, t, t, None, "import", "bench", "2026-01-01T00:00:00Z")
-                for t in texts]
-        start = time.perf_counter()
-        with conn:
-            conn.executemany("INSERT INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        floor = time.perf_counter() - start  # wall time: the floor includes writing to disk
-        conn.close()
+    floor = responses_executemany(texts)
 
     # CPU time of this process: the machine is shared, and wall time would count other people's work as ours.
     start = time.process_time()

@@ -17,16 +17,15 @@ from __future__ import annotations
 import argparse
 import csv
 import random
-import sqlite3
 import sys
-import tempfile
 import time
-import uuid
 from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from floors import responses_executemany  # noqa: E402
 
 from analysis.safeguarding import check  # noqa: E402
 
@@ -106,19 +105,7 @@ def report_speed(n: int) -> None:
     pool = [r["text"] for r in rows]
     texts = [rng.choice(pool) if rng.random() < 0.5 else rng.choice(ORDINARY) for _ in range(n)]
 
-    with tempfile.TemporaryDirectory() as folder:  # the floor: rows written to an on-disk responses table
-        conn = sqlite3.connect(Path(folder) / "bench.db")
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("CREATE TABLE responses (id TEXT PRIMARY KEY, respondent_id TEXT, event_id TEXT, "
-                     "question_id TEXT, position INTEGER, text TEXT, redacted_text TEXT, external_id TEXT, "
-                     "source TEXT, recorded_by TEXT, created_at TEXT)")
-        rows = [(str(uuid.uuid4()), "r", "e", "thrive_helps", 0, t, t, None, "import", "bench", "2026-01-01")
-                for t in texts]
-        start = time.perf_counter()
-        with conn:
-            conn.executemany("INSERT INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        floor = time.perf_counter() - start
-        conn.close()
+    floor = responses_executemany(texts)
 
     start = time.process_time()  # CPU time of this process: the machine is shared
     flagged = sum(1 for t in texts if check(t))
