@@ -180,6 +180,21 @@ def on_filters_changed() -> None:
     st.session_state[PREVIEW] = None
 
 
+def memo_editor(target_type: str, target_id: str | int, notes: list, key: str, label: str, button_key: str,
+                button_label: str, *, with_time: bool) -> None:
+    """Others' memos as plain text, then this coder's own memo to edit and save (one memo per author)."""
+    for m in notes:
+        if m.author != user.username:
+            st.caption(f"{m.author}, {m.updated_at[:16].replace('T', ' ')}" if with_time else m.author)
+            st.text(m.text)
+    own = next((m.text for m in notes if m.author == user.username), "")
+    st.text_area(label, value=own, key=key, height=90)
+    if st.button(button_label, key=button_key):
+        coding.save_memo(db, user, target_type, target_id, st.session_state[key])
+        st.session_state[FLASH] = "Memo saved."
+        st.rerun()
+
+
 def on_bulk_apply() -> None:
     preview = st.session_state[PREVIEW]
     if not preview:
@@ -338,32 +353,13 @@ with st.container(border=True, key="code_card"):
 
     mine = coding.memos(db, user, "response", answer.id)
     with st.expander(f"Memo on this answer ({len(mine)})" if mine else "Memo on this answer"):
-        for m in mine:
-            if m.author != user.username:
-                st.caption(f"{m.author}, {m.updated_at[:16].replace('T', ' ')}")
-                st.text(m.text)
-        own = next((m.text for m in mine if m.author == user.username), "")
-        memo_key = f"code_memo_{answer.id}_{gen}"
-        st.text_area("Your memo", value=own, key=memo_key, height=90)
-        if st.button("Save memo", key="code_memo_save"):
-            coding.save_memo(db, user, "response", answer.id, st.session_state[memo_key])
-            st.session_state[FLASH] = "Memo saved."
-            st.rerun()
+        memo_editor("response", answer.id, mine, f"code_memo_{answer.id}_{gen}", "Your memo", "code_memo_save",
+                    "Save memo", with_time=True)
 
 # --- memo on a code ----------------------------------------------------------------------------------------------------
 
 with st.expander("Memo on a code"):
     target = st.selectbox("Code", [c.name for c in codes], format_func=label_of, key=CODE_MEMO_TARGET)
     code_obj = by_name[target]
-    notes = coding.memos(db, user, "code", code_obj.id)
-    for m in notes:
-        if m.author != user.username:
-            st.caption(m.author)
-            st.text(m.text)
-    own_code_memo = next((m.text for m in notes if m.author == user.username), "")
-    code_memo_key = f"code_codememo_{code_obj.id}_{gen}"
-    st.text_area("Your memo on this code", value=own_code_memo, key=code_memo_key, height=90)
-    if st.button("Save code memo", key="code_codememo_save"):
-        coding.save_memo(db, user, "code", code_obj.id, st.session_state[code_memo_key])
-        st.session_state[FLASH] = "Memo saved."
-        st.rerun()
+    memo_editor("code", code_obj.id, coding.memos(db, user, "code", code_obj.id), f"code_codememo_{code_obj.id}_{gen}",
+                "Your memo on this code", "code_codememo_save", "Save code memo", with_time=False)

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from data import codebook as cb
 from data import coding
 from data.importer import import_responses
+from tests.conftest import make_user
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "code.py")
@@ -151,6 +152,19 @@ def test_memo_on_an_answer(db, officer, answers, fake_engine):
     memo.set_value("Friends *and* family?").run()
     at.button(key="code_memo_save").click().run()
     assert [m.text for m in coding.memos(db, officer, "response", answers["a1"])] == ["Friends *and* family?"]
+
+
+def test_memo_on_a_code_and_others_memos_shown_as_text(db, officer, answers, fake_engine):
+    at = app(officer).run()
+    chosen = at.selectbox(key="code_memo_code").value
+    memo = next(t for t in at.text_area if t.key.startswith("code_codememo_"))
+    memo.set_value("Use for **money** worries only").run()
+    at.button(key="code_codememo_save").click().run()
+    code_id = cb.get_code(db, chosen).id
+    assert [m.text for m in coding.memos(db, officer, "code", code_id)] == ["Use for **money** worries only"]
+    seen = app(make_user("engagement_officer", name="second_officer")).run()
+    assert seen.selectbox(key="code_memo_code").value == chosen
+    assert "Use for **money** worries only" in [t.value for t in seen.text]
 
 
 def test_page_without_codebook_points_to_it(db, officer, admin):
