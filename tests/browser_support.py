@@ -135,3 +135,18 @@ def sign_in(page, url: str, name: str, secret: str, path: str = "") -> None:
     page.get_by_role("button", name="Sign in").tap()
     page.get_by_text("Signed in as").first.wait_for()
     wait_for_app(page)
+
+
+def start_collecting(page) -> None:
+    """On the Collect page's event chooser: start collecting at the chosen event."""
+    page.get_by_role("button", name="Start collecting").tap()
+    page.get_by_text("Who is this person?").wait_for()
+    wait_for_app(page)
+
+
+def choose_group_and_consent(page, group: str) -> None:
+    """Tap the respondent's group, then the consent tick, as a peer researcher would."""
+    page.locator(".st-key-collect_group").get_by_role("radio", name=group).tap()
+    wait_for_app(page)
+    page.locator(".st-key-collect_consent").get_by_text("They agree to take part").tap()
+    wait_for_app(page)

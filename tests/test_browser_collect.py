@@ -8,7 +8,16 @@ import pytest
 
 from data import accounts, open_db
 from data.events import create_event
-from tests.browser_support import require_browser, screenshot, sign_in, streamlit_server, tablet_page, wait_for_app
+from tests.browser_support import (
+    choose_group_and_consent,
+    require_browser,
+    screenshot,
+    sign_in,
+    start_collecting,
+    streamlit_server,
+    tablet_page,
+    wait_for_app,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -33,13 +42,8 @@ def test_peer_researcher_records_a_respondent_end_to_end(seeded):
         # a full page load would start a new (signed-out) session: follow the in-app link, as a person would
         page.get_by_role("link", name="Collect answers").first.tap()
         wait_for_app(page)
-        page.get_by_role("button", name="Start collecting").tap()
-        page.get_by_text("Who is this person?").wait_for()
-        wait_for_app(page)
-        page.locator(".st-key-collect_group").get_by_role("radio", name="Young person").tap()
-        wait_for_app(page)
-        page.locator(".st-key-collect_consent").get_by_text("They agree to take part").tap()
-        wait_for_app(page)
+        start_collecting(page)
+        choose_group_and_consent(page, "Young person")
         helps = page.locator(".st-key-collect_answer_thrive_helps textarea")
         helps.tap()
         helps.fill("Youth club on Fridays\nA trusted adult to talk to")
@@ -54,10 +58,7 @@ def test_peer_researcher_records_a_respondent_end_to_end(seeded):
         assert page.locator(".st-key-collect_answer_thrive_helps textarea").input_value() == ""
 
         # a second respondent, Save double-tapped: one respondent stored
-        page.locator(".st-key-collect_group").get_by_role("radio", name="Parent or carer").tap()
-        wait_for_app(page)
-        page.locator(".st-key-collect_consent").get_by_text("They agree to take part").tap()
-        wait_for_app(page)
+        choose_group_and_consent(page, "Parent or carer")
         stops = page.locator(".st-key-collect_answer_thrive_stops textarea")
         stops.tap()
         stops.fill("Cost of living")

@@ -11,7 +11,16 @@ from data import accounts, open_db, settings
 from data.capture import save_respondent
 from data.events import create_event
 from data.users import User
-from tests.browser_support import require_browser, screenshot, sign_in, streamlit_server, tablet_page, wait_for_app
+from tests.browser_support import (
+    choose_group_and_consent,
+    require_browser,
+    screenshot,
+    sign_in,
+    start_collecting,
+    streamlit_server,
+    tablet_page,
+    wait_for_app,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -41,13 +50,8 @@ def test_peer_researcher_records_a_disclosure_and_sees_the_guidance(seeded):
     executable = require_browser()
     with streamlit_server(seeded) as url, tablet_page(executable) as page:
         sign_in(page, url, "pia", "4821", "collect")  # the page asked for opens after sign-in
-        page.get_by_role("button", name="Start collecting").tap()
-        page.get_by_text("Who is this person?").wait_for()
-        wait_for_app(page)
-        page.locator(".st-key-collect_group").get_by_role("radio", name="Young person").tap()
-        wait_for_app(page)
-        page.locator(".st-key-collect_consent").get_by_text("They agree to take part").tap()
-        wait_for_app(page)
+        start_collecting(page)
+        choose_group_and_consent(page, "Young person")
         box = page.locator(".st-key-collect_answer_thrive_stops textarea")
         box.tap()
         box.fill(DISCLOSURE)
