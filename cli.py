@@ -36,6 +36,16 @@ def with_db(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def run_import(load: Callable[[], Any]) -> Any:
+    """Run an all-or-nothing import; on a rejected file print every problem on stderr and exit 1."""
+    from data.importer import InvalidFile
+
+    try:
+        return load()
+    except InvalidFile as exc:
+        fail(str(exc))
+
+
 def fail(message: str) -> None:
     """Print a message for a person on stderr and exit with status 1."""
     click.echo(message, err=True)
@@ -68,12 +78,9 @@ def import_group() -> None:
 @with_db
 def import_responses_cmd(db: Database, file: Path, event: str | None) -> None:
     """Import answers from a CSV or XLSX file (columns id,question,group,text[,respondent,event,created_at])."""
-    from data.importer import InvalidFile, import_responses
+    from data.importer import import_responses
 
-    try:
-        result = import_responses(db, cli_user(), file.read_bytes(), file.name, event=event)
-    except InvalidFile as exc:
-        fail(str(exc))
+    result = run_import(lambda: import_responses(db, cli_user(), file.read_bytes(), file.name, event=event))
     click.echo(result.summary())
 
 
@@ -423,12 +430,7 @@ def codebook_group() -> None:
 def codebook_import_cmd(db: Database, file: Path) -> None:
     """Add or update codes from a CSV file, all rows or none (codes already present are updated)."""
     from data.codebook import import_codebook_csv
-    from data.importer import InvalidFile
-
-    try:
-        result = import_codebook_csv(db, cli_user(), file.read_bytes(), file.name)
-    except InvalidFile as exc:
-        fail(str(exc))
+    result = run_import(lambda: import_codebook_csv(db, cli_user(), file.read_bytes(), file.name))
     click.echo(result.summary())
 
 
@@ -464,12 +466,7 @@ def codings_group() -> None:
 def codings_import_cmd(db: Database, file: Path) -> None:
     """Import codings, all rows or none; response_id may be an answer's id or its external id."""
     from data.coding import import_codings_csv
-    from data.importer import InvalidFile
-
-    try:
-        result = import_codings_csv(db, cli_user(), file.read_bytes(), file.name)
-    except InvalidFile as exc:
-        fail(str(exc))
+    result = run_import(lambda: import_codings_csv(db, cli_user(), file.read_bytes(), file.name))
     click.echo(result.summary())
 
 
@@ -677,14 +674,9 @@ def report_cmd(db: Database, file: Path, **filters: Any) -> None:
 @with_db
 def codebook_import_qdc_cmd(db: Database, file: Path) -> None:
     """Import a REFI-QDA codebook (.qdc) from NVivo, ATLAS.ti, MAXQDA, QualCoder or Thrive Voices."""
-    from data.findings import FindingsError, import_qdc
-    from data.importer import InvalidFile
+    from data.findings import import_qdc
 
-    try:
-        with file.open("rb") as handle:
-            result = import_qdc(db, cli_user(), handle)
-    except (InvalidFile, FindingsError) as exc:
-        fail(str(exc))
+    result = run_import(lambda: import_qdc(db, cli_user(), file.read_bytes()))
     click.echo(f"Imported {file.name}: {len(result.created)} created, {len(result.updated)} updated, "
                f"{len(result.unchanged)} unchanged.")
 
