@@ -37,6 +37,18 @@ class Disclosure:
     words: str = ""
     confidence: str = "high"  # "low" when only the personal-statement net caught it (see _judge)
 
+    @property
+    def strength(self) -> str:
+        """How strong the evidence is, as stored on the flag and sorted by in the queue: "strong" or "possible"."""
+        return "strong" if self.confidence == "high" else "possible"
+
+
+#: Strengths a flag can carry, strongest first.
+STRENGTHS = ("strong", "possible")
+
+#: Categories that may mean a child is at immediate risk: the safeguarding queue puts them first.
+URGENT_CATEGORIES = frozenset({"sexual", "self_harm", "physical", "thrown_out", "exploitation"})
+
 
 CATEGORY_LABELS = {
     "physical": "being hit or hurt",
@@ -674,8 +686,11 @@ def _judge(sentence: str) -> tuple[str, str] | None:
     return None
 
 
-def check(text: str) -> Disclosure | None:
-    """A Disclosure if `text` may be a first-person or specific statement of harm, else None. Never raises."""
+def check(text: str, question_id: str | None = None) -> Disclosure | None:
+    """A Disclosure if `text` may be a first-person or specific statement of harm, else None. Never raises.
+
+    `question_id` is the question the answer was given to (e.g. "neglect_is"), or None when unknown.
+    """
     if not text or not isinstance(text, str):
         return None
     try:

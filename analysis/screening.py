@@ -26,9 +26,9 @@ Screened = tuple[str, Disclosure | None]
 BACKGROUND_MIN_ANSWERS = 5_000
 
 
-def screen(text: str) -> Screened:
-    """(redacted text, possible disclosure or None) for one answer."""
-    return privacy.redact(text), safeguarding.check(text)
+def screen(text: str, question_id: str | None = None) -> Screened:
+    """(redacted text, possible disclosure or None) for one answer given to `question_id` (None when unknown)."""
+    return privacy.redact(text), safeguarding.check(text, question_id)
 
 
 def screen_many(texts: Sequence[str]) -> list[Screened]:

@@ -124,24 +124,25 @@ def save_respondent(db: Database, user: User, *, event_id: str, group_id: str, c
             [respondent_id, event.id, group_id, json.dumps(clean_profile, ensure_ascii=False), language,
              source, source, submission_token, user.username, now],
         )
-        raised: list[tuple[str, str]] = []  # (response id, reason)
+        raised: list[tuple[str, safeguarding.Disclosure]] = []  # (response id, disclosure)
         response_rows = []
         for question_id, position, text in rows:
             response_id = new_id()
             response_rows.append((response_id, respondent_id, event.id, question_id, position, text,
                                   privacy.redact(text), None, source, user.username, now))
-            disclosure = safeguarding.check(text)
+            disclosure = safeguarding.check(text, question_id)
             if disclosure:
-                raised.append((response_id, disclosure.reason))
+                raised.append((response_id, disclosure))
         db.conn.executemany(
             "INSERT INTO responses (id, respondent_id, event_id, question_id, position, text, redacted_text, "
             "external_id, source, recorded_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             response_rows,
         )
         created_flags = [
-            flags.raise_flag(db, user, kind="auto", reason=reason, respondent_id=respondent_id,
-                             response_id=response_id, event_id=event.id)
-            for response_id, reason in raised
+            flags.raise_flag(db, user, kind="auto", reason=disclosure.reason, respondent_id=respondent_id,
+                             response_id=response_id, event_id=event.id, category=disclosure.category,
+                             strength=disclosure.strength)
+            for response_id, disclosure in raised
         ]
         if worried:
             created_flags.append(flags.raise_flag(
@@ -233,10 +234,11 @@ def add_transcribed(db: Database, user: User, *, event_id: str, question_id: str
             "recorded_by, created_at) VALUES (?, ?, ?, ?, 0, ?, ?, 'transcribed', ?, ?)",
             [response_id, respondent_id, event.id, question_id, text, privacy.redact(text), user.username, now],
         )
-        disclosure = safeguarding.check(text)
+        disclosure = safeguarding.check(text, question_id)
         if disclosure:
             flag = flags.raise_flag(db, user, kind="auto", reason=disclosure.reason, respondent_id=respondent_id,
-                                    response_id=response_id, event_id=event.id)
+                                    response_id=response_id, event_id=event.id, category=disclosure.category,
+                                    strength=disclosure.strength)
     return Transcribed(response_id, respondent_id, flag)
 
 

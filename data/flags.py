@@ -26,6 +26,17 @@ STATUS_LABELS = {
 CLOSED = frozenset({"referred", "no_further_action"})
 
 
+#: The text shown instead of a flagged answer everywhere outside the safeguarding queue, until a lead releases it.
+WITHHELD_TEXT = "[withheld: safeguarding]"
+
+
+def withheld_sql(response: str = "r") -> str:
+    """SQL condition, true when the answer aliased `response` is withheld: a flag in any state, not released, names
+    the answer itself or its respondent (a manual "I'm worried" flag covers all that respondent's answers)."""
+    return (f"EXISTS (SELECT 1 FROM flags wf WHERE wf.released_at IS NULL AND "
+            f"(wf.response_id = {response}.id OR (wf.response_id IS NULL AND wf.respondent_id = {response}.respondent_id)))")
+
+
 class FlagError(ValueError):
     """A flag change that cannot be made; the message says why, for a person."""
 
@@ -41,18 +52,22 @@ class Flag:
     status: str
     raised_by: str | None
     created_at: str
+    category: str | None = None   # disclosure category (analysis.safeguarding.CATEGORY_LABELS); None for a manual flag
+    strength: str | None = None   # "strong" / "possible" (analysis.safeguarding.STRENGTHS); None for a manual flag
 
 
 def raise_flag(db: Database, user: User | None, *, kind: str, reason: str, respondent_id: str | None = None,
-               response_id: str | None = None, event_id: str | None = None) -> Flag:
+               response_id: str | None = None, event_id: str | None = None, category: str | None = None,
+               strength: str | None = None) -> Flag:
     """Open a flag for the safeguarding lead, in the caller's transaction if there is one."""
     flag = Flag(new_id(), respondent_id, response_id, event_id, kind, reason, "open",
-                user.username if user else None, now_utc())
+                user.username if user else None, now_utc(), category, strength)
     with transaction(db):
         db.execute(
             "INSERT INTO flags (id, respondent_id, response_id, event_id, kind, reason, status, raised_by, created_at, "
-            "updated_at) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
-            [flag.id, respondent_id, response_id, event_id, kind, reason, flag.raised_by, flag.created_at, flag.created_at],
+            "updated_at, category, strength) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?)",
+            [flag.id, respondent_id, response_id, event_id, kind, reason, flag.raised_by, flag.created_at,
+             flag.created_at, category, strength],
         )
         db.execute(
             "INSERT INTO flag_history (flag_id, status, note, by, at) VALUES (?, 'open', ?, ?, ?)",

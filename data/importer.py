@@ -408,18 +408,19 @@ def _write(db: Database, user: User, filename: str, resolved: dict[str, Event | 
         for screened_at, response_id, respondent_id, event_id, question_id, position, text, ext_id, when \
                 in responses:
             # a choice answer is stored as its option id, not the cell that was screened: screen what is stored
-            redacted, disclosure = screening.get(screened_at) if screened_at >= 0 else screen(text)
+            redacted, disclosure = screening.get(screened_at) if screened_at >= 0 else screen(text, question_id)
             batch.append((response_id, respondent_id, event_id, question_id, position, text, redacted, ext_id,
                           user.username, when))
             if disclosure:
-                disclosures.append((response_id, respondent_id, event_id, disclosure.reason))
+                disclosures.append((response_id, respondent_id, event_id, disclosure))
             if len(batch) >= WRITE_BATCH:
                 _insert_responses(db, batch)
                 batch = []
         _insert_responses(db, batch)
-        for response_id, respondent_id, event_id, reason in disclosures:
-            flags.raise_flag(db, user, kind="auto", reason=reason, respondent_id=respondent_id,
-                             response_id=response_id, event_id=event_id)
+        for response_id, respondent_id, event_id, disclosure in disclosures:
+            flags.raise_flag(db, user, kind="auto", reason=disclosure.reason, respondent_id=respondent_id,
+                             response_id=response_id, event_id=event_id, category=disclosure.category,
+                             strength=disclosure.strength)
         result.added = len(responses)
         result.respondents_added = len(respondents)
         result.flags_raised = len(disclosures)

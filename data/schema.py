@@ -285,3 +285,24 @@ def coding_queue_order(db: Database) -> None:
 def drop_redundant_created_index(db: Database) -> None:
     """responses(created_at, id) serves every lookup responses(created_at) did; one index less on each insert."""
     _run(db, ["DROP INDEX IF EXISTS responses_created"])
+
+
+@migrations(name="0008_flag_triage")
+def flag_triage(db: Database) -> None:
+    """Flags carry their category and strength (for triage) and a release: the safeguarding lead's decision that a
+    flagged answer may be quoted. Each lead's "last looked at the queue" time, for "new since you last looked"."""
+    _run(
+        db,
+        [
+            "ALTER TABLE flags ADD COLUMN category TEXT",        # disclosure category, e.g. "physical"; NULL = manual
+            "ALTER TABLE flags ADD COLUMN strength TEXT",        # "strong" / "possible"; NULL = manual ("I'm worried")
+            "ALTER TABLE flags ADD COLUMN released_at TEXT",     # set: the answer(s) may be quoted again
+            "ALTER TABLE flags ADD COLUMN released_by TEXT",
+            "CREATE INDEX flags_response ON flags(response_id)",
+            "CREATE INDEX flags_respondent ON flags(respondent_id)",
+            """CREATE TABLE flag_queue_seen (
+                username TEXT PRIMARY KEY,
+                seen_at TEXT NOT NULL
+            )""",
+        ],
+    )
