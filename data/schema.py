@@ -306,3 +306,22 @@ def flag_triage(db: Database) -> None:
             )""",
         ],
     )
+
+
+@migrations(name="0009_signin_throttle")
+def signin_throttle(db: Database) -> None:
+    """The app-wide sign-in throttle: when each checked wrong sign-in happened (pruned past the window), and the
+    throttle's state (the earliest time the next checked attempt may run, and since when it is engaged)."""
+    _run(
+        db,
+        [
+            "CREATE TABLE signin_failures (at TEXT NOT NULL)",
+            "CREATE INDEX signin_failures_at ON signin_failures(at)",
+            """CREATE TABLE signin_throttle (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                next_attempt_at TEXT,
+                engaged_at TEXT
+            )""",
+            "INSERT INTO signin_throttle (id) VALUES (1)",
+        ],
+    )
