@@ -11,6 +11,7 @@ Reasons name the matched words, or the most similar coded answers (cosine over w
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -63,6 +64,16 @@ class _Match:
 class _Corpus:
     texts: list[str] = field(default_factory=list)
     labels: list[frozenset[int]] = field(default_factory=list)
+
+
+#: an answer shown only as a placeholder ("[withheld: safeguarding]", "[answer withheld: redaction failed]") holds
+#: none of the answer's words: it is never learned from and never gets a suggestion
+_PLACEHOLDER = re.compile(r"\s*\[[^\[\]]*\]\s*")
+
+
+def is_placeholder(text: str) -> bool:
+    """Whether `text` is nothing but one bracketed placeholder, i.e. no words of the answer at all."""
+    return bool(_PLACEHOLDER.fullmatch(text or ""))
 
 
 #: character n-gram sizes (within words, as sklearn's char_wb): robust to misspellings the lexicon misses
@@ -224,16 +235,22 @@ class Suggester:
     # -- learning from codings ----------------------------------------------------------------------------------------
 
     def fit(self, coded: Iterable[tuple[str, Sequence[str]]]) -> Suggester:
-        """Learn from coded answers: (text, [code names]). Codes not in the codebook are ignored."""
+        """Learn from coded answers: (text, [code names]). Codes not in the codebook are ignored, and so are
+        placeholder texts (see is_placeholder)."""
         self._corpus = _Corpus()
         for text, names in coded:
+            if is_placeholder(text):
+                continue
             self._corpus.texts.append(text)
             self._corpus.labels.append(frozenset(self.index[n] for n in names if n in self.index))
         self._refit()
         return self
 
     def add(self, text: str, code_names: Sequence[str]) -> None:
-        """Learn from one newly coded answer without refitting everything (the codes it names are refitted)."""
+        """Learn from one newly coded answer without refitting everything (the codes it names are refitted).
+        A placeholder text (see is_placeholder) teaches nothing."""
+        if is_placeholder(text):
+            return
         labels = frozenset(self.index[n] for n in code_names if n in self.index)
         self._corpus.texts.append(text)
         self._corpus.labels.append(labels)
@@ -492,7 +509,9 @@ class Suggester:
         names = [c.name for c in self.codes]
         out: list[list[Suggestion]] = []
         for r, (codes, scores) in enumerate(zip(order.tolist(), top_scores, strict=True)):
-            if reasons:
+            if is_placeholder(texts[r]):
+                row = []
+            elif reasons:
                 row = [Suggestion(names[j], v, self._reason(texts[r], r, j, parts))
                        for j, v in zip(codes, scores, strict=True) if v > 0.0]
             else:

@@ -35,7 +35,9 @@ class Sample:
 
 @dataclass(frozen=True)
 class Disagreement:
-    """One answer where the two coders' codes differ: each side's codes and the codes only one of them applied."""
+    """One answer where the two coders' codes differ: each side's codes and the codes only one of them applied.
+    A withheld answer (under an unreleased safeguarding flag) has `withheld` set and, for all but the safeguarding
+    lead, WITHHELD_TEXT as its text (data.coding.get_answer decides)."""
 
     response_id: str
     text: str
@@ -45,6 +47,7 @@ class Disagreement:
     codes_b: tuple[str, ...]
     only_a: tuple[str, ...]
     only_b: tuple[str, ...]
+    withheld: bool = False
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,8 @@ def report(db: Database, user: User, coder_a: str, coder_b: str, *, sample_id: i
 
 def disagreements(db: Database, user: User, coder_a: str, coder_b: str, *, sample_id: int | None = None,
                   ) -> list[Disagreement]:
-    """Answers both coders coded where their codes differ, with the redacted text, question and group."""
+    """Answers both coders coded where their codes differ, with the redacted text (WITHHELD_TEXT for a withheld
+    answer, but for the safeguarding lead), question and group."""
     require(user, "code")
     coder_a, coder_b = _check_coders(coder_a, coder_b)
     coded_a, coded_b = _coded(db, coder_a, sample_id), _coded(db, coder_b, sample_id)
@@ -169,7 +173,7 @@ def disagreements(db: Database, user: User, coder_a: str, coder_b: str, *, sampl
             continue
         answer = coding.get_answer(db, user, rid)
         result.append(Disagreement(rid, answer.text, answer.question, answer.group, tuple(sorted(a)),
-                                   tuple(sorted(b)), tuple(sorted(a - b)), tuple(sorted(b - a))))
+                                   tuple(sorted(b)), tuple(sorted(a - b)), tuple(sorted(b - a)), answer.withheld))
     return result
 
 

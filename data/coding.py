@@ -2,6 +2,8 @@
 memos, undo (each coder's action log in `coding_actions`), counts, and codings CSV import/export.
 
 Every coding is stored with its coder, so each coder's work stays separate; every action is audited.
+An answer under an unreleased safeguarding flag is withheld: its text is WITHHELD_TEXT for everyone but the
+safeguarding lead, it still counts and can still be coded, and a text search never finds it (see `_where`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from data import audit, settings
 from data.codebook import Code, CodebookError, get_code, list_codes
 from data.db import now_utc, transaction
 from data.events import question_set
+from data.flags import WITHHELD_TEXT, withheld_sql
 from data.importer import InvalidFile, RowProblem, _cell_text, _timestamp, read_table
 from data.paths import csv_export
 from data.users import User, require
@@ -46,6 +49,13 @@ class Answer:
     event: str
     external_id: str | None
     codes: tuple[str, ...] = ()
+    #: under an unreleased safeguarding flag; then `text` is WITHHELD_TEXT unless the user is the safeguarding lead
+    withheld: bool = False
+
+
+def sees_withheld(user: User) -> bool:
+    """Only the safeguarding lead reads a withheld answer's words outside the safeguarding queue."""
+    return user.can("safeguarding")
 
 
 @dataclass(frozen=True)
@@ -115,7 +125,8 @@ def _like(term: str) -> str:
     return f"%{escaped}%"
 
 
-def _where(filters: Filters, coder: str) -> tuple[str, list[Any]]:
+def _where(filters: Filters, user: User) -> tuple[str, list[Any]]:
+    coder = user.username
     clauses: list[str] = []
     params: list[Any] = []
     if filters.question:
@@ -133,6 +144,11 @@ def _where(filters: Filters, coder: str) -> tuple[str, list[Any]]:
     if filters.search.strip():
         clauses.append("coalesce(r.redacted_text, '') LIKE ? ESCAPE '\\'")
         params.append(_like(filters.search.strip()))
+        if not sees_withheld(user):
+            # A search reads the text: matching a withheld answer would reveal its words (a count of 1 for
+            # "hits me" says what it holds), and bulk coding would code words nobody may read. So a search
+            # never finds one; it stays in the unsearched queue and its counts, to be coded from its banner.
+            clauses.append("NOT " + withheld_sql("r"))
     if filters.state not in STATES:
         raise CodingError(f"Unknown state {filters.state!r}; use one of {', '.join(STATES)}.")
     if filters.state != "all":
@@ -185,39 +201,44 @@ class _Labels:
         return qs.text(g.label) if g else group_id
 
 
-def _answers(db: Database, rows: list[Any], coder: str) -> list[Answer]:
+def _shown(text: str | None, withheld: bool, user: User) -> str:
+    return WITHHELD_TEXT if withheld and not sees_withheld(user) else (text or "")
+
+
+def _answers(db: Database, rows: list[Any], user: User) -> list[Answer]:
     labels = _Labels(db)
     ids = [row[0] for row in rows]
-    mine = coder_codes(db, ids, coder)
-    return [Answer(id=rid, text=text or "", question_id=qid, question=labels.question(qs_id, qid, area),
-                   group_id=gid, group=labels.group(qs_id, gid), event_id=eid, event=ename, external_id=ext,
-                   codes=tuple(mine.get(rid, ())))
-            for rid, text, qid, gid, eid, ename, qs_id, ext, area in rows]
+    mine = coder_codes(db, ids, user.username)
+    return [Answer(id=rid, text=_shown(text, bool(held), user), question_id=qid,
+                   question=labels.question(qs_id, qid, area), group_id=gid, group=labels.group(qs_id, gid),
+                   event_id=eid, event=ename, external_id=ext, codes=tuple(mine.get(rid, ())), withheld=bool(held))
+            for rid, text, qid, gid, eid, ename, qs_id, ext, area, held in rows]
 
 
 _COLUMNS = ("SELECT r.id, r.redacted_text, r.question_id, p.group_id, r.event_id, e.name, e.question_set_id, "
-            "r.external_id, e.area")
+            f"r.external_id, e.area, {withheld_sql('r')}")
 
 
 def queue(db: Database, user: User, filters: Filters = Filters(), *, page: int = 0, page_size: int = 20) -> QueuePage:
-    """One page of answers (redacted text) matching the filters, oldest first, with this coder's codes."""
+    """One page of answers (redacted text; WITHHELD_TEXT for a withheld one) matching the filters, oldest first,
+    with this coder's codes."""
     require(user, "code")
-    where, params = _where(filters, user.username)
+    where, params = _where(filters, user)
     total = db.execute("SELECT count(*)" + _BARE + where, params).fetchone()[0]
     page_size = max(1, int(page_size))
     page = max(0, min(int(page), max(0, -(-total // page_size) - 1)))
     ids = [row[0] for row in db.execute("SELECT r.id" + _BARE + where + " ORDER BY r.created_at, r.id LIMIT ? OFFSET ?",
                                         params + [page_size, page * page_size])]
-    return QueuePage(_answers_by_id(db, ids, user.username), total, page, page_size)
+    return QueuePage(_answers_by_id(db, ids, user), total, page, page_size)
 
 
-def _answers_by_id(db: Database, ids: list[str], coder: str) -> list[Answer]:
+def _answers_by_id(db: Database, ids: list[str], user: User) -> list[Answer]:
     """The answers with these ids, in the order given (the ids were found without joins, which is faster)."""
     if not ids:
         return []
     marks = ",".join("?" * len(ids))
     rows = {row[0]: row for row in db.execute(_COLUMNS + _FROM + f" WHERE r.id IN ({marks})", ids)}
-    return _answers(db, [rows[i] for i in ids if i in rows], coder)
+    return _answers(db, [rows[i] for i in ids if i in rows], user)
 
 
 def neighbour(db: Database, user: User, filters: Filters, response_id: str | None, *, forward: bool = True,
@@ -226,7 +247,7 @@ def neighbour(db: Database, user: User, filters: Filters, response_id: str | Non
     with no `response_id`, the first (or last). The current answer need not match the filters any more (it may
     just have been coded while the queue shows uncoded answers)."""
     require(user, "code")
-    where, params = _where(filters, user.username)
+    where, params = _where(filters, user)
     order = "ASC" if forward else "DESC"
     if response_id:
         row = db.execute("SELECT created_at, id FROM responses WHERE id = ?", [response_id]).fetchone()
@@ -244,7 +265,7 @@ def position(db: Database, user: User, filters: Filters, response_id: str) -> in
     row = db.execute("SELECT created_at, id FROM responses WHERE id = ?", [response_id]).fetchone()
     if row is None:
         return 0
-    where, params = _where(filters, user.username)
+    where, params = _where(filters, user)
     where += (" AND " if where else " WHERE ") + "(r.created_at, r.id) < (?, ?)"
     return db.execute("SELECT count(*)" + _BARE + where, params + [row[0], row[1]]).fetchone()[0]
 
@@ -252,26 +273,28 @@ def position(db: Database, user: User, filters: Filters, response_id: str) -> in
 def matches(db: Database, user: User, filters: Filters, response_id: str) -> bool:
     """Whether the answer is (still) in the queue these filters select."""
     require(user, "code")
-    where, params = _where(filters, user.username)
+    where, params = _where(filters, user)
     where += (" AND " if where else " WHERE ") + "r.id = ?"
     return db.execute("SELECT 1" + _BARE + where, params + [response_id]).fetchone() is not None
 
 
 def get_answer(db: Database, user: User, response_id: str) -> Answer:
+    """One answer with this coder's codes; a withheld one carries WITHHELD_TEXT (for all but the safeguarding
+    lead) and `withheld=True`, so the page can say why."""
     require(user, "code")
     rows = db.execute(_COLUMNS + _FROM + " WHERE r.id = ?", [response_id]).fetchall()
     if not rows:
         raise CodingError("That answer no longer exists.")
-    return _answers(db, rows, user.username)[0]
+    return _answers(db, rows, user)[0]
 
 
 def counts(db: Database, user: User, filters: Filters = Filters()) -> Counts:
     """Answers in scope (question, group, event, sample; not state or search) and how many this coder has coded."""
     require(user, "code")
     scope = Filters(question=filters.question, group=filters.group, event=filters.event, sample_id=filters.sample_id)
-    where, params = _where(scope, user.username)
+    where, params = _where(scope, user)
     total = db.execute("SELECT count(*)" + _BARE + where, params).fetchone()[0]
-    where_coded, params_coded = _where(Filters(**{**scope.__dict__, "state": "coded"}), user.username)
+    where_coded, params_coded = _where(Filters(**{**scope.__dict__, "state": "coded"}), user)
     coded = db.execute("SELECT count(*)" + _BARE + where_coded, params_coded).fetchone()[0]
     return Counts(total, coded)
 
@@ -290,16 +313,26 @@ def coder_codes(db: Database, response_ids: list[str], coder: str) -> dict[str, 
 
 
 def answers_with_code(db: Database, user: User, code: str | int | Code, *, limit: int = 500) -> list[tuple[str, str, str]]:
-    """Answers coded with `code` by anyone: (answer id, redacted text, coders comma-separated), oldest first."""
+    """Answers coded with `code` by anyone: (answer id, redacted text or WITHHELD_TEXT, coders comma-separated),
+    oldest first."""
     require(user, "code")
     try:
         found = get_code(db, code)
     except CodebookError as exc:
         raise CodingError(str(exc)) from None
-    return [(rid, text or "", coders_) for rid, text, coders_ in db.execute(
-        "SELECT r.id, r.redacted_text, group_concat(DISTINCT c.coder) FROM codings c JOIN responses r "
+    return [(rid, _shown(text, bool(held), user), coders_) for rid, text, coders_, held in db.execute(
+        f"SELECT r.id, r.redacted_text, group_concat(DISTINCT c.coder), {withheld_sql('r')} FROM codings c "
+        "JOIN responses r "
         "ON r.id = c.response_id WHERE c.code_id = ? GROUP BY r.id ORDER BY r.created_at, r.id LIMIT ?",
         [found.id, int(limit)])]
+
+
+def withheld_version(db: Database, user: User) -> tuple[Any, ...]:
+    """Changes whenever an answer becomes withheld or is released (a flag raised or released): what anything
+    holding answer texts between reruns (the page's suggestion model) must be rebuilt on."""
+    require(user, "code")
+    return tuple(db.execute("SELECT count(*), max(created_at), count(released_at), max(released_at) FROM flags"
+                            ).fetchone())
 
 
 def coders(db: Database, user: User) -> list[str]:
@@ -448,13 +481,13 @@ def bulk_preview(db: Database, user: User, code: str | int | Code, filters: Filt
     require(user, "code")
     filters = _bulk_filters(filters)
     found = _usable_code(db, code)
-    where, params = _where(filters, user.username)
+    where, params = _where(filters, user)
     matching = db.execute("SELECT count(*)" + _BARE + where, params).fetchone()[0]
     fresh = " AND NOT EXISTS (SELECT 1 FROM codings c2 WHERE c2.response_id = r.id AND c2.code_id = ? AND c2.coder = ?)"
     to_code = db.execute("SELECT count(*)" + _BARE + where + fresh, params + [found.id, user.username]).fetchone()[0]
     ids = [row[0] for row in db.execute("SELECT r.id" + _BARE + where + fresh + " ORDER BY r.created_at, r.id LIMIT ?",
                                         params + [found.id, user.username, int(sample)])]
-    return BulkPreview(found.name, matching, to_code, _answers_by_id(db, ids, user.username))
+    return BulkPreview(found.name, matching, to_code, _answers_by_id(db, ids, user))
 
 
 def bulk_apply(db: Database, user: User, code: str | int | Code, filters: Filters) -> int:
@@ -464,7 +497,7 @@ def bulk_apply(db: Database, user: User, code: str | int | Code, filters: Filter
     filters = _bulk_filters(filters)
     with transaction(db):
         found = _usable_code(db, code)
-        where, params = _where(filters, user.username)
+        where, params = _where(filters, user)
         fresh = (" AND NOT EXISTS (SELECT 1 FROM codings c2 WHERE c2.response_id = r.id AND c2.code_id = ? "
                  "AND c2.coder = ?)")
         ids = [row[0] for row in db.execute("SELECT r.id" + _BARE + where + fresh,

@@ -1,5 +1,9 @@
 """The database side of suggestions: builds a Suggester from the codebook and the codings made so far, and
 suggests codes for every answer that nobody has coded yet (the `suggest` command).
+
+Withheld answers (under an unreleased safeguarding flag, data.flags.withheld_sql) are never read here: the model
+does not learn from their words, so no reason ever quotes them as a similar coded answer, and they get no
+suggestions (a suggestion's reason would quote the answer's own words; the coder codes it from its banner).
 """
 
 from __future__ import annotations
@@ -8,6 +12,7 @@ from sqlite_utils import Database
 
 from analysis.suggest import CodeInfo, Suggester
 from data.codebook import list_codes
+from data.flags import withheld_sql
 from data.users import User, require
 
 #: codings that a person made or confirmed: they teach the model, and an answer with one counts as coded
@@ -23,13 +28,15 @@ def codebook_for_suggestions(db: Database) -> list[CodeInfo]:
 
 
 def _coded_answers(db: Database, coder: str | None = None) -> list[tuple[str, list[str]]]:
-    """(redacted text, [code names]) for every answer with a human coding (by `coder` if given), oldest first.
+    """(redacted text, [code names]) for every answer with a human coding (by `coder` if given), oldest first;
+    withheld answers left out.
 
     Private: callers go through build_suggester, which checks the "code" permission first.
     """
     sql = (f"SELECT r.id, r.redacted_text, k.name FROM codings c JOIN codes k ON k.id = c.code_id "
            f"JOIN responses r ON r.id = c.response_id "
-           f"WHERE c.source IN ({_MARKS}) AND k.archived = 0 AND r.redacted_text IS NOT NULL"
+           f"WHERE c.source IN ({_MARKS}) AND k.archived = 0 AND r.redacted_text IS NOT NULL "
+           f"AND NOT {withheld_sql('r')}"
            + (" AND c.coder = ?" if coder else "")
            + " ORDER BY r.created_at, r.id, k.name")
     params: list[str] = list(HUMAN_SOURCES) + ([coder] if coder else [])
@@ -50,7 +57,7 @@ def build_suggester(db: Database, user: User, coder: str | None = None) -> Sugge
 def suggest_uncoded(db: Database, user: User, top_k: int = 3) -> list[dict]:
     """For every answer without a human coding, its top_k codes: dicts response_id, external_id, code, rank, score.
 
-    Rank 1 is the best; answers for which no code scores above zero get no rows.
+    Rank 1 is the best; answers for which no code scores above zero get no rows, nor do withheld answers.
     """
     require(user, "code")
     if top_k < 1:
@@ -59,6 +66,7 @@ def suggest_uncoded(db: Database, user: User, top_k: int = 3) -> list[dict]:
     rows = db.execute(
         f"SELECT r.id, r.external_id, coalesce(r.redacted_text, '') FROM responses r "
         f"WHERE NOT EXISTS (SELECT 1 FROM codings c WHERE c.response_id = r.id AND c.source IN ({_MARKS})) "
+        f"AND NOT {withheld_sql('r')} "
         f"ORDER BY r.created_at, r.id", list(HUMAN_SOURCES)).fetchall()
     out: list[dict] = []
     if not rows:

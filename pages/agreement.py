@@ -150,6 +150,10 @@ def on_resolve(response_id: str, code: str, apply: bool) -> None:
 for d in found[start:start + PER_PAGE]:
     with st.container(border=True):
         st.caption(f"{d.question} · {d.group}")
+        if d.withheld and not coding.sees_withheld(user):
+            st.warning("This answer is withheld pending the safeguarding lead's review, so its words are not shown. "
+                       "Talk the codes through from its question and group, or leave it for now; ask your "
+                       "safeguarding lead if you need to know more.", icon=":material/shield_person:")
         st.markdown(session.md_escape(d.text))
         left, right = st.columns(2)
         for column, coder, codes, only_mine, only_theirs in (

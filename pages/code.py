@@ -29,7 +29,7 @@ GEN = "code_gen"             # bumped after actions that change codes behind the
 FLASH = "code_flash"         # one line of feedback from the last action
 PREVIEW = "code_bulk_preview"  # (code, filters) of the preview shown, so Apply applies exactly that
 BULK_CODE = "code_bulk_code"
-SUGGESTER = "code_suggester"  # {"version": codebook version, "model": Suggester or None, "error": str}
+SUGGESTER = "code_suggester"  # {"version": (codebook, withheld) versions, "model": Suggester or None, "error": str}
 CODE_MEMO_TARGET = "code_memo_code"
 TOP_K = 3
 
@@ -91,11 +91,12 @@ def bump(message: str | None = None) -> None:
 # --- suggestions ---------------------------------------------------------------------------------------------------
 
 def suggester():
-    """This session's suggestion model, rebuilt when the codebook changes; None when unavailable."""
+    """This session's suggestion model, rebuilt when the codebook changes or an answer is flagged or released
+    (the model holds the texts it learned from, and quotes them as reasons); None when unavailable."""
     if build_suggester is None:
         return None
     state = st.session_state[SUGGESTER]
-    current = codebook.version(db)
+    current = (codebook.version(db), coding.withheld_version(db, user))
     if state is None or state["version"] != current:
         try:
             with st.spinner("Learning from the codings so far..."):
@@ -115,7 +116,7 @@ def learn(cdb, answer_id: str) -> None:
         return
     try:
         answer = coding.get_answer(cdb, user, answer_id)
-        if answer.codes:
+        if answer.codes and not answer.withheld:  # a withheld answer's words are never learned
             state["model"].add(answer.text, list(answer.codes))
     except Exception:  # noqa: BLE001
         log.exception("could not update the suggestion model")
@@ -268,7 +269,7 @@ if len(current_filters.search.strip()) >= coding.MIN_BULK_SEARCH:
             else:
                 st.session_state[PREVIEW] = {"code": preview.code, "filters": current_filters,
                                              "matching": preview.matching, "to_code": preview.to_code,
-                                             "sample": [a.text for a in preview.sample]}
+                                             "sample": [a.id for a in preview.sample]}
         preview = st.session_state[PREVIEW]
         if preview and (preview["filters"] != current_filters or preview["code"] != st.session_state[BULK_CODE]):
             preview = None  # the search or the code changed since: preview again before applying
@@ -278,8 +279,9 @@ if len(current_filters.search.strip()) >= coding.MIN_BULK_SEARCH:
             else:
                 st.write(f"{preview['matching']:,} answer(s) match; **{preview['to_code']:,}** would get "
                          f"“{session.md_escape(label_of(preview['code']))}” (the others already have it from you).")
-            for text in preview["sample"]:
-                st.text(f"• {text}")
+            for sample_id in preview["sample"]:  # read afresh: an answer may have been flagged since the preview
+                with contextlib.suppress(coding.CodingError):
+                    st.text(f"• {coding.get_answer(db, user, sample_id).text}")
             st.button(f"Apply to {preview['to_code']:,} answer(s)", key="code_bulk_apply", type="primary",
                       on_click=on_bulk_apply, disabled=preview["to_code"] == 0)
 
@@ -312,11 +314,21 @@ nav3.button("Next ▶", key="code_next", on_click=on_move, args=(True,), width="
 gen = st.session_state[GEN]
 with st.container(border=True, key="code_card"):
     st.caption(session.md_escape(f"{answer.question} · {answer.group} · {answer.event}"))
+    if answer.withheld and not coding.sees_withheld(user):
+        st.warning("This answer is withheld pending the safeguarding lead's review: it may hold a disclosure, so "
+                   "its words are not shown. You may still code it from what this card tells you (its question, "
+                   "group and event), or skip it with Next. Ask your safeguarding lead if you need to know more; "
+                   "once they release it, its text appears here.", icon=":material/shield_person:")
+    elif answer.withheld:
+        st.info("Flagged for safeguarding: you see its words as the safeguarding lead; other coders see it "
+                "withheld until you release it.", icon=":material/shield_person:")
     with st.container(key="code_answer"):
         st.markdown(session.md_escape(answer.text) if answer.text else "_(no text)_")
 
     model = suggester()
-    if model is not None:
+    if answer.withheld:
+        st.caption("No suggestions for a withheld answer: they are drawn from its words.")
+    elif model is not None:
         hidden = set(answer.codes) | coding.dismissed(db, user, answer.id)
         try:
             suggestions = [s for s in model.suggest(answer.text, top_k=TOP_K, exclude=hidden) if s.code in by_name]

@@ -191,8 +191,10 @@ def test_code_labels_are_shown_as_typed_not_as_markdown(db, officer, answers, fa
 def test_real_suggestion_engine_on_the_page(db, admin, officer):
     """With the real engine (data.suggestions) and the starter codebook, the codebook's own words carry the
     first suggestion, and accepting it records a coding with source 'suggestion'."""
-    import_responses(db, admin, b"id,question,group,text\nb1,neglect_is,young_person,no brekkie n always hungry\n",
+    import_responses(db, admin, b"id,question,group,text\nb1,neglect_is,young_person,no brekkie b4 school\n",
                      "b.csv", event="Drop-in")
+    # a flagged answer is withheld and gets no suggestions (tests/test_withheld_coding.py): this one is not
+    assert db.execute("SELECT count(*) FROM flags").fetchone()[0] == 0
     cb.load_starter_codebook(db, officer)
     at = app(officer).run()
     assert not at.exception
