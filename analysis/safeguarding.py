@@ -759,3 +759,65 @@ def _check(text: str) -> Disclosure | None:
         words = low[1] if len(low[1]) <= 80 else low[1][:77] + "..."
         return Disclosure(f"possible disclosure ({CATEGORY_LABELS['personal']}): “{words}”", "personal", words, "low")
     return None
+
+
+# --- scoring against a labelled set (one scorer for the tests that assert targets and the benchmark) --------------
+
+
+@dataclass(frozen=True)
+class DisclosureScore:
+    """How check() did on labelled rows: disclosures caught, general statements flagged, and the strengths given."""
+
+    caught: int
+    disclosures: int
+    alarms: int
+    general: int
+    strengths: dict[str, int]  # strength -> caught disclosures given it
+    alarm_strengths: dict[str, int]  # strength -> false alarms given it
+    strength_agrees: int  # caught disclosures whose strength is the one labelled
+    strength_labelled: int  # caught disclosures that carry a labelled strength
+    missed: tuple[str, ...]
+    false_alarms: tuple[str, ...]
+
+    @property
+    def recall(self) -> float:
+        return self.caught / self.disclosures if self.disclosures else float("nan")
+
+    @property
+    def false_alarm_rate(self) -> float:
+        return self.alarms / self.general if self.general else float("nan")
+
+
+def read_labelled(path: Path) -> list[dict[str, str]]:
+    """Rows of a labelled CSV (text, label, category, ...); lines starting with "#" are notes, not rows."""
+    import csv
+
+    with Path(path).open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(line for line in handle if not line.startswith("#")))
+
+
+def score_disclosures(rows: list[dict[str, str]]) -> DisclosureScore:
+    """Score check() on rows labelled "disclosure"/"general", passing each row's question_id when it has one."""
+    caught = alarms = agrees = labelled = 0
+    strengths: dict[str, int] = {}
+    alarm_strengths: dict[str, int] = {}
+    missed: list[str] = []
+    false: list[str] = []
+    for row in rows:
+        found = check(row["text"], row.get("question_id") or None)
+        if row["label"] == "disclosure":
+            if not found:
+                missed.append(row["text"])
+                continue
+            caught += 1
+            strengths[found.strength] = strengths.get(found.strength, 0) + 1
+            if row.get("expected_strength"):
+                labelled += 1
+                agrees += found.strength == row["expected_strength"]
+        elif found:
+            alarms += 1
+            alarm_strengths[found.strength] = alarm_strengths.get(found.strength, 0) + 1
+            false.append(row["text"])
+    disclosures = sum(1 for r in rows if r["label"] == "disclosure")
+    return DisclosureScore(caught, disclosures, alarms, len(rows) - disclosures, strengths, alarm_strengths, agrees,
+                           labelled, tuple(missed), tuple(false))

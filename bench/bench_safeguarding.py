@@ -1,6 +1,13 @@
-"""Disclosure detection: recall and false alarms on the labelled set, and speed at import scale.
+"""Disclosure detection: recall and false alarms on the labelled sets, and speed at import scale.
 
 Run: python bench/bench_safeguarding.py [--rows 100000]
+Fresh sets (issue 8), written before any rule change and measured once with the code as it then was (the figures
+in FIRST_MEASURED, printed beside today's): tests/data/disclosure_fresh.csv (English: teenagers, parents and
+practitioners; exploitation, obfuscated spellings, text-speak; definitions given to "neglect_is") and
+tests/data/disclosure_languages.csv (Polish, Romanian, Punjabi in Gurmukhi, Shahmukhi and romanised, Urdu, Arabic;
+written by the developers and NEEDING A NATIVE SPEAKER'S CHECK). Each is reported overall, per category, per
+question, per style or language, and per strength (strong/possible) of what was flagged.
+The older set, tests/data/disclosure_eval.csv, was written beside the rules:
 Prints recall (disclosures flagged) and the false-alarm rate (general statements flagged), overall, per split
 and per category. dev = rows used while writing the rules (including earlier held-out batches, each measured once
 and then used); holdout = the last three batches, written after the rules were settled and each measured once
@@ -27,9 +34,69 @@ sys.path.insert(0, str(ROOT))
 
 from floors import responses_executemany  # noqa: E402
 
-from analysis.safeguarding import check  # noqa: E402
+from analysis.safeguarding import check, read_labelled, score_disclosures  # noqa: E402
 
 EVAL = ROOT / "tests" / "data" / "disclosure_eval.csv"
+FRESH = ROOT / "tests" / "data" / "disclosure_fresh.csv"
+LANGUAGES = ROOT / "tests" / "data" / "disclosure_languages.csv"
+
+# First measured before rule changes (2026-12-01), with the rules as they were at commit a564b86:
+# (set, grouping, value) -> (recall, false-alarm rate). Never updated: today's figures are printed beside them.
+NAN = float("nan")  # no row of that label in the group
+FIRST_MEASURED: dict[tuple[str, str], tuple[float, float]] = {
+    ('fresh', 'overall=all'): (0.785, 0.043),
+    ('fresh', 'category=emotional'): (0.8, 0.0),
+    ('fresh', 'category=exploitation'): (0.63, 0.125),
+    ('fresh', 'category=left_alone'): (0.929, 0.0),
+    ('fresh', 'category=no_food_heating'): (0.824, 0.038),
+    ('fresh', 'category=none'): (NAN, 0.041),
+    ('fresh', 'category=parent_cannot_cope'): (0.7, 0.0),
+    ('fresh', 'category=physical'): (0.792, 0.0),
+    ('fresh', 'category=scared_home'): (0.857, 0.0),
+    ('fresh', 'category=self_harm'): (0.773, 0.125),
+    ('fresh', 'category=sexual'): (0.8, 0.0),
+    ('fresh', 'category=thrown_out'): (0.857, 0.0),
+    ('fresh', 'question_id=neglect_is'): (0.854, 0.022),
+    ('fresh', 'question_id=thrive_helps'): (1.0, 0.1),
+    ('fresh', 'question_id=thrive_local'): (1.0, 0.0),
+    ('fresh', 'question_id=thrive_stops'): (0.758, 0.056),
+    ('fresh', 'style=obfuscated'): (0.304, 0.0),
+    ('fresh', 'style=plain'): (0.864, 0.045),
+    ('fresh', 'style=textspeak'): (0.778, 0.0),
+    ('fresh', 'voice=community_volunteer'): (NAN, 0.0),
+    ('fresh', 'voice=decision_maker'): (NAN, 0.0),
+    ('fresh', 'voice=faith_group'): (NAN, 0.0),
+    ('fresh', 'voice=family_centre_staff'): (NAN, 0.0),
+    ('fresh', 'voice=parent_carer'): (1.0, 0.0),
+    ('fresh', 'voice=practitioner'): (0.6, 0.0),
+    ('fresh', 'voice=resident'): (NAN, 0.0),
+    ('fresh', 'voice=school_staff'): (NAN, 0.111),
+    ('fresh', 'voice=young_person'): (0.781, 0.055),
+    ('languages', 'overall=all'): (0.106, 0.0),
+    ('languages', 'language=ar'): (0.333, 0.0),
+    ('languages', 'language=pa-Arab'): (0.0, 0.0),
+    ('languages', 'language=pa-Guru'): (0.0, 0.0),
+    ('languages', 'language=pa-Latn'): (0.0, 0.0),
+    ('languages', 'language=pl'): (0.333, 0.0),
+    ('languages', 'language=ro'): (0.0, 0.0),
+    ('languages', 'language=ur'): (0.0, 0.0),
+    ('languages', 'language=ur-Latn'): (0.0, 0.0),
+    ('languages', 'category=exploitation'): (0.0, 0.0),
+    ('languages', 'category=left_alone'): (0.0, 0.0),
+    ('languages', 'category=no_food_heating'): (0.125, 0.0),
+    ('languages', 'category=none'): (NAN, 0.0),
+    ('languages', 'category=parent_cannot_cope'): (0.0, NAN),
+    ('languages', 'category=physical'): (0.211, 0.0),
+    ('languages', 'category=scared_home'): (0.0, 0.0),
+    ('languages', 'category=self_harm'): (0.083, NAN),
+    ('languages', 'category=sexual'): (0.222, NAN),
+    ('languages', 'category=thrown_out'): (0.125, NAN),
+}
+# Strengths at the same first measurement: of the caught fresh disclosures, how many got each strength, and how many
+# got the strength they were labelled with (the rules then derived strength only from the low-confidence net).
+FIRST_MEASURED_STRENGTHS = {"fresh": {"caught strong": 123, "caught possible": 12, "false alarms strong": 7,
+                                      "false alarms possible": 2, "as labelled": "102/135 (0.756)"},
+                            "languages": {"caught strong": 9, "caught possible": 0}}
 
 # Ordinary answers of the kind most rows of an import contain (no harm words), to mix in at a realistic share.
 ORDINARY = [
@@ -74,6 +141,64 @@ def report_quality(rows: list[dict[str, str]]) -> None:
         print(f"{cat:<18} {rec}  ({nd:>3})   {fal}      ({ng:>3})")
     low = sum(1 for r in rows if r["label"] == "disclosure" and (d := check(r["text"])) and d.confidence == "low")
     print(f"\ndisclosures caught only by the low-confidence personal-statement net: {low}")
+
+
+def _fmt(value: float) -> str:
+    return "  -  " if value != value else f"{value:.3f}"  # nan (no rows of that label) prints as a dash
+
+
+def report_fresh(name: str, rows: list[dict[str, str]], groupings: tuple[str, ...]) -> None:
+    """Recall and false alarms of `rows` overall and per value of each column in `groupings`, beside the first
+    measured figures; then the strengths given to what was flagged."""
+    if name == "languages":
+        print("\n!! disclosure_languages.csv was written by the developers: it NEEDS A NATIVE SPEAKER'S CHECK !!")
+    whole = score_disclosures(rows)
+    print(f"\n=== {name} set: {whole.disclosures} disclosures, {whole.general} general statements ===")
+    print(f"{'':<26}{'recall':>8}{'(n)':>6}{'false al.':>11}{'(n)':>6}   first measured: recall / false alarms")
+    groups: list[tuple[str, str, list[dict[str, str]]]] = [("overall", "all", rows)]
+    for column in groupings:
+        for value in sorted({r.get(column) or "-" for r in rows}):
+            groups.append((column, value, [r for r in rows if (r.get(column) or "-") == value]))
+    for column, value, part in groups:
+        score = score_disclosures(part)
+        first = FIRST_MEASURED.get((name, f"{column}={value}"))
+        before = f"{_fmt(first[0])} / {_fmt(first[1])}" if first else "(not measured)"
+        label = value if column == "overall" else f"{column}={value}"
+        print(f"{label:<26}{_fmt(score.recall):>8}{score.disclosures:>6}{_fmt(score.false_alarm_rate):>11}"
+              f"{score.general:>6}   {before}")
+    print(f"strength of caught disclosures: {dict(sorted(whole.strengths.items()))}; of false alarms: "
+          f"{dict(sorted(whole.alarm_strengths.items()))}")
+    print(f"first measured: {FIRST_MEASURED_STRENGTHS.get(name)}")
+    if whole.strength_labelled:
+        print(f"strength as labelled: {whole.strength_agrees}/{whole.strength_labelled} caught disclosures "
+              f"({whole.strength_agrees / whole.strength_labelled:.3f})")
+        for strength in ("strong", "possible"):
+            part = [r for r in rows if r["label"] == "disclosure" and r.get("expected_strength") == strength]
+            score = score_disclosures(part)
+            print(f"  labelled {strength:<9} recall {_fmt(score.recall)} ({score.disclosures}), flagged as "
+                  f"{dict(sorted(score.strengths.items()))}")
+    if whole.missed:
+        print(f"missed ({len(whole.missed)}): " + "; ".join(whole.missed[:60]))
+    if whole.false_alarms:
+        print(f"false alarms ({len(whole.false_alarms)}): " + "; ".join(whole.false_alarms[:60]))
+
+
+def first_measured_table() -> dict[tuple[str, str], tuple[float, float]]:
+    """The figures to freeze in FIRST_MEASURED (printed with --first)."""
+    table = {}
+    for name, path, groupings in SETS:
+        rows = read_labelled(path)
+        score = score_disclosures(rows)
+        table[(name, "overall=all")] = (round(score.recall, 3), round(score.false_alarm_rate, 3))
+        for column in groupings:
+            for value in sorted({r.get(column) or "-" for r in rows}):
+                part = score_disclosures([r for r in rows if (r.get(column) or "-") == value])
+                table[(name, f"{column}={value}")] = (round(part.recall, 3), round(part.false_alarm_rate, 3))
+    return table
+
+
+SETS = (("fresh", FRESH, ("category", "question_id", "style", "voice")),
+        ("languages", LANGUAGES, ("language", "category")))
 
 
 def report_typos(rows: list[dict[str, str]]) -> None:
@@ -131,7 +256,15 @@ def report_speed(n: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--first", action="store_true", help="print today's figures as a FIRST_MEASURED table")
     args = parser.parse_args()
+    if args.first:
+        for key, value in first_measured_table().items():
+            print(f"    {key!r}: {value!r},")
+        return
+    for name, path, groupings in SETS:
+        report_fresh(name, read_labelled(path), groupings)
+    print("\n=== disclosure_eval.csv (written beside the rules) ===")
     report_quality(load())
     report_typos(load())
     report_speed(args.rows)
