@@ -1,4 +1,4 @@
-"""Local accounts: argon2-hashed passwords (or short PINs for peer researchers), sign-in with lock-out.
+"""Local accounts: argon2-hashed passwords or PINs, sign-in with lock-out and an app-wide sign-in throttle.
 
 Secrets are never stored or logged in clear; every sign-in and failure goes to the audit log.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from dataclasses import dataclass
 
@@ -18,12 +19,30 @@ from data import audit
 from data.db import now_utc, transaction
 from data.users import ROLES, PermissionDenied, User, require
 
+#: Wrong secrets checked per account before it locks, and for how long. The attempt is counted (reserved) in the
+#: same BEGIN IMMEDIATE transaction that checks the lock-out, before the hash is verified, so parallel sessions
+#: share these five tries instead of each getting their own.
 MAX_FAILED_ATTEMPTS = 5
 LOCKOUT_MINUTES = 15
-#: Roles whose holders may sign in with a short PIN instead of a password.
+#: The app-wide throttle: more than THROTTLE_THRESHOLD checked wrong sign-ins (wrong secret or unknown name, on any
+#: accounts) within THROTTLE_WINDOW_MINUTES slow everyone's checked attempts down: one at a time, spaced by a delay
+#: that doubles with each further failure (2 s, 4 s, 8 s ... at most THROTTLE_MAX_DELAY_SECONDS). It lifts by itself
+#: once failures age out of the window; a sustained spray gets about 25 checked guesses an hour app-wide.
+THROTTLE_WINDOW_MINUTES = 60
+THROTTLE_THRESHOLD = 20
+THROTTLE_BASE_DELAY_SECONDS = 2
+THROTTLE_MAX_DELAY_SECONDS = 60
+#: Roles whose holders may sign in with a PIN instead of a password.
 PIN_ROLES = ("peer_researcher",)
+#: Digits in a newly issued PIN. PINs issued before (4 digits) keep working until reset.
+PIN_MIN_DIGITS = 6
+PIN_MAX_DIGITS = 12
+PIN_RULE = f"{PIN_MIN_DIGITS} to {PIN_MAX_DIGITS} digits"
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,40}$")
-_PIN = re.compile(r"^\d{4,8}$")
+_PIN = re.compile(rf"^\d{{{PIN_MIN_DIGITS},{PIN_MAX_DIGITS}}}$")
+#: The PINs people pick most often that the pattern checks below do not already catch (keypad lines, pairs).
+_COMMON_PINS = frozenset({"112233", "159753", "147258", "147852", "258369", "369258", "789456", "456789",
+                          "987654", "102030", "111222", "753951", "951753", "852456", "789123", "010203"})
 _hasher = PasswordHasher()
 
 
@@ -51,9 +70,10 @@ def check_secret(secret: str, kind: str) -> None:
     """Raise AccountError if a password or PIN is too weak to issue."""
     if kind == "pin":
         if not _PIN.match(secret or ""):
-            raise AccountError("A PIN is 4 to 8 digits.")
+            raise AccountError(f"A PIN is {PIN_RULE}.")
         if _guessable_pin(secret):
-            raise AccountError("That PIN is too easy to guess (all one digit, or a run like 1234 or 4321). Choose another.")
+            raise AccountError("That PIN is too easy to guess (all one digit, a run like 123456, a repeat like 121212 "
+                               "or a common keypad pattern). Choose another.")
     elif kind == "password":
         if len(secret or "") < 10:
             raise AccountError("A password needs at least 10 characters.")
@@ -62,10 +82,15 @@ def check_secret(secret: str, kind: str) -> None:
 
 
 def _guessable_pin(pin: str) -> bool:
-    """All one digit, or a run up or down (1234, 9876, 0123...): the first PINs anyone tries."""
+    """The first PINs anyone tries: all one digit, a run up or down (123456, 987654), a short block repeated
+    (121212, 123123, 5050 50) or a common keypad pattern."""
     digits = [int(c) for c in pin]
     steps = {b - a for a, b in zip(digits, digits[1:], strict=False)}
-    return len(steps) == 1 and steps <= {-1, 0, 1}
+    if len(steps) == 1 and steps <= {-1, 0, 1}:
+        return True
+    if any(len(pin) % size == 0 and pin == pin[:size] * (len(pin) // size) for size in range(1, len(pin) // 2 + 1)):
+        return True
+    return pin in _COMMON_PINS
 
 
 def check_roles_for_kind(roles: list[str] | tuple[str, ...], kind: str) -> None:
@@ -136,42 +161,122 @@ def list_accounts(db: Database, actor: User) -> list[Account]:
     return [get_account(db, n) for n in names]
 
 
+def _verify(secret_hash: str, secret: str) -> bool:
+    """Whether `secret` matches the stored argon2 hash (about 0.2 s of work: the cost of each guess)."""
+    try:
+        return _hasher.verify(secret_hash, secret)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def _stamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def _throttle_delay(failures: int) -> float:
+    """Seconds between checked attempts app-wide once `failures` (>= THROTTLE_THRESHOLD) are in the window."""
+    doublings = min(failures - THROTTLE_THRESHOLD, 16)
+    return float(min(THROTTLE_MAX_DELAY_SECONDS, THROTTLE_BASE_DELAY_SECONDS * 2 ** doublings))
+
+
+def _recent_failures(db: Database, now: dt.datetime) -> int:
+    cutoff = _stamp(now - dt.timedelta(minutes=THROTTLE_WINDOW_MINUTES))
+    return db.execute("SELECT COUNT(*) FROM signin_failures WHERE at > ?", [cutoff]).fetchone()[0]
+
+
+def _throttle_wait(db: Database, now: dt.datetime) -> float | None:
+    """Inside the sign-in transaction: None if a checked attempt may run now (taking the next slot while the
+    throttle is engaged), else the seconds to wait."""
+    failures = _recent_failures(db, now)
+    next_at, engaged_at = db.execute("SELECT next_attempt_at, engaged_at FROM signin_throttle WHERE id = 1").fetchone()
+    if failures < THROTTLE_THRESHOLD:
+        if engaged_at:
+            db.execute("UPDATE signin_throttle SET next_attempt_at = NULL, engaged_at = NULL WHERE id = 1")
+            audit.record(db, None, "sign_in_throttle_lifted", "signin", None, engaged_at=engaged_at,
+                         failures_in_window=failures)
+        return None
+    if next_at and dt.datetime.fromisoformat(next_at) > now:
+        return (dt.datetime.fromisoformat(next_at) - now).total_seconds()
+    db.execute("UPDATE signin_throttle SET next_attempt_at = ? WHERE id = 1",
+               [_stamp(now + dt.timedelta(seconds=_throttle_delay(failures)))])
+    return None
+
+
+def _record_failure(db: Database, now: dt.datetime) -> None:
+    """Inside a transaction: note one checked wrong sign-in for the throttle; engage it (audited) past the threshold."""
+    db.execute("INSERT INTO signin_failures (at) VALUES (?)", [_stamp(now)])
+    db.execute("DELETE FROM signin_failures WHERE at <= ?",
+               [_stamp(now - dt.timedelta(minutes=THROTTLE_WINDOW_MINUTES))])
+    failures = _recent_failures(db, now)
+    if failures < THROTTLE_THRESHOLD:
+        return
+    next_at, engaged_at = db.execute("SELECT next_attempt_at, engaged_at FROM signin_throttle WHERE id = 1").fetchone()
+    delay = _throttle_delay(failures)
+    later = _stamp(now + dt.timedelta(seconds=delay))
+    db.execute("UPDATE signin_throttle SET next_attempt_at = ?, engaged_at = ? WHERE id = 1",
+               [max(next_at or "", later), engaged_at or _stamp(now)])
+    if not engaged_at:
+        audit.record(db, None, "sign_in_throttled", "signin", None, failures_in_window=failures,
+                     window_minutes=THROTTLE_WINDOW_MINUTES, delay_seconds=delay)
+
+
+def _throttled_message(seconds: float) -> str:
+    return (f"There have been many wrong sign-ins on this system in the last {THROTTLE_WINDOW_MINUTES} minutes, so "
+            f"sign-in is slowed down for everyone. Try again in {max(1, math.ceil(seconds))} second(s).")
+
+
 def sign_in(db: Database, username: str, secret: str, *, now: dt.datetime | None = None) -> User:
-    """Check a username and password/PIN; after MAX_FAILED_ATTEMPTS failures the account locks for a while."""
+    """Check a username and password/PIN; after MAX_FAILED_ATTEMPTS failures the account locks for a while.
+
+    The lock-out and throttle checks and the counting of this attempt are one write transaction (BEGIN IMMEDIATE),
+    so however many sessions guess at once, an account gets at most MAX_FAILED_ATTEMPTS checked guesses per
+    lock-out. The hash is verified after that transaction commits (it takes ~0.2 s, which must not hold the write
+    lock that tablets saving answers wait on); a second short transaction then records the outcome.
+    """
     now = now or dt.datetime.now(dt.UTC)
-    row = db.execute(
-        "SELECT username, display_name, roles, secret_hash, failed_attempts, locked_until, disabled, is_demo "
-        "FROM users WHERE lower(username) = lower(?)", [(username or "").strip()]
-    ).fetchone()
     refusal = "That name and password or PIN don't match. Check them and try again."
-    if row is None:
-        _hasher.hash(secret or "x")  # spend the same time as a real check, so names cannot be probed by timing
-        with transaction(db):
+    problem: str | None = None
+    with transaction(db):
+        row = db.execute(
+            "SELECT username, display_name, roles, secret_hash, failed_attempts, locked_until, disabled, is_demo "
+            "FROM users WHERE lower(username) = lower(?)", [(username or "").strip()]
+        ).fetchone()
+        if row is not None and row[6]:
+            audit.record(db, None, "sign_in_failed", "user", row[0], why="disabled")
+            problem = "This account is switched off. Ask an admin."
+        elif row is not None and row[5] and dt.datetime.fromisoformat(row[5]) > now:
+            audit.record(db, None, "sign_in_failed", "user", row[0], why="locked")
+            minutes = max(1, int((dt.datetime.fromisoformat(row[5]) - now).total_seconds() // 60) + 1)
+            problem = (f"Too many wrong tries: this account is locked for about {minutes} more minute(s), "
+                       "or until an admin unlocks it.")
+        elif (wait := _throttle_wait(db, now)) is not None:
+            audit.record(db, None, "sign_in_failed", "user", row[0] if row else None, why="throttled")
+            problem = _throttled_message(wait)
+        elif row is None:
+            _record_failure(db, now)
             # the typed name is not logged: people often type their password into the name box
             audit.record(db, None, "sign_in_failed", "user", None, why="unknown user")
-        raise SignInError(refusal)
-    name, display, roles, secret_hash, failed, locked_until, disabled, is_demo = row
-    if disabled:
-        with transaction(db):
-            audit.record(db, None, "sign_in_failed", "user", name, why="disabled")
-        raise SignInError("This account is switched off. Ask an admin.")
-    if locked_until and dt.datetime.fromisoformat(locked_until) > now:
-        with transaction(db):
-            audit.record(db, None, "sign_in_failed", "user", name, why="locked")
-        minutes = max(1, int((dt.datetime.fromisoformat(locked_until) - now).total_seconds() // 60) + 1)
-        raise SignInError(f"Too many wrong tries: this account is locked for about {minutes} more minute(s), or until an admin unlocks it.")
-    try:
-        _hasher.verify(secret_hash, secret or "")
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        failed += 1
-        lock = (now + dt.timedelta(minutes=LOCKOUT_MINUTES)).isoformat() if failed >= MAX_FAILED_ATTEMPTS else None
-        with transaction(db):
+        else:
+            # reserve this attempt before checking it; the attempt that reaches the limit locks the account now,
+            # so attempts running in parallel see the lock (a right secret on that attempt lifts it again)
+            attempt = row[4] + 1
+            locks = attempt >= MAX_FAILED_ATTEMPTS
             db.execute("UPDATE users SET failed_attempts = ?, locked_until = ? WHERE username = ?",
-                       [0 if lock else failed, lock, name])
-            audit.record(db, None, "sign_in_failed", "user", name, why="wrong secret", locked=bool(lock))
-        if lock:
-            raise SignInError(f"Too many wrong tries: this account is locked for {LOCKOUT_MINUTES} minutes.") from None
-        raise SignInError(refusal) from None
+                       [0 if locks else attempt, _stamp(now + dt.timedelta(minutes=LOCKOUT_MINUTES)) if locks else None,
+                        row[0]])
+    if problem:
+        raise SignInError(problem)
+    if row is None:
+        _hasher.hash(secret or "x")  # spend the same time as a real check, so names cannot be probed by timing
+        raise SignInError(refusal)
+    name, display, roles, secret_hash, _failed, _locked, _disabled, is_demo = row
+    if not _verify(secret_hash, secret or ""):
+        with transaction(db):
+            _record_failure(db, now)
+            audit.record(db, None, "sign_in_failed", "user", name, why="wrong secret", locked=locks)
+        if locks:
+            raise SignInError(f"Too many wrong tries: this account is locked for {LOCKOUT_MINUTES} minutes.")
+        raise SignInError(refusal)
     with transaction(db):
         db.execute("UPDATE users SET failed_attempts = 0, locked_until = NULL, last_sign_in = ? WHERE username = ?",
                    [now.isoformat(), name])
@@ -253,12 +358,10 @@ def change_own_secret(db: Database, user: User, current: str, new: str) -> None:
     if row is None or row[3]:
         raise AccountError("Your account could not be found or is switched off. Ask an admin.")
     name, secret_hash, kind, _ = row
-    try:
-        _hasher.verify(secret_hash, current or "")
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
+    if not _verify(secret_hash, current or ""):
         with transaction(db):
             audit.record(db, name, "secret_change_failed", "user", name, why="current secret wrong")
-        raise AccountError("Your current password or PIN is not right. Nothing was changed.") from None
+        raise AccountError("Your current password or PIN is not right. Nothing was changed.")
     check_secret(new, kind)
     if new == current:
         raise AccountError("The new one is the same as the current one.")

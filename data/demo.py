@@ -29,7 +29,7 @@ MARKER_KEY = "demo_loaded"
 
 #: Fixed secrets for the demo accounts. They are printed by `cli.py demo`: for demonstrations only.
 DEMO_PASSWORD = "demo-password-1"
-DEMO_PIN = "2468"
+DEMO_PIN = "246802"
 
 
 @dataclass(frozen=True)

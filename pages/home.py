@@ -34,7 +34,7 @@ if user is not None:
     with st.expander("Change your password or PIN"):
         with st.form("home_change_secret", clear_on_submit=True):
             current = st.text_input("Current password or PIN", type="password", key="home_current_secret")
-            new = st.text_input("New password (10+ characters) or PIN (4-8 digits)", type="password",
+            new = st.text_input(f"New password (10+ characters) or PIN ({accounts.PIN_RULE})", type="password",
                                 key="home_new_secret")
             again = st.text_input("New one again", type="password", key="home_new_again")
             if st.form_submit_button("Change"):

@@ -33,14 +33,14 @@ def _audit(db, action):
 
 
 def test_secrets_are_hashed_and_never_in_the_database_file(db, db_path, first_admin):
-    accounts.create_user(db, first_admin, "pia", "2580", ["peer_researcher"], kind="pin")
+    accounts.create_user(db, first_admin, "pia", "258013", ["peer_researcher"], kind="pin")
     for wrong in ("not-the-password-1", PASSWORD + "x"):
         with pytest.raises(SignInError):
             accounts.sign_in(db, "ada", wrong)
     with pytest.raises(SignInError):
         accounts.sign_in(db, PASSWORD, PASSWORD)  # password typed into the name box
     accounts.sign_in(db, "ada", PASSWORD)
-    accounts.sign_in(db, "pia", "2580")
+    accounts.sign_in(db, "pia", "258013")
     hashes = [r[0] for r in db.execute("SELECT secret_hash FROM users")]
     assert all(h.startswith("$argon2id$") for h in hashes)
     db.conn.commit()
@@ -50,7 +50,7 @@ def test_secrets_are_hashed_and_never_in_the_database_file(db, db_path, first_ad
     # a 4-digit PIN could occur by chance inside uuids or timestamps in the raw file: check every stored value
     for table in db.table_names():
         for row in db.execute(f"SELECT * FROM [{table}]"):
-            assert "2580" not in [str(v) for v in row], table
+            assert "258013" not in [str(v) for v in row], table
     # nothing in the audit log carries a secret
     for (detail, target) in db.execute("SELECT detail, target_id FROM audit"):
         assert PASSWORD not in detail and PASSWORD not in (target or "")
@@ -106,7 +106,8 @@ def test_admin_unlocks_a_locked_account(db, first_admin):
     assert _audit(db, "user_unlocked")[-1]["target_id"] == "ada"
 
 
-@pytest.mark.parametrize("pin", ["1234", "0000", "4321", "9876543", "123", "123456789", "12a4", ""])
+@pytest.mark.parametrize("pin", ["123456", "000000", "654321", "9876543", "121212", "123123", "505050", "112233",
+                                 "159753", "2580", "12345", "1234567890123", "12a456", "", "48 2193"])
 def test_weak_or_malformed_pins_are_refused(db, first_admin, pin):
     with pytest.raises(AccountError):
         accounts.create_user(db, first_admin, "pia", pin, ["peer_researcher"], kind="pin")
@@ -115,11 +116,11 @@ def test_weak_or_malformed_pins_are_refused(db, first_admin, pin):
 
 def test_pin_only_for_peer_researchers(db, first_admin):
     with pytest.raises(AccountError, match="PIN can only"):
-        accounts.create_user(db, first_admin, "olu", "2580", ["peer_researcher", "engagement_officer"], kind="pin")
-    accounts.create_user(db, first_admin, "pia", "2580", ["peer_researcher"], kind="pin")
+        accounts.create_user(db, first_admin, "olu", "258013", ["peer_researcher", "engagement_officer"], kind="pin")
+    accounts.create_user(db, first_admin, "pia", "258013", ["peer_researcher"], kind="pin")
     with pytest.raises(AccountError, match="PIN can only"):
         accounts.set_roles(db, first_admin, "pia", ["strategy_lead"])
-    assert accounts.sign_in(db, "pia", "2580").roles == {"peer_researcher"}
+    assert accounts.sign_in(db, "pia", "258013").roles == {"peer_researcher"}
 
 
 def test_the_first_account_must_be_an_admin(db):
@@ -166,15 +167,15 @@ def test_the_last_admin_cannot_be_disabled_or_demoted(db, first_admin):
 
 
 def test_reset_secret_issues_a_new_one_and_unlocks(db, first_admin):
-    accounts.create_user(db, first_admin, "pia", "2580", ["peer_researcher"], kind="pin")
+    accounts.create_user(db, first_admin, "pia", "258013", ["peer_researcher"], kind="pin")
     for _ in range(accounts.MAX_FAILED_ATTEMPTS):
         with pytest.raises(SignInError):
-            accounts.sign_in(db, "pia", "9999")
-    accounts.reset_secret(db, first_admin, "pia", "8642")
+            accounts.sign_in(db, "pia", "999999")
+    accounts.reset_secret(db, first_admin, "pia", "864213")
     with pytest.raises(SignInError):
-        accounts.sign_in(db, "pia", "2580")
-    assert accounts.sign_in(db, "pia", "8642").username == "pia"
-    assert "8642" not in json.dumps(_audit(db, "secret_reset"))
+        accounts.sign_in(db, "pia", "258013")
+    assert accounts.sign_in(db, "pia", "864213").username == "pia"
+    assert "864213" not in json.dumps(_audit(db, "secret_reset"))
 
 
 def test_account_management_needs_an_admin(db, first_admin, officer, lead):
@@ -291,7 +292,7 @@ def _cli(db_path, *args, input=None):
 
 
 def test_cli_users_commands(db, db_path, first_admin):
-    result = _cli(db_path, "users", "add", "pia", "--role", "peer_researcher", "--pin", input="2580\n2580\n")
+    result = _cli(db_path, "users", "add", "pia", "--role", "peer_researcher", "--pin", input="258013\n258013\n")
     assert result.exit_code == 0, result.output
     listing = json.loads(_cli(db_path, "users", "list", "--json").output)
     assert {a["username"]: a["roles"] for a in listing} == {"ada": ["admin"], "pia": ["peer_researcher"]}
@@ -311,9 +312,9 @@ def test_cli_users_commands(db, db_path, first_admin):
     assert accounts.get_account(db, "sam").disabled
     assert _cli(db_path, "users", "disable", "sam", "--enable").exit_code == 0
     assert not accounts.get_account(db, "sam").disabled
-    assert _cli(db_path, "users", "reset", "pia", input="8642\n8642\n").exit_code == 0
-    assert accounts.sign_in(db, "pia", "8642").username == "pia"
-    weak = _cli(db_path, "users", "reset", "pia", input="1111\n1111\n")
+    assert _cli(db_path, "users", "reset", "pia", input="864213\n864213\n").exit_code == 0
+    assert accounts.sign_in(db, "pia", "864213").username == "pia"
+    weak = _cli(db_path, "users", "reset", "pia", input="111111\n111111\n")
     assert weak.exit_code == 1 and "too easy" in weak.output
     missing = _cli(db_path, "users", "unlock", "nobody")
     assert missing.exit_code == 1 and "No account" in missing.output

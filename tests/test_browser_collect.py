@@ -28,7 +28,7 @@ def seeded(tmp_path):
     db = open_db(path)
     accounts.create_user(db, None, "admin", "password123456", ["admin"])
     admin = accounts.sign_in(db, "admin", "password123456")
-    accounts.create_user(db, admin, "pia", "4821", ["peer_researcher"], kind="pin", display_name="Pia")
+    accounts.create_user(db, admin, "pia", "482193", ["peer_researcher"], kind="pin", display_name="Pia")
     event = create_event(db, admin, name="Family fun day", date="2026-11-20", venue="Stourbridge library")
     db.conn.close()
     return path, event
@@ -38,7 +38,7 @@ def test_peer_researcher_records_a_respondent_end_to_end(seeded):
     executable = require_browser()
     path, event = seeded
     with streamlit_server(path) as url, tablet_page(executable) as page:
-        sign_in(page, url, "pia", "4821")
+        sign_in(page, url, "pia", "482193")
         # a full page load would start a new (signed-out) session: follow the in-app link, as a person would
         page.get_by_role("link", name="Collect answers").first.tap()
         wait_for_app(page)

@@ -35,7 +35,7 @@ def seeded(tmp_path):
     db = open_db(path)
     accounts.create_user(db, None, "admin", "password123456", ["admin"])
     admin = User("admin", frozenset({"admin"}))
-    accounts.create_user(db, admin, "pia", "4821", ["peer_researcher"], kind="pin", display_name="Pia")
+    accounts.create_user(db, admin, "pia", "482193", ["peer_researcher"], kind="pin", display_name="Pia")
     accounts.create_user(db, admin, "sam", "password123456", ["strategy_lead"], display_name="Sam")
     settings.put(db, admin, "safeguarding_procedure", PROCEDURE)
     event = create_event(db, admin, name="Family fun day", date="2026-11-20", venue="Stourbridge library")
@@ -49,7 +49,7 @@ def seeded(tmp_path):
 def test_peer_researcher_records_a_disclosure_and_sees_the_guidance(seeded):
     executable = require_browser()
     with streamlit_server(seeded) as url, tablet_page(executable) as page:
-        sign_in(page, url, "pia", "4821", "collect")  # the page asked for opens after sign-in
+        sign_in(page, url, "pia", "482193", "collect")  # the page asked for opens after sign-in
         start_collecting(page)
         choose_group_and_consent(page, "Young person")
         box = page.locator(".st-key-collect_answer_thrive_stops textarea")
