@@ -288,7 +288,7 @@ def safeguarding() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (a list of objects) instead of a table.")
 @with_db
 def safeguarding_list(db: Database, as_json: bool) -> None:
-    """List the open safeguarding flags, newest first (no answer texts are printed)."""
+    """List the open safeguarding flags, most urgent first (no answer texts are printed)."""
     from data.flags import open_flags_as_dicts
 
     rows = open_flags_as_dicts(db, cli_user())
@@ -298,7 +298,24 @@ def safeguarding_list(db: Database, as_json: bool) -> None:
     if not rows:
         click.echo("No open safeguarding flags.")
     for f in rows:
-        click.echo(f"{f['created_at'][:16]}  {f['kind']:<6}  {f['event'] or '-'}  {f['reason']}  [{f['id']}]")
+        click.echo(f"{f['created_at'][:16]}  {f['urgency']:<23}  {'OVERDUE  ' if f['overdue'] else ''}{f['kind']:<6}  "
+                   f"{f['event'] or '-'}  {f['reason']}  [{f['id']}]")
+
+
+@safeguarding.command("release")
+@click.argument("flag_id")
+@click.option("--note", required=True, help="Why the answer may be quoted (kept in the flag's history).")
+@with_db
+def safeguarding_release(db: Database, flag_id: str, note: str) -> None:
+    """Release a flag: no further action, its answer may be quoted (audited, as the command-line operator)."""
+    from data.flags import FlagError, release
+
+    try:
+        item = release(db, cli_user(), flag_id, note)
+    except FlagError as exc:
+        fail(str(exc))
+    click.echo(f"Released flag {flag_id} ({item.status.replace('_', ' ')})."
+               + (f" {len(item.withheld_by)} other flag(s) still withhold its answer." if item.withheld_by else ""))
 
 
 @cli.command("erase")

@@ -17,12 +17,14 @@ DEFAULTS: dict[str, str] = {
     "area_name": config.AREA_NAME,
     "idle_timeout_minutes": str(config.IDLE_TIMEOUT_MINUTES),
     "retention_days": str(config.RETENTION_DAYS),
+    "flag_overdue_hours": "24",  # an open safeguarding flag older than this stands out in the queue
 }
 
 #: Whole-number settings and the range each may take (checked before saving).
 INT_RANGES: dict[str, tuple[int, int]] = {
     "idle_timeout_minutes": (1, 24 * 60),
     "retention_days": (0, 36500),
+    "flag_overdue_hours": (1, 24 * 30),
 }
 
 

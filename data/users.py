@@ -31,6 +31,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "export": frozenset({"strategy_lead", "engagement_officer", "admin"}),
     "export_original": frozenset({"admin"}),
     "safeguarding": frozenset({"safeguarding_lead"}),
+    # every role that records or imports answers (a disclosure must never block a save), and the safeguarding lead
+    "raise_flag": frozenset({"peer_researcher", "engagement_officer", "safeguarding_lead", "admin"}),
     "manage_users": frozenset({"admin"}),
     "erase": frozenset({"admin"}),
     "settings": frozenset({"admin"}),

@@ -132,6 +132,13 @@ ACTIONS: list[Action] = [
     Action("flag_counts", ("safeguarding",), lambda c, u: flags.counts(c.db, u)),
     Action("open_flags_as_dicts", ("safeguarding",), lambda c, u: flags.open_flags_as_dicts(c.db, u)),
     Action("flag_set_status", ("safeguarding",), lambda c, u: flags.set_status(c.db, u, c.flag_id, "reviewed", "seen")),
+    Action("flag_release", ("safeguarding",), lambda c, u: flags.release(c.db, u, c.flag_id, "may be quoted")),
+    Action("flag_overdue_count", ("safeguarding",), lambda c, u: flags.overdue_count(c.db, u)),
+    Action("flagged_events", ("safeguarding",), lambda c, u: flags.flagged_events(c.db, u)),
+    Action("flag_queue_mark_seen", ("safeguarding",), lambda c, u: flags.mark_seen(c.db, u)),
+    # raising a flag: whoever records or imports answers, and the safeguarding lead
+    Action("raise_flag", ("raise_flag",), lambda c, u: flags.raise_flag(
+        c.db, u, kind="manual", reason="worried about a person", event_id=c.event.id)),
     # accounts, settings, audit log
     Action("create_user", ("manage_users",), lambda c, u: accounts.create_user(
         c.db, u, "newbie", "password-123456", ["strategy_lead"])),
