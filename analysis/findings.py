@@ -11,6 +11,8 @@ Counting rules (documented for the method section of the report):
   group): uncoded answers say nothing yet about themes, so they are reported separately as progress.
 - Small cells: a count of 1 to threshold-1 respondents is shown as "<threshold"; when a group's whole base is
   under the threshold, every cell of that group is suppressed (zeros included), since they would disclose it.
+- An answer withheld for safeguarding (column `withheld`, set by data.findings) counts like any other, but is never
+  quoted or pinned and its words are left out of the frequent words and phrases.
 """
 
 from __future__ import annotations
@@ -100,6 +102,13 @@ class Prepared:
         for i in missing:
             memo[i] = tokenise(texts[i])
         return [memo[i] for i in rix]
+
+    @property
+    def withheld(self) -> np.ndarray:
+        """bool per answer: withheld for safeguarding (never quoted; its words never counted)."""
+        if "withheld" not in self.answers:
+            return np.zeros(len(self.answers), dtype=bool)
+        return self.answers["withheld"].to_numpy(dtype=bool)
 
     @property
     def code_labels(self) -> dict[int, str]:
@@ -449,10 +458,11 @@ def top_phrases(texts: Iterable[str], n: int = 20, min_count: int = 2) -> pd.Dat
 
 def words_and_phrases(sel: Selection, question_id: str | None = None, n: int = 15,
                       min_count: int = 2) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(top words, top phrases) of the selected answers (to one question, if given), from remembered tokens."""
+    """(top words, top phrases) of the selected answers (to one question, if given), from remembered tokens.
+    Withheld answers are left out."""
     if "text" not in sel.prep.answers:
         return _word_table([], n), _phrase_table([], n, min_count)
-    mask = sel.mask
+    mask = sel.mask & ~sel.prep.withheld  # a disclosure's words must not surface in a phrase table
     if question_id is not None:
         mask = mask & (sel.prep.answers["question_id"].to_numpy() == question_id)
     docs = sel.prep.tokens(np.flatnonzero(mask))
@@ -478,6 +488,7 @@ def quotes(sel: Selection, code_id: int, n: int = 3) -> pd.DataFrame:
 
     The default takes answers in turn from different respondent groups (so one voice does not dominate), and
     within a group prefers moderate length (30-240 characters), then the words most typical of the code's answers.
+    An answer withheld for safeguarding is never chosen, even when pinned (a release brings the pin back).
     Columns: response_id, text, question_id, group_id, group, event_name, pinned.
     """
     cols = ["response_id", "text", "question_id", "group_id", "group", "event_name", "pinned"]
@@ -485,6 +496,7 @@ def quotes(sel: Selection, code_id: int, n: int = 3) -> pd.DataFrame:
     if "text" not in prep.answers:
         return pd.DataFrame(columns=cols)
     rix = np.unique(sel.pairs.loc[sel.pairs["code_id"] == code_id, "rix"].to_numpy())
+    rix = rix[~prep.withheld[rix]]  # withheld for safeguarding: never a quote, pinned or not
     if rix.size == 0:
         return pd.DataFrame(columns=cols)
     cand = prep.answers.iloc[rix]
@@ -529,9 +541,11 @@ def quotes(sel: Selection, code_id: int, n: int = 3) -> pd.DataFrame:
 
 
 def coded_answers(sel: Selection, code_id: int) -> pd.DataFrame:
-    """Every selected answer raising a code (for choosing pins): response_id, text, group, pinned."""
+    """Every selected answer raising a code that may be quoted (for choosing pins; withheld answers are left out):
+    response_id, text, group, pinned."""
     prep = sel.prep
     rix = np.unique(sel.pairs.loc[sel.pairs["code_id"] == code_id, "rix"].to_numpy())
+    rix = rix[~prep.withheld[rix]]
     out = prep.answers.iloc[rix][["response_id", "text", "question_id", "group_id"]].copy()
     pinned_ids = set(prep.pins.loc[prep.pins["code_id"] == code_id, "response_id"]) if len(prep.pins) else set()
     out["pinned"] = out["response_id"].isin(pinned_ids)

@@ -1,6 +1,9 @@
 """Queries behind Findings and the exports: answers, codings, codebook and pinned quotes as plain frames.
 
 Every reader needs "findings" (or "export"); texts are the redacted ones unless an admin asks for originals.
+An answer under an unreleased safeguarding flag is loaded with `withheld` set and its text (original too) replaced
+by data.flags.WITHHELD_TEXT, for every user: findings and exports are for publishing, and the flagged words are
+read only in the safeguarding queue. Counts still include it.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from sqlite_utils import Database
 import config
 from data import audit
 from data.db import now_utc, transaction
+from data.flags import WITHHELD_TEXT, withheld_sql
 from data.users import User, require
 
 #: The question order of the bundled set; other question ids follow alphabetically.
@@ -33,8 +37,9 @@ class FindingsError(ValueError):
 class Frames:
     """Everything the findings computations read, as pandas frames (no SQL beyond this module).
 
-    `answers` has one row per answer (with `text` = redacted text when `with_text`), `codings` one row per
-    coding, `codes` the codebook, `pins` the pinned quotes, `questions`/`groups` id -> label.
+    `answers` has one row per answer (with `text` = redacted text when `with_text`, WITHHELD_TEXT where
+    `withheld`: the answer is under an unreleased safeguarding flag), `codings` one row per coding, `codes` the
+    codebook, `pins` the pinned quotes, `questions`/`groups` id -> label.
     """
 
     answers: pd.DataFrame
@@ -47,7 +52,8 @@ class Frames:
 
 
 def data_version(db: Database) -> tuple[Any, ...]:
-    """A cheap fingerprint of everything findings read: changes whenever answers, codings, codes or pins do.
+    """A cheap fingerprint of everything findings read: changes whenever answers, codings, codes, pins or
+    safeguarding flags do (a flag raised or released withholds or releases an answer's text).
 
     Used as the st.cache_data key so a filter change reuses loaded frames and an edit invalidates them.
     """
@@ -58,9 +64,19 @@ def data_version(db: Database) -> tuple[Any, ...]:
         "(SELECT COUNT(*) FROM pinned_quotes), (SELECT MAX(at) FROM pinned_quotes), "
         "(SELECT COUNT(*) FROM events), (SELECT MAX(created_at) FROM events), (SELECT COUNT(*) FROM respondents), "
         # in-place edits: a re-redaction changes text lengths, a merge moves codings to another code (~30 ms at 100k)
-        "(SELECT TOTAL(length(redacted_text)) FROM responses), (SELECT TOTAL(code_id) FROM codings)"
+        "(SELECT TOTAL(length(redacted_text)) FROM responses), (SELECT TOTAL(code_id) FROM codings), "
+        "(SELECT COUNT(*) FROM flags), (SELECT MAX(created_at) FROM flags), "
+        "(SELECT COUNT(released_at) FROM flags), (SELECT MAX(released_at) FROM flags)"
     ).fetchone()
     return tuple(row)
+
+
+def withheld_ids(db: Database) -> set[str]:
+    """Ids of the answers withheld for safeguarding (data.flags.withheld_sql), read through the flags' indexes."""
+    return {rid for (rid,) in db.execute(
+        "SELECT r.id FROM responses r WHERE (r.id IN (SELECT response_id FROM flags) "  # noqa: S608 - fixed SQL
+        "OR r.respondent_id IN (SELECT respondent_id FROM flags WHERE response_id IS NULL)) AND "
+        + withheld_sql("r")).fetchall()}
 
 
 def _frame(db: Database, sql: str, columns: list[str], params: list[Any] | None = None) -> pd.DataFrame:
@@ -100,8 +116,10 @@ def load_frames(db: Database, user: User, *, with_text: bool = False, originals:
     """Load answers, codings, codebook and pins for the findings computations.
 
     `with_text` adds the answer text (always the redacted text); `originals` (admins only, audited by the
-    caller's export) adds the text exactly as entered in `original_text`. Without `coding_details` the codings'
-    coder, source and time are left empty (the Findings page does not need them; loading is faster).
+    caller's export) adds the text exactly as entered in `original_text`. A withheld answer (`withheld` True) has
+    both texts replaced by WITHHELD_TEXT, originals included: only the safeguarding lead reads flagged words, in
+    the queue. Without `coding_details` the codings' coder, source and time are left empty (the Findings page
+    does not need them; loading is faster).
     Answers come in event-date order, then in the order they were stored.
     """
     require(user, "findings")
@@ -133,6 +151,13 @@ def load_frames(db: Database, user: User, *, with_text: bool = False, originals:
     codings["code_id"] = codings["code_id"].astype("int64")
     pins["code_id"] = pins["code_id"].astype("int64")
     answers["position"] = answers["position"].astype("int64")
+    withheld = withheld_ids(db)
+    answers["withheld"] = answers["response_id"].isin(withheld) if withheld else False
+    answers["withheld"] = answers["withheld"].astype(bool)
+    if withheld:
+        for col in ("text", "original_text"):
+            if col in answers:
+                answers[col] = answers[col].where(~answers["withheld"], WITHHELD_TEXT)
     for col in ("parent_id", "merged_into"):
         codes[col] = codes[col].astype("Int64")
     return Frames(answers, codings, codes, pins, questions, groups, events)
@@ -154,6 +179,10 @@ def pin_quote(db: Database, user: User, code_id: int, response_id: str) -> None:
                        [response_id, code_id, code_id]).fetchone()
     if coded is None:
         raise FindingsError("Only an answer coded with this theme (or one of its sub-codes) can be pinned to it.")
+    if db.execute(f"SELECT 1 FROM responses r WHERE r.id = ? AND {withheld_sql('r')}",  # noqa: S608 - fixed SQL
+                  [response_id]).fetchone():
+        raise FindingsError("This answer is withheld for safeguarding: it cannot be quoted unless the safeguarding "
+                            "lead releases it.")
     with transaction(db):
         db.execute("INSERT OR IGNORE INTO pinned_quotes (code_id, response_id, pinned_by, at) VALUES (?, ?, ?, ?)",
                    [int(code_id), response_id, user.username, now_utc()])

@@ -5,6 +5,8 @@ another, separated by a blank line; each answer is a PlainTextSelection at its U
 (startPosition = first character, endPosition = one past the last, as QualCoder and NVivo read them), carrying
 one Coding per coder and code. Coders are Users; respondent groups are Cases holding their answers' selections.
 GUIDs are stable (uuid5 of our ids), so exporting twice gives the same GUIDs for the same codes and answers.
+An answer withheld for safeguarding is written as data.flags.WITHHELD_TEXT (the offsets are those of the marker,
+so every selection still points at its own answer) and keeps its codings, as it keeps its place in the counts.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import IO, Any
 import pandas as pd
 from lxml import etree
 
+from data.flags import WITHHELD_TEXT
 from exports.tables import ExportSet, Progress, no_progress
 
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -156,9 +159,11 @@ def project_xml(ex: ExportSet, progress: Progress = no_progress) -> tuple[bytes,
             f"Answers to “{ex.prep.questions.get(qid, qid)}” ({qid}), one per selection, separated by a blank line.")
         parts: list[str] = []
         offset = 0
-        for rid, text, gid, event, created in zip(rows["response_id"], rows["text"], rows["group_id"],
-                                                  rows["event_name"], rows["created_at"], strict=False):
-            text = _xml_text(text)
+        flags = rows["withheld"] if "withheld" in rows else [False] * len(rows)
+        for rid, text, gid, event, created, withheld in zip(rows["response_id"], rows["text"], rows["group_id"],
+                                                            rows["event_name"], rows["created_at"], flags,
+                                                            strict=False):
+            text = WITHHELD_TEXT if withheld else _xml_text(text)
             if parts:
                 parts.append(SEPARATOR)
                 offset += len(SEPARATOR)
@@ -173,7 +178,8 @@ def project_xml(ex: ExportSet, progress: Progress = no_progress) -> tuple[bytes,
                 attrs["creationDateTime"] = when
             sel = etree.SubElement(src, f"{P}PlainTextSelection", attrs)
             etree.SubElement(sel, f"{P}Description").text = _xml_text(
-                f"{ex.prep.groups.get(gid, gid)} at {event}; answer {rid}")
+                f"{ex.prep.groups.get(gid, gid)} at {event}; answer {rid}"
+                + ("; text withheld for safeguarding" if withheld else ""))
             for cid, code, coder, coded_at in by_answer.get(rid, []):
                 cattrs = {"guid": guid("coding", cid), "creatingUser": users[coder]}
                 when = _iso(coded_at)

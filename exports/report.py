@@ -168,6 +168,11 @@ def write_report(ex: ExportSet, target: str | Path | IO[bytes], progress: Progre
             f"alpha: {agreement['mean_alpha']:.2f} (1 is perfect agreement, 0 is chance).")
     else:
         doc.add_paragraph("No answers have been coded by two people yet, so agreement cannot be reported.")
+    withheld = int(ex.counts.get("answers withheld for safeguarding", 0))
+    doc.add_heading("Safeguarding", level=2)
+    doc.add_paragraph("An answer that raised a safeguarding concern is passed to the safeguarding lead and is never "
+                      "quoted in this report unless they release it; it still counts in every figure."
+                      + (f" {withheld:,} answer(s) in this selection are withheld." if withheld else ""))
     doc.add_heading("Small numbers", level=2)
     doc.add_paragraph(f"Any count of fewer than {t} people is shown as “<{t}”, and a group with fewer than {t} "
                       "coded respondents is not broken down at all (statistical disclosure control).")

@@ -1,6 +1,8 @@
 """The tables every export shares: responses with their codes, codings, codebook, summary, by group, quotes.
 
 Plain data in (data.findings.Frames + an analysis.findings.Filter), rows of Python values out (dates as dates).
+An answer withheld for safeguarding arrives with its text already replaced by data.flags.WITHHELD_TEXT (so every
+writer carries the marker) and counts in every figure; analysis.findings.quotes never picks it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import pandas as pd
 
 import config
 from analysis import findings as af
+from data.flags import WITHHELD_TEXT
 
 Progress = Callable[[float, str], None]
 
@@ -80,7 +83,8 @@ def build(frames: Any, flt: af.Filter | None = None, *, threshold: int | None = 
                     codings=codings, codes=frames.codes)
     out.counts = {"answers": sel.n_answers, "respondents": sel.n_respondents, "coded answers": sel.n_coded,
                   "codings": int(len(codings)), "codes": int(len(frames.codes)),
-                  "events": int(sel.answers["event_id"].nunique())}
+                  "events": int(sel.answers["event_id"].nunique()),
+                  "answers withheld for safeguarding": int((sel.mask & prep.withheld).sum())}
     return out
 
 
@@ -114,7 +118,7 @@ def responses(ex: ExportSet) -> Table:
 
     return Table("Responses", "One row per answer: ids, event and its date, question, respondent group, the answer "
                  "(personal details redacted" + ("; the original as entered beside it" if ex.originals else "")
-                 + "), and its codes from all coders.", headers, widths, rows, len(a))
+                 + f"; {WITHHELD_TEXT} where a safeguarding flag withholds it), and its codes from all coders.", headers, widths, rows, len(a))
 
 
 def codings_table(ex: ExportSet) -> Table:
@@ -224,7 +228,8 @@ def quotes_table(ex: ExportSet, per_code: int = 3) -> Table:
                    ex.prep.questions.get(r.question_id, r.question_id), r.group, r.event_name, r.text, bool(r.pinned))
 
     return Table("Quotes", f"Up to {per_code} representative answers per code (redacted): those pinned by an "
-                 "engagement officer first, then a default choice across respondent groups.", headers,
+                 "engagement officer first, then a default choice across respondent groups. Answers withheld for "
+                 "safeguarding are never quoted.", headers,
                  [18, 24, 32, 40, 22, 26, 80, 8], rows, len(quotes))
 
 

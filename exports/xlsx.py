@@ -17,6 +17,7 @@ from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from data.flags import WITHHELD_TEXT
 from exports import tables
 from exports.tables import ExportSet, Progress, Table, no_progress
 
@@ -101,6 +102,9 @@ def _readme(wb: Workbook, ex: ExportSet, tabs: list[Table]) -> None:
         ("Generated (UTC)", ex.generated_at),
         ("Answer texts", "Original texts as entered (admin export) beside the redacted texts" if ex.originals
          else "Redacted: personal details replaced by placeholders such as [phone]"),
+        ("Safeguarding", f"An answer under a safeguarding flag shows {WITHHELD_TEXT} instead of its text (original "
+                         "included) and is never quoted, until the safeguarding lead releases it; it still counts in "
+                         "every figure"),
         ("Small cells", f"Counts of 1 to {ex.threshold - 1} respondents are shown as \"<{ex.threshold}\" in Summary "
                         "and By group"),
         ("Formula safety", "Text beginning with = + - @, a tab or a carriage return is stored as text, never as a "

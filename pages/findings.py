@@ -175,7 +175,7 @@ with tabs[0]:
     for qid in dict.fromkeys(shares["question_id"]):
         q = shares[shares["question_id"] == qid]
         label = prep.questions.get(qid, qid)
-        st.subheader(label)
+        st.subheader(session.md_escape(label))  # a question names the area an admin typed
         base = int(q["base_respondents"].iloc[0])
         # with sub-codes shown, a theme's own bar (always near 100% for its question) says nothing: table only
         plotted = q[~q["code_id"].isin(prep.themes)] if level == "code" else q
@@ -275,7 +275,8 @@ with tabs[4]:
     if quotes.empty:
         st.info("No coded answers for this code in the selection.")
     st.caption("Pinned quotes (chosen by the engagement team) come first; the rest are a default choice of typical "
-               "answers across groups. Personal details are redacted.")
+               "answers across groups. Personal details are redacted; an answer under a safeguarding flag is never "
+               "quoted or offered for pinning.")
     for i, q in enumerate(quotes.itertuples()):
         with st.container(border=True):
             st.text(q.text)
@@ -300,7 +301,7 @@ with tabs[4]:
                     try:
                         df.pin_quote(db, user, int(qcode), choice)
                     except df.FindingsError as exc:
-                        st.error(str(exc))
+                        st.error(session.md_escape(str(exc)))
                     else:
                         st.rerun()
 
@@ -319,7 +320,8 @@ with tabs[6]:
     if not can_export:
         st.info("Exports need the export permission; ask an admin.")
     else:
-        st.caption("Exports use the filters above. Answer texts are redacted; counts of fewer than "
+        st.caption("Exports use the filters above. Answer texts are redacted, and an answer under a safeguarding flag "
+                   f"is shown as “{df.WITHHELD_TEXT}”; counts of fewer than "
                    f"{threshold} people are shown as “<{threshold}”.")
         originals = False
         if user.can("export_original"):
