@@ -134,9 +134,12 @@ with settings_tab:
         days = st.number_input("Purge original answer texts after this many days (0: keep them)", min_value=0,
                                max_value=36500, step=30, value=settings.get_int(db, "retention_days"),
                                key="admin_retention_days")
+        overdue = st.number_input("Safeguarding flags stand out as overdue when open longer than this many hours",
+                                  min_value=1, max_value=24 * 30, step=1,
+                                  value=settings.get_int(db, "flag_overdue_hours"), key="admin_flag_overdue_hours")
         if st.form_submit_button("Save settings", type="primary"):
             changes = {"safeguarding_procedure": procedure, "area_name": area, "idle_timeout_minutes": str(int(idle)),
-                       "retention_days": str(int(days))}
+                       "retention_days": str(int(days)), "flag_overdue_hours": str(int(overdue))}
             try:
                 for key, value in changes.items():
                     if value != settings.get(db, key):
