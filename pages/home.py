@@ -21,8 +21,10 @@ if user is not None:
         st.info("You are using a demo account on demo data. Nothing here is real.")
     if user.can("safeguarding"):
         waiting = flags.counts(session.db(), user)["open"]
+        overdue = flags.overdue_count(session.db(), user) if waiting else 0
         if waiting:
-            st.warning(f"{waiting} safeguarding flag(s) are open and waiting for you.", icon=":material/shield_person:")
+            st.warning(f"{waiting} safeguarding flag(s) are open and waiting for you"
+                       + (f", {overdue} of them overdue." if overdue else "."), icon=":material/shield_person:")
     st.subheader("Your pages")
     for spec in PAGES:
         if spec.url_path != "home" and (spec.permission is None or user.can(spec.permission)):
@@ -44,6 +46,6 @@ if user is not None:
                     try:
                         accounts.change_own_secret(session.db(), user, current, new)
                     except accounts.AccountError as exc:
-                        st.error(str(exc))
+                        st.error(session.md_escape(str(exc)))
                     else:
                         st.success("Changed. Use the new one next time you sign in.")

@@ -200,3 +200,16 @@ def test_other_roles_are_refused_with_no_data(flagged, lead, admin):
         assert [e.value for e in at.error] == [
             "You don't have access to this page. If you need it, ask an admin to give you the right role."]
         assert len(at.code) == 0 and len(at.text) == 0 and len(at.metric) == 0
+
+
+def test_home_tells_the_lead_how_many_flags_are_open_and_overdue(db, mixed, safeguarding_lead, lead):
+    home = str(Path(PAGE).parent / "home.py")
+    at = AppTest.from_file(home, default_timeout=30)
+    at.session_state[session.USER_KEY] = safeguarding_lead
+    at.run()
+    assert not at.exception
+    assert [w.value for w in at.warning] == ["3 safeguarding flag(s) are open and waiting for you, 2 of them overdue."]
+    at = AppTest.from_file(home, default_timeout=30)
+    at.session_state[session.USER_KEY] = lead
+    at.run()
+    assert not at.exception and not at.warning  # no flag numbers for anyone else
