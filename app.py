@@ -12,7 +12,7 @@ from data.users import ROLE_LABELS, PermissionDenied
 from ui import session
 from ui.nav import PAGES
 
-st.set_page_config(page_title="Thrive Voices", page_icon=":material/diversity_3:", layout="centered")
+st.set_page_config(page_title="Thrive Voices", page_icon="🌱", layout="centered")
 
 
 def first_run(db) -> None:
@@ -30,7 +30,7 @@ def first_run(db) -> None:
                 try:
                     accounts.create_user(db, None, username.strip(), password, ["admin"], display_name=display.strip())
                 except (accounts.AccountError, PermissionDenied) as exc:
-                    st.error(str(exc))
+                    st.error(session.md_escape(str(exc)))
                 else:
                     st.success("Admin account created. Sign in below.")
                     st.rerun()
@@ -51,7 +51,10 @@ def sign_in_form(db) -> None:
             try:
                 user = accounts.sign_in(db, username, secret)
             except accounts.SignInError as exc:
-                st.error(str(exc))
+                st.error(session.md_escape(str(exc)))
+            except Exception as exc:
+                if not session.show_db_error(exc):  # busy, full, read-only: say so under the form
+                    raise
             else:
                 session.sign_in(user)
                 st.rerun()
@@ -69,6 +72,14 @@ def _remember(url_path: str, gate):
 
 
 def main() -> None:
+    try:
+        frame()
+    except Exception as exc:  # a busy, full or read-only database on any page: plain words, not a traceback
+        if not session.show_db_error(exc):
+            raise
+
+
+def frame() -> None:
     db = session.db()
     # idle sign-out, and roles re-read from the database on every run (a disabled account is signed out at once)
     user = session.refresh_user(db)
@@ -105,7 +116,7 @@ def main() -> None:
     try:
         chosen.run()
     except PermissionDenied as exc:  # the core refused an action the page offered: say so, show nothing more
-        st.error(f"You don't have access to this. {exc}")
+        st.error(f"You don't have access to this. {session.md_escape(str(exc))}")
 
 
 main()

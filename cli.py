@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,8 +17,11 @@ import click
 
 import config
 from data import open_db
-from data.db import Database, schema_version
+from data.db import Database, describe_db_error, schema_version
 from data.users import ROLES, cli_user
+
+log = logging.getLogger("cli")
+log.addHandler(logging.NullHandler())  # details reach a log only where one is configured, never the screen
 
 
 def with_db(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -52,7 +56,23 @@ def fail(message: str) -> None:
     sys.exit(1)
 
 
-@click.group()
+class ThriveGroup(click.Group):
+    """The top-level group: a database that is busy, full, read-only, unreachable or damaged ends any command with
+    one plain line on stderr and exit status 1; the exception itself goes to the log (logger "cli"), not the screen."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            message = describe_db_error(exc)
+            if message is None:
+                raise
+            log.error("%s stopped on a database error", ctx.command_path, exc_info=exc)
+            click.echo(message, err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=ThriveGroup)
 def cli() -> None:
     """Thrive Voices: participatory engagement answers, from capture to findings."""
 
@@ -178,15 +198,15 @@ def users() -> None:
 @click.argument("name")
 @click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES),
               help="A role (repeat for several).")
-@click.option("--pin", is_flag=True, help="Issue a short PIN instead of a password (peer researchers).")
+@click.option("--pin", is_flag=True, help="Issue a PIN (6 to 12 digits) instead of a password (peer researchers).")
 @click.option("--display-name", default="", help="The person's name as shown in the app.")
 @with_db
 def users_add(db: Database, name: str, roles: tuple[str, ...], pin: bool, display_name: str) -> None:
     """Create an account; prompts for the password or PIN (never pass it on the command line)."""
-    from data.accounts import AccountError, create_user
+    from data.accounts import PIN_RULE, AccountError, create_user
 
     kind = "pin" if pin else "password"
-    secret = click.prompt("PIN (4-8 digits)" if pin else "Password (10+ characters)", hide_input=True,
+    secret = click.prompt(f"PIN ({PIN_RULE})" if pin else "Password (10+ characters)", hide_input=True,
                           confirmation_prompt=True)
     try:
         create_user(db, cli_user(), name, secret, list(roles), kind=kind, display_name=display_name)
@@ -267,12 +287,12 @@ def users_disable(db: Database, name: str, enable: bool) -> None:
 @with_db
 def users_reset(db: Database, name: str, pin: bool) -> None:
     """Issue a new password or PIN (prompts; never pass it on the command line)."""
-    from data.accounts import AccountError, get_account, reset_secret
+    from data.accounts import PIN_RULE, AccountError, get_account, reset_secret
 
     try:
         kind = "pin" if pin else get_account(db, name).secret_kind
-        secret = click.prompt("PIN (4-8 digits)" if kind == "pin" else "Password (10+ characters)", hide_input=True,
-                              confirmation_prompt=True)
+        secret = click.prompt(f"PIN ({PIN_RULE})" if kind == "pin" else "Password (10+ characters)",
+                              hide_input=True, confirmation_prompt=True)
         reset_secret(db, cli_user(), name, secret, kind=kind)
     except AccountError as exc:
         fail(str(exc))

@@ -174,8 +174,8 @@ def _stamp(moment: dt.datetime) -> str:
 
 
 def _throttle_delay(failures: int) -> float:
-    """Seconds between checked attempts app-wide once `failures` (>= THROTTLE_THRESHOLD) are in the window."""
-    doublings = min(failures - THROTTLE_THRESHOLD, 16)
+    """Seconds between checked attempts app-wide once `failures` (> THROTTLE_THRESHOLD) are in the window."""
+    doublings = min(max(failures - THROTTLE_THRESHOLD - 1, 0), 16)
     return float(min(THROTTLE_MAX_DELAY_SECONDS, THROTTLE_BASE_DELAY_SECONDS * 2 ** doublings))
 
 
@@ -189,7 +189,7 @@ def _throttle_wait(db: Database, now: dt.datetime) -> float | None:
     throttle is engaged), else the seconds to wait."""
     failures = _recent_failures(db, now)
     next_at, engaged_at = db.execute("SELECT next_attempt_at, engaged_at FROM signin_throttle WHERE id = 1").fetchone()
-    if failures < THROTTLE_THRESHOLD:
+    if failures <= THROTTLE_THRESHOLD:
         if engaged_at:
             db.execute("UPDATE signin_throttle SET next_attempt_at = NULL, engaged_at = NULL WHERE id = 1")
             audit.record(db, None, "sign_in_throttle_lifted", "signin", None, engaged_at=engaged_at,
@@ -208,7 +208,7 @@ def _record_failure(db: Database, now: dt.datetime) -> None:
     db.execute("DELETE FROM signin_failures WHERE at <= ?",
                [_stamp(now - dt.timedelta(minutes=THROTTLE_WINDOW_MINUTES))])
     failures = _recent_failures(db, now)
-    if failures < THROTTLE_THRESHOLD:
+    if failures <= THROTTLE_THRESHOLD:
         return
     next_at, engaged_at = db.execute("SELECT next_attempt_at, engaged_at FROM signin_throttle WHERE id = 1").fetchone()
     delay = _throttle_delay(failures)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import logging
 import os
 import shutil
@@ -124,3 +125,63 @@ def schema_version(db: Database) -> list[str]:
     from data.schema import migrations
 
     return [m.name for m in migrations.applied(db)]
+
+
+# Plain words for the database failures a person can meet (and act on); everything else stays a real error.
+_DB_ERROR_MESSAGES = {
+    "busy": "The database is busy: another task (an import, perhaps) is writing to it. Nothing was saved. "
+            "Wait a minute and try again.",
+    "full": "The disk that holds the database is full, so nothing could be saved. Free some space on it "
+            "(or ask whoever looks after this computer), then try again.",
+    "readonly": "The database can't be written to: the file or its folder is read-only. Nothing was saved. "
+                "Ask whoever looks after this computer to check the file's permissions.",
+    "cantopen": "The database file can't be opened: its folder may be missing or not allowed. "
+                "Check the database path (THRIVE_DB or --db) and the folder's permissions.",
+    "ioerror": "The disk reported an error while reading or writing the database. Nothing was saved. "
+               "Check the disk (or ask whoever looks after this computer), then try again.",
+    "corrupt": "The database file is damaged or is not a Thrive Voices database. Nothing was changed. "
+               "Restore it from a backup (the .bak- copies beside it) or ask whoever looks after this computer.",
+}
+#: SQLite primary result codes -> the kind of failure (https://sqlite.org/rescode.html).
+_SQLITE_CODES = {5: "busy", 6: "busy", 13: "full", 8: "readonly", 14: "cantopen", 10: "ioerror", 11: "corrupt",
+                 26: "corrupt"}
+#: The same failures recognised by their message, for errors that carry no result code.
+_SQLITE_MESSAGES = (
+    ("database is locked", "busy"),
+    ("database table is locked", "busy"),
+    ("database schema is locked", "busy"),
+    ("database or disk is full", "full"),
+    ("attempt to write a readonly database", "readonly"),
+    ("readonly database", "readonly"),
+    ("unable to open database file", "cantopen"),
+    ("disk i/o error", "ioerror"),
+    ("database disk image is malformed", "corrupt"),
+    ("file is not a database", "corrupt"),
+)
+_OS_ERRNOS = {errno.ENOSPC: "full", errno.EDQUOT: "full", errno.EROFS: "readonly"}
+
+
+def db_error_kind(exc: BaseException) -> str | None:
+    """"busy", "full", "readonly", "cantopen", "ioerror" or "corrupt" for a storage failure; None for anything else."""
+    if isinstance(exc, sqlite3.Error):
+        code = getattr(exc, "sqlite_errorcode", None)
+        if isinstance(code, int) and (code & 0xFF) in _SQLITE_CODES:
+            return _SQLITE_CODES[code & 0xFF]
+        text = str(exc).lower()
+        for needle, kind in _SQLITE_MESSAGES:
+            if needle in text:
+                return kind
+        return None
+    if isinstance(exc, OSError):
+        return _OS_ERRNOS.get(exc.errno)
+    return None
+
+
+def describe_db_error(exc: BaseException) -> str | None:
+    """A message for a person when `exc` means the database is busy, full, read-only, unreachable or damaged.
+
+    None when `exc` is anything else (a bug stays a bug). The message names no file and holds no detail: callers
+    log the exception itself.
+    """
+    kind = db_error_kind(exc)
+    return _DB_ERROR_MESSAGES[kind] if kind else None

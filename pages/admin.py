@@ -64,7 +64,7 @@ with users_tab:
             new_roles = st.multiselect("Roles", options=list(ROLES), format_func=ROLE_LABELS.get, key="admin_new_roles")
             new_kind = st.radio("Signs in with", options=["password", "pin"], horizontal=True, key="admin_new_kind",
                                 format_func={"password": "Password (10+ characters)",
-                                             "pin": "PIN (4-8 digits, peer researchers only)"}.get)
+                                             "pin": f"PIN ({accounts.PIN_RULE}, peer researchers only)"}.get)
             new_secret = st.text_input("Password or PIN", type="password", key="admin_new_secret")
             new_again = st.text_input("Again", type="password", key="admin_new_again")
             if st.form_submit_button("Add account", type="primary"):

@@ -1,17 +1,20 @@
-"""Accounts: argon2 hashing (no clear secret anywhere in the database file), lock-out with an injected clock,
-PIN rules, admin unlock/reset/disable/roles, changing one's own password, idle sign-out, first-run screen."""
+"""Accounts: argon2 hashing (no clear secret anywhere in the database file), lock-out with an injected clock and
+under concurrent guessing, the app-wide throttle, PIN rules, admin unlock/reset/disable/roles, changing one's own
+password, idle sign-out, first-run screen."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 import time
 
 import pytest
+from argon2 import PasswordHasher
 from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
 
-from data import accounts, settings
+from data import accounts, open_db, settings
 from data.accounts import AccountError, SignInError
 from data.users import PermissionDenied, User
 from ui import session
@@ -104,6 +107,163 @@ def test_admin_unlocks_a_locked_account(db, first_admin):
     accounts.unlock(db, User("bob", frozenset({"admin"})), "ada")
     assert accounts.sign_in(db, "ada", PASSWORD, now=T0).username == "ada"
     assert _audit(db, "user_unlocked")[-1]["target_id"] == "ada"
+
+
+class CountingHasher(PasswordHasher):
+    """The real argon2 hasher, counting how many secrets it checks (thread-safe)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.checks = 0
+        self._lock = threading.Lock()
+
+    def verify(self, hash, password):  # noqa: A002 - argon2's own parameter name
+        with self._lock:
+            self.checks += 1
+        return super().verify(hash, password)
+
+
+def test_parallel_guesses_share_the_five_tries(db, db_path, first_admin, monkeypatch):
+    """16 sessions (each its own connection) guessing one account at once: at most 5 secrets are checked."""
+    hasher = CountingHasher()
+    monkeypatch.setattr(accounts, "_hasher", hasher)
+    threads, guesses = 16, 4
+    start = threading.Barrier(threads)
+    outcomes: list[str] = []
+    errors: list[BaseException] = []
+
+    def guess(worker: int) -> None:
+        conn = open_db(db_path, migrate=False)
+        try:
+            start.wait()
+            for i in range(guesses):
+                try:
+                    accounts.sign_in(conn, "ada", f"wrong-guess-{worker}-{i}")
+                    outcomes.append("signed in")
+                except SignInError as exc:
+                    outcomes.append("locked" if "more minute" in str(exc) else "wrong")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            conn.conn.close()
+
+    workers = [threading.Thread(target=guess, args=(n,)) for n in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert not errors
+    assert len(outcomes) == threads * guesses
+    assert hasher.checks == accounts.MAX_FAILED_ATTEMPTS
+    assert outcomes.count("wrong") == accounts.MAX_FAILED_ATTEMPTS
+    assert outcomes.count("locked") == threads * guesses - accounts.MAX_FAILED_ATTEMPTS
+    failures = [json.loads(f["detail"]) for f in _audit(db, "sign_in_failed")]
+    assert sum(f["why"] == "wrong secret" for f in failures) == accounts.MAX_FAILED_ATTEMPTS
+    assert accounts.get_account(db, "ada").locked_until is not None
+    # and the right password is refused too until the lock-out ends
+    with pytest.raises(SignInError, match="locked"):
+        accounts.sign_in(db, "ada", PASSWORD)
+
+
+def test_the_attempt_that_reaches_the_limit_locks_before_it_is_checked(db, first_admin, monkeypatch):
+    """While the fifth guess is being verified, a sixth (another session) is already refused unchecked."""
+    for i in range(accounts.MAX_FAILED_ATTEMPTS - 1):
+        with pytest.raises(SignInError):
+            accounts.sign_in(db, "ada", "wrong-wrong-wrong", now=T0 + dt.timedelta(seconds=i))
+    seen: list[str | None] = []
+    real_verify = accounts._verify
+
+    def verify_while_another_session_tries(secret_hash, secret):
+        seen.append(accounts.get_account(db, "ada").locked_until)
+        with pytest.raises(SignInError, match="more minute"):
+            accounts.sign_in(db, "ada", "another-guess-99", now=T0 + dt.timedelta(seconds=10))
+        return real_verify(secret_hash, secret)
+
+    monkeypatch.setattr(accounts, "_verify", verify_while_another_session_tries)
+    user = accounts.sign_in(db, "ada", PASSWORD, now=T0 + dt.timedelta(seconds=10))
+    assert seen and seen[0] is not None  # locked while in flight...
+    assert user.username == "ada" and accounts.get_account(db, "ada").locked_until is None  # ...lifted by success
+
+
+@pytest.fixture
+def cheap_hashes(monkeypatch):
+    """Fast argon2 parameters for tests that make dozens of attempts (the logic under test is the same)."""
+    hasher = CountingHasher(time_cost=1, memory_cost=8, parallelism=1)
+    monkeypatch.setattr(accounts, "_hasher", hasher)
+    return hasher
+
+
+def _fail(db, name, at, secret="wrong-wrong-wrong"):
+    with pytest.raises(SignInError) as refused:
+        accounts.sign_in(db, name, secret, now=at)
+    return str(refused.value)
+
+
+def test_throttle_across_accounts_slows_everyone_and_lifts_by_itself(db, first_admin, cheap_hashes):
+    accounts.create_user(db, first_admin, "sam", PASSWORD, ["strategy_lead"])
+    at = T0
+    # a spray over many names (unknown ones count too), never more than 4 per account so no account locks
+    for i in range(accounts.THROTTLE_THRESHOLD):
+        at += dt.timedelta(seconds=1)
+        assert "don't match" in _fail(db, f"user{i}", at)
+    assert not _audit(db, "sign_in_throttled")
+    assert accounts.sign_in(db, "sam", PASSWORD, now=at).username == "sam"  # 20 failures: not yet
+    at += dt.timedelta(seconds=1)
+    assert "don't match" in _fail(db, "nobody", at)  # the 21st engages the throttle
+    engaged = _audit(db, "sign_in_throttled")
+    assert len(engaged) == 1
+    detail = json.loads(engaged[0]["detail"])
+    assert detail["failures_in_window"] == accounts.THROTTLE_THRESHOLD + 1
+    assert detail["delay_seconds"] == accounts.THROTTLE_BASE_DELAY_SECONDS
+    # the right password on another account now waits its turn, and is not checked meanwhile
+    checks = cheap_hashes.checks
+    message = _fail(db, "sam", at + dt.timedelta(seconds=1), PASSWORD)
+    assert "slowed down for everyone" in message and "1 second" in message
+    assert cheap_hashes.checks == checks
+    assert accounts.get_account(db, "sam").locked_until is None  # a throttled attempt costs the account nothing
+    assert accounts.sign_in(db, "sam", PASSWORD, now=at + dt.timedelta(seconds=3)).username == "sam"
+    # each further failure doubles the spacing: 22 failures -> 4 s
+    at += dt.timedelta(seconds=10)
+    _fail(db, "nobody", at)
+    assert "4 second" in _fail(db, "sam", at, PASSWORD)
+    assert "don't match" in _fail(db, "sam", at + dt.timedelta(seconds=4))
+    assert len(_audit(db, "sign_in_throttled")) == 1  # engaging is audited once, not per attempt
+    assert any(json.loads(f["detail"])["why"] == "throttled" for f in _audit(db, "sign_in_failed"))
+    # an hour after the last failure the window is empty: no wait at all, and the lifting is audited
+    later = at + dt.timedelta(minutes=accounts.THROTTLE_WINDOW_MINUTES, seconds=5)
+    assert accounts.sign_in(db, "sam", PASSWORD, now=later).username == "sam"
+    assert len(_audit(db, "sign_in_throttle_lifted")) == 1
+
+
+def test_throttle_wait_is_capped_so_nobody_is_locked_out_for_good(db, first_admin, cheap_hashes):
+    at = T0
+    for i in range(accounts.THROTTLE_THRESHOLD + 12):  # 12 doublings would be 2**12 s uncapped
+        at += dt.timedelta(seconds=accounts.THROTTLE_MAX_DELAY_SECONDS)
+        _fail(db, f"user{i}", at)
+    message = _fail(db, "ada", at, PASSWORD)
+    assert f"{accounts.THROTTLE_MAX_DELAY_SECONDS} second" in message
+    later = at + dt.timedelta(seconds=accounts.THROTTLE_MAX_DELAY_SECONDS)
+    assert accounts.sign_in(db, "ada", PASSWORD, now=later).username == "ada"
+
+
+def test_locked_and_throttled_refusals_do_not_feed_the_throttle(db, first_admin, cheap_hashes):
+    for _ in range(accounts.MAX_FAILED_ATTEMPTS):
+        _fail(db, "ada", T0)
+    for _ in range(accounts.THROTTLE_THRESHOLD * 2):
+        assert "locked" in _fail(db, "ada", T0)
+    assert db.execute("SELECT COUNT(*) FROM signin_failures").fetchone()[0] == accounts.MAX_FAILED_ATTEMPTS
+    assert not _audit(db, "sign_in_throttled")
+
+
+def test_a_four_digit_pin_issued_before_keeps_working(db, first_admin):
+    accounts.create_user(db, first_admin, "pia", "258013", ["peer_researcher"], kind="pin")
+    db.execute("UPDATE users SET secret_hash = ? WHERE username = 'pia'", [PasswordHasher().hash("2580")])
+    db.conn.commit()
+    assert accounts.sign_in(db, "pia", "2580").username == "pia"
+    with pytest.raises(AccountError, match="6 to 12 digits"):
+        accounts.reset_secret(db, first_admin, "pia", "4826")
+    assert accounts.reset_secret(db, first_admin, "pia", "48261937").secret_kind == "pin"  # longer PINs allowed
+    assert accounts.sign_in(db, "pia", "48261937").username == "pia"
 
 
 @pytest.mark.parametrize("pin", ["123456", "000000", "654321", "9876543", "121212", "123123", "505050", "112233",

@@ -1,10 +1,12 @@
-"""The command line: init, import, events and stats, each with --db; THRIVE_DB as the fallback."""
+"""The command line: init, import, events and stats, each with --db; THRIVE_DB as the fallback; a database that
+is busy, full, read-only or damaged ends a command with one plain line."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
 
+import pytest
 from click.testing import CliRunner
 
 from cli import cli
@@ -60,3 +62,112 @@ def test_bad_import_exits_non_zero_naming_rows(tmp_path):
     assert result.exit_code == 1
     assert "row 3, column 'question'" in result.output
     assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM responses").fetchone()[0] == 0
+
+
+# --- a database that is busy, full, read-only or damaged: one plain line on stderr, exit 1, no traceback ---------
+
+def _connect_then(monkeypatch, *pragmas_for):
+    """Make every connection the CLI opens run extra statements (as a full disk or a read-only mount would act)."""
+    import data.db
+
+    real = data.db.connect
+
+    def connect(path):
+        db = real(path)
+        for make in pragmas_for:
+            db.execute(make(db))
+        return db
+
+    monkeypatch.setattr(data.db, "connect", connect)
+
+
+def _assert_one_plain_line(result, *words):
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert all(w in lines[0] for w in words), lines[0]
+    assert "Traceback" not in result.output and "sqlite3" not in result.output and ".py" not in result.output
+    assert result.stdout == ""
+
+
+def _csv(tmp_path, rows: int):
+    source = tmp_path / "many.csv"
+    source.write_text("id,question,group,text\n" + "".join(
+        f"{i},thrive_helps,young_person,the youth club on friday number {i} with a longer answer\n"
+        for i in range(rows)), encoding="utf-8")
+    return source
+
+
+def test_cli_on_a_locked_database(tmp_path, monkeypatch):
+    import config
+
+    path = tmp_path / "x.db"
+    assert run("init", "--db", str(path)).exit_code == 0
+    monkeypatch.setattr(config, "BUSY_TIMEOUT_MS", 100)
+    holder = sqlite3.connect(path)
+    holder.execute("BEGIN IMMEDIATE")  # an import in another window holds the write lock
+    try:
+        result = CliRunner().invoke(cli, ["events", "create", "Fair", "--date", "2026-11-01", "--db", str(path)],
+                                    catch_exceptions=False)
+    finally:
+        holder.rollback()
+    _assert_one_plain_line(result, "busy", "try again")
+    assert str(path) not in result.output
+
+
+def test_cli_on_a_full_database(tmp_path, monkeypatch):
+    path = tmp_path / "x.db"
+    assert run("init", "--db", str(path)).exit_code == 0
+    # the file may not grow by a single page: what SQLite reports when the disk is full
+    _connect_then(monkeypatch, lambda db: f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0]}")
+    result = CliRunner().invoke(cli, ["import", "responses", str(_csv(tmp_path, 500)), "--event", "Fair",
+                                      "--db", str(path)], catch_exceptions=False)
+    _assert_one_plain_line(result, "full")
+    assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM responses").fetchone()[0] == 0
+
+
+def test_cli_on_a_read_only_database(tmp_path, monkeypatch):
+    path = tmp_path / "x.db"
+    assert run("init", "--db", str(path)).exit_code == 0
+    _connect_then(monkeypatch, lambda db: "PRAGMA query_only = 1")  # refuses writes even to root, unlike chmod
+    result = CliRunner().invoke(cli, ["events", "create", "Fair", "--date", "2026-11-01", "--db", str(path)],
+                                catch_exceptions=False)
+    _assert_one_plain_line(result, "read-only")
+    monkeypatch.undo()
+    assert json.loads(run("events", "list", "--json", "--db", str(path)).output) == []
+
+
+def test_cli_on_a_read_only_file(tmp_path):
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root writes to a 0444 file anyway; test_cli_on_a_read_only_database covers this case as root")
+    path = tmp_path / "x.db"
+    assert run("init", "--db", str(path)).exit_code == 0
+    for p in tmp_path.glob("x.db*"):
+        p.chmod(0o444)
+    tmp_path.chmod(0o555)
+    try:
+        result = CliRunner().invoke(cli, ["events", "create", "Fair", "--date", "2026-11-01", "--db", str(path)],
+                                    catch_exceptions=False)
+    finally:
+        tmp_path.chmod(0o755)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert len([line for line in result.stderr.splitlines() if line.strip()]) == 1
+
+
+def test_cli_on_a_file_that_is_not_a_database(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_text("shopping list: " * 200, encoding="utf-8")
+    _assert_one_plain_line(run("stats", "--db", str(path)), "not a Thrive Voices database")
+
+
+def test_cli_other_errors_are_not_hidden(tmp_path, monkeypatch):
+    import data.stats
+
+    def broken(*args, **kwargs):
+        raise sqlite3.OperationalError("no such column: answer")
+
+    monkeypatch.setattr(data.stats, "answers_by_question_and_group", broken)
+    with pytest.raises(sqlite3.OperationalError, match="no such column"):
+        run("stats", "--db", str(tmp_path / "x.db"))

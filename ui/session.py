@@ -7,6 +7,7 @@ before signing in).
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import time
@@ -16,8 +17,10 @@ import streamlit as st
 
 import config
 from data import accounts, open_db, settings
-from data.db import Database
+from data.db import Database, describe_db_error
 from data.users import User
+
+log = logging.getLogger(__name__)
 
 USER_KEY = "auth_user"
 LAST_SEEN_KEY = "auth_last_seen"
@@ -78,6 +81,17 @@ def md_escape(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])", r"\\\1", str(text))
 
 
+def show_db_error(exc: BaseException) -> bool:
+    """If `exc` means the database is busy, full, read-only or unreachable, show that in plain words (the detail
+    goes to the server log) and return True; otherwise return False and let the caller re-raise."""
+    message = describe_db_error(exc)
+    if message is None:
+        return False
+    log.error("database error while running a page", exc_info=exc)
+    st.error(message, icon=":material/database:")
+    return True
+
+
 def idle_timeout_seconds(db: Database) -> float:
     """The configured idle time (admin setting "idle_timeout_minutes", default THRIVE_IDLE_TIMEOUT_MINUTES)."""
     try:
@@ -129,11 +143,17 @@ def idle_watch() -> None:
     """Re-checks idleness on a timer, so an untouched tablet signs itself out without anyone tapping it."""
     if current_user() is None:
         return
-    conn = db()
     try:
-        timeout = idle_timeout_seconds(conn)
-    finally:
-        conn.conn.close()
+        conn = db()
+        try:
+            timeout = idle_timeout_seconds(conn)
+        finally:
+            conn.conn.close()
+    except Exception as exc:  # a busy or unreachable database must not put a traceback in the sidebar
+        if describe_db_error(exc) is None:
+            raise
+        log.warning("idle check skipped: %s", exc)
+        return
     if is_idle(st.session_state.get(LAST_SEEN_KEY), time.time(), timeout):
         sign_out(idle=True)
         st.rerun(scope="app")
