@@ -260,10 +260,12 @@ def test_a_four_digit_pin_issued_before_keeps_working(db, first_admin):
     db.execute("UPDATE users SET secret_hash = ? WHERE username = 'pia'", [PasswordHasher().hash("2580")])
     db.conn.commit()
     assert accounts.sign_in(db, "pia", "2580").username == "pia"
+    assert json.loads(_audit(db, "signed_in")[-1]["detail"]) == {"short_pin": True}  # admins can see whom to re-issue
     with pytest.raises(AccountError, match="6 to 12 digits"):
         accounts.reset_secret(db, first_admin, "pia", "4826")
     assert accounts.reset_secret(db, first_admin, "pia", "48261937").secret_kind == "pin"  # longer PINs allowed
     assert accounts.sign_in(db, "pia", "48261937").username == "pia"
+    assert json.loads(_audit(db, "signed_in")[-1]["detail"]) == {}
 
 
 @pytest.mark.parametrize("pin", ["123456", "000000", "654321", "9876543", "121212", "123123", "505050", "112233",
