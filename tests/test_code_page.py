@@ -182,10 +182,14 @@ def test_roles_that_may_not_code_are_refused(db, lead, researcher, answers):
 
 
 def test_code_labels_are_shown_as_typed_not_as_markdown(db, officer, answers, fake_engine):
+    from ui.session import md_escape
+
     cb.create_code(db, officer, "link", "[click me](http://example.com) **now**")
     at = app(officer).run()
     pills = next(p for p in at.pills if p.key.startswith("code_pills_link_"))
-    assert pills.options == ["\\[click me\\]\\(http\\://example\\.com\\) \\*\\*now\\*\\*"]
+    # escaped, with the autolink broken (what Chromium then shows is checked in tests/test_browser_remote.py)
+    assert pills.options == [md_escape("[click me](http://example.com) **now**")]
+    assert pills.options[0].startswith("\\[click me\\]\\(http") and "://" not in pills.options[0]
 
 
 def test_real_suggestion_engine_on_the_page(db, admin, officer):

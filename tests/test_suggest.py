@@ -174,6 +174,21 @@ def test_first_add_works_before_any_fit():
     assert top(suggester, "tram fares", 1) == ["transport"]
 
 
+@pytest.mark.parametrize("marker", ["[withheld: safeguarding]", " [answer withheld: redaction failed] "])
+def test_a_placeholder_is_never_learned_from_or_suggested_for(marker):
+    """A withheld answer's marker is not an answer: learning from it, or scoring it, would treat its words
+    ("withheld", "safeguarding") as the answer's and make every withheld answer look alike."""
+    codes = [*TWO_CODES, CodeInfo("safety", "Safety", keywords=("safeguarding", "withheld"))]
+    suggester = Suggester(codes).fit([("buses stop at six", ["transport"]), (marker, ["housing"])])
+    assert suggester.n_coded == 1 and suggester.counts.tolist() == [1, 0, 0]
+    suggester.add(marker, ["housing"])
+    assert suggester.n_coded == 1
+    assert suggester.suggest(marker) == [] and suggester.suggest_many([marker, "safeguarding"])[0] == []
+    assert top(suggester, "safeguarding matters", 1) == ["safety"]  # real words still match the codebook
+    reasons = " ".join(s.reason for s in suggester.suggest("the buses stop", top_k=3))
+    assert "withheld" not in reasons
+
+
 def test_codings_with_unknown_codes_are_ignored():
     suggester = Suggester(TWO_CODES).fit([("bus late", ["transport", "no_such_code"]), ("damp", [])])
     assert suggester.counts.tolist() == [1, 0]
@@ -249,7 +264,9 @@ def coded_db(db, admin, officer, event):
 
     load_starter_codebook(db, admin)
     ids = _answers(db, admin, event, ["parents drinking every night", "no money for food",
-                                      "gangs on the estate", "my phone number is 07700 900123, nothing to do"])
+                                      "gangs on the estate", "ring the youth club on 07700 900123, nothing to do"])
+    # a flagged answer is withheld and gets no suggestions (test_cli_suggest_leaves_out_withheld_answers): none is
+    assert db.execute("SELECT count(*) FROM flags").fetchone()[0] == 0
     apply_code(db, officer, ids[0], "substance_misuse")
     apply_code(db, officer, ids[1], "poverty_money")
     return db, ids
@@ -313,6 +330,22 @@ def test_cli_suggest_writes_the_csv(coded_db, db_path, tmp_path):
         assert scores == sorted(scores, reverse=True) and all(0 <= s <= 1 for s in scores)
     assert by_answer[ids[2]][0]["code"] == "crime_exploitation"
     assert "suggestion(s)" in result.output
+
+
+def test_cli_suggest_leaves_out_withheld_answers(coded_db, db_path, tmp_path, officer):
+    """An answer under an unreleased flag gets no suggestions (they come from its words) and teaches nothing."""
+    from data.flags import raise_flag
+    from data.suggestions import build_suggester
+
+    db, ids = coded_db
+    raise_flag(db, officer, kind="manual", reason="worried", response_id=ids[2])
+    raise_flag(db, officer, kind="auto", reason="possible disclosure", response_id=ids[0])
+    assert build_suggester(db, officer).n_coded == 1  # ids[0] is coded but withheld
+    out = tmp_path / "s.csv"
+    result = _cli("suggest", "--out", str(out), "--db", str(db_path))
+    assert result.exit_code == 0, result.output
+    with out.open(encoding="utf-8", newline="") as handle:
+        assert {r["response_id"] for r in csv.DictReader(handle)} == {ids[3]}
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "21", "three"])
