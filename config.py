@@ -51,3 +51,9 @@ SMALL_CELL_THRESHOLD = int(os.environ.get("THRIVE_SMALL_CELL_THRESHOLD", "5"))
 
 #: SQLite busy timeout, milliseconds: how long a writer waits for another to finish.
 BUSY_TIMEOUT_MS = int(os.environ.get("THRIVE_BUSY_TIMEOUT_MS", "10000"))
+
+#: Import limits (data/importer.py), checked before a file is read whole, so that no upload can exhaust the laptop
+#: that serves every tablet. Rows: answer rows after the header (the Big Ask, the largest consultation so far, had
+#: 550,000 answers). Size: a CSV's bytes, or everything inside an .xlsx once unpacked (an .xlsx is a zip file).
+IMPORT_MAX_ROWS = int(os.environ.get("THRIVE_IMPORT_MAX_ROWS", "600000"))
+IMPORT_MAX_MB = int(os.environ.get("THRIVE_IMPORT_MAX_MB", "400"))

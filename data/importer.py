@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import json
+import re
 import zipfile
-from collections.abc import Iterable
+import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -27,7 +30,25 @@ from surveys import QuestionSet
 REQUIRED_COLUMNS = ("id", "question", "group", "text")
 OPTIONAL_COLUMNS = ("respondent", "event", "created_at")
 DEFAULT_EVENT_NAME = "Imported responses"
+#: Problems kept on a rejected file (the rest are only counted: a file with a million bad rows must not hold a
+#: million messages) and how many of those the exception's message lists.
+MAX_PROBLEMS = 200
 MAX_PROBLEMS_IN_MESSAGE = 50
+
+# Guards against hostile or broken files, on top of the stated limits in config (IMPORT_MAX_ROWS, IMPORT_MAX_MB).
+#: Longest CSV line, in characters (a row of a few answers of at most MAX_ANSWER_CHARS is far shorter).
+MAX_LINE_CHARS = 1_000_000
+#: .xlsx: most entries in the zip, the compression ratio beyond which an entry is a "zip bomb" (Apache POI's default
+#: minimum inflate ratio is 0.01, i.e. 100:1), and the size under which the ratio is not checked.
+XLSX_MAX_ENTRIES = 10_000
+XLSX_MAX_RATIO = 100
+XLSX_RATIO_GRACE = 1 << 20
+#: .xlsx: largest part read whole (the package list, the workbook, its links, the styles), most cells in one row
+#: (Excel's own column limit), and the longest text of one cell or shared string in the XML.
+XLSX_MAX_SMALL_PART = 20 << 20
+XLSX_MAX_CELLS_PER_ROW = 16_384
+XLSX_MAX_TEXT_BYTES = 1 << 20
+_SCAN_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -44,14 +65,49 @@ class RowProblem:
 
 
 class InvalidFile(ValueError):
-    """The file was rejected and nothing was written; `problems` holds every fault found."""
+    """The file was rejected and nothing was written.
 
-    def __init__(self, problems: list[RowProblem]):
-        self.problems = problems
-        shown = "\n".join(f"  - {p}" for p in problems[:MAX_PROBLEMS_IN_MESSAGE])
-        more = len(problems) - MAX_PROBLEMS_IN_MESSAGE
-        tail = f"\n  ... and {more} more" if more > 0 else ""
-        super().__init__(f"The file was not imported ({len(problems)} problem(s)); nothing was written:\n{shown}{tail}")
+    `problems` holds the first MAX_PROBLEMS faults found; `more` counts those found after them.
+    """
+
+    def __init__(self, problems: Iterable[RowProblem], more: int = 0):
+        problems = list(problems)
+        self.problems = problems[:MAX_PROBLEMS]
+        self.more = more + len(problems) - len(self.problems)
+        shown = "\n".join(f"  - {p}" for p in self.problems[:MAX_PROBLEMS_IN_MESSAGE])
+        hidden = self.total - min(len(self.problems), MAX_PROBLEMS_IN_MESSAGE)
+        tail = f"\n  ... and {hidden:,} more" if hidden > 0 else ""
+        super().__init__(f"The file was not imported ({self.total:,} problem(s)); nothing was written:\n{shown}{tail}")
+
+    @property
+    def total(self) -> int:
+        """Every problem found, listed or not."""
+        return len(self.problems) + self.more
+
+
+class Problems:
+    """Collects a file's problems: keeps the first MAX_PROBLEMS, counts the rest."""
+
+    def __init__(self) -> None:
+        self.kept: list[RowProblem] = []
+        self.more = 0
+
+    def add(self, row: int, column: str, message: str) -> None:
+        if len(self.kept) < MAX_PROBLEMS:
+            self.kept.append(RowProblem(row, column, message))
+        else:
+            self.more += 1
+
+    def __bool__(self) -> bool:
+        return bool(self.kept)
+
+    def raise_if_any(self) -> None:
+        if self.kept:
+            raise InvalidFile(self.kept, self.more)
+
+
+def _refuse(row: int, message: str) -> InvalidFile:
+    return InvalidFile([RowProblem(row, "", message)])
 
 
 @dataclass
@@ -81,48 +137,375 @@ class ImportResult:
         return "; ".join(parts) + "."
 
 
-def read_table(source: IO[bytes] | bytes, filename: str = "") -> tuple[list[str], list[tuple[int, list[Any]]]]:
-    """The header (lower-cased, trimmed) and the non-blank data rows with their spreadsheet row numbers."""
+# --- reading files: a row source yields (spreadsheet row number, cells), streaming, within the limits -------------
+
+Row = tuple[int, list[Any]]
+
+
+def _blank(cells: list[Any]) -> bool:
+    # any() is the fast path; the slow test only runs for rows whose every cell is falsy (0, False)
+    return not any(cells) and all(cell is None or cell == "" for cell in cells)
+
+
+def _limits() -> tuple[int, int]:
+    """(most answer rows after the header, most bytes) from config, read at call time."""
+    return config.IMPORT_MAX_ROWS, config.IMPORT_MAX_MB * 1_000_000
+
+
+def _too_many_rows(max_rows: int, found: str = "") -> InvalidFile:
+    return _refuse(max_rows + 2, f"the file has more than {max_rows:,} rows of answers after the header{found}; "
+                                 f"that is the most one import takes. Split it into smaller files and import each")
+
+
+def _too_big(what: str, size: int, max_bytes: int) -> InvalidFile:
+    return _refuse(0, f"{what} {size / 1e6:,.0f} MB; the most one import takes is {max_bytes / 1e6:,.0f} MB. "
+                      "Split it into smaller files and import each")
+
+
+def iter_rows(source: IO[bytes] | bytes, filename: str = "") -> Iterator[Row]:
+    """Every non-blank row of a CSV file or of an .xlsx workbook's first sheet, header row included, as
+    (spreadsheet row number, cells), read as a stream.
+
+    Raises InvalidFile, naming the row where it can, for a file over the limits in config (checked before the file is
+    read whole: an .xlsx's zip directory and sheet sizes first), a CSV quote that is never closed, text that is not
+    UTF-8, or a workbook that cannot be read. Rows past a problem are not read.
+    """
     data = source if isinstance(source, bytes) else source.read()
     is_xlsx = filename.lower().endswith((".xlsx", ".xlsm")) or data[:2] == b"PK"
-    rows = _read_xlsx(data) if is_xlsx else _read_csv(data)
-    if not rows:
-        raise InvalidFile([RowProblem(0, "", "the file is empty: expected a header row id,question,group,text")])
-    header = ["" if h is None else str(h).strip().lower() for h in rows[0]]
+    return _xlsx_rows(data) if is_xlsx else _csv_rows(data)
+
+
+def read_table(source: IO[bytes] | bytes, filename: str = "") -> tuple[list[str], list[Row]]:
+    """The header (lower-cased, trimmed) and the non-blank data rows with their spreadsheet row numbers."""
+    rows = iter_rows(source, filename)
+    header = _header(next(rows, None))
+    width = len(header) + 1  # one cell past the header is enough to see a value under no header
+    return header, [(number, cells[:width]) for number, cells in rows]
+
+
+def _header(first: Row | None) -> list[str]:
+    if first is None:
+        raise _refuse(0, "the file is empty: expected a header row id,question,group,text")
+    number, cells = first
+    if number != 1:  # row 1 is blank: there is no header
+        return []
+    header = ["" if h is None else str(h).strip().lower() for h in cells]
     while header and header[-1] == "":
         header.pop()
-    body = []
-    for number, row in enumerate(rows[1:], start=2):
-        # any(row) is the fast path; the slow test only runs for rows whose every cell is falsy (0, False)
-        if any(row) or any(cell is not None and cell != "" for cell in row):
-            body.append((number, list(row)))
-    return header, body
+    return header
 
 
-def _read_csv(data: bytes) -> list[list[Any]]:
+class _LongLine(Exception):
+    def __init__(self, line: int):
+        self.line = line
+
+
+def _bounded_lines(stream: IO[str]) -> Iterator[str]:
+    """The stream's lines, refusing one longer than MAX_LINE_CHARS before it is read whole."""
+    number = 0
+    while True:
+        line = stream.readline(MAX_LINE_CHARS)
+        if not line:
+            return
+        number += 1
+        if len(line) >= MAX_LINE_CHARS and not line.endswith(("\n", "\r")):
+            raise _LongLine(number)
+        yield line
+
+
+def _text_stream(data: bytes) -> IO[str]:
+    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+
+
+def _csv_rows(data: bytes) -> Iterator[Row]:
+    max_rows, max_bytes = _limits()
+    if len(data) > max_bytes:
+        raise _too_big("the file is", len(data), max_bytes)
+    # More line breaks than the limit allows rows: count the rows (quoted values may hold line breaks) before
+    # keeping any, so that a huge file is refused in a second.
+    if max(data.count(b"\n"), data.count(b"\r")) > max_rows + 1 and _csv_rows_exceed(data, max_rows + 1):
+        raise _too_many_rows(max_rows)
+    return _csv_stream(data, max_rows)
+
+
+def _csv_rows_exceed(data: bytes, most: int) -> bool:
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InvalidFile([RowProblem(line, "", "the file is not UTF-8 text; in Excel use “Save as: CSV UTF-8”")]) from exc
+        for number, _ in enumerate(csv.reader(_bounded_lines(_text_stream(data)), strict=True), start=1):
+            if number > most:
+                return True
+    except (csv.Error, UnicodeDecodeError, _LongLine):
+        pass  # the reading pass names the problem and its row
+    return False
+
+
+def _csv_stream(data: bytes, max_rows: int) -> Iterator[Row]:
+    # strict: a quote that is never closed is an error, not a value that swallows the rest of the file
+    reader = csv.reader(_bounded_lines(_text_stream(data)), strict=True)
+    number, starts_on = 0, 1
     try:
-        return list(csv.reader(io.StringIO(text, newline="")))
+        for row in reader:
+            number += 1
+            if number > max_rows + 1:
+                raise _too_many_rows(max_rows)
+            if not _blank(row):
+                yield number, row
+            starts_on = reader.line_num + 1
     except csv.Error as exc:
-        raise InvalidFile([RowProblem(0, "", f"not a readable CSV file: {exc}")]) from exc
+        raise _refuse(number + 1, _csv_error(str(exc), starts_on)) from exc
+    except _LongLine as exc:
+        raise _refuse(number + 1, f"line {exc.line:,} is longer than {MAX_LINE_CHARS:,} characters; this is not "
+                                  "a file of answers (or a quote is never closed)") from exc
+    except UnicodeDecodeError as exc:
+        raise _refuse(_utf8_error_line(data), "the file is not UTF-8 text; in Excel use “Save as: CSV UTF-8”") \
+            from exc
 
 
-def _read_xlsx(data: bytes) -> list[list[Any]]:
-    import openpyxl
+def _csv_error(detail: str, line: int) -> str:
+    where = f"(it starts on line {line:,})"
+    if "unexpected end of data" in detail:
+        return (f"a value starting with a quote (\") {where} has no closing quote, so every row after it would be "
+                "read into one answer; add the closing quote")
+    if "field larger than field limit" in detail:
+        return (f"a value {where} is longer than {csv.field_size_limit():,} characters: most likely a quote (\") "
+                "that is never closed; add the closing quote")
+    if "expected after" in detail:
+        return (f"a quoted value {where} is followed by more text before the next comma; put the whole value in "
+                "quotes and double every quote inside it (\"\")")
+    return f"not a readable CSV row {where}: {detail}"
 
+
+def _utf8_error_line(data: bytes) -> int:
+    """The line holding the first byte that is not UTF-8 (a line break never falls inside a UTF-8 character)."""
+    start = 0
+    while start < len(data):
+        end = data.find(b"\n", start + _SCAN_CHUNK)
+        end = len(data) if end < 0 else end + 1
+        try:
+            data[start:end].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return data.count(b"\n", 0, start + exc.start) + 1
+        start = end
+    return 0
+
+
+# .xlsx: checked from the zip directory and a byte scan of the sheet before openpyxl parses anything big.
+
+_UNREADABLE = (zipfile.BadZipFile, zlib.error, KeyError, ValueError, TypeError, AttributeError, IndexError,
+               OSError, EOFError, SyntaxError)  # SyntaxError: xml.etree's ParseError
+_DIMENSION = re.compile(rb"<(?:[\w.-]+:)?dimension\s[^>]*?ref\s*=\s*[\"']([^\"']*)[\"']")
+_DATA_END = re.compile(rb"</(?:[\w.-]+:)?sheetData\s*>")
+
+
+def _unreadable(exc: BaseException) -> InvalidFile:
+    return _refuse(0, f"not a readable .xlsx workbook ({exc.__class__.__name__}); save it again from Excel as "
+                      ".xlsx, or as CSV UTF-8")
+
+
+def _xlsx_rows(data: bytes) -> Iterator[Row]:
+    # openpyxl's reader, step by step (pinned in requirements.txt): only the first sheet is looked at, and only once
+    # its size is known; the steps mirror openpyxl.reader.excel.ExcelReader.read for a read-only workbook.
+    from openpyxl.packaging.relationship import get_rels_path
+    from openpyxl.reader.excel import ExcelReader, _find_workbook_part
+    from openpyxl.styles.stylesheet import apply_stylesheet
+    from openpyxl.xml.constants import ARC_CONTENT_TYPES, ARC_STYLE, SHARED_STRINGS
+
+    max_rows, max_bytes = _limits()
+    _check_zip_directory(data, max_bytes)
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise InvalidFile([RowProblem(0, "", f"not a readable .xlsx workbook ({exc.__class__.__name__})")]) from exc
+        reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=False)
+        archive = reader.archive
+        _check_small_part(archive, ARC_CONTENT_TYPES)
+        reader.read_manifest()
+        workbook_part = _find_workbook_part(reader.package).PartName[1:]
+        for name in (workbook_part, get_rels_path(workbook_part), ARC_STYLE):
+            _check_small_part(archive, name)
+        reader.read_workbook()
+        sheet_path = next((rel.target for _, rel in reader.parser.find_sheets()
+                           if rel.target in reader.valid_files and "chartsheet" not in rel.Type), None)
+        if sheet_path is None:
+            raise _refuse(0, "the workbook has no sheet to import")
+        _scan_sheet(archive, sheet_path, max_rows)
+        strings = reader.package.find(SHARED_STRINGS)
+        if strings is not None and strings.PartName[1:] in reader.valid_files:
+            _scan_shared_strings(archive, strings.PartName[1:], max_strings=4 * max_rows + 1_000)
+        reader.read_strings()
+        apply_stylesheet(archive, reader.wb)
+    except InvalidFile:
+        raise
+    except _UNREADABLE as exc:
+        raise _unreadable(exc) from exc
+    return _xlsx_stream(reader, sheet_path, max_rows)
+
+
+def _xlsx_stream(reader: Any, sheet_path: str, max_rows: int) -> Iterator[Row]:
+    workbook = reader.wb
     try:
-        sheet = workbook.worksheets[0]
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
+        with reader.archive.open(sheet_path) as source:
+            parser = _sheet_parser_class()(source, reader.shared_strings, data_only=False, epoch=workbook.epoch,
+                                  date_formats=workbook._date_formats,
+                                  timedelta_formats=workbook._timedelta_formats)
+            for number, cells in parser.parse():
+                if not cells:
+                    continue
+                width = max(cell["column"] for cell in cells)
+                values: list[Any] = [None] * width
+                for cell in cells:
+                    values[cell["column"] - 1] = cell["value"]
+                if _blank(values):
+                    continue
+                if number > max_rows + 1:
+                    raise _too_many_rows(max_rows)
+                yield number, values
+    except InvalidFile:
+        raise
+    except _UNREADABLE as exc:
+        raise _unreadable(exc) from exc
     finally:
-        workbook.close()
+        reader.archive.close()
+
+
+@functools.cache
+def _sheet_parser_class() -> type:
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    class SheetParser(WorkSheetParser):
+        """openpyxl's sheet parser, without keeping each row's attributes (height, style) for a whole sheet."""
+
+        def parse_row(self, row: Any) -> tuple[int, list[dict[str, Any]]]:
+            number = row.get("r")
+            if number is None:
+                self.row_counter += 1
+            else:
+                value = float(number)
+                if not value.is_integer():
+                    raise ValueError(f"{number} is not a valid row number")
+                self.row_counter = int(value)
+            self.col_counter = 0
+            return self.row_counter, [self.parse_cell(element) for element in row]
+
+    return SheetParser
+
+
+def _check_zip_directory(data: bytes, max_bytes: int) -> None:
+    """Refuse from the zip's own directory: too many entries, too much once unpacked, or a zip bomb."""
+    # The end-of-directory record gives the number of entries before zipfile reads every one of them.
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
+    if end >= 0 and len(data) >= end + 22 and int.from_bytes(data[end + 10:end + 12], "little") > XLSX_MAX_ENTRIES:
+        raise _refuse(0, f"the workbook holds more than {XLSX_MAX_ENTRIES:,} parts; this is not a spreadsheet of "
+                         "answers")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = archive.infolist()
+    except _UNREADABLE as exc:
+        raise _unreadable(exc) from exc
+    if len(entries) > XLSX_MAX_ENTRIES:
+        raise _refuse(0, f"the workbook holds more than {XLSX_MAX_ENTRIES:,} parts; this is not a spreadsheet of "
+                         "answers")
+    unpacked = sum(entry.file_size for entry in entries)
+    if unpacked > max_bytes:
+        raise _too_big("unpacked, the workbook is", unpacked, max_bytes)
+    for entry in entries:
+        if entry.file_size > XLSX_RATIO_GRACE and entry.file_size > XLSX_MAX_RATIO * max(entry.compress_size, 1):
+            raise _refuse(0, f"part {entry.filename!r} of the workbook unpacks to "
+                             f"{entry.file_size // max(entry.compress_size, 1):,} times its packed size (more than "
+                             f"{XLSX_MAX_RATIO}); a real spreadsheet never does (this is a 'zip bomb')")
+
+
+def _check_small_part(archive: zipfile.ZipFile, name: str) -> None:
+    try:
+        size = archive.getinfo(name).file_size
+    except KeyError:
+        return  # openpyxl says what is missing
+    if size > XLSX_MAX_SMALL_PART:
+        raise _refuse(0, f"part {name!r} of the workbook is {size / 1e6:,.0f} MB; in a real spreadsheet it is small")
+
+
+def _count(buf: bytes, tokens: tuple[bytes, ...]) -> int:
+    return sum(buf.count(token) for token in tokens)
+
+
+def _last(buf: bytes, tokens: tuple[bytes, ...]) -> int:
+    return max(buf.rfind(token) for token in tokens)
+
+
+def _first(buf: bytes, tokens: tuple[bytes, ...]) -> int:
+    found = [i for i in (buf.find(token) for token in tokens) if i >= 0]
+    return min(found) if found else -1
+
+
+# Element starts counted in the raw XML, with or without a namespace prefix. Text never holds "<" unescaped, so
+# "<row" only starts an element; ":row" may also occur in text, which only makes the count a little high.
+_ROW_TOKENS = (b"<row", b":row")
+_CELL_TOKENS = (b"<c", b":c")
+_STRING_TOKENS = (b"<si", b":si")
+
+
+def _scan_sheet(archive: zipfile.ZipFile, name: str, max_rows: int) -> None:
+    """Refuse a sheet with too many rows (its <dimension>, else counted), a row of too many cells or an enormous
+    cell, from one pass over its bytes (no XML parsing), stopping as soon as a limit is passed."""
+    from openpyxl.utils.cell import range_boundaries
+
+    most = max_rows + 1  # the header and max_rows answers
+    rows = cells_in_row = since_token = 0
+    carry = b""
+    first = True
+    in_data = True
+    with archive.open(name) as source:
+        while chunk := source.read(_SCAN_CHUNK):
+            if first:
+                first = False
+                found = _DIMENSION.search(chunk, 0, 65_536)
+                if found:
+                    try:
+                        last_row = range_boundaries(found.group(1).decode("ascii"))[3]
+                    except (ValueError, TypeError, UnicodeDecodeError):
+                        last_row = None
+                    if last_row is not None and last_row > most:
+                        raise _too_many_rows(max_rows, f" (the sheet says it reaches row {last_row:,})")
+            buf = carry + chunk
+            rows += _count(buf, _ROW_TOKENS) - _count(carry, _ROW_TOKENS)
+            if rows > most:
+                raise _too_many_rows(max_rows)
+            if not in_data:
+                carry = buf[-16:]
+                continue
+            first_row, last_row_at = _first(chunk, _ROW_TOKENS), _last(chunk, _ROW_TOKENS)
+            if first_row < 0:
+                cells_in_row += _count(chunk, _CELL_TOKENS)
+            else:
+                cells_in_row += sum(chunk.count(token, 0, first_row) for token in _CELL_TOKENS)
+            if cells_in_row > XLSX_MAX_CELLS_PER_ROW:
+                raise _refuse(rows or 1, f"a row has more than {XLSX_MAX_CELLS_PER_ROW:,} cells; a spreadsheet of "
+                                         "answers has a few columns")
+            if first_row >= 0:
+                cells_in_row = sum(chunk.count(token, last_row_at) for token in _CELL_TOKENS)
+            last_token = max(last_row_at, _last(chunk, _CELL_TOKENS))
+            since_token = since_token + len(chunk) if last_token < 0 else len(chunk) - last_token
+            if _DATA_END.search(buf):
+                in_data = False
+            elif since_token > XLSX_MAX_TEXT_BYTES:
+                raise _refuse(rows or 1, f"a cell holds more than {XLSX_MAX_TEXT_BYTES // 1_000_000} MB of text; an "
+                                         f"answer holds at most {config.MAX_ANSWER_CHARS:,} characters")
+            carry = buf[-16:]
+
+
+def _scan_shared_strings(archive: zipfile.ZipFile, name: str, max_strings: int) -> None:
+    """Refuse a shared-string table (which openpyxl holds whole) of too many or too long strings."""
+    count = since_token = 0
+    carry = b""
+    with archive.open(name) as source:
+        while chunk := source.read(_SCAN_CHUNK):
+            buf = carry + chunk
+            count += _count(buf, _STRING_TOKENS) - _count(carry, _STRING_TOKENS)
+            if count > max_strings:
+                raise _refuse(0, f"the workbook holds more than {max_strings:,} different texts; that is more than "
+                                 "a file of answers within the row limit can hold")
+            last = _last(chunk, _STRING_TOKENS)
+            since_token = since_token + len(chunk) if last < 0 else len(chunk) - last
+            if since_token > XLSX_MAX_TEXT_BYTES:
+                raise _refuse(0, f"the workbook holds a text of more than {XLSX_MAX_TEXT_BYTES // 1_000_000} MB; an "
+                                 f"answer holds at most {config.MAX_ANSWER_CHARS:,} characters")
+            carry = buf[-16:]
 
 
 def _cell_text(value: Any) -> str:
@@ -189,21 +572,21 @@ def import_responses(db: Database, user: User, source: IO[bytes] | bytes, filena
     offending row and column.
     """
     require(user, "import")
-    header, body = read_table(source, filename)
-    problems: list[RowProblem] = []
+    source_rows = iter_rows(source, filename)
+    header = _header(next(source_rows, None))
+    problems = Problems()
     known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
     for column in REQUIRED_COLUMNS:
         if column not in header:
-            problems.append(RowProblem(1, column, "required column is missing (need id, question, group, text)"))
+            problems.add(1, column, "required column is missing (need id, question, group, text)")
     seen_columns: set[str] = set()
     for column in header:
         if column in seen_columns:
-            problems.append(RowProblem(1, column, "column appears twice"))
+            problems.add(1, column, "column appears twice")
         seen_columns.add(column)
         if column not in known:
-            problems.append(RowProblem(1, column or "(blank)", f"unknown column; allowed: {', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}"))
-    if problems:
-        raise InvalidFile(problems)
+            problems.add(1, column or "(blank)", f"unknown column; allowed: {', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}")
+    problems.raise_if_any()
     index = {name: header.index(name) for name in header}
     width = len(header)
     # a missing optional column reads as a blank cell: point it at a padding cell past the header's end
@@ -220,33 +603,25 @@ def import_responses(db: Database, user: User, source: IO[bytes] | bytes, filena
             row = row[:width] + [None]
         return [row[i_id], row[i_question], row[i_group], row[i_text], row[i_respondent], row[i_event], row[i_created]]
 
-    # Screening (redaction, disclosure check) starts first, on a helper process, and runs while rows are checked
-    # and written; it sees the text cells exactly as they will be stored.
-    text_column = index["text"]
-    screening = BackgroundScreening([_cell_text(row[text_column]) if text_column < len(row) else "" for _, row in body])
-    try:
-        # rows as [id, question, group, text, respondent, event, created_at] cells, the text ones as str
-        rows = []
-        stray: list[int] = []  # rows with values under no header: refused rather than silently dropped
-        for number, row in body:
-            if len(row) > width and any(cell not in (None, "") for cell in row[width:]):
-                stray.append(number)
-            values = pick(row)
-            for i in range(6):
-                value = values[i]
-                if value.__class__ is not str:
-                    values[i] = _cell_text(value)
-            rows.append((number, values))
-        return _check_and_write(db, user, filename, event, rows, screening, stray)
-    finally:
-        screening.close()
+    # rows as [id, question, group, text, respondent, event, created_at] cells, the text ones as str; each file row
+    # is dropped as soon as its seven cells are taken, so a wide file costs no more memory than a narrow one
+    rows = []
+    for number, row in source_rows:
+        if len(row) > width and any(cell not in (None, "") for cell in row[width:]):
+            # values under no header are refused rather than silently dropped
+            problems.add(number, "", "has a value to the right of the last column, under no header; "
+                                     "add a header or remove the value")
+        values = pick(row)
+        for i in range(6):
+            value = values[i]
+            if value.__class__ is not str:
+                values[i] = _cell_text(value)
+        rows.append((number, values))
+    return _check_and_write(db, user, filename, event, rows, problems)
 
 
 def _check_and_write(db: Database, user: User, filename: str, event: str | None,
-                     rows: list[tuple[int, list[Any]]], screening: BackgroundScreening,
-                     stray: list[int]) -> ImportResult:
-    problems = [RowProblem(number, "", "has a value to the right of the last column, under no header; "
-                                       "add a header or remove the value") for number in stray]
+                     rows: list[tuple[int, list[Any]]], problems: Problems) -> ImportResult:
     # Resolve events by name: existing ones are used, new names are created inside the transaction.
     default_event = (event or "").strip() or DEFAULT_EVENT_NAME
     event_rows: dict[str, list[int]] = {}
@@ -257,9 +632,9 @@ def _check_and_write(db: Database, user: User, filename: str, event: str | None,
     for name, numbers in event_rows.items():
         matches = events_named(db, name)
         if len(matches) > 1:
-            problems.append(RowProblem(numbers[0], "event", f"{len(matches)} events are called {name!r}; use the event's id instead (rows {_rows(numbers)})"))
+            problems.add(numbers[0], "event", f"{len(matches)} events are called {name!r}; use the event's id instead (rows {_rows(numbers)})")
         elif matches and not matches[0].is_open:
-            problems.append(RowProblem(numbers[0], "event", f"event {name!r} is closed; reopen it to import into it (rows {_rows(numbers)})"))
+            problems.add(numbers[0], "event", f"event {name!r} is closed; reopen it to import into it (rows {_rows(numbers)})")
         resolved[name] = matches[0] if len(matches) == 1 else None
     if any(ev is None for ev in resolved.values()):
         require(user, "manage_events")
@@ -269,41 +644,54 @@ def _check_and_write(db: Database, user: User, filename: str, event: str | None,
     default_lookup = _Lookup(bundled("thrive"))
     for name, ev in resolved.items():
         lookups[name] = _Lookup(question_set(db, ev.question_set_id)) if ev else default_lookup
+    # Each row's question, then screening (redaction, disclosure check, which weighs the question) starts on a helper
+    # process and runs while the rows are checked and written; it sees the text cells exactly as they will be stored.
+    questions = [lookups[values[5].strip() or default_event].questions.get(values[1].strip().lower())
+                 for _, values in rows]
+    screening = BackgroundScreening([(values[3], question.id if question else None)
+                                     for (_, values), question in zip(rows, questions, strict=True)])
+    try:
+        prepared = _check(rows, questions, lookups, default_event, problems)
+        problems.raise_if_any()
+        return _write(db, user, filename, resolved, prepared, screening)
+    finally:
+        screening.close()
 
+
+def _check(rows: list[tuple[int, list[Any]]], questions: list[Any], lookups: dict[str, _Lookup],
+           default_event: str, problems: Problems) -> list[tuple[Any, ...]]:
     prepared = []
     seen_ids: dict[tuple[str, str], int] = {}
     respondent_groups: dict[tuple[str, str], tuple[str, int]] = {}
-    for position, (number, values) in enumerate(rows):
+    for position, ((number, values), question) in enumerate(zip(rows, questions, strict=True)):
         ext_cell, question_cell, group_cell, text, respondent_cell, event_cell, created_raw = values
         event_name = event_cell.strip() or default_event
         lookup = lookups[event_name]
         ext_id = ext_cell.strip()
         screened_at = position
         if not ext_id:
-            problems.append(RowProblem(number, "id", "is empty; every row needs an id that is unique in the file"))
+            problems.add(number, "id", "is empty; every row needs an id that is unique in the file")
         elif (event_name, ext_id) in seen_ids:
-            problems.append(RowProblem(number, "id", f"{ext_id!r} is used again (first on row {seen_ids[(event_name, ext_id)]})"))
+            problems.add(number, "id", f"{ext_id!r} is used again (first on row {seen_ids[(event_name, ext_id)]})")
         else:
             seen_ids[(event_name, ext_id)] = number
-        question_cell = question_cell.strip()
-        question = lookup.questions.get(question_cell.lower())
         if question is None:
             ids = ", ".join(q.id for q in lookup.qs.questions)
-            problems.append(RowProblem(number, "question", f"unknown question {question_cell!r}; use one of {ids}"))
+            problems.add(number, "question", f"unknown question {question_cell.strip()!r}; use one of {ids}")
         group_cell = group_cell.strip()
         group_id = lookup.groups.get(group_cell.lower())
         if group_id is None:
             ids = ", ".join(g.id for g in lookup.qs.groups)
-            problems.append(RowProblem(number, "group", f"unknown group {group_cell!r}; use one of {ids}"))
+            problems.add(number, "group", f"unknown group {group_cell!r}; use one of {ids}")
         if not text.strip():
-            problems.append(RowProblem(number, "text", "is empty"))
+            problems.add(number, "text", "is empty")
         elif len(text) > config.MAX_ANSWER_CHARS:
-            problems.append(RowProblem(number, "text", f"is {len(text):,} characters; the limit is {config.MAX_ANSWER_CHARS:,}"))
+            problems.add(number, "text", f"is {len(text):,} characters; the limit is {config.MAX_ANSWER_CHARS:,}")
         elif question is not None and question.type != "free_text":
             option = question.option(text.strip()) or next(
                 (o for o in question.options if any(v.lower() == text.strip().lower() for v in o.label.values())), None)
             if option is None:
-                problems.append(RowProblem(number, "text", f"{text!r} is not an option of {question.id}"))
+                problems.add(number, "text", f"{text!r} is not an option of {question.id}")
             elif option.id != text:
                 text, screened_at = option.id, -1
         created_at = None
@@ -311,18 +699,16 @@ def _check_and_write(db: Database, user: User, filename: str, event: str | None,
             try:
                 created_at = _timestamp(created_raw)
             except ValueError as exc:
-                problems.append(RowProblem(number, "created_at", str(exc)))
+                problems.add(number, "created_at", str(exc))
         respondent_ref = respondent_cell.strip() or None
         if respondent_ref and group_id:
             first = respondent_groups.setdefault((event_name, respondent_ref), (group_id, number))
             if first[0] != group_id:
-                problems.append(RowProblem(number, "group", f"respondent {respondent_ref!r} is in group {first[0]!r} on row {first[1]}; one respondent has one group"))
-        if question is not None and group_id is not None:
+                problems.add(number, "group", f"respondent {respondent_ref!r} is in group {first[0]!r} on row {first[1]}; one respondent has one group")
+        if question is not None and group_id is not None and not problems:
             prepared.append((number, screened_at, event_name, ext_id, question.id, group_id, text, created_at,
                              respondent_ref))
-    if problems:
-        raise InvalidFile(problems)
-    return _write(db, user, filename, resolved, prepared, screening)
+    return prepared
 
 
 def _rows(numbers: list[int]) -> str:
