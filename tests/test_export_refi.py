@@ -209,3 +209,22 @@ def test_cli_qdc_export_and_import(db_path, db, admin, tmp_path):
     qdpx = tmp_path / "project.qdpx"
     assert CliRunner().invoke(cli, ["export", "qdpx", str(qdpx), "--db", str(db_path)]).exit_code == 0
     schema("Project.xsd").assertValid(etree.fromstring(zipfile.ZipFile(qdpx).read("project.qde")))
+
+
+def test_qdpx_with_a_withheld_answer_stays_valid(db, admin, lead):
+    """A withheld answer is written as the marker, with its codings, and the project still validates."""
+    from data import flags
+
+    seeded = seed(db, admin)
+    rid = seeded["answers"][(1, "thrive_helps")]  # "friends and family"
+    flags.raise_flag(db, admin, kind="manual", reason="worried", response_id=rid)
+    zf = zipfile.ZipFile(io.BytesIO(refi.qdpx_bytes(tables.build(df.load_frames(db, lead, with_text=True)))))
+    doc = etree.fromstring(zf.read("project.qde"))
+    schema("Project.xsd").assertValid(doc)
+    sel = next(s for s in doc.iterfind(".//p:PlainTextSelection", NS) if s.get("guid") == rid)
+    src = sel.getparent()
+    body = zf.read("sources/" + src.get("plainTextPath").removeprefix("internal://")).decode("utf-8")
+    assert body[int(sel.get("startPosition")):int(sel.get("endPosition"))] == flags.WITHHELD_TEXT
+    assert "friends and family" not in body and sel.get("name") == flags.WITHHELD_TEXT
+    assert "withheld for safeguarding" in sel.find("p:Description", NS).text
+    assert len(sel.findall("p:Coding", NS)) == 2

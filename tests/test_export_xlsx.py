@@ -85,6 +85,8 @@ def test_sheets_headers_types_and_layout(hostile_db, lead):
     readme = {r[0].value: r[1].value for r in wb["README"].iter_rows(min_row=2) if r[0].value}
     assert readme["  answers"] == ex.counts["answers"]
     assert "Redacted" in readme["Answer texts"]
+    assert "[withheld: safeguarding]" in readme["Safeguarding"]
+    assert readme["  answers withheld for safeguarding"] == 0
     assert "Quotes" in " ".join(str(k) for k in readme)
     quotes = wb["Quotes"]
     assert quotes.max_row > 1
@@ -209,3 +211,25 @@ def test_cli_exports_with_filters(db_path, db, admin, tmp_path):
     assert bad.exit_code == 1 and "Unknown code(s): nope" in bad.output
     actions = db.execute("SELECT target_id, detail FROM audit WHERE action = 'export' ORDER BY id").fetchall()
     assert [a[0] for a in actions] == ["xlsx", "csv"] and '"filename": "young.xlsx"' in actions[0][1]
+
+
+def test_a_flagged_answer_is_withheld_in_the_workbook_and_the_csv(hostile_db, admin, lead):
+    """The README counts it, Responses and the CSV carry the marker in its place, Quotes never shows it."""
+    from data import flags
+
+    rid, text = hostile_db.execute("SELECT id, redacted_text FROM responses WHERE redacted_text = 'friends and family'"
+                                   ).fetchone()
+    flags.raise_flag(hostile_db, admin, kind="manual", reason="worried", response_id=rid)
+    ex = export_set(hostile_db, lead)
+    wb = read(xlsx.workbook_bytes(ex))
+    readme = {r[0].value: r[1].value for r in wb["README"].iter_rows(min_row=2) if r[0].value}
+    assert readme["  answers withheld for safeguarding"] == 1
+    assert readme["  answers"] == 14 + len(HOSTILE)  # still counted
+    headers = [c.value for c in wb["Responses"][1]]
+    rows = {r[0]: r for r in wb["Responses"].iter_rows(min_row=2, values_only=True)}
+    assert rows[rid][headers.index("answer_redacted")] == flags.WITHHELD_TEXT
+    assert rows[rid][headers.index("codes")] == "family_love; friends_social"  # its codes stay
+    assert text not in [c.value for row in wb["Quotes"].iter_rows() for c in row]
+    assert flags.WITHHELD_TEXT not in [c.value for row in wb["Quotes"].iter_rows() for c in row]
+    fields = [f for row in csv.reader(io.StringIO(csv_export.csv_bytes(ex).decode("utf-8-sig"))) for f in row]
+    assert text not in fields and fields.count(flags.WITHHELD_TEXT) == 1

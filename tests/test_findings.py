@@ -231,3 +231,39 @@ def test_data_version_changes_when_codings_change(db, lead, seeded):
     db.conn.commit()
     assert df.data_version(db) != before
     assert df.data_version(db) == df.data_version(db)
+
+
+def test_frames_mark_withheld_answers_and_analysis_honours_the_mark(db, admin, lead, seeded):
+    """load_frames marks an answer under an unreleased flag; the pure analysis then keeps it in every count but
+    never quotes it and never counts its words (the column alone decides: no database needed past loading)."""
+    from data import flags
+
+    frames = df.load_frames(db, lead, with_text=True)
+    assert frames.answers["withheld"].dtype == bool and not frames.answers["withheld"].any()
+    target = seeded["answers"][(9, "thrive_helps")]  # "family support and a warm home", coded family_love
+    flags.raise_flag(db, admin, kind="manual", reason="worried", response_id=target)
+    frames = df.load_frames(db, lead, with_text=True)
+    row = frames.answers.set_index("response_id").loc[target]
+    assert row["withheld"] and row["text"] == flags.WITHHELD_TEXT
+    assert frames.answers["withheld"].sum() == 1
+    prep = af.prepare(frames.answers, frames.codings, frames.codes, frames.pins, frames.questions, frames.groups)
+    sel = af.select(prep, af.Filter())
+    assert af.headline(sel)["coded_answers"] == 13  # still counted
+    assert share(af.theme_shares(sel, "code"), "thrive_helps", "family_love")["respondents"] == 8
+    assert target not in set(af.quotes(sel, 2, n=20)["response_id"])
+    assert target not in set(af.coded_answers(sel, 2)["response_id"])
+    words, phrases = af.words_and_phrases(sel, "thrive_helps", n=100, min_count=1)
+    assert "warm" not in set(words["word"]) and "withheld" not in set(words["word"])
+    assert "warm home" not in set(phrases["phrase"])
+    # the same frames without the mark: the answer is an ordinary quote again (the mark is what withholds it)
+    unmarked = frames.answers.assign(withheld=False)
+    prep = af.prepare(unmarked, frames.codings, frames.codes, frames.pins, frames.questions, frames.groups)
+    assert target in set(af.quotes(af.select(prep, af.Filter()), 2, n=20)["response_id"])
+
+
+def test_data_version_changes_when_a_flag_is_raised(db, admin, lead, seeded):
+    from data import flags
+
+    before = df.data_version(db)
+    flags.raise_flag(db, admin, kind="manual", reason="worried", response_id=seeded["answers"][(1, "thrive_helps")])
+    assert df.data_version(db) != before

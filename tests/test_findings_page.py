@@ -157,3 +157,20 @@ def test_every_chart_renders_to_png_and_svg(db, seeded, lead):
         svg = charts.to_svg(chart)
         assert svg.lstrip().startswith("<svg") and "</svg>" in svg
     assert "Friends" in charts.to_svg(built[0])  # labels are in the picture
+
+
+def test_a_flagged_answer_is_counted_but_neither_quoted_nor_in_the_words(db, seeded, admin, lead):
+    from data import flags
+
+    target = seeded["answers"][(6, "thrive_helps")]  # "family support from the centre", quoted when not flagged
+    flags.raise_flag(db, admin, kind="manual", reason="worried", response_id=target)
+    at = run_page(lead, findings_quote_code=2)
+    assert metrics(at) == {"Respondents": "13", "Answers": "14", "Coded": "93%", "Events": "2"}  # still counted
+    texts = [t.value for t in at.text]
+    assert "family support when things are hard" in texts  # the other quotes are there
+    assert "family support from the centre" not in texts and flags.WITHHELD_TEXT not in texts
+    for frame in (d.value for d in at.dataframe):
+        for col in ("word", "phrase"):
+            if col in frame:
+                assert not {"centre", "withheld", "safeguarding"} & set(frame[col]), frame
+    assert [d for d in at.dataframe if "word" in d.value]  # the words table was there to check

@@ -65,3 +65,20 @@ def test_report_on_an_empty_selection(db, admin, lead):
     assert "0 people gave 0 answers" in body
     assert "Not enough coded answers yet to compare groups." in body
     assert "No answers have been coded by two people yet" in body
+
+
+def test_report_never_quotes_a_withheld_pin_and_says_how_many_are_withheld(db, admin, lead, officer):
+    from data import flags
+
+    seeded = seed(db, admin)
+    pinned = seeded["answers"][(7, "thrive_helps")]  # "family support when things are hard"
+    df.pin_quote(db, officer, 2, pinned)
+    body = "\n".join(p.text for p in open_doc(report.report_bytes(build(db, lead))).paragraphs)
+    assert "“family support when things are hard”" in body and "answer(s) in this selection are withheld" not in body
+    flags.raise_flag(db, admin, kind="manual", reason="worried", response_id=pinned)
+    doc = open_doc(report.report_bytes(build(db, lead)))
+    body = "\n".join(p.text for p in doc.paragraphs)
+    assert "family support when things are hard" not in body and flags.WITHHELD_TEXT not in body
+    assert "chosen by the engagement team" not in body
+    assert "1 answer(s) in this selection are withheld." in body
+    assert "13 people gave 14 answers at 2 event(s)" in body  # counts unchanged
