@@ -23,7 +23,7 @@ st.session_state.setdefault("admin_erase_target", None)
 
 st.title("Admin")
 if st.session_state["admin_notice"]:
-    st.success(st.session_state["admin_notice"])
+    st.success(session.md_escape(st.session_state["admin_notice"]))  # notices name accounts
     st.session_state["admin_notice"] = None
 
 
@@ -75,7 +75,7 @@ with users_tab:
                         accounts.create_user(db, user, new_name.strip(), new_secret, new_roles, kind=new_kind,
                                              display_name=new_display.strip())
                     except accounts.AccountError as exc:
-                        st.error(str(exc))
+                        st.error(session.md_escape(str(exc)))
                     else:
                         done(f"Added {new_name.strip()}. Give them their {new_kind} in person, not by message.")
 
@@ -95,7 +95,7 @@ with users_tab:
             try:
                 accounts.set_disabled(db, user, account.username, not account.disabled)
             except accounts.AccountError as exc:
-                st.error(str(exc))
+                st.error(session.md_escape(str(exc)))
             else:
                 done(f"{account.username} is now {'active' if account.disabled else 'switched off'}.")
         with st.form("admin_roles_form"):
@@ -105,7 +105,7 @@ with users_tab:
                 try:
                     accounts.set_roles(db, user, account.username, roles)
                 except accounts.AccountError as exc:
-                    st.error(str(exc))
+                    st.error(session.md_escape(str(exc)))
                 else:
                     done(f"Saved the roles of {account.username}.")
         with st.form("admin_reset_form", clear_on_submit=True):
@@ -117,7 +117,7 @@ with users_tab:
                 try:
                     accounts.reset_secret(db, user, account.username, secret, kind=kind)
                 except accounts.AccountError as exc:
-                    st.error(str(exc))
+                    st.error(session.md_escape(str(exc)))
                 else:
                     done(f"Issued a new {kind} for {account.username} (and cleared any lock-out).")
 
@@ -145,7 +145,7 @@ with settings_tab:
                     if value != settings.get(db, key):
                         settings.put(db, user, key, value)
             except settings.SettingError as exc:
-                st.error(str(exc))
+                st.error(session.md_escape(str(exc)))
             else:
                 done("Settings saved.")
 
@@ -162,13 +162,13 @@ with erase_tab:
             found = erasure.find_respondent(db, user, ref, event=event_id or None)
         except erasure.ErasureError as exc:
             st.session_state["admin_erase_target"] = None
-            st.error(str(exc))
+            st.error(session.md_escape(str(exc)))
         else:
             st.session_state["admin_erase_target"] = found
     target = st.session_state["admin_erase_target"]
     if target:
         counts = erasure.preview(db, user, target)
-        st.warning(f"Respondent {target}: {counts['answers']} answer(s), {counts['codings']} coding(s), "
+        st.warning(f"Respondent {session.md_escape(target)}: {counts['answers']} answer(s), {counts['codings']} coding(s), "
                    f"{counts['flags']} safeguarding flag(s) (kept, unlinked). This cannot be undone.")
         with st.form("admin_erase_form"):
             reason = st.text_input("Reason (kept in the tombstone and audit log)", key="admin_erase_reason")
@@ -180,7 +180,7 @@ with erase_tab:
                     try:
                         result = erasure.erase_respondent(db, user, target, reason)
                     except erasure.ErasureError as exc:
-                        st.error(str(exc))
+                        st.error(session.md_escape(str(exc)))
                     else:
                         st.session_state["admin_erase_target"] = None
                         done(result.summary())

@@ -98,7 +98,7 @@ def fmt(value: float | None) -> str:
 m2.metric("Mean kappa", fmt(overall["mean_kappa"]))
 m3.metric("Mean alpha", fmt(overall["mean_alpha"]))
 if report.n == 0:
-    st.info(f"{coder_a} and {coder_b} have not yet coded any of the same answers"
+    st.info(f"{session.md_escape(coder_a)} and {session.md_escape(coder_b)} have not yet coded any of the same answers"
             + (" in this sample." if sample_id else "."))
     st.stop()
 
@@ -116,7 +116,7 @@ st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config
     "same decision": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
     "note": st.column_config.TextColumn(width="medium"),
 })
-st.caption(f"A = {coder_a}, B = {coder_b}. Blank kappa/alpha: undefined, because both coders made the same decision on every answer "
+st.caption(f"A = {session.md_escape(coder_a)}, B = {session.md_escape(coder_b)}. Blank kappa/alpha: undefined, because both coders made the same decision on every answer "
            "(see the note). Values above about 0.8 are usually taken as good, 0.67–0.8 as tentative.")
 
 # --- disagreements ------------------------------------------------------------------------------------------------
@@ -149,7 +149,7 @@ def on_resolve(response_id: str, code: str, apply: bool) -> None:
 
 for d in found[start:start + PER_PAGE]:
     with st.container(border=True):
-        st.caption(f"{d.question} · {d.group}")
+        st.caption(session.md_escape(f"{d.question} · {d.group}"))
         if d.withheld and not coding.sees_withheld(user):
             st.warning("This answer is withheld pending the safeguarding lead's review, so its words are not shown. "
                        "Talk the codes through from its question and group, or leave it for now; ask your "

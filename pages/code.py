@@ -186,7 +186,8 @@ def memo_editor(target_type: str, target_id: str | int, notes: list, key: str, l
     """Others' memos as plain text, then this coder's own memo to edit and save (one memo per author)."""
     for m in notes:
         if m.author != user.username:
-            st.caption(f"{m.author}, {m.updated_at[:16].replace('T', ' ')}" if with_time else m.author)
+            st.caption(session.md_escape(f"{m.author}, {m.updated_at[:16].replace('T', ' ')}" if with_time
+                                         else m.author))
             st.text(m.text)
     own = next((m.text for m in notes if m.author == user.username), "")
     st.text_area(label, value=own, key=key, height=90)
@@ -258,7 +259,7 @@ current_filters = filters()
 # --- bulk coding of a search -------------------------------------------------------------------------------------------
 
 if len(current_filters.search.strip()) >= coding.MIN_BULK_SEARCH:
-    with st.expander(f"Code every answer matching “{current_filters.search.strip()}”"):
+    with st.expander(f"Code every answer matching “{session.md_escape(current_filters.search.strip())}”"):
         names = [c.name for c in codes]
         st.selectbox("Code to apply", names, format_func=label_of, key=BULK_CODE)
         if st.button("Preview", key="code_bulk_preview_button"):
@@ -343,7 +344,7 @@ with st.container(border=True, key="code_card"):
                             f":gray[{session.md_escape(s.reason)}]")
             row[1].button("✓", key=f"code_accept_{s.code}", on_click=on_accept, type="primary",
                           args=(answer.id, s.code, float(s.score)), width="stretch",
-                          help=f"Accept: apply {label_of(s.code)}")
+                          help=f"Accept: apply {session.md_escape(label_of(s.code))}")
             row[2].button("✕", key=f"code_dismiss_{s.code}", on_click=on_dismiss,
                           args=(answer.id, s.code), width="stretch", help="Dismiss: not this code")
     elif build_suggester is None:

@@ -116,9 +116,11 @@ def main() -> None:
     groups = {g.id: qs.text(g.label) for g in qs.groups}
     if state.get(QUESTION) not in questions:
         state[QUESTION] = next(iter(questions))
-    st.radio("Question on this flipchart", list(questions), format_func=questions.get, key=QUESTION,
+    # radio and pill labels are markdown, and a question names the area an admin typed: escaped
+    st.radio("Question on this flipchart", list(questions), format_func=lambda q: session.md_escape(questions[q]),
+             key=QUESTION, persist_state="session")
+    st.pills("Who wrote these post-its?", list(groups), format_func=lambda g: session.md_escape(groups[g]), key=GROUP,
              persist_state="session")
-    st.pills("Who wrote these post-its?", list(groups), format_func=groups.get, key=GROUP, persist_state="session")
 
     with st.form("transcribe_entry", border=True):
         st.text_input("Post-it text (press Enter to add it and start the next)", key=TEXT,

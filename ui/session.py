@@ -76,9 +76,29 @@ def guard(permission: str) -> User:
     return user
 
 
+#: Every character that means something to Streamlit's markdown (CommonMark + GFM, HTML, KaTeX `$`, emoji and
+#: icon shortcodes and colour directives with `:`).
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+#: Where GFM would turn text into a link. Its autolinks ("www.x.org", "http://x", "kai@x.org") are found in the
+#: text *after* backslash escapes are decoded, so escaping cannot stop them (checked in Chromium: see
+#: tests/test_browser_remote.py); an invisible word joiner (U+2060) at just these spots does.
+_AUTOLINK_SPOT = re.compile(r"(?i)(?<=www)(?=\.)|(?<=[a-z]:)(?=//)|(?<=[-.\w+])(?=@)")
+WORD_JOINER = "\u2060"
+
+
 def md_escape(text: str) -> str:
-    """Text made safe to put inside Streamlit markdown: every markdown/HTML-significant character escaped."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])", r"\\\1", str(text))
+    """Stored text made safe inside Streamlit markdown (labels, captions, options, tooltips): it shows the same
+    characters and can make no link, image, heading, emphasis, formula or icon.
+
+    Prefer `st.text` for stored text standing on its own; use this where markdown is unavoidable. The only change
+    a reader could notice is an invisible word joiner before "@" and inside "www." and "://" (see _AUTOLINK_SPOT).
+    """
+    return _MD_SPECIAL.sub(_escape_one, _AUTOLINK_SPOT.sub(WORD_JOINER, str(text)))
+
+
+def _escape_one(match: re.Match[str]) -> str:
+    # ":material/home:" becomes an icon even when its colons are backslash-escaped; a character reference does not
+    return "&#58;" if match.group(1) == ":" else "\\" + match.group(1)
 
 
 def show_db_error(exc: BaseException) -> bool:
