@@ -331,8 +331,9 @@ def withheld_version(db: Database, user: User) -> tuple[Any, ...]:
     """Changes whenever an answer becomes withheld or is released (a flag raised or released): what anything
     holding answer texts between reruns (the page's suggestion model) must be rebuilt on."""
     require(user, "code")
-    return tuple(db.execute("SELECT count(*), max(created_at), count(released_at), max(released_at) FROM flags"
-                            ).fetchone())
+    # a release or un-release also stamps updated_at; a status change without one costs a needless rebuild only
+    return tuple(db.execute("SELECT count(*), max(created_at), count(released_at), max(released_at), max(updated_at) "
+                            "FROM flags").fetchone())
 
 
 def coders(db: Database, user: User) -> list[str]:
