@@ -3,25 +3,36 @@
 Favours recall: a false alarm costs a lead a minute; a missed disclosure can cost a child far more.
 
 How it decides, in plain steps (so a lead can follow a reason string back to the rule):
-1. normalise: lower case, drop apostrophes, expand text-speak ("scared 2 go" -> to, "kms" -> kill myself, "sum1" ->
-   someone, "r" -> our) and repair one-slip misspellings of the words the expressions use ("touchd", "hitz", "scard");
-2. find harm concepts: each category is a list of expressions (hit, touched me, left alone, no food, kicked out, ...);
+1. normalise: undo hiding and stretching (Unicode NFKC, zero-width characters and soft hyphens dropped, leetspeak
+   "h1ts"/"k!ll"/"my5elf", letters split by dots, dashes or spaces "b.e.a.t.s"/"h i t s", stretched letters
+   "hiiiits"/"sooo"; each only when the result is a word the checks know), lower case, drop apostrophes, expand
+   text-speak ("scared 2 go" -> to, "kms" -> kill myself, "sum1" -> someone, "r" -> our) and repair one-slip
+   misspellings of the words the expressions use ("touchd", "hitz", "scard");
+2. find harm concepts: each category is a list of expressions (hit, touched me, left alone, no food, kicked out,
+   made to work for no money, sent to sell, asked for pictures, ...); a child's age beside an adult partner's
+   ("im 14 and my boyfriend is 22") is exploitation;
 3. within the same sentence, look for a personal or specific reference (I, me, my, we, our, my mate, he/she, the kid
    next door, last night, yesterday, a bare "mum"/"dad") against generic markers (children, kids, parents,
    "is neglect", "when", "being ..."). Opinion frames ("I think", "in my opinion", "we need") are not personal.
+   An answer to a question that asks what something is ("What is neglect?", DEFINING_QUESTIONS) with no personal
+   reference is a definition ("house is freezing"); with one ("my house is freezing") it is judged as always.
 4. a harm concept with a personal reference near it, or with a personal reference and no generic marker, is a possible
    disclosure; some expressions are disclosures on their own ("kill myself", "touched me", "scared to go home").
 5. wider nets, still only for personal, non-generic, non-reassuring sentences: a worrying topic word ("bruises",
-   "heroin", "nowhere"), then any personal statement with an unease signal (never, have to, hate, always, nobody...):
-   the latter is reported with confidence "low" so that a lead can sort by it.
-A short list of first-person statements in Polish, Urdu, Punjabi and Arabic is checked first. If the check itself
-fails, the answer is flagged for a person to read: a missed disclosure is the worse error.
+   "heroin", "nowhere"), then any personal statement with an unease signal (never, have to, hate, always, nobody...).
+Strength: "strong" for a stand-alone expression or a main-list harm concept beside a personal reference (confidence
+"high"); "possible" for the wider nets, a harm concept without a personal reference near it, a worrying topic word
+("medium") and the personal-statement net ("low").
+First-person statements in Polish, Romanian, Punjabi (Gurmukhi, Shahmukhi, romanised), Urdu and Arabic are checked
+first; those rules need a native speaker's check. If the check itself fails, the answer is flagged for a person to
+read: a missed disclosure is the worse error.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +46,7 @@ class Disclosure:
     reason: str
     category: str = "harm"
     words: str = ""
-    confidence: str = "high"  # "low" when only the personal-statement net caught it (see _judge)
+    confidence: str = "high"  # "high" strong evidence; "medium" weaker; "low" only the personal-statement net (_judge)
 
     @property
     def strength(self) -> str:
@@ -122,6 +133,7 @@ _SPEAK = {
     "naber": "neighbour", "neibour": "neighbour", "nabour": "neighbour", "freind": "friend", "frend": "friend",
     "freinds": "friends", "frends": "friends", "mates": "mates", "m8z": "mates", "bruva": "brother",
     "sista": "sister", "cuzin": "cousin", "cuz1": "cousin", "cousen": "cousin", "uncel": "uncle",
+    "nvr": "never", "nevar": "never", "jus": "just", "jst": "just", "pik": "pick", "pikd": "picked",
     "boyfrend": "boyfriend", "bofriend": "boyfriend", "boyfreind": "boyfriend", "stepdads": "step dads",
 }
 
@@ -204,7 +216,7 @@ def _build_repairs(vocabulary: list[str]) -> dict[str, str]:
     """misspelling -> word, for one-slip misspellings of the words the harm expressions are written with."""
     repairs: dict[str, str] = {}
     words = set(vocabulary)
-    known = _known_words()
+    known = _KNOWN
     for word in vocabulary:
         if len(word) < 4 or (len(word) < 5 and word not in _ANCHOR_EXACT):
             continue
@@ -217,6 +229,7 @@ def _build_repairs(vocabulary: list[str]) -> dict[str, str]:
     return repairs
 
 
+_KNOWN = _known_words()
 _REPAIRS: dict[str, str] = dict(_SPEAK)  # completed below, once the harm expressions and their words are known
 _REPEATS = re.compile(r"([a-z])\1{2,}")
 _TOKEN = re.compile(r"[a-z0-9]+|[.!?;:\n]+")
@@ -239,10 +252,133 @@ _DROP_APOSTROPHES = str.maketrans("", "", "'’‘`´")
 _JOIN_TAILS = ("self", "selves", "where", "one", "body", "less")
 
 
+# --- obfuscation: how people hide or stretch a word ("h\u200bits", "k1ll", "h i t s", "b.e.a.t.s", "hiiiits") -------
+# Characters that change nothing visible: zero-width space/joiners, word joiner, BOM, soft hyphen, bidi marks.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f\u202a\u202b\u202c"
+                                    "\u202d\u202e\u2066\u2067\u2068\u2069\u180e"))
+# Letters written as digits and symbols; "1" may stand for i or l, so both are tried.
+_LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a", "!": "i", "$": "s",
+         "€": "e", "£": "l", "|": "l"}
+_LEET_WORD = re.compile(r"(?<![\w@!$€£|])(?=[\w@!$€£|]{0,24}[a-z])(?=[\w@!$€£|]{0,24}[013457@!$€£|8])"
+                        r"[a-z0-9@!$€£|]{2,25}(?![\w@$€£])(?<![!|])")
+# Letters split by dots, dashes, stars or underscores ("b.e.a.t.s", "s-c-a-r-e-d") or by single spaces ("h i t s").
+_DOTTED = re.compile(r"(?<![\w.])(?:[a-z][.\-*_~]){2,}[a-z](?![\w])\.?")
+_SPACED = re.compile(r"(?<!\S)(?:[a-z] ){2,}[a-z](?!\S)")
+_INNER_MARK = re.compile(r"(?<=[a-z])[.\-*_~]+(?=[a-z])")
+# Short words the checks read (the shipped word list starts at four letters).
+_SHORT_WORDS = frozenset("""a i me my us we he she him her our out off hit hits cut die dad mum bf gf sex kms kys od
+so no not nor got get kid kids sad mad bad ill run eat ate fed bed way own all day top bum leg arm lip eye
+hurt kill rape beat slap kick punch touch alone drunk hungry scared home house feed feeds left want wanna""".split())
+
+
+def _is_word(word: str) -> bool:
+    """A word the checks would read: a harm expression's word, a known English word, or a short common word."""
+    return word in _SHORT_WORDS or word in _REPAIRS or word in _ANCHOR_EXACT or word in _KNOWN
+
+
+def _unleet(match: re.Match[str]) -> str:
+    token = match.group(0)
+    if token in _REPAIRS or token.isdigit():  # text-speak ("sum1", "b4", "m8") and numbers stay as they are
+        return token
+    plain = token.translate(_LEET_TABLE)
+    if _is_word(plain):
+        return plain
+    with_l = token.replace("1", "l").replace("!", "i").translate(_LEET_TABLE)
+    return with_l if _is_word(with_l) else token
+
+
+def _join_letters(match: re.Match[str]) -> str:
+    run = match.group(0)
+    letters = re.sub(r"[^a-z]", "", run)
+    if _is_word(letters) or len(letters) >= 5:  # a word spelt out, even one the lists do not know
+        return letters
+    # "i c u t myself": a pronoun before the spelt-out word
+    if letters[0] in "ia" and _is_word(letters[1:]):
+        return letters[0] + " " + letters[1:]
+    return run
+
+
+def _stretched(match: re.Match[str]) -> str:
+    """"hiiiits" -> "hits", "sooooo" -> "so", "feeeed" -> "feed": the first of two, one letter that is a word."""
+    word = match.group(0)
+    doubled = _REPEATS.sub(r"\1\1", word)
+    if _is_word(doubled):
+        return doubled
+    single = _REPEATS.sub(r"\1", word)
+    return single if _is_word(single) else doubled
+
+
+_STRETCHED_WORD = re.compile(r"(?<![a-z])[a-z]{0,20}?([a-z])\1{2,}[a-z]{0,20}")
+
+
+def _deobfuscate(text: str) -> str:
+    """Undo the common ways of hiding or stretching a word; runs only where a cheap test says one may be present."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text.translate(_INVISIBLE))
+    if _HAS_LEET.search(text):
+        text = _LEET_WORD.sub(_unleet, text)
+    if _HAS_MARK.search(text):
+        text = _DOTTED.sub(_join_letters, text)
+        text = _inner_join(text)
+    if _HAS_SPACED.search(text):
+        text = _SPACED.sub(_join_letters, text)
+    if _HAS_REPEAT.search(text):
+        text = _STRETCHED_WORD.sub(_stretched, text)
+    return text
+
+
+def _inner_join(text: str) -> str:
+    """"sc-ared", "hi.ts": a mark inside a word goes when the joined word is one the checks read."""
+    def join(match: re.Match[str]) -> str:
+        joined = _INNER_MARK.sub("", match.group(0))
+        return joined if _is_word(joined) and not all(_is_word(p) for p in _INNER_MARK.split(match.group(0))) \
+            else match.group(0)
+    return _MARKED_WORD.sub(join, text)
+
+
+_MARKED_WORD = re.compile(r"[a-z]+(?:[.\-*_~]+[a-z]+)+")
+_LEET_TABLE = str.maketrans(_LEET)
+_HAS_LEET = re.compile(r"[a-z][013457@!$€£|8]|[013457@!$€£|8][a-z]")
+_HAS_MARK = re.compile(r"[a-z][.\-*_~][a-z]")
+_HAS_SPACED = re.compile(r"(?<!\S)[a-z] [a-z] [a-z](?!\S)")
+_HAS_REPEAT = re.compile(r"([a-z])\1\1")
+
+
+# --- a child with an adult partner ("im 14 and my boyfriend is 22", "a 30 year old man messages me ... im 13") ------
+_PARTNER = (r"(?:boyfriend|girlfriend|partner|fella|bloke|man|guy|lad|woman|"
+            r"chlopak|dziewczyna|facet|mezczyzna|prietenul|iubitul|prietena|iubita|barbat|baiat)")
+_ADULT_AGE = re.compile(
+    r"\b(?:" + _PARTNER + r"s?(?: who| that| meu| mea)?(?: is| s| was| ma| are| has| aged| of| de)? (?P<a>1[89]|[2-9][0-9])(?! "
+    r"(?:minutes|hours|days|weeks|months|times|quid|pounds|p|miles|percent))|(?P<b>1[89]|[2-9][0-9]) ?(?:year|yr|y)s?"
+    r" ?old (?:\w+ )?" + _PARTNER + r"|whos (?P<c>1[89]|[2-9][0-9]))\b")
+_CHILD_AGE = re.compile(
+    r"\b(?:(?:i am|i was|i m|she is|he is|mam|am|im) (?:only |just |nearly |almost )?(?P<a>[5-9]|1[0-7])(?! (?:minutes|"
+    r"hours|days|weeks|months|times|quid|pounds|p|miles|percent|sisters?|brothers?|kids|children))(?: (?:lat|ani|years?"
+    r" old|yrs?|yo))?|(?P<b>[5-9]|1[0-7]) ?(?:year|yr|y)s? ?old (?:girl|boy|daughter|son|child|kid|me|and i|on my|in my))"
+    r"\b")
+
+
+def _age_gap(norm: str) -> str | None:
+    """The words giving a child's age and an adult partner's, when a child (under 16, or 16-17 with a partner five or
+    more years older) names an adult partner or an adult who takes a romantic or sexual interest."""
+    if not any(ch.isdigit() for ch in norm):
+        return None
+    adult = _ADULT_AGE.search(norm)
+    child = _CHILD_AGE.search(norm)
+    if not adult or not child:
+        return None
+    older = int(next(v for v in adult.groupdict().values() if v))
+    younger = int(next(v for v in child.groupdict().values() if v))
+    if younger < 16 or older - younger >= 5:
+        return f"{child.group(0)} … {adult.group(0)}" if child.start() < adult.start() else \
+            f"{adult.group(0)} … {child.group(0)}"
+    return None
+
+
 def normalise(text: str) -> str:
     """Lower-cased words separated by single spaces, text-speak expanded, sentences separated by " | "."""
     # Each rewrite runs only when a cheap test says it could apply: this runs on every answer of an import.
-    text = text.lower().translate(_DROP_APOSTROPHES)
+    text = _deobfuscate(text.lower().translate(_DROP_APOSTROPHES))
     text = _REPEATS.sub(r"\1\1", text)
     if any(tail in text for tail in _JOIN_TAILS):
         text = _JOINED.sub(lambda m: m.group(1) + m.group(2), text)
@@ -296,7 +432,8 @@ _HARM: list[tuple[str, str, str]] = [
     ("sexual", r"(?:makes?|made|making|forces?|forced|gets?) (?:me|us|her|him) (?:to )?(?:do (?:things|stuff|it)|"
                r"watch|touch|send|take (?:my|her|his) clothes|kiss|sleep with|have sex)", "self"),
     ("exploitation", r"(?:makes?|made|making|forces?|forced) (?:me|us|her|him) (?:to )?(?:go|carry|sell|run|hold|"
-                     r"deliver|steal|move)", "self"),
+                     r"deliver|steal|move|take|bring|drop|keep|hide|stash|answer|work|beg|clean|graft|pick|serve|wash)",
+     "self"),
     # left alone
     ("left_alone", r"(?:leaves?|left|leaving) (?:me|us|my|our|him|her|them)\b(?: \w+){0,5} "
                    r"(?:alone|on (?:my|our|his|her|their) own|by (?:my|our|him|her|them)sel\w*|with nobody|with no one)",
@@ -375,7 +512,7 @@ _HARM: list[tuple[str, str, str]] = [
                            r"|look after my (?:mum|dad|mom)|forgets to feed|(?:too|so) (?:ill|poorly|sick|depressed|drunk|tired|high|"
                            r"stoned|sad) (?:to|that)|to look after (?:us|me)", "event"),
     # emotional abuse
-    ("emotional", r"(?:hates|hate) me|calls? me (?:names|stupid|fat|ugly|worthless|useless)|(?:says|said|tells|told)"
+    ("emotional", r"(?:hates|hate) me|calls? me (?:a |an )?(?:\w+ )?(?:names|stupid|fat|ugly|worthless|useless|idiot|pig|cow|bitch|slag|retard|mistake|waste|freak|loser)|(?:says|said|tells|told)"
                   r" (?:me )?(?:i am|im|i was) (?:stupid|worthless|useless|a mistake)|wish(?:es)? i was never born|"
                   r"nobody (?:cares|loves) (?:about )?(?:me|us)|no one (?:cares|loves) (?:about )?(?:me|us)",
      "self"),
@@ -469,11 +606,45 @@ _WIDE += [
                      r"other (?:cities|towns|places)|out of town|(?:gives?|gave|buys?|bought) (?:me|us|her|him) "
                      r"(?:\w+ ){0,2}(?:vodka|cider|beer|booze|fags|cigarettes|pills|coke|cash|alcohol|drink)|"
                      r"takes? (?:me|us|her|him) to (?:parties|his|their|flats|houses)", "event"),
-    ("parent_cannot_cope", r"alcoholic|addict\w*|too many (?:tablets|pills|drinks)|(?:sleeps|sleeping|asleep|in bed|"
+    ("parent_cannot_cope", r"alcoholics?|addict\w*|(?:i am|i was) (?:a |the )?(?:young )?carer for (?:my|our)|"
+                           r"forgets? to (?:feed|cook|pick|collect|buy food|get food)|too many (?:tablets|pills|drinks)|(?:sleeps|sleeping|asleep|in bed|"
                            r"on the sofa|lies in bed) all day|forgets? (?:we|us|me|about (?:us|me))", "event"),
     ("scared_home", r"lock (?:the|my) (?:door|room)|go (?:in|to) my room and|barricade\w*", "event"),
     ("left_alone", r"(?:i|we) (?:have|had|has|got) to (?:look after|feed|make|put|get|take care)", "event"),
 ]
+# Exploitation and grooming (issue 8): work for no pay, being sent or made to carry and sell, favours owed for gifts,
+# being asked for pictures, adults collecting children in cars. Written from how these are commonly described.
+_HARM += [
+    ("exploitation", r"(?:i am|i was|we are|we were|he is|she is|i get|i got|we get) (?:made|forced) to (?:work|clean|"
+                     r"beg|graft|pick|serve|wash|sell|cook)|(?:not|never|do not|does not|did not|will not) (?:\w+ )?"
+                     r"(?:pay|pays|paid) (?:me|us|him|her)|(?:never|not|do not|did not|does not) (?:get|got|getting|"
+                     r"gets) (?:paid|any money|money for it|wages)|(?:keep|keeps|kept|took|takes|taken|have|has) "
+                     r"(?:my|our|his|her) passports?", "self"),
+    ("exploitation", r"(?:work|works|working|worked|clean|cleans|cleaning|graft\w*|slave|slaving) (?:\w+ ){0,7}"
+                     r"(?:for (?:no money|nothing|free|no pay)|without (?:pay|money|being paid|wages)|unpaid|no wages)|"
+                     r"(?:have|has|had|got) to (?:work|clean|beg|graft|cook|serve) (?:\w+ ){0,5}(?:instead of|not) "
+                     r"(?:going to |go to |being at |at )?school|(?:sent|send|sends|sending) (?:me|us|him|her|them)? ?"
+                     r"(?:out )?(?:to )?beg\w*", "event"),
+    ("exploitation", r"(?:sent|send|sends|sending|took|takes) (?:me|us|him|her) (?:\w+ ){0,8}to (?:sell|deal|shot|graft|"
+                     r"trap)|(?:take|took|taking|takes|bring|brought|drop|dropped|dropping) (?:a|the|these|this|their|"
+                     r"his|some) (?:bags?|parcels?|packages?|packs?|boxes) (?:to|for|up|down|round|on|across)|"
+                     r"(?:flat|house|town|city|trap) (?:\w+ ){0,4}to (?:sell|deal|shot)|(?:paid|pay|pays|paying|given|"
+                     r"get|got|gets) (?:\w+ ){0,2}(?:weed|drugs|cash|money|[0-9]+) (?:\w+ )?to (?:run|take|carry|hold|"
+                     r"drop|sell|deliver|move)", "event"),
+    ("exploitation", r"(?:want|wants|wanted|expect\w*|ask\w* for|owe|owes|owed) (?:\w+ ){0,2}favou?rs?|favou?rs? "
+                     r"(?:back|in return)|in return for", "event"),
+    ("exploitation", r"(?:asks?|asking|asked|keeps asking|begs|begging|wants?|wanted|pressur\w*|told|tells) (?:me|us|her|"
+                     r"him) (?:\w+ ){0,2}(?:for|to send|to take|send) (?:\w+ ){0,3}(?:pics|pictures|photos|nudes|"
+                     r"videos?|selfies|snaps)|or (?:he|she|they) will (?:show|send|post|share|leak)|(?:show|send|post|"
+                     r"share|leak) (?:\w+ )?(?:my|our) (?:pics|pictures|photos|nudes|videos?) to", "self"),
+    ("exploitation", r"(?:asks?|asking|asked|keeps asking|begs|begging|pressur\w*) (?:\w+ ){0,1}(?:for|to send) "
+                     r"(?:\w+ ){0,2}(?:pics|pictures|photos|nudes|videos?|selfies)", "event"),
+    ("exploitation", r"(?:picked|collected|picks|pick|picking) (?:me |us |him |her |them )?up (?:\w+ ){0,2}(?:in|by) "
+                     r"(?:\w+ )?(?:different|random|older|strange|unknown) (?:cars|men|adults|lads|people|vans|drivers)",
+     "self"),
+    ("self_harm", r"(?:took|take|taken|swallowed|swallow) (?:\w+ ){0,3}(?:pills|tablets|paracetamol|painkillers)", "event"),
+]
+_CORE_COUNT = len(_HARM)  # expressions before the wider nets: a match near a personal reference is strong evidence
 _HARM = _HARM + _WIDE
 
 # The widest net: words of the topic that, in a sentence that is about the speaker or a specific person and has no
@@ -649,15 +820,22 @@ def _near(sentence: str, start: int, end: int) -> bool:
     return bool(_PERSONAL.search(" ".join(left + [sentence[start:end]] + right)))
 
 
-def _judge(sentence: str) -> tuple[str, str] | None:
-    """(category, triggering words) for the first harm concept in `sentence` that reads as personal/specific."""
+def _judge(sentence: str, defining: bool = False) -> tuple[str, str, str] | None:
+    """(category, triggering words, confidence) for the first harm concept in `sentence` that reads as personal or
+    specific. Confidence is "high" for a stand-alone expression ("kill myself", "touched me") or a harm concept of the
+    main list with a personal reference beside it, "medium" for weaker evidence, "low" for the personal-statement net.
+
+    `defining`: the answer was given to a question asking what something is ("What is neglect?"): a sentence with no
+    personal reference at all is then read as a definition (generic); a personal one is judged as always.
+    """
     unframed = _FRAMES.sub(" ~ ", sentence)
     personal = bool(_PERSONAL.search(unframed)) or bool(_KIN_START.search(unframed))
     candidates = _candidates(unframed)
     if not candidates and not personal:
         return None  # the common case: nothing harmful named and nobody in particular
     generic = bool(_GENERIC.search(unframed) or _GERUND_START.match(unframed)
-                   or (_GENERIC_WEAK.search(unframed) and not _FIRST_PERSON.search(unframed)))
+                   or (_GENERIC_WEAK.search(unframed) and not _FIRST_PERSON.search(unframed))
+                   or (defining and not personal))
     if generic and not personal:
         # A generic sentence about nobody in particular: only expressions that carry their own subject can fire.
         candidates = [index for index in candidates if index in _SELF_CONTAINED]
@@ -668,21 +846,21 @@ def _judge(sentence: str) -> tuple[str, str] | None:
             continue
         words = match.group(0)
         if strength == "self" or (strength == "alarm" and not generic):
-            return category, words
+            return category, words, "high"
         near = _near(unframed, match.start(), match.end())
         if near and (strength in ("event", "alarm") or not generic):
-            return category, words
+            return category, words, ("high" if index < _CORE_COUNT and strength != "topic" else "medium")
         if strength == "event" and not generic and (personal or _FINITE.search(unframed)):
-            return category, words
+            return category, words, "medium"
     reassuring = bool(_REASSURING.search(sentence)) and not _NEGATION.search(sentence)
     if personal and not generic and not reassuring:
         match = _CONCERN.search(unframed)
         if match:
-            return "concern", match.group(0)
+            return "concern", match.group(0), "medium"
         # Lowest tier: a personal account that is neither generic nor reassuring. These answers are about neglect
         # and harm, so an unexplained personal statement is worth a lead's look; the lead sees "low confidence".
         if len(sentence.split()) >= 4 and not _NOTHING_TO_SAY.search(sentence) and _UNEASE.search(unframed):
-            return "personal", sentence
+            return "personal", sentence, "low"
     return None
 
 
@@ -694,67 +872,231 @@ def check(text: str, question_id: str | None = None) -> Disclosure | None:
     if not text or not isinstance(text, str):
         return None
     try:
-        return _check(text)
+        return _check(text, question_id)
     except Exception:  # noqa: BLE001 - runs inside every save and import; a person reads what the rules could not
         log.exception("disclosure check failed; the answer is flagged for a person to read")
         return Disclosure("possible disclosure: the automatic check failed on this answer; please read it",
                           "unchecked", "", "low")
 
 
-# A few first-person statements of harm in the other languages most spoken at events in the Black Country (Polish,
-# Urdu in Urdu script and romanised, Punjabi romanised, Arabic). Small and certain rather than broad: an answer in
-# another language that is not caught here still reaches a person through the manual "I'm worried" flag.
+# --- other languages -----------------------------------------------------------------------------------------------
+# First-person statements of harm in the languages councils serve: Polish, Romanian, Punjabi (Gurmukhi script,
+# Shahmukhi script and romanised), Urdu (Urdu script and romanised) and Arabic. Written by the developers from
+# general knowledge of how these things are said; THEY NEED A NATIVE SPEAKER'S CHECK (tests/data/
+# disclosure_languages.csv carries the examples and says so). Each rule needs a first-person form (an object pronoun
+# such as "mnie", "mă", "ਮੈਨੂੰ", "مینوں", "مجھے", a verb ending "-ني", or "I want to die"), so that a sentence about
+# children in general ("children should not be beaten") is not raised. Text is matched folded: Polish and Romanian
+# without diacritics (people often type without them), Arabic-script letter variants and short vowels unified.
+_PL_OBJ = r"(?:mnie|nas|mna|ja)"
+_RO_CL = r"(?:ma|m-a|m-au|ne|ne-a|ne-au|o|l-a|il)"
+_GU_OBJ = r"(?:ਮੈਨੂੰ|ਸਾਨੂੰ|ਉਹਨੂੰ|ਉਸਨੂੰ)"
+_AS_OBJ = r"(?:مجھے|ہمیں|مجھ کو|مینوں|سانوں|اونوں|اوہنوں)"  # Urdu and Shahmukhi: me, us (him/her in Punjabi)
+_LA_OBJ = r"(?:mujhe|mujhay|mujhko|mujh ko|hame|hamein|humein|hume|mainu|menu|mennu|mainoo|sanu|saanu|sannu)"
+_GAP = r"(?:\S+\s+){0,3}"
+_END = r"(?=\s|$|[،۔.!?؟,])"
+
 _OTHER_LANGUAGES: list[tuple[str, str, str]] = [
-    ("Polish", "physical", r"bij(?:e|ą|a) mnie|mnie bij(?:e|ą|a)|uderzy(?:ł|ła) mnie|mnie uderzy(?:ł|ła)|"
-                           r"pobi(?:ł|ła|li) mnie|mnie pobi(?:ł|ła|li)|krzywdz(?:i|ą) mnie|mnie krzywdz(?:i|ą)"),
-    ("Polish", "sexual", r"dotyka(?:ł|ła)? mnie|mnie dotyka(?:ł|ła)?|molestowa(?:ł|ła)? mnie|zgwałci(?:ł|li)"),
-    ("Polish", "scared_home", r"boj(?:ę|e) się (?:wracać|wracac|iść|isc|wrócić|wrocic) do domu"),
-    ("Polish", "no_food_heating", r"nie mam co jeść|nie mam co jesc|jestem głodn(?:y|a)|nie ma jedzenia"),
-    ("Polish", "self_harm", r"chc(?:ę|e) się zabić|chce sie zabic|chc(?:ę|e) umrzeć|chce umrzec|tn(?:ę|e) się"),
-    ("Polish", "thrown_out", r"wyrzuci(?:ł|ła|li) mnie z domu"),
-    ("Urdu", "physical", r"مجھے مار(?:تا|تی|تے)|مارتے ہیں مجھے"),
-    ("Urdu", "self_harm", r"مرنا چاہت(?:ا|ی) ہوں|خودکشی"),
-    ("Urdu", "scared_home", r"گھر جانے سے ڈر"),
-    ("Urdu", "no_food_heating", r"کھانا نہیں|بھوک(?:ا|ی) ہوں"),
-    ("Urdu or Punjabi", "physical", r"\bmujhe (?:maar|mar)(?:ta|ti|te)\b|\bmainu (?:maar|mar)(?:da|di|de)\b"),
-    ("Urdu or Punjabi", "self_harm", r"\bkhud ?kushi\b|\bmarna chaht(?:a|i)\b"),
-    ("Urdu or Punjabi", "scared_home", r"\bghar (?:jane|jaane) se (?:dar|darr)"),
-    ("Arabic", "physical", r"يضربني|تضربني|ضربني|يضربوني"),
-    ("Arabic", "sexual", r"لمسني|تحرش بي"),
-    ("Arabic", "self_harm", r"[أا]ريد [أا]ن [أا]موت|[أا]قتل نفسي|[أا]نتحر"),
-    ("Arabic", "scared_home", r"خائف(?:ة)? من (?:العودة|الرجوع) (?:إلى|الى) (?:البيت|المنزل)"),
-    ("Arabic", "no_food_heating", r"لا يوجد (?:أكل|اكل|طعام)|ما في (?:أكل|اكل)"),
+    # Polish (matched without diacritics; ł as l)
+    ("Polish", "physical", r"\b(?:" + _PL_OBJ + r" (?:\w+ ){0,2}(?:bij\w*|bil[aiy]?|pobi\w*|uderz\w*|kop\w*|szarp\w*|"
+     r"dusi\w*|popych\w*|popchn\w*|krzywdz\w*|skrzywdz\w*|lej[ae]|lal[ai]?|tlucz\w*|tluk\w*|spoliczk\w*)|(?:bij\w*|"
+     r"bil[aiy]?|pobi\w*|uderz\w*|kop\w*|szarp\w*|dusi\w*|popych\w*|krzywdz\w*|skrzywdz\w*|lej[ae]|tlucz\w*|"
+     r"spoliczk\w*) (?:\w+ ){0,2}" + _PL_OBJ + r"|rzuca\w* (?:\w+ ){0,2}we? mnie)\b"),
+    ("Polish", "sexual", r"\b(?:" + _PL_OBJ + r" (?:\w+ ){0,2}(?:dotyk\w*|molest\w*|zgwalc\w*|gwalc\w*|obmac\w*|rozbier\w*)"
+     r"|(?:dotyk\w*|molest\w*|zgwalc\w*|obmac\w*) (?:\w+ ){0,2}" + _PL_OBJ + r"|zmusza\w* (?:mnie|nas) do (?:rzeczy|seksu|"
+     r"dotyk\w*|rozbier\w*|ogladania)|zmusil\w* (?:mnie|nas) do (?:rzeczy|seksu|dotyk\w*))\b"),
+    ("Polish", "exploitation", r"\b(?:(?:pracuj\w*|pracowac|pracowal\w*|robie|sprzatam) (?:\w+ ){0,5}(?:za darmo|bez "
+     r"(?:pieniedzy|zaplaty|wyplaty|kasy))|nie plac(?:i|a) (?:mi|nam)|prosi\w* (?:mnie|nas) o (?:\w+ )?(?:zdjec\w*|nagie|"
+     r"fotk\w*|filmik\w*|nagr\w*)|(?:kaze|kazal\w*|zmusza\w*) (?:mi|mnie|nas) (?:do )?(?:sprzeda\w*|nosic|noszenia|"
+     r"przewo\w*|pracowac|pracy|krasc|kradziezy)|kazal\w* mi nikomu nie mowic|mam nikomu nie mowic)\b"),
+    ("Polish", "left_alone", r"\b(?:(?:zostaje|zostajemy|jestem|siedze|siedzimy|zostawia\w* (?:mnie|nas)) (?:\w+ ){0,2}"
+     r"sam[aiey]? (?:w domu|na noc|na cala noc|przez|na weekend|na kilka dni)|zostawia\w* (?:mnie|nas) (?:\w+ ){0,3}"
+     r"sam\w*)\b"),
+    ("Polish", "no_food_heating", r"\b(?:nie (?:mam|mamy) (?:co|nic do) (?:jesc|zjesc|jedzenia)|nie ma (?:nic )?(?:do )?"
+     r"(?:jedzenia|jesc) w domu|w domu nie ma (?:nic )?(?:do )?(?:jedzenia|jesc)|jestem glodn\w*|chodze (?:\w+ ){0,2}"
+     r"glodn\w*|nie (?:mamy|ma) (?:ogrzewania|pradu|cieplej wody)|w domu jest (?:bardzo )?zimno)\b"),
+    ("Polish", "scared_home", r"\b(?:boj[ea] sie (?:\w+ ){0,2}(?:wracac|isc|wrocic|do domu|ojca|taty|mamy|matki|ojczyma|"
+     r"macochy|jego|jej|ich|brata|wujka|w domu)|boimy sie (?:ojca|taty|go|jego|wracac)|nie czuje sie bezpieczn\w* w "
+     r"domu)\b"),
+    ("Polish", "thrown_out", r"\b(?:wyrzuci\w* (?:mnie|nas)|nie mam gdzie (?:spac|mieszkac|isc|sie podziac)|spie na "
+     r"ulicy|mieszkam na ulicy)\b"),
+    ("Polish", "self_harm", r"\b(?:chce (?:sie )?(?:zabic|umrzec)|chcial\w* (?:sie )?(?:zabic|umrzec)|nie chce (?:juz )?"
+     r"zyc|tne sie|okaleczam sie|samookalecz\w*|mysl\w* o samobojstwie|zabije sie|popelni\w* samobojstwo)\b"),
+    ("Polish", "parent_cannot_cope", r"\b(?:(?:mama|tata|ojciec|matka|ojczym|rodzice) (?:\w+ ){0,2}(?:pije|pija|pijan\w*|"
+     r"cpa|cpaja|bierze narkotyki|biora narkotyki)|nie zajmuj\w* sie (?:nami|mna)|nie dba\w* o (?:nas|mnie)|nie radzi "
+     r"sobie z nami)\b"),
+    # Romanian (matched without diacritics: ă â → a, î → i, ș → s, ț → t)
+    ("Romanian", "physical", r"(?<![\w-])" + _RO_CL + r" (?:mai )?(?:bate|batea|batut|bat|loveste|lovesc|lovea|lovit|"
+     r"plesneste|plesnit|palmuieste|palmuit|impinge|impins|strange de gat|sugruma|sugrumat|arde|ars|raneste|ranit)\b"),
+    ("Romanian", "sexual", r"(?<![\w-])(?:" + _RO_CL + r" (?:mai )?(?:atinge|atingea|atins|pipaie|pipait|violat|violeaza|"
+     r"abuzeaza|abuzat|saruta|sarutat|dezbraca|dezbracat)|" + _RO_CL + r" (?:obligat|obliga|fortat|forteaza) sa (?:fac|"
+     r"facem) (?:\w+ )?(?:lucruri|chestii|sex))\b"),
+    ("Romanian", "exploitation", r"\b(?:(?:lucrez|muncesc|lucram|muncim|am lucrat|am muncit) (?:\w+ ){0,5}(?:fara bani|"
+     r"fara plata|gratis|pe degeaba|pe gratis|fara sa fiu platit\w*)|nu (?:ma|ne) plateste|nu (?:ma|ne) platesc|(?:imi|ne|"
+     r"mi-a|mi a|mi-au) (?:tot )?(?:cere|cer|cerut) (?:\w+ )?(?:poze|fotografii|filmulete|video|videoclipuri)|(?:ma|ne) "
+     r"(?:pune|pun|obliga|trimite|trimit) sa (?:vand|vindem|duc|car|cersesc|muncesc)|cersesc|sa nu (?:zic|spun) nimanui)\b"),
+    ("Romanian", "left_alone", r"\b(?:(?:raman|stau|sunt|ramanem|stam) (?:\w+ ){0,2}singur\w* (?:acasa|in casa|noaptea|"
+     r"zile|toata)|(?:ma|ne) (?:lasa|lasau|lasa mereu) (?:\w+ ){0,2}singur\w*)\b"),
+    ("Romanian", "no_food_heating", r"\b(?:(?:nu avem|nu am|n-avem|n-am) (?:\w+ ){0,2}(?:mancare|de mancare|ce sa mancam|"
+     r"ce sa mananc|caldura|curent|apa calda)|mi-e foame|mi e foame|mie foame|sunt flamand\w*|(?:ma culc|merg) "
+     r"(?:\w+ )?flamand\w*|e frig in casa)\b"),
+    ("Romanian", "scared_home", r"\b(?:(?:mi-e|mi e|mie|imi este|imi e) (?:\w+ )?(?:frica|teama) (?:\w+ ){0,2}(?:acasa|sa "
+     r"merg|sa ma intorc|de tata|de mama|de el|de ea|de ei|de tatal|de vitreg\w*)|ma tem (?:\w+ ){0,2}(?:acasa|de tata|"
+     r"de mama|de el|de ea|de ei|de vitreg\w*|sa merg)|nu ma simt in siguranta acasa)\b"),
+    ("Romanian", "thrown_out", r"(?<![\w-])(?:(?:m-a|m-au|ma|ne|ne-au|ne-a) (?:dat|da|dau) afara|(?:n-am|nu am) unde "
+     r"sa (?:dorm|stau|merg)|dorm (?:pe strada|in parc|in masina))\b"),
+    ("Romanian", "self_harm", r"\b(?:vreau sa mor|vreau sa ma (?:sinucid|omor)|ma gandesc (?:la sinucidere|sa ma omor)|"
+     r"nu (?:mai )?vreau sa (?:mai )?traiesc|ma tai(?: pe)?|ma ranesc|imi fac rau|ma omor)\b"),
+    ("Romanian", "parent_cannot_cope", r"\b(?:(?:mama|tata|tatal|parintii) (?:\w+ ){0,2}(?:bea|beau|e beat\w*|este beat\w*|"
+     r"se drogheaza|ia droguri)|nu (?:are|au) grija de (?:noi|mine)|nu se ocupa de (?:noi|mine))\b"),
+    # Punjabi in Gurmukhi
+    ("Punjabi (Gurmukhi)", "physical", _GU_OBJ + r"\s+" + _GAP + r"(?:ਮਾਰ(?:ਦਾ|ਦੀ|ਦੇ|ਿਆ|ੀ|ੇ)?|ਕੁੱਟ|ਕੁਟ|ਥੱਪੜ|ਚਪੇੜ|ਧੱਕ)"),
+    ("Punjabi (Gurmukhi)", "sexual", _GU_OBJ + r"\s+(?:\S+\s+){0,4}(?:ਛੂ|ਛੋਹ|ਹੱਥ ਲਾ|ਗਲਤ ਤਰੀਕੇ|ਗੰਦੀ|ਗੰਦੇ)|ਬਲਾਤਕਾਰ|ਜਿਨਸੀ ਸ਼ੋਸ਼ਣ"),
+    ("Punjabi (Gurmukhi)", "self_harm", r"ਮਰਨਾ ਚਾਹੁੰਦ|ਮਰ ਜਾਣਾ ਚਾਹੁੰਦ|ਜੀਣਾ ਨਹੀਂ ਚਾਹੁੰਦ|ਖੁਦਕੁਸ਼ੀ|ਖ਼ੁਦਕੁਸ਼ੀ|ਆਤਮ ?ਹੱਤਿਆ|"
+     r"ਆਪਣੇ ਆਪ ਨੂੰ (?:\S+\s+)?(?:ਨੁਕਸਾਨ|ਮਾਰ|ਕੱਟ)"),
+    ("Punjabi (Gurmukhi)", "thrown_out", r"ਘਰੋਂ (?:\S+\s+)?(?:ਕੱਢ|ਬਾਹਰ)|ਘਰ ਤੋਂ (?:\S+\s+)?(?:ਕੱਢ|ਬਾਹਰ ਕੱਢ)|" + _GU_OBJ +
+     r"\s+(?:\S+\s+){0,2}ਕੱਢ ਦਿੱਤਾ"),
+    ("Punjabi (Gurmukhi)", "left_alone", _GU_OBJ + r"\s+(?:\S+\s+){0,4}(?:ਇਕੱਲਾ|ਇਕੱਲੀ|ਇਕੱਲੇ|ਕੱਲਾ|ਕੱਲੀ)|(?:ਮੈਂ|ਅਸੀਂ)\s+"
+     r"(?:\S+\s+){0,3}(?:ਇਕੱਲਾ|ਇਕੱਲੀ|ਇਕੱਲੇ)\s+(?:\S+\s+)?ਰਹਿ"),
+    ("Punjabi (Gurmukhi)", "no_food_heating", r"ਖਾਣ ਨੂੰ ਕੁਝ ਨਹੀਂ|ਖਾਣ ਲਈ ਕੁਝ ਨਹੀਂ|" + _GU_OBJ + r"\s+(?:\S+\s+)?ਭੁੱਖ|"
+     r"(?:ਭੁੱਖਾ|ਭੁੱਖੀ)\s+(?:\S+\s+)?(?:ਹਾਂ|ਸੌਂ)"),
+    ("Punjabi (Gurmukhi)", "scared_home", r"(?:ਘਰ|ਪਿਤਾ|ਪਿਓ|ਡੈਡੀ|ਪਾਪਾ|ਮੰਮੀ|ਮਾਂ|ਚਾਚ|ਭਰਾ|ਉਸ|ਉਹਨਾਂ)\S*\s+(?:\S+\s+){0,3}"
+     r"(?:ਤੋਂ|ਕੋਲੋਂ)\s+(?:\S+\s+)?ਡਰ"),
+    ("Punjabi (Gurmukhi)", "exploitation", r"(?:ਬਿਨਾਂ|ਬਿਨਾ|ਬਗੈਰ)\s+(?:ਪੈਸ|ਤਨਖਾਹ)\S*\s+(?:\S+\s+){0,2}ਕੰਮ|ਮੁਫ਼ਤ ਕੰਮ|"
+     r"(?:ਫੋਟੋ|ਤਸਵੀਰ)\S*\s+(?:\S+\s+)?ਮੰਗ"),
+    ("Punjabi (Gurmukhi)", "parent_cannot_cope", r"(?:ਸਾਡਾ|ਮੇਰਾ) ਖਿਆਲ ਨਹੀਂ|(?:ਸ਼ਰਾਬ|ਨਸ਼ਾ|ਨਸ਼ੇ)\s+(?:\S+\s+)?(?:ਪੀਂਦ|ਕਰਦ)"
+     r"\S*\s+(?:\S+\s+)?(?:ਰਹਿੰਦ|ਹਰ ਰੋਜ਼|ਸਾਰਾ ਦਿਨ)"),
+    # Urdu and Punjabi in Shahmukhi (the same script; many forms are shared)
+    ("Urdu or Punjabi (Shahmukhi)", "physical", _AS_OBJ + r"\s+" + _GAP + r"(?:مار(?:تا|تی|تے|دا|دی|دے|ا|ی|ے|یں)?|"
+     r"پیٹ(?:تا|تی|تے|دا|دی|دے|ا)?|کٹ(?:دا|دی|دے|تا|تی|تے)|کوٹ(?:تا|تی|تے)|چپیڑ\S*|تھپڑ|دھکا|دھکے)" + _END),
+    ("Urdu or Punjabi (Shahmukhi)", "sexual", _AS_OBJ + r"\s+(?:\S+\s+){0,4}(?:چھو|چھوہ|غلط طریقے|غلط جگہ|گندی|گندے|"
+     r"ہاتھ لگا)|زیادتی کی|ریپ کیا"),
+    ("Urdu or Punjabi (Shahmukhi)", "self_harm", r"مرنا چاہت|مرنا چاہند|مر جانا چاہت|خودکشی|خود کشی|"
+     r"(?:خود|اپنے آپ|آپنے آپ) (?:کو|نوں) (?:\S+\s+)?(?:نقصان|مار|کاٹ|زخمی)|جینا (?:نہیں|نئیں) چاہت|"
+     r"(?:جینا|جیونا) (?:نہیں|نئیں) چاہند"),
+    ("Urdu or Punjabi (Shahmukhi)", "thrown_out", r"گھر سے (?:\S+\s+)?نکال|گھروں (?:\S+\s+)?(?:کڈ|کڈھ|باہر|نکال)|" +
+     _AS_OBJ + r"\s+(?:\S+\s+){0,2}(?:نکال دیا|کڈ دتا|کڈھ دتا)"),
+    ("Urdu or Punjabi (Shahmukhi)", "left_alone", _AS_OBJ + r"\s+(?:\S+\s+){0,4}(?:اکیلا|اکیلی|اکیلے|کلا|کلی|کلے)" + _END),
+    ("Urdu or Punjabi (Shahmukhi)", "no_food_heating", r"کھانے کو کچھ نہیں|کھان نوں کجھ (?:نئیں|نہیں)|" + _AS_OBJ +
+     r"\s+(?:\S+\s+)?(?:بھوک|بھکھ)|(?:بھوکا|بھوکی|بھکھا|بھکھی)\s+(?:\S+\s+)?(?:ہوں|ہاں|آں|سوتا|سوتی|سوندا|سوندی)"),
+    ("Urdu or Punjabi (Shahmukhi)", "scared_home", r"گھر جانے سے ڈر|(?:گھر|ابو|ابا|والد|باپ|امی|ماں|پیو|چاچ|ماموں|"
+     r"بھائی|اس|ان)\S*\s+(?:\S+\s+){0,3}(?:سے|توں|کولوں)\s+(?:\S+\s+){0,2}ڈر"),
+    ("Urdu or Punjabi (Shahmukhi)", "exploitation", r"(?:بغیر|بنا|بلا)\s+(?:\S+\s+)?(?:پیسوں|پیسے|پیسیاں|تنخواہ|معاوضہ|"
+     r"اجرت)\S*\s+(?:\S+\s+){0,2}(?:کام|کم)" + _END + r"|مفت (?:میں )?کام|(?:تصویریں|تصویر|فوٹو|تصاویر)\s+(?:\S+\s+)?"
+     r"مانگ"),
+    ("Urdu or Punjabi (Shahmukhi)", "parent_cannot_cope", r"(?:ہمارا|میرا|ساڈا) خیال (?:نہیں|نئیں) رکھ|(?:شراب|نشہ|نشے)\s+"
+     r"(?:\S+\s+){0,2}(?:پیت|پیند|کرت|کرد)\S*\s+(?:\S+\s+)?(?:رہت|رہند|ہر وقت|روز)"),
+    # Urdu and Punjabi written in Latin letters
+    ("Urdu or Punjabi (romanised)", "physical", r"\b" + _LA_OBJ + r" (?:\w+ ){0,3}(?:(?:maar|mar)(?:ta|ti|te|da|di|de|"
+     r"a|e|o|ya)?|peet(?:a|ta|te|ti)?|peet te|pitai|kutt?(?:a|da|di|de|ta|te)?|chap(?:air|eda|eir|er)|thapp?ar|dhakk?a)\b"),
+    ("Urdu or Punjabi (romanised)", "sexual", r"\b" + _LA_OBJ + r" (?:\w+ ){0,4}(?:chhoo|chhu|choo|chhoon?da|chhon?da|"
+     r"chhoota|chhute|chhuta|galat (?:tareeke|tarike|jagah)|gandi|ganda)\w*"),
+    ("Urdu or Punjabi (romanised)", "self_harm", r"\b(?:marna chah\w*|mar jana chah\w*|jeena (?:nahi|nahin|nai|ni) "
+     r"chah\w*|khud ?kushi|(?:khud|apne aap) (?:ko|nu) (?:\w+ )?(?:nuqsan|nuksan|maar|kaat))"),
+    ("Urdu or Punjabi (romanised)", "thrown_out", r"\b(?:ghar (?:se|ton|tu) (?:\w+ )?(?:nikal|nikaal|kadd|kad|kaddh|"
+     r"bahar)|gharon (?:\w+ )?(?:kadd|kad|kaddh|bahar|nikal)|" + _LA_OBJ + r" (?:\w+ ){0,2}(?:nikal diya|kadd? dita|"
+     r"kadh dita))"),
+    ("Urdu or Punjabi (romanised)", "left_alone", r"\b" + _LA_OBJ + r" (?:\w+ ){0,4}(?:akela|akeli|akele|kalla|kalli|"
+     r"kalle)\b"),
+    ("Urdu or Punjabi (romanised)", "no_food_heating", r"\b(?:(?:khaane|khane|khaan|khan) (?:ko|nu|noo) (?:kuch|kuj|"
+     r"kujh) (?:nahi|nahin|nai|ni)|" + _LA_OBJ + r" (?:\w+ )?(?:bhook|bhookh|bhukh|bhuk)|(?:bhooka|bhooki|bhukha|bhukhi) "
+     r"(?:\w+ )?(?:hoon|hun|haan|aan|sota|soti))\b"),
+    ("Urdu or Punjabi (romanised)", "scared_home", r"\b(?:(?:ghar|abbu|abba|papa|pyo|ammi|mummy)\w* (?:\w+ ){0,3}(?:se|"
+     r"ton|tu|toh) (?:\w+ ){0,2}(?:dar|darr|darta|darti|darda|dardi)|" + _LA_OBJ + r" (?:\w+ ){0,3}(?:dar|darr) "
+     r"lag(?:ta|da|di|ti))\b"),
+    ("Urdu or Punjabi (romanised)", "exploitation", r"\b(?:(?:bina|bagair|baghair|bin) (?:\w+ )?(?:paise|paisay|paiseyan|"
+     r"paisian|paisiyan|paison|tankhwah|tankhah)\w* (?:\w+ ){0,3}(?:kam|kaam)|(?:kam|kaam) (?:\w+ ){0,3}(?:bina|bagair) "
+     r"(?:paise|paison|paiseyan)|(?:photos?|tasveer\w*|pics|tasvir\w*) (?:\w+ )?maa?ng\w*)\b"),
+    # Arabic
+    ("Arabic", "physical", r"(?:ي|ت)?(?:ضرب|ركل|صفع|يؤذ|عنف|دفع)(?:ني|وني|ونني|نا)" + _END + r"|ضربوني|يضربونني"),
+    ("Arabic", "sexual", r"(?:ي|ت)?(?:لمس|اغتصب|تحرش ب)(?:ني|وني|ي|نا)" + _END + r"|يلمس جسمي|(?:يجبرني|أجبرني|اجبرني) على"),
+    ("Arabic", "self_harm", r"[أا]ريد [أا]ن [أا]موت|[أا]قتل نفسي|(?:^|\s)[أا]نتحر|(?:أفكر|افكر|فكرت) (?:في|ب) الانتحار|"
+     r"(?:أجرح|اجرح|أؤذي|اؤذي|أذيت|جرحت) نفسي|لا (?:أريد|اريد) (?:أن |ان )?(?:أعيش|اعيش)"),
+    ("Arabic", "scared_home", r"خائف(?:ة)? من (?:العودة|الرجوع) (?:إلى|الى) (?:البيت|المنزل)|(?:أخاف|اخاف|خائف|خائفة|خايف|"
+     r"خايفة)\s+(?:\S+\s+){0,3}(?:البيت|المنزل|أبي|ابي|أمي|امي|منه|منها|منهم|زوج)"),
+    ("Arabic", "thrown_out", r"(?:طردني|طردوني|طردتني|يطردني|طردنا)|(?:ليس لدي|ما عندي) مكان (?:أنام|للنوم|أذهب)"),
+    ("Arabic", "left_alone", r"(?:يتركونني|تركوني|يتركني|تتركني|تركني|يتركوننا|تركونا)\s+(?:\S+\s+)?وحد|(?:أبقى|ابقى|"
+     r"أظل|نبقى) وحد(?:ي|نا)"),
+    ("Arabic", "no_food_heating", r"لا يوجد (?:أكل|اكل|طعام)|ما في (?:أكل|اكل)|ما عندنا (?:أكل|طعام)|ليس لدينا (?:طعام|"
+     r"أكل|تدفئة|كهرباء)|(?:أنا|انا) (?:\S+\s+)?(?:جائع|جوعان|جوعانة|جائعة)|أنام جائع"),
+    ("Arabic", "exploitation", r"(?:أعمل|اعمل|أشتغل|اشتغل|نعمل)\s+(?:\S+\s+){0,4}(?:بدون|بلا|من غير) (?:أي )?(?:أجر|مال|"
+     r"فلوس|مقابل|راتب)|(?:أعمل|اعمل|أشتغل) (?:\S+\s+){0,4}مجانا|(?:يطلب|طلب|يطلبون) مني (?:\S+\s+)?(?:صور|فيديو)"),
+    ("Arabic", "parent_cannot_cope", r"لا (?:تستطيع|يستطيع|يقدر|تقدر) (?:\S+\s+)?(?:الاعتناء|العناية|الاهتمام) بنا|"
+     r"لا (?:يهتم|تهتم|يهتمون) بنا|(?:أبي|ابي|أمي|امي) (?:\S+\s+)?(?:يشرب|تشرب|سكران|سكرانة|مدمن|مدمنة)"),
 ]
-_OTHER_LANGUAGE_RULES = [(language, category, re.compile(pattern)) for language, category, pattern in _OTHER_LANGUAGES]
-_NON_ENGLISH_HINT = re.compile(r"[^\x00-\x7f]|\b(?:mnie|mujhe|mainu|khud|ghar|chce)\b")
+
+# Arabic-script letters that vary between keyboards and languages, and short vowels/tatweel, are unified before
+# matching (in the rules and in the text alike).
+_ARABIC_FOLD = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ه": "ہ", "ة": "ہ", "أ": "ا", "إ": "ا", "آ": "ا",
+                              "ٱ": "ا", "ـ": None, **{chr(c): None for c in range(0x064B, 0x0660)}, "\u0670": None})
+_LATIN_FOLD = str.maketrans({"ł": "l", "ß": "ss"})
+
+
+def _fold(text: str) -> str:
+    """Text as the language rules read it: NFC, Arabic-script variants unified, Latin letters without diacritics."""
+    text = unicodedata.normalize("NFC", text).translate(_ARABIC_FOLD).translate(_LATIN_FOLD)
+    if any("\u00c0" <= ch <= "\u024f" for ch in text):  # Latin letters with diacritics (Polish, Romanian)
+        text = "".join(ch for ch in unicodedata.normalize("NFD", text) if not "\u0300" <= ch <= "\u036f")
+        text = unicodedata.normalize("NFC", text)
+    return text
+
+
+_OTHER_LANGUAGE_RULES = [(language, category, re.compile(_fold(pattern))) for language, category, pattern in
+                         _OTHER_LANGUAGES]
+# Words that suggest an answer in Latin letters may be Polish, Romanian or romanised Urdu/Punjabi (a cheap gate
+# before the rules: most answers are English).
+_LATIN_HINTS = frozenset("""mnie nas mna ja nie chce boje jestem mam zostaje pracuje wyrzucil wyrzucila wyrzucili
+ma m ne il o vreau nu sunt raman stau lucrez muncesc cere dat singur singura foame frica mi bate loveste lovit atinge
+mujhe mujhay mujhko hame hamein humein hume mainu menu mennu mainoo sanu saanu sannu ghar gharon khud marna jeena
+bina bagair baghair bhook bhukh akela kalla photo tasveer""".split())
+_LATIN_WORD = re.compile(r"[a-z]+")
 
 
 def _other_language(text: str) -> Disclosure | None:
     lowered = text.lower()
-    if not _NON_ENGLISH_HINT.search(lowered):
+    if lowered.isascii() and not _LATIN_HINTS.intersection(_LATIN_WORD.findall(lowered)):
         return None
+    folded = _fold(lowered)
+    gap = _age_gap(folded)
+    if gap:
+        return Disclosure(f"possible disclosure ({CATEGORY_LABELS['exploitation']}, an adult partner of a child): "
+                          f"“{gap}”; rules for other languages await a native speaker's check", "exploitation", gap)
     for language, category, rule in _OTHER_LANGUAGE_RULES:
-        match = rule.search(lowered)
+        match = rule.search(folded)
         if match:
             label = CATEGORY_LABELS.get(category, category)
-            return Disclosure(f"possible disclosure ({label}, in {language}): “{match.group(0)}”", category,
-                              match.group(0))
+            return Disclosure(f"possible disclosure ({label}, in {language}; rules await a native speaker's check): "
+                              f"“{match.group(0)}”", category, match.group(0))
     return None
 
 
-def _check(text: str) -> Disclosure | None:
+# Questions that ask what something is: an answer written in general terms there is a definition, not a disclosure.
+DEFINING_QUESTIONS = frozenset({"neglect_is"})
+
+
+def _check(text: str, question_id: str | None = None) -> Disclosure | None:
     found = _other_language(text)
     if found:
         return found
     norm = normalise(text)
-    low: tuple[str, str] | None = None
+    gap = _age_gap(norm)
+    if gap:
+        return Disclosure(f"possible disclosure ({CATEGORY_LABELS['exploitation']}, an adult partner of a child): "
+                          f"“{gap}”", "exploitation", gap)
+    defining = question_id in DEFINING_QUESTIONS
+    low: tuple[str, str, str] | None = None
+    best: tuple[str, str, str] | None = None
     for sentence in _sentences(norm):
-        found = _judge(sentence)
+        found = _judge(sentence, defining)
         if found and found[0] != "personal":
-            category, words = found
-            label = CATEGORY_LABELS.get(category, category)
-            return Disclosure(f"possible disclosure ({label}): “{words}”", category, words)
+            if found[2] == "high":
+                best = found
+                break
+            best = best or found
         low = low or found
+    if best:
+        category, words, confidence = best
+        label = CATEGORY_LABELS.get(category, category)
+        return Disclosure(f"possible disclosure ({label}): “{words}”", category, words, confidence)
     if low:
         words = low[1] if len(low[1]) <= 80 else low[1][:77] + "..."
         return Disclosure(f"possible disclosure ({CATEGORY_LABELS['personal']}): “{words}”", "personal", words, "low")

@@ -130,3 +130,40 @@ def test_question_set_is_frozen_per_distinct_content(db, admin):
     # the first event still means what it meant when its answers were collected
     frozen = question_set(db, first.question_set_id)
     assert frozen.text(frozen.question("thrive_helps").label) == "What helps children and young people thrive?"
+
+
+def test_direction_is_derived_from_the_script_not_typed_per_language():
+    from surveys.languages import LANGUAGES, RTL_SCRIPTS, direction, script, script_direction
+
+    assert script("pa-Guru") == "Guru" and direction("pa-Guru") == "ltr"
+    assert script("pa-Arab") == "Arab" and direction("pa-Arab") == "rtl"
+    assert script("ur") == "Arab" and direction("ur") == "rtl"  # no subtag: the language's own script
+    assert direction("ar") == "rtl" and direction("he") == "rtl" and direction("pa") == "ltr"
+    assert direction("en") == "ltr" and direction("pl") == "ltr" and direction("ro") == "ltr"
+    # a code the table does not know still reads right to left when its script says so
+    assert direction("sd-Arab") == "rtl" and direction("dv-Thaa") == "rtl" and direction("syr-Syrc") == "rtl"
+    assert direction("xx") == "ltr" and direction("ur-Latn") == "ltr"  # romanised Urdu reads left to right
+    assert script_direction("arab") == "rtl" and script_direction("Latn") == "ltr"
+    assert {"Arab", "Hebr", "Thaa", "Syrc"} <= RTL_SCRIPTS
+    for info in LANGUAGES.values():
+        assert info.direction == ("rtl" if info.script in RTL_SCRIPTS else "ltr"), info
+
+
+def test_punjabi_in_either_script_is_a_known_language_of_a_question_set():
+    definition = _definition()
+    definition["languages"] += [{"code": "pa-Guru", "status": "draft"}, {"code": "pa-Arab", "status": "draft"}]
+
+    def translate(node):  # every text given per language gets a (placeholder) Gurmukhi and Shahmukhi text
+        if isinstance(node, dict):
+            if isinstance(node.get("en"), str) and "ur" in node:
+                node["pa-Guru"], node["pa-Arab"] = "ਸਵਾਲ", "سوال"
+            for value in node.values():
+                translate(value)
+        elif isinstance(node, list):
+            for value in node:
+                translate(value)
+
+    translate(definition)
+    qs = load_question_set(definition)
+    assert qs.language("pa-Arab").direction == "rtl" and qs.language("pa-Guru").direction == "ltr"
+    assert qs.language("ur").direction == "rtl"
