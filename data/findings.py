@@ -65,8 +65,9 @@ def data_version(db: Database) -> tuple[Any, ...]:
         "(SELECT COUNT(*) FROM events), (SELECT MAX(created_at) FROM events), (SELECT COUNT(*) FROM respondents), "
         # in-place edits: a re-redaction changes text lengths, a merge moves codings to another code (~30 ms at 100k)
         "(SELECT TOTAL(length(redacted_text)) FROM responses), (SELECT TOTAL(code_id) FROM codings), "
-        "(SELECT COUNT(*) FROM flags), (SELECT MAX(created_at) FROM flags), "
-        "(SELECT COUNT(released_at) FROM flags), (SELECT MAX(released_at) FROM flags)"
+        # flags: raised (count), released or unreleased (updated_at moves with both; the released set itself)
+        "(SELECT COUNT(*) FROM flags), (SELECT MAX(updated_at) FROM flags), "
+        "(SELECT COUNT(released_at) FROM flags), (SELECT TOTAL(rowid) FROM flags WHERE released_at IS NOT NULL)"
     ).fetchone()
     return tuple(row)
 

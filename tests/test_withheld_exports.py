@@ -1,8 +1,7 @@
 """Nothing flagged is published: a flagged answer's words reach no export, quote, pin or phrase table until the
 safeguarding lead releases it, while every count still includes it (issue 8, item 1).
 
-The release is done through data.flags.release when it exists (another helper builds it); until then the test sets
-released_at exactly as that function will (see `release`).
+Releases go through data.flags.release (and back through data.flags.unrelease), as the safeguarding lead's do.
 """
 
 from __future__ import annotations
@@ -47,15 +46,10 @@ def flags_naming(db, response_id: str | None = None, respondent_id: str | None =
 
 
 def release(db, user, flag_ids: list[str]) -> None:
-    """Release flags the way the safeguarding lead will: data.flags.release if it exists, else set released_at."""
-    if hasattr(flags, "release"):
-        for flag_id in flag_ids:
-            flags.release(db, user, flag_id, "No further action; the young person is safe and may be quoted.")
-        return
-    now = now_utc()
+    """The safeguarding lead's release ("no further action, may be quoted") of each flag."""
+    assert flag_ids
     for flag_id in flag_ids:
-        db.execute("UPDATE flags SET released_at = ?, released_by = ? WHERE id = ?", [now, user.username, flag_id])
-    db.conn.commit()
+        flags.release(db, user, flag_id, "No further action; the young person is safe and may be quoted.")
 
 
 def code(db, response_id: str, *code_ids: int) -> None:
@@ -288,7 +282,20 @@ def test_data_version_changes_when_a_flag_is_raised_or_released(db, world, admin
     raised = df.data_version(db)
     assert raised != before
     release(db, safeguarding_lead, [flag_id])
-    assert df.data_version(db) not in (raised, before)
+    released = df.data_version(db)
+    assert released not in (raised, before)
+    flags.unrelease(db, safeguarding_lead, flag_id, "Withheld again: the family asked us not to quote it.")
+    assert df.data_version(db) not in (released, raised, before)
+
+
+def test_an_unreleased_answer_is_withheld_again(db, world, lead, safeguarding_lead):
+    (flag_id, *_) = flags_naming(db, world["disclosure"])
+    release(db, safeguarding_lead, flags_naming(db, world["disclosure"]))
+    assert DISCLOSURE in csv_texts(csv_export.csv_bytes(export_set(db, lead)))
+    flags.unrelease(db, safeguarding_lead, flag_id, "Withheld again: the family asked us not to quote it.")
+    ex = export_set(db, lead)
+    assert not leaks("\n".join(csv_texts(csv_export.csv_bytes(ex))))
+    assert world["disclosure"] not in set(af.quotes(ex.sel, 5, 3)["response_id"])
 
 
 def test_findings_page_drops_a_newly_flagged_quote_from_its_cache(db, world, officer, admin):
