@@ -92,6 +92,11 @@ FIRST_MEASURED: dict[tuple[str, str], tuple[float, float]] = {
     ('languages', 'category=sexual'): (0.222, NAN),
     ('languages', 'category=thrown_out'): (0.125, NAN),
 }
+# The languages set's "holdout" rows (31: 17 disclosures, 14 general) were written after the new rules were settled and
+# measured once, 2026-12-01: recall 0.941 (16/17; missed the Polish "Nikt w domu nie daje mi jeść"), false alarms
+# 0.000 (0/14). The "dev" rows were measured first (above) and then used to write the rules, so their figure today is
+# optimistic.
+FIRST_MEASURED[("languages", "split=holdout")] = (0.941, 0.0)
 # Strengths at the same first measurement: of the caught fresh disclosures, how many got each strength, and how many
 # got the strength they were labelled with (the rules then derived strength only from the low-confidence net).
 FIRST_MEASURED_STRENGTHS = {"fresh": {"caught strong": 123, "caught possible": 12, "false alarms strong": 7,
@@ -198,7 +203,7 @@ def first_measured_table() -> dict[tuple[str, str], tuple[float, float]]:
 
 
 SETS = (("fresh", FRESH, ("category", "question_id", "style", "voice")),
-        ("languages", LANGUAGES, ("language", "category")))
+        ("languages", LANGUAGES, ("split", "language", "category")))
 
 
 def report_typos(rows: list[dict[str, str]]) -> None:
