@@ -325,3 +325,16 @@ def signin_throttle(db: Database) -> None:
             "INSERT INTO signin_throttle (id) VALUES (1)",
         ],
     )
+
+
+@migrations(name="0011_respondent_reference")
+def respondent_reference(db: Database) -> None:
+    """Each respondent saved from the tablet gets a short human reference (data/reference.py), unique in the
+    database, for withdrawal. Respondents saved before keep NULL: nobody was given a card for them."""
+    _run(
+        db,
+        [
+            "ALTER TABLE respondents ADD COLUMN reference TEXT",
+            "CREATE UNIQUE INDEX respondents_reference ON respondents(reference) WHERE reference IS NOT NULL",
+        ],
+    )
