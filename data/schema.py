@@ -338,3 +338,28 @@ def respondent_reference(db: Database) -> None:
             "CREATE UNIQUE INDEX respondents_reference ON respondents(reference) WHERE reference IS NOT NULL",
         ],
     )
+
+
+@migrations(name="0010_bundles")
+def bundles(db: Database) -> None:
+    """Records that arrived in an event bundle with the same id as a local record but different content: the local
+    record is kept as it is, the incoming version waits here (as JSON) for an admin to resolve."""
+    _run(
+        db,
+        [
+            """CREATE TABLE bundle_conflicts (
+                id INTEGER PRIMARY KEY,
+                bundle_id TEXT NOT NULL,              -- manifest bundle_id of the bundle that brought it
+                table_name TEXT NOT NULL,             -- responses, respondents, events, codes, flags, ...
+                record_id TEXT NOT NULL,              -- the clashing id (a code's name, a coding's key)
+                reason TEXT NOT NULL DEFAULT '',
+                incoming TEXT NOT NULL,               -- the bundle's version as JSON
+                local TEXT,                           -- the local version at the time, as JSON
+                found_at TEXT NOT NULL,
+                found_by TEXT,
+                resolved_at TEXT,
+                resolved_by TEXT
+            )""",
+            "CREATE INDEX bundle_conflicts_record ON bundle_conflicts(table_name, record_id)",
+        ],
+    )
