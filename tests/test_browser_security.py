@@ -42,11 +42,17 @@ def seeded(tmp_path):
                             worried_note=SCRIPT)
     codebook.load_starter_codebook(db, user)
     hostile_code = codebook.create_code(db, user, "hostile_code", IMG, definition=SCRIPT)
-    response_ids = [r[0] for r in db.execute("SELECT id FROM responses WHERE respondent_id = ?", [saved.respondent_id])]
+    # the worried respondent's answers are withheld outside the queue; an unflagged one carries the same hostile
+    # texts (all but the disclosure) to the coding and findings pages
+    quotable = save_respondent(db, user, event_id=event.id, group_id="young_person", consent=True,
+                               answers={"thrive_helps": HOSTILE[:3], "thrive_stops": HOSTILE[3:-1]})
     other_coder = User("olu", frozenset({"engagement_officer"}))  # so the answers are still "not yet coded by me"
-    for response_id in response_ids:
-        coding.apply_code(db, other_coder, response_id, hostile_code.name)
-        findings.pin_quote(db, other_coder, hostile_code.id, response_id)
+    for respondent_id in (saved.respondent_id, quotable.respondent_id):
+        for (response_id,) in db.execute("SELECT id FROM responses WHERE respondent_id = ?",
+                                         [respondent_id]).fetchall():
+            coding.apply_code(db, other_coder, response_id, hostile_code.name)
+            if respondent_id == quotable.respondent_id:
+                findings.pin_quote(db, other_coder, hostile_code.id, response_id)
     db.conn.close()
     return path
 
