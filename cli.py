@@ -345,15 +345,19 @@ def safeguarding_release(db: Database, flag_id: str, note: str) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @with_db
 def erase_cmd(db: Database, respondent: str, reason: str, event: str | None, yes: bool) -> None:
-    """Erase a respondent (by id or imported respondent reference) with everything derived from them."""
-    from data.erasure import ErasureError, erase_respondent, find_respondent, preview
+    """Erase a respondent with everything derived from them. RESPONDENT is the reference from their thank-you card
+    (e.g. K7M-3QP; case, spaces and a missing hyphen do not matter), a respondent id, or an imported file's
+    respondent reference."""
+    from data.erasure import ErasureError, erase_respondent, find_respondent, preview, reference_of
 
     user = cli_user()
     try:
         respondent_id = find_respondent(db, user, respondent, event=event)
         counts = preview(db, user, respondent_id)
+        ref = reference_of(db, user, respondent_id)
         if not yes:
-            click.confirm(f"Erase respondent {respondent_id} with {counts['answers']} answer(s) and "
+            click.confirm(f"Erase respondent {respondent_id}" + (f" (reference {ref})" if ref else "")
+                          + f" with {counts['answers']} answer(s) and "
                           f"{counts['codings']} coding(s)? This cannot be undone", abort=True)
         result = erase_respondent(db, user, respondent_id, reason)
     except ErasureError as exc:
@@ -625,10 +629,19 @@ def _export_set(db: Database, questions: tuple[str, ...], groups: tuple[str, ...
 
 def _write_export(db: Database, kind: str, file: Path, ex: Any, originals: bool = False) -> None:
     from data.findings import record_export
-    from exports import csv_export, refi, report, xlsx
 
-    writers = {"xlsx": xlsx.write_workbook, "csv": csv_export.write_csv, "qdpx": refi.write_qdpx,
-               "report": report.write_report}
+    # Only the writer asked for is imported (openpyxl, lxml, python-docx and altair cost seconds between them).
+    write: Callable[..., Any]
+    if kind == "xlsx":
+        from exports.xlsx import write_workbook as write
+    elif kind == "csv":
+        from exports.csv_export import write_csv as write
+    elif kind == "qdpx":
+        from exports.refi import write_qdpx as write
+    elif kind == "report":
+        from exports.report import write_report as write
+    else:
+        raise ValueError(f"unknown export kind {kind!r}")
     file.parent.mkdir(parents=True, exist_ok=True)
     with click.progressbar(length=100, label=f"Writing {file.name}") as bar:
         done = [0]
@@ -639,7 +652,7 @@ def _write_export(db: Database, kind: str, file: Path, ex: Any, originals: bool 
                 bar.update(step)
                 done[0] += step
 
-        writers[kind](ex, file, progress)
+        write(ex, file, progress)
     record_export(db, cli_user(), kind, originals=originals, rows=ex.counts["answers"], filters=ex.filters,
                   filename=file.name)
     click.echo(f"Wrote {file}: {ex.counts['answers']:,} answers from {ex.counts['respondents']:,} respondents, "

@@ -14,7 +14,7 @@ from sqlite_utils import Database
 
 import config
 from analysis import privacy, safeguarding
-from data import audit, flags
+from data import audit, flags, reference
 from data.db import new_id, now_utc, transaction
 from data.events import Event, get_event, question_set
 from data.users import User, require
@@ -35,6 +35,7 @@ class SaveResult:
     answers_saved: int
     flags: list[flags.Flag] = field(default_factory=list)
     count_today: int = 0
+    reference: str | None = None  # for the thank-you card: how this person can withdraw later
 
 
 def split_answers(text: str) -> list[str]:
@@ -111,18 +112,20 @@ def save_respondent(db: Database, user: User, *, event_id: str, group_id: str, c
     with transaction(db):
         if submission_token:
             existing = db.execute(
-                "SELECT id FROM respondents WHERE submission_token = ?", [submission_token]
+                "SELECT id, reference FROM respondents WHERE submission_token = ?", [submission_token]
             ).fetchone()
             if existing:
                 count = db.execute("SELECT COUNT(*) FROM responses WHERE respondent_id = ?", [existing[0]]).fetchone()[0]
-                return SaveResult(existing[0], False, count, [], respondents_today(db, user, event.id))
+                return SaveResult(existing[0], False, count, [], respondents_today(db, user, event.id),
+                                  existing[1])
         respondent_id = new_id()
         now = now_utc()
+        ref = reference.new_reference(db)  # inside BEGIN IMMEDIATE: no other writer can take it first
         db.execute(
             "INSERT INTO respondents (id, event_id, group_id, profile, language, consent, consent_method, source, "
-            "submission_token, recorded_by, created_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)",
+            "submission_token, recorded_by, created_at, reference) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)",
             [respondent_id, event.id, group_id, json.dumps(clean_profile, ensure_ascii=False), language,
-             source, source, submission_token, user.username, now],
+             source, source, submission_token, user.username, now, ref],
         )
         raised: list[tuple[str, safeguarding.Disclosure]] = []  # (response id, disclosure)
         response_rows = []
@@ -150,7 +153,7 @@ def save_respondent(db: Database, user: User, *, event_id: str, group_id: str, c
                 + (f": {worried_note}" if worried_note.strip() else ""),
                 respondent_id=respondent_id, event_id=event.id))
         count_today = respondents_today(db, user, event.id)
-    return SaveResult(respondent_id, True, len(rows), created_flags, count_today)
+    return SaveResult(respondent_id, True, len(rows), created_flags, count_today, ref)
 
 
 def flag_respondent(db: Database, user: User, respondent_id: str, note: str = "") -> flags.Flag:
@@ -169,29 +172,39 @@ def _start_of_local_day_utc() -> str:
     return local_midnight.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
+#: A transcribed post-it is stored as its own anonymous "respondent" row, but it is not a person: counts of people
+#: leave these rows out and count them as post-its beside the people.
+POSTIT_SQL = "source = 'transcribed'"
+
+
 def respondents_today(db: Database, user: User, event_id: str) -> int:
-    """Respondents recorded at this event since local midnight (what the peer researcher sees after Save)."""
+    """People recorded at this event since local midnight (what the peer researcher sees after Save); transcribed
+    post-its are not people and are left out."""
     require(user, "collect")
     return db.execute(
-        "SELECT COUNT(*) FROM respondents WHERE event_id = ? AND created_at >= ?", [event_id, _start_of_local_day_utc()]
+        f"SELECT COUNT(*) FROM respondents WHERE event_id = ? AND created_at >= ? AND NOT ({POSTIT_SQL})",  # noqa: S608
+        [event_id, _start_of_local_day_utc()],
     ).fetchone()[0]
 
 
 @dataclass(frozen=True)
 class EventCounts:
-    respondents: int
+    respondents: int  # people (tablet and imported respondents), never post-its
     respondents_today: int
-    answers: int
+    answers: int  # every answer, post-its included
+    postits: int = 0  # transcribed flipchart post-its (each one anonymous answer)
 
 
 def event_counts(db: Database, user: User, event_id: str) -> EventCounts:
     """Counts for one event: no answer text, so a peer researcher may see them for their event."""
     require(user, "collect")
-    respondents, answers = db.execute(
-        "SELECT (SELECT COUNT(*) FROM respondents WHERE event_id = ?), (SELECT COUNT(*) FROM responses WHERE event_id = ?)",
-        [event_id, event_id],
+    people, postits, answers = db.execute(
+        f"SELECT (SELECT COUNT(*) FROM respondents WHERE event_id = ? AND NOT ({POSTIT_SQL})), "  # noqa: S608
+        f"(SELECT COUNT(*) FROM respondents WHERE event_id = ? AND {POSTIT_SQL}), "
+        "(SELECT COUNT(*) FROM responses WHERE event_id = ?)",
+        [event_id, event_id, event_id],
     ).fetchone()
-    return EventCounts(respondents, respondents_today(db, user, event_id), answers)
+    return EventCounts(people, respondents_today(db, user, event_id), answers, postits)
 
 
 @dataclass(frozen=True)
@@ -203,7 +216,10 @@ class Transcribed:
 
 def add_transcribed(db: Database, user: User, *, event_id: str, question_id: str, group_id: str,
                     text: str) -> Transcribed:
-    """Store one post-it from a flipchart as its own respondent (post-its are anonymous and unlinked)."""
+    """Store one post-it from a flipchart as its own respondent row (post-its are anonymous and unlinked).
+
+    A post-it gets no withdrawal reference: nobody was given a card for it and nobody could show it was theirs.
+    Counts of people leave post-its out (POSTIT_SQL)."""
     require(user, "transcribe")
     if not text or not text.strip():
         raise CaptureError(["Type the post-it's text first."])

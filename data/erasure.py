@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from data import audit
+from data import audit, reference
 from data.db import now_utc, transaction
 from data.events import events_named
 from data.users import User, require
@@ -29,22 +29,38 @@ class Erased:
     dismissals: int
     pinned_quotes: int
     flags_unlinked: int
+    reference: str | None = None
 
     def summary(self) -> str:
-        return (f"Erased respondent {self.respondent_id}: {self.answers} answer(s), {self.codings} coding(s), "
+        ref = f" (reference {self.reference})" if self.reference else ""
+        return (f"Erased respondent {self.respondent_id}{ref}: {self.answers} answer(s), {self.codings} coding(s), "
                 f"{self.memos} memo(s), {self.dismissals} dismissed suggestion(s), {self.pinned_quotes} pinned "
                 f"quote(s); {self.flags_unlinked} safeguarding flag(s) kept without their text.")
 
 
 def find_respondent(db: Database, user: User, respondent: str, *, event: str | None = None) -> str:
-    """The respondent id for `respondent`: a respondent id, or a respondent reference (respondents.external_ref,
-    from an imported file), narrowed by `event` (event id or name) when the reference is used at several events."""
+    """The respondent id for `respondent`: a respondent id; the reference on a thank-you card (respondents.reference,
+    e.g. "K7M-3QP", read forgivingly: see data.reference); or a respondent reference from an imported file
+    (respondents.external_ref), narrowed by `event` (event id or name) when it is used at several events."""
     require(user, "erase")
     respondent = (respondent or "").strip()
     if not respondent:
         raise ErasureError("Give a respondent id or reference.")
     if db.execute("SELECT 1 FROM respondents WHERE id = ?", [respondent]).fetchone():
         return respondent
+    # an imported file's own reference, typed exactly, wins over a look-alike reading of a card's reference
+    exact_import = db.execute("SELECT 1 FROM respondents WHERE external_ref = ? LIMIT 1", [respondent]).fetchone()
+    if not exact_import:
+        try:
+            found = reference.resolve(db, respondent)
+        except reference.AmbiguousReference as exc:
+            raise ErasureError(str(exc)) from exc
+        if found:
+            return found
+        erased = _erased_reference(db, respondent)
+        if erased:
+            raise ErasureError(f"The respondent with reference {erased[0]} was already erased on {erased[1][:10]}. "
+                               "Nothing more to erase.")
     sql = "SELECT id, event_id FROM respondents WHERE external_ref = ?"
     params = [respondent]
     if event:
@@ -61,6 +77,24 @@ def find_respondent(db: Database, user: User, respondent: str, *, event: str | N
         raise ErasureError(f"The reference {respondent!r} is used at {len(rows)} events: say which event. "
                            "Nothing was erased.")
     return rows[0][0]
+
+
+def _erased_reference(db: Database, text: str) -> tuple[str, str] | None:
+    """(reference, when) if a respondent holding a reference `text` could be was erased (its tombstone)."""
+    options = reference.candidates(text)
+    if not options:
+        return None
+    marks = _marks(options)
+    row = db.execute(f"SELECT ref_id, at FROM tombstones WHERE kind = 'reference' AND ref_id IN ({marks}) "  # noqa: S608
+                     "ORDER BY id DESC LIMIT 1", options).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def reference_of(db: Database, user: User, respondent_id: str) -> str | None:
+    """The withdrawal reference of a respondent (None for post-its, imported and older respondents)."""
+    require(user, "erase")
+    row = db.execute("SELECT reference FROM respondents WHERE id = ?", [respondent_id]).fetchone()
+    return row[0] if row else None
 
 
 def preview(db: Database, user: User, respondent_id: str) -> dict[str, int]:
@@ -91,10 +125,10 @@ def erase_respondent(db: Database, user: User, respondent_id: str, reason: str) 
     reason = (reason or "").strip()
     if not reason:
         raise ErasureError("Give the reason for erasing (for example: the person withdrew consent on 3 Dec).")
-    row = db.execute("SELECT event_id FROM respondents WHERE id = ?", [respondent_id]).fetchone()
+    row = db.execute("SELECT event_id, reference FROM respondents WHERE id = ?", [respondent_id]).fetchone()
     if row is None:
         raise ErasureError("That respondent is not in the database (perhaps already erased). Nothing was erased.")
-    event_id = row[0]
+    event_id, ref = row
     now = now_utc()
     with transaction(db):
         ids = _response_ids(db, respondent_id)
@@ -121,9 +155,11 @@ def erase_respondent(db: Database, user: User, respondent_id: str, reason: str) 
         answers = delete("DELETE FROM responses WHERE respondent_id = ?", [respondent_id])
         delete("DELETE FROM respondents WHERE id = ?", [respondent_id])
         stones = [("respondent", respondent_id)] + [("response", i) for i in ids] + [("flag", f) for f in flag_ids]
+        if ref:  # so that the same card brought back later is answered "already erased", not "not found"
+            stones.append(("reference", ref))
         db.conn.executemany("INSERT INTO tombstones (kind, ref_id, reason, by, at) VALUES (?, ?, ?, ?, ?)",
                             [(kind, ref, reason, user.username, now) for kind, ref in stones])
-        result = Erased(respondent_id, event_id, answers, codings, memos, dismissals, pinned, len(flag_ids))
+        result = Erased(respondent_id, event_id, answers, codings, memos, dismissals, pinned, len(flag_ids), ref)
         audit.record(db, user, "respondent_erased", "respondent", respondent_id, reason=reason, event_id=event_id,
                      answers=answers, codings=codings, memos=memos, dismissals=dismissals, pinned_quotes=pinned,
                      flags_unlinked=len(flag_ids))

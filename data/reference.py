@@ -52,9 +52,10 @@ def is_reference(text: str) -> bool:
     return bool(PATTERN.match(text or ""))
 
 
-def new_reference(db: Database, make: Callable[[], str] = generate) -> str:
+def new_reference(db: Database, make: Callable[[], str] | None = None) -> str:
     """A reference no respondent holds yet. Call inside the writing transaction (BEGIN IMMEDIATE), so no other
     writer can take it before the INSERT; the UNIQUE index is the last word."""
+    make = make or generate
     for _ in range(MAX_ATTEMPTS):
         ref = make()
         if not db.execute("SELECT 1 FROM respondents WHERE reference = ?", [ref]).fetchone():

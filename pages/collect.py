@@ -160,7 +160,7 @@ def on_save(event_id: str, qs: QuestionSet) -> None:
         return
     state[LAST] = {"event_id": event_id, "respondent_id": result.respondent_id, "answers": result.answers_saved,
                    "count_today": result.count_today, "fingerprint": form.fingerprint(event_id), "at": time.time(),
-                   "flagged": bool(result.flags)}
+                   "flagged": bool(result.flags), "reference": result.reference}
     if result.flags:
         manual = any(f.kind == "manual" for f in result.flags)
         state[GUIDANCE] = "worried" if manual else "auto"
@@ -316,6 +316,9 @@ def main() -> None:
     c1.metric("People today", counts.respondents_today)
     c2.metric("People at this event", counts.respondents)
     c3.metric("Answers at this event", counts.answers)
+    if counts.postits:
+        st.caption(f"The answers include {counts.postits:,} transcribed flipchart post-it(s); post-its are "
+                   "anonymous answers, not people, so they are not in the people counts.")
 
 
     languages = qs.languages
@@ -377,6 +380,10 @@ def main() -> None:
             st.success(f"**Saved. Thank you!** {last['answers']} answer(s) stored. That's **{last['count_today']} "
                        f"{people}** at this event today. The form is ready for the next person.",
                        icon=":material/check_circle:")
+            if last.get("reference"):
+                # write it on their thank-you card: the only way they can later ask for their answers to go
+                st.markdown(f"Reference **{last['reference']}** — give this to them if they want to withdraw "
+                            "(write it on their thank-you card).")
     if state[NOTICE]:
         st.info(state[NOTICE])
     left, right = st.columns(2)

@@ -147,7 +147,10 @@ def main() -> None:
         st.dataframe(table, hide_index=True, use_container_width=True)
     counts = capture.event_counts(db, user, event.id) if user.can("collect") else None
     if counts is not None:
-        st.caption(f"This event now holds {counts.answers:,} answers from {counts.respondents:,} respondents.")
+        people = "person" if counts.respondents == 1 else "people"
+        st.caption(f"This event now holds {counts.answers:,} answers: {counts.postits:,} transcribed post-it(s) "
+                   f"(anonymous, not counted as people) and answers from {counts.respondents:,} {people} "
+                   "recorded on the tablet or imported.")
 
 
 main()

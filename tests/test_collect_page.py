@@ -311,3 +311,25 @@ def test_next_person_signing_in_on_the_tablet_does_not_see_the_last_ones_typing(
     app.button(key="collect_start").click().run()
     assert app.text_area(key="collect_answer_thrive_helps").value == ""
     assert app.pills(key="collect_group").value is None
+
+
+def test_confirmation_shows_the_withdrawal_reference_of_the_saved_person(app, db):
+    save(fill(app))
+    stored = db.execute("SELECT reference FROM respondents").fetchone()[0]
+    shown = [m.value for m in app.markdown if "withdraw" in m.value]
+    assert stored and len(shown) == 1 and f"**{stored}**" in shown[0]
+    save(fill(app, group="parent_carer", answers={"thrive_stops": "Money worries"}))
+    second = db.execute("SELECT reference FROM respondents ORDER BY created_at DESC").fetchone()[0]
+    shown = [m.value for m in app.markdown if "withdraw" in m.value]
+    assert second != stored and len(shown) == 1 and second in shown[0] and stored not in shown[0]
+
+
+def test_post_its_are_not_counted_as_people(app, db, event, officer):
+    capture.add_transcribed(db, officer, event_id=event.id, question_id="thrive_helps", group_id="young_person",
+                            text="more buses")
+    save(fill(app))
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["People today"] == "1" and metrics["People at this event"] == "1"
+    assert metrics["Answers at this event"] == "4"
+    assert any("1 transcribed flipchart post-it" in c.value for c in app.caption)
+    assert any("1 person at this event today" in s.value.replace("*", "") for s in app.success)
