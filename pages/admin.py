@@ -153,7 +153,8 @@ with settings_tab:
 with erase_tab:
     st.write("Erase one respondent and everything derived from them (answers, codings, memos, pinned quotes). "
              "Safeguarding flags are kept without the text. A tombstone and an audit entry record who, when and why.")
-    ref = st.text_input("Respondent id, or the respondent reference from an imported file", key="admin_erase_ref")
+    ref = st.text_input("Reference from the person's thank-you card (e.g. K7M-3QP), a respondent id, or the "
+                        "respondent reference from an imported file", key="admin_erase_ref")
     event_names = {"": "Any event"} | {e.id: e.title for e in list_events(db)}
     event_id = st.selectbox("Event (needed when a reference is used at several events)", options=list(event_names),
                             format_func=event_names.get, key="admin_erase_event")
@@ -168,7 +169,9 @@ with erase_tab:
     target = st.session_state["admin_erase_target"]
     if target:
         counts = erasure.preview(db, user, target)
-        st.warning(f"Respondent {session.md_escape(target)}: {counts['answers']} answer(s), {counts['codings']} coding(s), "
+        card = erasure.reference_of(db, user, target)
+        st.warning(f"Respondent {session.md_escape(target)}" + (f" (reference **{card}**)" if card else "")
+                   + f": {counts['answers']} answer(s), {counts['codings']} coding(s), "
                    f"{counts['flags']} safeguarding flag(s) (kept, unlinked). This cannot be undone.")
         with st.form("admin_erase_form"):
             reason = st.text_input("Reason (kept in the tombstone and audit log)", key="admin_erase_reason")

@@ -169,3 +169,29 @@ def test_references_spread_over_the_alphabet():
             seen[i].add(ch)
     assert all(s == set(reference.ALPHABET) for s in seen)
     assert len(list(itertools.islice(reference.candidates("KKKKKK"), 3))) == 1
+
+
+def test_admin_page_erases_by_the_card_reference(db, admin, researcher, event):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from ui import session
+
+    gone = _save(db, researcher, event, text="my nan")
+    kept = _save(db, researcher, event, text="parks")
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "pages" / "admin.py"), default_timeout=30)
+    at.session_state[session.USER_KEY] = admin
+    at.run()
+    at.text_input(key="admin_erase_ref").input(gone.reference.lower().replace("-", " ")).run()
+    at.button(key="admin_erase_find").click().run()
+    assert not at.exception, at.exception
+    assert any(f"reference **{gone.reference}**" in w.value and "1 answer(s)" in w.value for w in at.warning)
+    at.text_input(key="admin_erase_reason").input("Withdrew at the stall")
+    at.checkbox(key="admin_erase_sure").check()
+    at.button(key="FormSubmitter:admin_erase_form-Erase").click().run()
+    assert not at.exception, at.exception
+    assert [r[0] for r in db.execute("SELECT id FROM respondents")] == [kept.respondent_id]
+    at.text_input(key="admin_erase_ref").input(gone.reference).run()
+    at.button(key="admin_erase_find").click().run()
+    assert any("already erased" in e.value for e in at.error)
