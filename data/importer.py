@@ -481,7 +481,7 @@ def _scan_sheet(archive: zipfile.ZipFile, name: str, max_rows: int) -> None:
                 cells_in_row = sum(chunk.count(token, last_row_at) for token in _CELL_TOKENS)
             last_token = max(last_row_at, _last(chunk, _CELL_TOKENS))
             since_token = since_token + len(chunk) if last_token < 0 else len(chunk) - last_token
-            if _DATA_END.search(buf):
+            if b"sheetData" in buf and _DATA_END.search(buf):  # the regex only where the tag is
                 in_data = False
             elif since_token > XLSX_MAX_TEXT_BYTES:
                 raise _refuse(rows or 1, f"a cell holds more than {XLSX_MAX_TEXT_BYTES // 1_000_000} MB of text; an "

@@ -41,9 +41,13 @@ def show_result(result: tuple[str, object] | None) -> None:
     if kind == "ok":
         st.success(f"Imported. {session.md_escape(str(payload))}", icon=":material/check_circle:")
     elif kind == "problems":
-        problems = list(payload)  # type: ignore[arg-type]
-        st.error(f"**The file was not imported: nothing was written.** Fix the {len(problems)} problem(s) below "
-                 "in the file, then upload it again.", icon=":material/error:")
+        problems, more = payload  # type: ignore[misc]
+        total = len(problems) + more
+        st.error(f"**The file was not imported: nothing was written.** Fix the {total:,} problem(s) "
+                 f"{'below ' if not more else ''}in the file, then upload it again.", icon=":material/error:")
+        if more:
+            st.warning(f"The first {len(problems):,} problems are listed, and {more:,} more were found. Fix these, "
+                       "upload the file again, and the next ones will be listed.", icon=":material/list:")
         st.dataframe(problems_table(problems), hide_index=True, use_container_width=True,
                      column_config={"Row": st.column_config.NumberColumn(format="%d", width="small"),
                                     "Column": st.column_config.TextColumn(width="small"),
@@ -72,7 +76,7 @@ def main() -> None:
         try:
             result = import_responses(db, user, upload.getvalue(), upload.name, event=(state[EVENT] or "").strip() or None)
         except InvalidFile as exc:
-            state[RESULT] = ("problems", exc.problems)
+            state[RESULT] = ("problems", (exc.problems, exc.more))
         except PermissionDenied as exc:
             state[RESULT] = ("error", str(exc))
         except Exception:  # noqa: BLE001 - the detail goes to the log, the person gets what to do

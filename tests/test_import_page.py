@@ -102,3 +102,33 @@ def test_peer_researcher_cannot_import(db, researcher):
     at.run()
     assert not at.file_uploader
     assert any("don't have access" in e.value for e in at.error)
+
+
+def test_many_problems_list_200_and_say_how_many_more(app, db):
+    rows = b"".join(b"%d,nope,aliens,x\n" % i for i in range(300))  # two problems a row: 600
+    upload(app, "bad.csv", b"id,question,group,text\n" + rows)
+    assert count(db, "responses") == 0
+    assert any("Fix the 600 problem(s) in the file" in e.value for e in app.error)
+    assert any("first 200 problems are listed, and 400 more were found" in w.value for w in app.warning)
+    assert len(app.dataframe[0].value) == 200
+
+
+def test_a_file_over_the_row_limit_is_refused_in_plain_words(app, db, monkeypatch):
+    import config
+
+    monkeypatch.setattr(config, "IMPORT_MAX_ROWS", 5)
+    rows = b"".join(b"%d,thrive_helps,resident,parks\n" % i for i in range(8))
+    upload(app, "big.csv", b"id,question,group,text\n" + rows)
+    assert count(db, "responses") == 0
+    assert any("nothing was written" in e.value for e in app.error)
+    assert not app.warning
+    (problem,) = app.dataframe[0].value.itertuples()
+    assert int(problem.Row) == 7
+    assert "more than 5 rows of answers" in problem.Problem and "Split it into smaller files" in problem.Problem
+
+
+def test_an_unclosed_quote_is_refused_naming_its_row(app, db):
+    upload(app, "quote.csv", b'id,question,group,text\n1,thrive_helps,resident,"my mum\n2,thrive_helps,resident,x\n')
+    assert count(db, "responses") == 0
+    (problem,) = app.dataframe[0].value.itertuples()
+    assert int(problem.Row) == 2 and "no closing quote" in problem.Problem
