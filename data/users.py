@@ -37,6 +37,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "erase": frozenset({"admin"}),
     "settings": frozenset({"admin"}),
     "audit": frozenset({"admin"}),
+    # event bundles carry original texts between laptops and the hub (export and import)
+    "bundle": frozenset({"admin"}),
 }
 
 

@@ -19,6 +19,7 @@ from data import (
     accounts,
     agreement,
     audit,
+    bundle,
     capture,
     codebook,
     coding,
@@ -157,6 +158,11 @@ ACTIONS: list[Action] = [
     Action("tombstones", ("erase",), lambda c, u: erasure.tombstones(c.db, u)),
     Action("retention_status", ("erase",), lambda c, u: retention.status(c.db, u)),
     Action("retention_apply", ("erase",), lambda c, u: retention.apply(c.db, u)),
+    # event bundles (original texts between laptops and the hub)
+    Action("export_bundle", ("bundle",), lambda c, u: bundle.export_bundle(c.db, u, io.BytesIO())),
+    Action("import_bundle", ("bundle",), lambda c, u: bundle.import_bundle(c.db, u, c.bundle)),
+    Action("preview_bundle", ("bundle",), lambda c, u: bundle.import_bundle(c.db, u, c.bundle, dry_run=True)),
+    Action("bundle_conflicts", ("bundle",), lambda c, u: bundle.conflicts(c.db, u)),
 ]
 
 ROLE_PARAMS = [*ROLES, None]
@@ -178,9 +184,11 @@ def _build_world(db) -> dict[str, object]:
                                      text="no one listens")
     accounts.create_user(db, None, "ada", "password-123456", ["admin"])
     accounts.create_user(db, User("ada", frozenset({"admin"})), "sam", "password-123456", ["strategy_lead"])
+    own_bundle = io.BytesIO()
+    bundle.export_bundle(db, everyone, own_bundle)
     return dict(event=event, respondent_id=saved.respondent_id, response_id=response_id, code=codes[0],
                 other_code=codes[1], code_id=codebook.get_code(db, codes[0]).id, flag_id=saved.flags[0].id,
-                postit_id=postit.response_id)
+                postit_id=postit.response_id, bundle=own_bundle.getvalue())
 
 
 @pytest.fixture(scope="module")
