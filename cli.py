@@ -184,7 +184,9 @@ def stats(db: Database, as_json: bool) -> None:
         counts = table["rows"][question]
         click.echo(question.ljust(width) + "".join(str(counts.get(g, 0)).rjust(15) for g in groups)
                    + str(sum(counts.values())).rjust(9))
-    click.echo(f"{table['respondents']:,} respondents, {table['answers']:,} answers, {table['events']:,} events")
+    people = "person" if table["respondents"] == 1 else "people"
+    click.echo(f"{table['respondents']:,} {people}, {table['postits']:,} transcribed post-it(s) (anonymous, not "
+               f"people), {table['answers']:,} answers, {table['events']:,} events")
 
 
 # --- users ------------------------------------------------------------------------------------------------------

@@ -84,6 +84,8 @@ def create_event(db: Database, user: User, *, name: str, date: str | dt.date, ve
     qs = bundled(question_set) if isinstance(question_set, str) else question_set
     event_id = new_id()
     with transaction(db):
+        # inside BEGIN IMMEDIATE: two taps on "Create event" (or two people at once) cannot both pass the check
+        _refuse_duplicate(db, name, date_text)
         qs_id = freeze_question_set(db, qs)
         db.execute(
             "INSERT INTO events (id, name, venue, date, area, question_set_id, status, created_by, created_at) "
@@ -92,6 +94,23 @@ def create_event(db: Database, user: User, *, name: str, date: str | dt.date, ve
         )
         audit.record(db, user, "event_created", "event", event_id, name=name)
     return get_event(db, event_id)
+
+
+def same_name(a: str, b: str) -> bool:
+    """Event names that a researcher choosing from a list could not tell apart (case and spacing aside)."""
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def _refuse_duplicate(db: Database, name: str, date_text: str, *, other_than: str | None = None) -> None:
+    """EventError when an open event already has this name (case and spacing aside) on this date."""
+    for event_id, existing, venue in db.execute(
+            "SELECT id, name, venue FROM events WHERE date = ? AND status = 'open' ORDER BY created_at",
+            [date_text]).fetchall():
+        if event_id != other_than and same_name(existing, name):
+            where = f" at {venue}" if venue else ""
+            raise EventError(
+                f"There is already an open event called “{existing}”{where} on {date_text}. Use that one (choose it "
+                "on Collect), or give this event a different name, e.g. with the venue or the time of day.")
 
 
 def _iso_date(value: str | dt.date) -> str:
@@ -142,6 +161,8 @@ def set_status(db: Database, user: User, event_id: str, status: str) -> Event:
         raise EventError(f"Unknown event status {status!r}.")
     event = get_event(db, event_id)
     with transaction(db):
+        if status == "open" and not event.is_open:
+            _refuse_duplicate(db, event.name, event.date, other_than=event.id)
         db.execute(
             "UPDATE events SET status = ?, closed_at = ? WHERE id = ?",
             [status, now_utc() if status == "closed" else None, event.id],

@@ -9,11 +9,15 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from data.capture import POSTIT_SQL
 from data.users import User, require
 
 
 def answers_by_question_and_group(db: Database, user: User) -> dict[str, Any]:
-    """{"questions": [...], "groups": [...], "rows": {question: {group: answers}}, totals...}."""
+    """{"questions": [...], "groups": [...], "rows": {question: {group: answers}}, totals...}.
+
+    "respondents" counts people (tablet and imported respondents); transcribed flipchart post-its are anonymous
+    answers, not people: they are counted in "postits" (and their answers in "answers" and the rows)."""
     require(user, "findings")
     rows: dict[str, dict[str, int]] = {}
     groups: set[str] = set()
@@ -23,10 +27,12 @@ def answers_by_question_and_group(db: Database, user: User) -> dict[str, Any]:
     ):
         rows.setdefault(question_id, {})[group_id] = count
         groups.add(group_id)
-    respondents, answers, events = db.execute(
-        "SELECT (SELECT COUNT(*) FROM respondents), (SELECT COUNT(*) FROM responses), (SELECT COUNT(*) FROM events)"
+    respondents, postits, answers, events = db.execute(
+        f"SELECT (SELECT COUNT(*) FROM respondents WHERE NOT ({POSTIT_SQL})), "  # noqa: S608 - fixed SQL
+        f"(SELECT COUNT(*) FROM respondents WHERE {POSTIT_SQL}), "
+        "(SELECT COUNT(*) FROM responses), (SELECT COUNT(*) FROM events)"
     ).fetchone()
     order = ["thrive_helps", "thrive_stops", "neglect_is", "thrive_local"]
     questions = [q for q in order if q in rows] + sorted(q for q in rows if q not in order)
     return {"questions": questions, "groups": sorted(groups), "rows": rows, "respondents": respondents,
-            "answers": answers, "events": events}
+            "postits": postits, "answers": answers, "events": events}

@@ -6,6 +6,7 @@ A closed event takes no new answers (Collect, Transcribe and Import all refuse i
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pandas as pd
 import streamlit as st
@@ -16,6 +17,18 @@ from ui import session
 
 # Session keys owned by this page (all prefixed events_).
 MESSAGE = "events_message"  # (kind, text) shown once
+LAST_CREATED = "events_last_created"  # {"title", "name", "date", "at"} of the event this session created last
+
+#: A second "Create event" within this many seconds, on the cleared form or with the same name and date, is the
+#: same tap twice: it repeats the confirmation instead of an error (the core refuses the duplicate in any case).
+DOUBLE_TAP_SECONDS = 10
+
+
+def _is_second_tap(name: str, date: dt.date) -> bool:
+    last = st.session_state.get(LAST_CREATED)
+    if not last or time.time() - last["at"] > DOUBLE_TAP_SECONDS:
+        return False
+    return not (name or "").strip() or (events.same_name(name, last["name"]) and date.isoformat() == last["date"])
 
 
 def main() -> None:
@@ -23,6 +36,7 @@ def main() -> None:
     db = session.db()
     state = st.session_state
     state.setdefault(MESSAGE, None)
+    state.setdefault(LAST_CREATED, None)
     st.title("Events")
 
     with st.expander("Create an event", expanded=not events.list_events(db)):
@@ -36,6 +50,9 @@ def main() -> None:
             question_set = st.selectbox("Question set", keys, key="events_question_set",
                                         index=keys.index("thrive") if "thrive" in keys else 0)
             if st.form_submit_button("Create event", type="primary", use_container_width=True):
+                if _is_second_tap(name, date):
+                    state[MESSAGE] = ("success", f"Created “{state[LAST_CREATED]['title']}”. It is open for answers.")
+                    st.rerun()
                 try:
                     event = events.create_event(db, user, name=name, date=date, venue=venue, area=area,
                                                 question_set=question_set)
@@ -43,6 +60,8 @@ def main() -> None:
                     st.error(session.md_escape(str(exc)))
                 else:
                     state[MESSAGE] = ("success", f"Created “{event.title}”. It is open for answers.")
+                    state[LAST_CREATED] = {"title": event.title, "name": event.name, "date": event.date,
+                                           "at": time.time()}
                     for key in ("events_name", "events_venue", "events_area"):
                         state.pop(key, None)
                     st.rerun()
@@ -60,9 +79,12 @@ def main() -> None:
     for e in all_events:
         counts = capture.event_counts(db, user, e.id)
         rows.append({"Event": e.name, "Date": e.date, "Venue": e.venue, "Status": e.status,
-                     "People": counts.respondents, "Answers": counts.answers, "People today": counts.respondents_today,
+                     "People": counts.respondents, "Post-its": counts.postits, "Answers": counts.answers,
+                     "People today": counts.respondents_today,
                      "Question set": e.question_set_id})
     st.subheader("All events")
+    st.caption("People: respondents recorded on the tablet or imported. Post-its: transcribed flipchart answers, "
+               "anonymous and not counted as people. Answers include both.")
     st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
 
     st.subheader("Close or reopen an event")
@@ -77,9 +99,13 @@ def main() -> None:
             st.rerun()
     else:
         if st.button("Reopen this event", key="events_reopen", use_container_width=True):
-            events.set_status(db, user, chosen.id, "open")
-            state[MESSAGE] = ("success", f"Reopened “{chosen.title}”.")
-            st.rerun()
+            try:
+                events.set_status(db, user, chosen.id, "open")
+            except events.EventError as exc:  # another open event has its name and date
+                st.error(session.md_escape(str(exc)))
+            else:
+                state[MESSAGE] = ("success", f"Reopened “{chosen.title}”.")
+                st.rerun()
 
 
 main()

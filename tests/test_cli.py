@@ -171,3 +171,34 @@ def test_cli_other_errors_are_not_hidden(tmp_path, monkeypatch):
     monkeypatch.setattr(data.stats, "answers_by_question_and_group", broken)
     with pytest.raises(sqlite3.OperationalError, match="no such column"):
         run("stats", "--db", str(tmp_path / "x.db"))
+
+
+def test_events_create_refuses_a_duplicate_of_an_open_event(tmp_path):
+    path = str(tmp_path / "x.db")
+    assert run("events", "create", "Summer fair", "--date", "2026-07-04", "--db", path).exit_code == 0
+    twin = run("events", "create", " summer  fair ", "--date", "2026-07-04", "--db", path)
+    assert twin.exit_code == 1 and "already an open event called “Summer fair”" in twin.output
+    assert run("events", "create", "Summer fair", "--date", "2026-07-05", "--db", path).exit_code == 0
+    names = [r[0] for r in sqlite3.connect(path).execute("SELECT date FROM events ORDER BY date")]
+    assert names == ["2026-07-04", "2026-07-05"]
+    # a closed event's name and date may be used again
+    event_id = sqlite3.connect(path).execute("SELECT id FROM events WHERE date = '2026-07-04'").fetchone()[0]
+    assert run("events", "close", event_id, "--db", path).exit_code == 0
+    assert run("events", "create", "Summer fair", "--date", "2026-07-04", "--db", path).exit_code == 0
+
+
+def test_stats_counts_post_its_apart_from_people(db, db_path, researcher, officer, event):
+    from data import capture
+
+    capture.save_respondent(db, researcher, event_id=event.id, group_id="young_person", consent=True,
+                            answers={"thrive_helps": ["parks", "youth club"]})
+    for text in ("more buses", "safe parks", "free wifi"):
+        capture.add_transcribed(db, officer, event_id=event.id, question_id="thrive_helps", group_id="resident",
+                                text=text)
+    table = json.loads(run("stats", "--json", "--db", str(db_path)).output)
+    assert (table["respondents"], table["postits"], table["answers"]) == (1, 3, 5)
+    assert table["rows"]["thrive_helps"] == {"young_person": 2, "resident": 3}
+    text = run("stats", "--db", str(db_path)).output
+    assert "1 person, 3 transcribed post-it(s) (anonymous, not people), 5 answers" in text
+    counts = capture.event_counts(db, researcher, event.id)
+    assert (counts.respondents, counts.postits, counts.answers, counts.respondents_today) == (1, 3, 5, 1)

@@ -75,3 +75,55 @@ def test_event_names_are_shown_as_typed_not_as_markup(db, officer):
     message = next(s.value for s in at.success if "Created" in s.value)
     assert "\\*\\*Big\\*\\*" in message and "\\[fair\\]" in message and "\\<b\\>" in message
     assert db.execute("SELECT name FROM events").fetchone()[0] == "**Big** [fair](http://example.com) <b>x</b>"
+
+
+def _create(at, name="Summer fair", date=dt.date(2026, 7, 4)):
+    at.text_input(key="events_name").input(name)
+    at.date_input(key="events_date").set_value(date)
+    return at
+
+
+def _tap_create(at):
+    next(b for b in at.button if b.label == "Create event").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_double_tap_on_create_event_creates_one(db, officer):
+    at = _tap_create(_create(page(officer)))
+    _tap_create(at)  # the second tap lands on the cleared form
+    assert db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 1
+    assert not at.error, [e.value for e in at.error]
+    assert any("Created" in s.value for s in at.success)
+
+
+def test_second_tap_with_the_same_values_resent_creates_one(db, officer):
+    at = _tap_create(_create(page(officer)))
+    _tap_create(_create(at, name="summer  FAIR"))  # the browser resent the old form
+    assert db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 1
+    assert not at.error and any("Created" in s.value for s in at.success)
+
+
+def test_a_duplicate_of_an_open_event_from_another_session_is_refused_with_a_clear_message(db, officer, admin):
+    from data.events import close_event, create_event
+
+    first = create_event(db, admin, name="Summer fair", date="2026-07-04")
+    at = _tap_create(_create(page(officer), name=" Summer Fair "))
+    assert db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 1
+    assert any("already an open event called “Summer fair”" in e.value for e in at.error)
+    assert at.text_input(key="events_name").value == " Summer Fair "  # kept, to be changed
+    # another date, or another name, is a different event
+    _tap_create(_create(at, name="Summer fair", date=dt.date(2026, 7, 5)))
+    _tap_create(_create(page(officer), name="Summer fair (afternoon)"))
+    assert db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 3
+    # once the first one is closed, its name and date may be used again ...
+    close_event(db, admin, first.id)
+    _tap_create(_create(page(officer)))
+    assert db.execute("SELECT COUNT(*) FROM events WHERE name = 'Summer fair' AND date = '2026-07-04'").fetchone()[0] == 2
+    # ... and then the closed one cannot be reopened beside its twin
+    at = page(officer)
+    at.selectbox(key="events_chosen").set_value(first.id).run()
+    at.button(key="events_reopen").click().run()
+    assert not at.exception, at.exception
+    assert get_event(db, first.id).status == "closed"
+    assert any("already an open event" in e.value for e in at.error)
