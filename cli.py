@@ -104,6 +104,56 @@ def import_responses_cmd(db: Database, file: Path, event: str | None) -> None:
     click.echo(result.summary())
 
 
+# --- bundles (several laptops, one hub) -------------------------------------------------------------------------
+
+@cli.group("bundle")
+def bundle_group() -> None:
+    """Carry events between laptops and a hub: export a bundle, import (merge) one."""
+
+
+@bundle_group.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--event", "event_refs", multiple=True, help="Event name or id (repeatable; default: every event).")
+@with_db
+def bundle_export_cmd(db: Database, file: Path, event_refs: tuple[str, ...]) -> None:
+    """Write the chosen events with everything under them to FILE (a zip holding original texts: keep it safe)."""
+    from data.bundle import BundleError, export_bundle
+    from data.events import events_named
+
+    event_ids = None
+    if event_refs:
+        event_ids = []
+        for ref in event_refs:
+            matches = events_named(db, ref)
+            if len(matches) != 1:
+                fail(f"{len(matches)} events match {ref!r}; give the event's id (python cli.py events list).")
+            event_ids.append(matches[0].id)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        manifest = export_bundle(db, cli_user(), file, event_ids)
+    except BundleError as exc:
+        fail(str(exc))
+    counts = manifest["counts"]
+    click.echo(f"Wrote {file}: {len(manifest['events'])} event(s), {counts['respondents']:,} respondents, "
+               f"{counts['responses']:,} answers, {counts['codings']:,} codings, {counts['flags']:,} flags "
+               f"({manifest['open_flags']} open).")
+
+
+@bundle_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what would be new, already present or conflicting; write nothing.")
+@with_db
+def bundle_import_cmd(db: Database, file: Path, dry_run: bool) -> None:
+    """Merge a bundle into this database, all or nothing (twice adds nothing; conflicts are kept for an admin)."""
+    from data.bundle import BundleError, import_bundle
+
+    try:
+        report = import_bundle(db, cli_user(), file, dry_run=dry_run)
+    except BundleError as exc:
+        fail(str(exc))
+    click.echo(report.summary())
+
+
 # --- events -----------------------------------------------------------------------------------------------------
 
 @cli.group()

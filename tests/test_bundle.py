@@ -1,0 +1,558 @@
+"""Event bundles: a data set split across three laptops and merged in random orders equals the single database;
+twice adds nothing; damaged, altered, truncated and newer-schema bundles are refused whole; conflicts keep the
+local version; erasure wins both ways; a merge killed with SIGKILL leaves the hub as before.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from data import bundle, capture, codebook, coding, erasure, events, findings, flags, importer, open_db
+from data.db import connect
+from data.schema import migrations
+from data.users import User
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN = User("ada_admin", frozenset({"admin"}))
+HUB_ADMIN = User("hub_admin", frozenset({"admin"}))
+RESEARCHER = User("pia_researcher", frozenset({"peer_researcher"}))
+OFFICERS = [User("olu_officer", frozenset({"engagement_officer"})), User("kim_officer", frozenset({"engagement_officer"}))]
+LEAD = User("sue_safeguarding", frozenset({"safeguarding_lead"}))
+QUESTIONS = ["thrive_helps", "thrive_stops", "neglect_is", "thrive_local"]
+GROUPS = ["young_person", "parent_carer", "resident", "practitioner"]
+WORDS = ("youth club parks family time money worries phones bullying school support trusted adult food housing "
+         "cold house safe places sport music library free activities buses after school clubs").split()
+DISCLOSURES = ["my dad hits me when he's drunk", "my step dad hurts me at home", "i get sent to sell stuff for older lads"]
+
+
+def _checkpoint(db) -> None:
+    with db.ensure_autocommit_on():
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _copy(src_db, src: Path, dst: Path) -> None:
+    _checkpoint(src_db)
+    shutil.copyfile(src, dst)
+
+
+def _answer(rng: random.Random) -> str:
+    if rng.random() < 0.06:
+        return rng.choice(DISCLOSURES)
+    return " ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 7)))
+
+
+def build_master(path: Path, snapshot: Path, seed: int) -> dict:
+    """The single-database result: six events, a few hundred answers (tablet and imported), codings by two coders,
+    memos, pins, flags (some reviewed), then a snapshot copy, then an erasure and a later flag decision."""
+    rng = random.Random(seed)
+    db = open_db(path)
+    evs = [events.create_event(db, ADMIN, name=f"Event {i}", date=f"2026-11-{10 + i:02d}") for i in range(6)]
+    for ev in evs:
+        for _ in range(rng.randint(8, 14)):
+            answers = {q: [_answer(rng) for _ in range(rng.randint(0, 2))] for q in rng.sample(QUESTIONS, 2)}
+            if not any(answers.values()):
+                answers[QUESTIONS[0]] = [_answer(rng)]
+            capture.save_respondent(db, RESEARCHER, event_id=ev.id, group_id=rng.choice(GROUPS), consent=True,
+                                    answers=answers, worried=rng.random() < 0.05)
+    for ev in evs[:3]:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["id", "question", "group", "text", "respondent"])
+        for i in range(rng.randint(25, 40)):
+            writer.writerow([f"x{i}", rng.choice(QUESTIONS), GROUPS[(i // 3) % 4], _answer(rng), f"p{i // 3}"])
+        importer.import_responses(db, OFFICERS[0], out.getvalue().encode(), "sheet.csv", event=ev.id)
+    codebook.load_starter_codebook(db, ADMIN)
+    subcodes = [c for c in codebook.list_codes(db) if c.parent_id is not None]
+    response_ids = [r[0] for r in db.execute("SELECT id FROM responses ORDER BY created_at, id")]
+    for rid in response_ids:
+        for officer in OFFICERS:
+            if rng.random() < 0.4:
+                for code in rng.sample(subcodes, rng.randint(1, 2)):
+                    coding.apply_code(db, officer, rid, code.name)
+    for rid in rng.sample(response_ids, 8):
+        coding.save_memo(db, OFFICERS[0], "response", rid, f"memo {rng.randint(0, 999)}")
+    withheld = {r[0] for r in db.execute(f"SELECT r.id FROM responses r WHERE {flags.withheld_sql('r')}")}
+    pinned = 0
+    for rid, code_id in db.execute("SELECT response_id, code_id FROM codings ORDER BY response_id").fetchall():
+        if rid not in withheld and pinned < 5:
+            findings.pin_quote(db, OFFICERS[0], code_id, rid)
+            pinned += 1
+    all_flags = [r[0] for r in db.execute("SELECT id FROM flags ORDER BY created_at")]
+    assert len(all_flags) >= 3, "the seed must raise a few flags"
+    for flag_id in all_flags[::3]:
+        flags.set_status(db, LEAD, flag_id, "reviewed", "seen")
+    # the respondent to erase: one with a flag and a coding
+    victim = db.execute("SELECT f.respondent_id FROM flags f JOIN responses r ON r.respondent_id = f.respondent_id "
+                        "JOIN codings c ON c.response_id = r.id WHERE f.status = 'open' LIMIT 1").fetchone()[0]
+    victim_event = db.execute("SELECT event_id FROM respondents WHERE id = ?", [victim]).fetchone()[0]
+    victim_flags = [r[0] for r in db.execute("SELECT id FROM flags WHERE respondent_id = ?", [victim])]
+    _copy(db, path, snapshot)
+    time.sleep(0.01)
+    erasure.erase_respondent(db, ADMIN, victim, "withdrew consent")
+    flags.set_status(db, LEAD, victim_flags[0], "referred", "passed to children's services")  # after the erasure
+    _checkpoint(db)
+    db.conn.close()
+    return dict(events=[e.id for e in evs], victim=victim, victim_event=victim_event)
+
+
+def prune(path: Path, keep: list[str]) -> None:
+    """Leave only the chosen events in a laptop's copy (test set-up: triggers dropped in the copy only)."""
+    db = open_db(path)
+    marks = ", ".join("?" for _ in keep)
+    db.execute("DROP TRIGGER flags_no_delete")
+    gone = f"(SELECT id FROM responses WHERE event_id NOT IN ({marks}))"
+    with db.conn:
+        for sql in (f"DELETE FROM codings WHERE response_id IN {gone}",
+                    f"DELETE FROM memos WHERE target_type = 'response' AND target_id IN {gone}",
+                    f"DELETE FROM pinned_quotes WHERE response_id IN {gone}",
+                    f"DELETE FROM suggestion_dismissals WHERE response_id IN {gone}",
+                    f"DELETE FROM flag_history WHERE flag_id IN (SELECT id FROM flags WHERE event_id NOT IN ({marks}))",
+                    f"DELETE FROM flags WHERE event_id NOT IN ({marks})",
+                    f"DELETE FROM responses WHERE event_id NOT IN ({marks})",
+                    f"DELETE FROM respondents WHERE event_id NOT IN ({marks})",
+                    f"DELETE FROM events WHERE id NOT IN ({marks})"):
+            db.execute(sql, keep * sql.count("NOT IN"))
+    _checkpoint(db)
+    db.conn.close()
+
+
+def picture(path: Path) -> dict[str, set]:
+    """What must be equal between the single database and the merged hub."""
+    db = open_db(path)
+    try:
+        def rows(sql: str) -> set:
+            return set(map(tuple, db.execute(sql).fetchall()))
+
+        return {
+            "events": rows("SELECT id, name, venue, date, area, question_set_id, status, created_by, created_at, "
+                           "closed_at FROM events"),
+            "respondents": rows("SELECT id, event_id, group_id, profile, language, consent, consent_method, source, "
+                                "external_ref, submission_token, recorded_by, created_at FROM respondents"),
+            "responses": rows("SELECT id, respondent_id, event_id, question_id, position, text, redacted_text, "
+                              "external_id, source, recorded_by, created_at, text_purged_at FROM responses"),
+            "codings": rows("SELECT c.response_id, k.name, c.coder, c.source, c.created_at FROM codings c "
+                            "JOIN codes k ON k.id = c.code_id"),
+            "memos": rows("SELECT target_id, author, text, created_at FROM memos WHERE target_type = 'response'"),
+            "pins": rows("SELECT k.name, p.response_id, p.pinned_by, p.at FROM pinned_quotes p "
+                         "JOIN codes k ON k.id = p.code_id"),
+            # updated_at is left out: an erasure applied on the hub stamps its own time
+            "flags": rows("SELECT id, respondent_id, response_id, event_id, kind, reason, status, raised_by, "
+                          "created_at, category, strength, released_at FROM flags"),
+            "flag_history": rows("SELECT flag_id, status, note, by, at FROM flag_history"),
+            "tombstones": rows("SELECT DISTINCT kind, ref_id FROM tombstones"),
+        }
+    finally:
+        db.conn.close()
+
+
+def dump(path: Path) -> dict[str, list]:
+    db = open_db(path)
+    try:
+        return {t: sorted(map(tuple, db.execute(f"SELECT * FROM [{t}]").fetchall()), key=repr)
+                for t in db.table_names()}
+    finally:
+        db.conn.close()
+
+
+def export(path: Path, out: Path, event_ids=None) -> dict:
+    db = open_db(path)
+    try:
+        return bundle.export_bundle(db, ADMIN, out, event_ids)
+    finally:
+        db.conn.close()
+
+
+def merge(hub: Path, file, dry_run: bool = False) -> bundle.BundleReport:
+    db = open_db(hub)
+    try:
+        return bundle.import_bundle(db, HUB_ADMIN, file, dry_run=dry_run)
+    finally:
+        db.conn.close()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """The master database, three laptops holding overlapping parts of it (the erased respondent's event on a laptop
+    copied before the erasure and on one copied after), and each laptop's bundle."""
+    base = tmp_path_factory.mktemp("bundle")
+    rng = random.Random(13)
+    info = build_master(base / "master.db", base / "snapshot.db", seed=13)
+    assignment = {0: set(), 1: set(), 2: set()}
+    for ev in info["events"]:
+        for laptop in rng.sample(range(3), rng.choice([1, 1, 2, 3])):
+            assignment[laptop].add(ev)
+    assignment[0].add(info["victim_event"])  # laptop 0 was copied before the erasure
+    assignment[1].add(info["victim_event"])
+    bundles = []
+    for laptop, keep in assignment.items():
+        path = base / f"laptop{laptop}.db"
+        shutil.copyfile(base / ("snapshot.db" if laptop == 0 else "master.db"), path)
+        prune(path, sorted(keep))
+        out = base / f"laptop{laptop}.zip"
+        export(path, out)
+        bundles.append(out)
+    return dict(base=base, master=base / "master.db", bundles=bundles, assignment=assignment, **info)
+
+
+def _hub(tmp_path: Path, name: str = "hub.db") -> Path:
+    path = tmp_path / name
+    open_db(path).conn.close()
+    return path
+
+
+@pytest.mark.parametrize("order_seed", [1, 2, 3, 4])
+def test_merge_in_any_order_equals_the_single_database(world, tmp_path, order_seed):
+    rng = random.Random(order_seed)
+    order = list(world["bundles"])
+    rng.shuffle(order)
+    order.append(rng.choice(order))  # a laptop re-sends its bundle
+    hub = _hub(tmp_path)
+    for file in order:
+        merge(hub, file)
+    master, merged = picture(world["master"]), picture(hub)
+    assert len(master["responses"]) >= 200
+    for table in ("events", "respondents", "responses", "codings", "memos", "pins", "flags", "tombstones"):
+        assert merged[table] == master[table], table
+    assert master["flag_history"] <= merged["flag_history"]
+    extra = merged["flag_history"] - master["flag_history"]
+    # the only extra history: the hub's own erasure, when the copy made before the erasure arrived first
+    assert all(by == HUB_ADMIN.username and "Erased on another laptop" in note for _, _, note, by, _ in extra)
+    assert world["victim"] not in {r[0] for r in merged["respondents"]}
+    referred = [f for f in merged["flags"] if f[6] == "referred"]
+    assert len(referred) == 1 and referred[0][1] is None, "the decision made after the erasure arrives, unlinked"
+    # nothing in conflict when every laptop holds copies of the same records
+    db = open_db(hub)
+    assert db.execute("SELECT COUNT(*) FROM bundle_conflicts").fetchone()[0] == 0
+    db.conn.close()
+
+
+def test_twice_adds_nothing(world, tmp_path):
+    hub = _hub(tmp_path)
+    first = merge(hub, world["bundles"][1])
+    assert first.tables["responses"].new > 0
+    before = dump(hub)
+    again = merge(hub, world["bundles"][1])
+    assert again.added == 0 and again.conflict_count == 0
+    assert sum(c.present for c in again.tables.values()) == sum(c.new for c in first.tables.values())
+    assert dump(hub) == before
+    assert "Nothing new" in again.summary()
+
+
+def test_dry_run_writes_nothing_and_previews(world, tmp_path):
+    hub = _hub(tmp_path)
+    before = dump(hub)
+    preview = merge(hub, world["bundles"][2], dry_run=True)
+    assert dump(hub) == before
+    real = merge(hub, world["bundles"][2])
+    assert {t: c.as_dict() for t, c in preview.tables.items()} == {t: c.as_dict() for t, c in real.tables.items()}
+    assert "Nothing was written" in preview.summary()
+
+
+def test_open_flags_arrive_in_the_queue_with_their_times(world, tmp_path):
+    hub = _hub(tmp_path)
+    report = merge(hub, world["bundles"][1])
+    laptop = open_db(world["base"] / "laptop1.db")
+    expected = set(map(tuple, laptop.execute(
+        "SELECT id, created_at, raised_by FROM flags WHERE status = 'open'").fetchall()))
+    laptop.conn.close()
+    assert report.open_flags_arrived == len(expected) > 0
+    assert f"Safeguarding on arrival: {len(expected)} open flag(s)" in report.summary()
+    db = open_db(hub)
+    queued = {(item.id, item.created_at, item.raised_by)
+              for item in flags.queue(db, LEAD, statuses=("open",))}
+    db.conn.close()
+    assert queued == expected
+
+
+def test_export_of_chosen_events_only(world, tmp_path):
+    one = world["events"][4]
+    out = tmp_path / "one.zip"
+    manifest = export(world["master"], out, [one])
+    assert manifest["events"] == [one]
+    hub = _hub(tmp_path)
+    merge(hub, out)
+    assert {r[2] for r in picture(hub)["responses"]} == {one}
+    assert manifest["schema"] == [m.name for m in migrations.applied(open_db(world["master"]))]
+    with pytest.raises(bundle.BundleError, match="No event"):
+        export(world["master"], tmp_path / "x.zip", ["not-an-event"])
+
+
+# --- refused bundles ------------------------------------------------------------------------------------------------
+
+def _rezip(src: Path, dst: Path, change) -> None:
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        items = {name: zin.read(name) for name in zin.namelist()}
+        for name, data in change(items).items():
+            zout.writestr(name, data)
+
+
+def _refused(hub: Path, file, match: str) -> None:
+    before = dump(hub)
+    with pytest.raises(bundle.BundleError, match=match):
+        merge(hub, file)
+    assert dump(hub) == before, "a refused bundle wrote to the database"
+
+
+def test_tampered_part_is_refused_whole(world, tmp_path):
+    hub = _hub(tmp_path)
+    merge(hub, world["bundles"][0])  # the hub holds something already
+
+    def flip(items):
+        blob = bytearray(items["responses.jsonl"])
+        at = blob.index(b'"text":"') + 9
+        blob[at] = ord("Z") if blob[at] != ord("Z") else ord("Y")
+        return {**items, "responses.jsonl": bytes(blob)}
+
+    _rezip(world["bundles"][1], tmp_path / "tampered.zip", flip)
+    _refused(hub, tmp_path / "tampered.zip", "responses.jsonl does not match its sha256")
+
+
+def test_byte_changed_in_the_file_is_refused(world, tmp_path):
+    hub = _hub(tmp_path)
+    data = bytearray(world["bundles"][1].read_bytes())
+    with zipfile.ZipFile(world["bundles"][1]) as archive:
+        info = archive.getinfo("responses.jsonl")
+    data[info.header_offset + 30 + len(info.filename) + 40] ^= 0x55  # inside the compressed part
+    _refused(hub, bytes(data), "refused")
+
+
+def test_truncated_file_is_refused(world, tmp_path):
+    hub = _hub(tmp_path)
+    data = world["bundles"][1].read_bytes()
+    _refused(hub, data[: len(data) // 2], "damaged or truncated")
+    _refused(hub, b"", "damaged or truncated")
+
+
+def test_missing_or_extra_part_is_refused(world, tmp_path):
+    hub = _hub(tmp_path)
+    _rezip(world["bundles"][1], tmp_path / "missing.zip", lambda items: {k: v for k, v in items.items()
+                                                                          if k != "codings.jsonl"})
+    _refused(hub, tmp_path / "missing.zip", "codings.jsonl are missing")
+    _rezip(world["bundles"][1], tmp_path / "extra.zip", lambda items: {**items, "evil.jsonl": b"{}\n"})
+    _refused(hub, tmp_path / "extra.zip", "evil.jsonl")
+
+
+def _with_schema(src: Path, dst: Path, schema) -> None:
+    import json
+
+    def change(items):
+        manifest = json.loads(items["manifest.json"])
+        manifest["schema"] = schema(manifest["schema"])
+        return {**items, "manifest.json": json.dumps(manifest).encode()}
+
+    _rezip(src, dst, change)
+
+
+def test_newer_schema_is_refused(world, tmp_path):
+    hub = _hub(tmp_path)
+    _with_schema(world["bundles"][1], tmp_path / "newer.zip", lambda s: [*s, "0099_future_change"])
+    _refused(hub, tmp_path / "newer.zip", "newer version of Thrive Voices.*0099_future_change.*Upgrade")
+
+
+def test_hub_lacking_a_migration_is_asked_to_upgrade(world, tmp_path):
+    path = tmp_path / "old-hub.db"
+    old = connect(path)
+    migrations.apply(old, stop_before="0010_bundles")
+    before = {t: old.execute(f"SELECT COUNT(*) FROM [{t}]").fetchone()[0] for t in old.table_names()}
+    with pytest.raises(bundle.BundleError, match="lacks the changes 0010_bundles.*Upgrade the hub"):
+        bundle.import_bundle(old, HUB_ADMIN, world["bundles"][1])
+    assert {t: old.execute(f"SELECT COUNT(*) FROM [{t}]").fetchone()[0] for t in old.table_names()} == before
+    old.conn.close()
+
+
+# --- conflicts and erasure ------------------------------------------------------------------------------------------
+
+def _laptop_copy(world, tmp_path: Path, n: int) -> Path:
+    path = tmp_path / f"copy{n}.db"
+    shutil.copyfile(world["base"] / f"laptop{n}.db", path)
+    return path
+
+
+def test_conflicting_answer_is_reported_and_local_text_kept(world, tmp_path):
+    hub = _hub(tmp_path)
+    merge(hub, world["bundles"][1])
+    laptop = _laptop_copy(world, tmp_path, 1)
+    db = open_db(laptop)
+    rid, text = db.execute("SELECT id, text FROM responses ORDER BY id LIMIT 1").fetchone()
+    with db.conn:
+        db.execute("UPDATE responses SET text = 'changed on the laptop' WHERE id = ?", [rid])
+    db.conn.close()
+    export(laptop, tmp_path / "changed.zip")
+    report = merge(hub, tmp_path / "changed.zip")
+    assert report.tables["responses"].conflicts == 1 and report.tables["responses"].new == 0
+    assert any(rid in line and "text" in line for line in report.conflicts)
+    hub_db = open_db(hub)
+    assert hub_db.execute("SELECT text FROM responses WHERE id = ?", [rid]).fetchone()[0] == text
+    stored = hub_db.execute("SELECT table_name, record_id, incoming FROM bundle_conflicts").fetchall()
+    assert len(stored) == 1 and stored[0][:2] == ("responses", rid) and "changed on the laptop" in stored[0][2]
+    assert bundle.conflicts(hub_db, HUB_ADMIN)[0]["record_id"] == rid
+    hub_db.conn.close()
+    before = dump(hub)
+    again = merge(hub, tmp_path / "changed.zip")
+    assert again.conflict_count == 1 and dump(hub) == before, "a conflict is recorded once"
+
+
+def test_code_with_another_definition_keeps_the_local_one(world, tmp_path):
+    hub = _hub(tmp_path)
+    laptop = open_db(world["base"] / "laptop1.db")
+    name = laptop.execute("SELECT k.name FROM codes k JOIN codings c ON c.code_id = k.id LIMIT 1").fetchone()[0]
+    laptop.conn.close()
+    db = open_db(hub)
+    codebook.create_code(db, ADMIN, name, "Local label", definition="what it means here")
+    db.conn.close()
+    report = merge(hub, world["bundles"][1])
+    assert name in report.code_conflicts and name not in report.codes_created
+    db = open_db(hub)
+    assert codebook.get_code(db, name).definition == "what it means here"
+    coded = db.execute("SELECT COUNT(*) FROM codings c JOIN codes k ON k.id = c.code_id WHERE k.name = ?",
+                       [name]).fetchone()[0]
+    db.conn.close()
+    assert coded > 0, "codings match the local code by name"
+
+
+def test_erased_here_is_not_brought_back(world, tmp_path):
+    hub = _hub(tmp_path)
+    merge(hub, world["bundles"][2])
+    db = open_db(hub)
+    victim = db.execute("SELECT respondent_id FROM responses r JOIN codings c ON c.response_id = r.id "
+                        "LIMIT 1").fetchone()[0]
+    answers = db.execute("SELECT COUNT(*) FROM responses WHERE respondent_id = ?", [victim]).fetchone()[0]
+    erasure.erase_respondent(db, HUB_ADMIN, victim, "withdrew at the hub")
+    db.conn.close()
+    report = merge(hub, world["bundles"][2])
+    assert report.tables["respondents"].erased == 1 and report.tables["responses"].erased == answers
+    assert report.tables["codings"].erased > 0 and report.added == 0
+    db = open_db(hub)
+    assert db.execute("SELECT COUNT(*) FROM respondents WHERE id = ?", [victim]).fetchone()[0] == 0
+    assert db.execute("SELECT COUNT(*) FROM responses WHERE respondent_id = ?", [victim]).fetchone()[0] == 0
+    db.conn.close()
+
+
+def test_erasure_in_the_bundle_erases_here(world, tmp_path):
+    hub = _hub(tmp_path)
+    merge(hub, world["bundles"][0])  # copied before the erasure: the victim is here now
+    db = open_db(hub)
+    assert db.execute("SELECT 1 FROM respondents WHERE id = ?", [world["victim"]]).fetchone()
+    db.conn.close()
+    report = merge(hub, world["bundles"][1])
+    assert report.erased_here == [world["victim"]]
+    db = open_db(hub)
+    assert not db.execute("SELECT 1 FROM respondents WHERE id = ?", [world["victim"]]).fetchone()
+    assert not db.execute("SELECT 1 FROM responses WHERE respondent_id = ?", [world["victim"]]).fetchone()
+    kept = db.execute("SELECT COUNT(*) FROM flags WHERE respondent_id IS NULL AND event_id = ?",
+                      [world["victim_event"]]).fetchone()[0]
+    assert kept >= 1, "the victim's flags stay, unlinked"
+    assert db.execute("SELECT COUNT(*) FROM audit WHERE action = 'respondent_erased' AND actor = ?",
+                      [HUB_ADMIN.username]).fetchone()[0] == 1
+    db.conn.close()
+
+
+def test_refused_without_the_permission(world, tmp_path):
+    hub = _hub(tmp_path)
+    db = open_db(hub)
+    from data.users import PermissionDenied
+
+    for role in ("engagement_officer", "safeguarding_lead", "strategy_lead", "peer_researcher"):
+        with pytest.raises(PermissionDenied):
+            bundle.import_bundle(db, User("x", frozenset({role})), world["bundles"][0])
+        with pytest.raises(PermissionDenied):
+            bundle.export_bundle(db, User("x", frozenset({role})), io.BytesIO())
+    db.conn.close()
+
+
+# --- command line ---------------------------------------------------------------------------------------------------
+
+def test_cli_export_and_import(world, tmp_path):
+    from cli import cli
+
+    runner = CliRunner()
+    one = world["events"][1]
+    out = tmp_path / "cli.zip"
+    done = runner.invoke(cli, ["bundle", "export", str(out), "--event", one, "--db", str(world["master"])])
+    assert done.exit_code == 0, done.output
+    assert "Wrote" in done.output and out.exists()
+    hub = _hub(tmp_path)
+    preview = runner.invoke(cli, ["bundle", "import", str(out), "--dry-run", "--db", str(hub)])
+    assert preview.exit_code == 0 and "Nothing was written" in preview.output
+    assert picture(hub)["responses"] == set()
+    done = runner.invoke(cli, ["bundle", "import", str(out), "--db", str(hub)])
+    assert done.exit_code == 0 and "Imported bundle" in done.output
+    assert {r[2] for r in picture(hub)["responses"]} == {one}
+    (tmp_path / "bad.zip").write_bytes(out.read_bytes()[:100])
+    bad = runner.invoke(cli, ["bundle", "import", str(tmp_path / "bad.zip"), "--db", str(hub)])
+    assert bad.exit_code == 1 and "refused" in bad.output
+    unknown = runner.invoke(cli, ["bundle", "export", str(out), "--event", "No such event", "--db", str(hub)])
+    assert unknown.exit_code == 1
+
+
+# --- kill -9 during a merge -----------------------------------------------------------------------------------------
+
+ROWS = 24_000
+
+
+@pytest.fixture(scope="module")
+def big_bundle(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("bigbundle")
+    rng = random.Random(5)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["id", "question", "group", "text", "respondent"])
+    for i in range(ROWS):
+        writer.writerow([f"k{i}", QUESTIONS[i % 4], "resident", " ".join(rng.sample(WORDS, 6)), f"p{i // 4}"])
+    db = open_db(base / "laptop.db")
+    importer.import_responses(db, ADMIN, out.getvalue().encode(), "big.csv", event="Big event")
+    db.conn.close()
+    export(base / "laptop.db", base / "big.zip")
+    return base / "big.zip"
+
+
+def _wal(path: Path) -> int:
+    try:
+        return os.path.getsize(f"{path}-wal")
+    except OSError:
+        return 0
+
+
+@pytest.mark.slow
+def test_sigkill_during_a_merge_leaves_the_hub_as_before(world, big_bundle, tmp_path):
+    hub = _hub(tmp_path)
+    merge(hub, world["bundles"][2])
+    db = open_db(hub)
+    _checkpoint(db)
+    db.conn.close()
+    before = dump(hub)
+    baseline = _wal(hub)
+    proc = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "bundle", "import", str(big_bundle),
+                             "--db", str(hub)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 180
+    outcome = "timeout"
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            outcome = "finished"
+            break
+        if _wal(hub) > baseline + 3_000_000:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+            outcome = "killed"
+            break
+        time.sleep(0.002)
+    else:
+        proc.kill()
+        proc.wait()
+    assert outcome == "killed", f"the merge {outcome} before it could be killed mid-write: make the bundle bigger"
+    assert dump(hub) == before, "a merge killed before COMMIT left something behind"
+    report = merge(hub, big_bundle)
+    assert report.tables["responses"].new == ROWS
