@@ -170,7 +170,14 @@ def iter_rows(source: IO[bytes] | bytes, filename: str = "") -> Iterator[Row]:
     read whole: an .xlsx's zip directory and sheet sizes first), a CSV quote that is never closed, text that is not
     UTF-8, or a workbook that cannot be read. Rows past a problem are not read.
     """
-    data = source if isinstance(source, bytes) else source.read()
+    if isinstance(source, bytes):
+        data = source
+    else:  # a file: never read more than the limit, however big it is
+        max_bytes = _limits()[1]
+        data = source.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise _refuse(0, f"the file is bigger than {max_bytes / 1e6:,.0f} MB, the most one import takes. Split "
+                             "it into smaller files and import each")
     is_xlsx = filename.lower().endswith((".xlsx", ".xlsm")) or data[:2] == b"PK"
     return _xlsx_rows(data) if is_xlsx else _csv_rows(data)
 

@@ -323,3 +323,20 @@ def test_workbook_row_source_matches_openpyxl(tmp_path):
     book.save(path)
     assert list(iter_rows(path.read_bytes(), "b.xlsx")) == [
         (1, ["id", "text", "created_at"]), (2, [1, "=1+1 more", "21/11/2026"]), (4, [2.5, True])]
+
+
+def test_a_file_object_is_read_no_further_than_the_limit(db, officer, monkeypatch):
+    monkeypatch.setattr(config, "IMPORT_MAX_MB", 1)
+
+    class Endless(io.RawIOBase):
+        """A file that never ends: reading it whole would never finish."""
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer) -> int:
+            buffer[:] = b"x" * len(buffer)
+            return len(buffer)
+
+    with pytest.raises(InvalidFile, match="bigger than 1 MB"):
+        import_responses(db, officer, io.BufferedReader(Endless()), "endless.csv")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import time
 from collections import Counter
 
 import pytest
@@ -56,6 +57,7 @@ def test_each_chunk_is_screened_once_and_the_end_is_quiet(monkeypatch, caplog, c
     monkeypatch.setattr(screening, "CHUNK", 3)
     caplog.set_level(logging.DEBUG, logger="analysis.screening")
     background = BackgroundScreening(ANSWERS, min_answers=1)
+    assert background.in_background
     got = results(background)
     assert got == expected()
     chunks = (len(ANSWERS) + 2) // 3
@@ -69,13 +71,17 @@ def test_close_while_the_helper_is_working_is_quiet(monkeypatch, caplog, capfd):
     monkeypatch.setattr(screening, "CHUNK", 2)
     caplog.set_level(logging.DEBUG, logger="analysis.screening")
     background = BackgroundScreening(ANSWERS * 20, min_answers=1)
-    background.get(0)  # the helper is now busy with later chunks
-    background.close()
+    deadline = time.monotonic() + 60
+    while not background.screened and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert background.screened, "the helper never answered"
+    background.close()  # the helper has taken its next chunk and is screening it
     assert not caplog.records
     err = capfd.readouterr().err
     assert "Traceback" not in err and "EOFError" not in err and "UnpicklingError" not in err
     counts = Counter(number for number, _ in background.screened)
     assert all(n == 1 for n in counts.values())
+    assert len(counts) < len(ANSWERS) * 20 // 2  # it was stopped with work left: close() did not wait for it all
 
 
 def test_small_batches_screen_in_process():
