@@ -5,12 +5,14 @@ Admins only; every action here is checked again in the core and recorded in the 
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 
 import pandas as pd
 import streamlit as st
 
-from data import accounts, audit, erasure, retention, settings
+from data import accounts, audit, bundle, erasure, retention, settings
 from data.events import list_events
 from data.users import ROLE_LABELS, ROLES
 from ui import session
@@ -20,6 +22,8 @@ db = session.db()
 
 st.session_state.setdefault("admin_notice", None)
 st.session_state.setdefault("admin_erase_target", None)
+st.session_state.setdefault("admin_bundle_file", None)     # (file name, bytes, answers) prepared for download
+st.session_state.setdefault("admin_bundle_preview", None)  # (sha256 of the upload, BundleReport of the dry run)
 
 st.title("Admin")
 if st.session_state["admin_notice"]:
@@ -41,8 +45,8 @@ def role_names(roles) -> str:
     return ", ".join(ROLE_LABELS.get(r, r) for r in roles)
 
 
-users_tab, settings_tab, erase_tab, retention_tab, audit_tab = st.tabs(
-    ["Users", "Settings", "Erasure", "Retention", "Audit log"])
+users_tab, settings_tab, erase_tab, retention_tab, bundle_tab, audit_tab = st.tabs(
+    ["Users", "Settings", "Erasure", "Retention", "Bundles", "Audit log"])
 
 # --- users ---------------------------------------------------------------------------------------------------------
 with users_tab:
@@ -205,6 +209,58 @@ with retention_tab:
     if st.button("Purge due original texts now", key="admin_retention_apply", disabled=status.due == 0, type="primary"):
         purged = retention.apply(db, user)
         done(f"Purged the original text of {purged} answer(s).")
+
+# --- bundles (several laptops, one hub) ----------------------------------------------------------------------------
+with bundle_tab:
+    if not user.can("bundle"):
+        st.info("Only admins carry bundles between laptops.")
+    else:
+        st.write("A bundle carries events with everything under them, original texts included, from this laptop to "
+                 "a hub. Keep the file safe and delete it once it has been imported.")
+        all_events = list_events(db)
+        titles = {e.id: e.title for e in all_events}
+        chosen = st.multiselect("Events to put in the bundle (none chosen: every event)", options=list(titles),
+                                format_func=titles.get, key="admin_bundle_events")
+        if st.button("Prepare bundle", key="admin_bundle_prepare", disabled=not all_events):
+            buffer = io.BytesIO()
+            manifest = bundle.export_bundle(db, user, buffer, chosen or None)
+            st.session_state["admin_bundle_file"] = (bundle.bundle_filename(), buffer.getvalue(),
+                                                     manifest["counts"]["responses"])
+        prepared = st.session_state["admin_bundle_file"]
+        if prepared:
+            st.download_button(f"Download {prepared[0]} ({prepared[2]:,} answers)", data=prepared[1],
+                               file_name=prepared[0], mime="application/zip", key="admin_bundle_download")
+        st.subheader("Import a bundle")
+        upload = st.file_uploader("Bundle from another laptop (.zip)", type=["zip"], key="admin_bundle_upload")
+        if upload is not None:
+            data = upload.getvalue()
+            digest = hashlib.sha256(data).hexdigest()
+            if st.button("Preview", key="admin_bundle_preview_button"):
+                try:
+                    st.session_state["admin_bundle_preview"] = (digest, bundle.import_bundle(db, user, data,
+                                                                                             dry_run=True))
+                except bundle.BundleError as exc:
+                    st.session_state["admin_bundle_preview"] = None
+                    st.error(session.md_escape(str(exc)))
+            shown = st.session_state["admin_bundle_preview"]
+            if shown and shown[0] == digest:
+                preview = shown[1]
+                st.dataframe(pd.DataFrame([{"records": table, "new": c.new, "already present": c.present,
+                                            "conflicting": c.conflicts, "merged": c.updated,
+                                            "erased, not brought back": c.erased}
+                                           for table, c in preview.tables.items()]), hide_index=True)
+                if preview.open_flags_arrived:
+                    st.warning(f"Safeguarding on arrival: {preview.open_flags_arrived} open flag(s) will go straight "
+                               "into the safeguarding queue.")
+                st.text(preview.summary())
+                if st.button("Import", type="primary", key="admin_bundle_import"):
+                    try:
+                        report = bundle.import_bundle(db, user, data)
+                    except bundle.BundleError as exc:
+                        st.error(session.md_escape(str(exc)))
+                    else:
+                        st.session_state["admin_bundle_preview"] = None
+                        done(report.summary())
 
 # --- audit log -----------------------------------------------------------------------------------------------------
 with audit_tab:

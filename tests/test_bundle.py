@@ -556,3 +556,37 @@ def test_sigkill_during_a_merge_leaves_the_hub_as_before(world, big_bundle, tmp_
     assert dump(hub) == before, "a merge killed before COMMIT left something behind"
     report = merge(hub, big_bundle)
     assert report.tables["responses"].new == ROWS
+
+
+# --- the Admin page -------------------------------------------------------------------------------------------------
+
+def test_admin_page_previews_then_imports(world, db_path):
+    from streamlit.testing.v1 import AppTest
+
+    from data import accounts
+
+    db = open_db(db_path)
+    accounts.create_user(db, None, "boss", "password-123456", ["admin"])
+    db.conn.close()
+    at = AppTest.from_file(str(ROOT / "pages" / "admin.py"), default_timeout=60)
+    at.session_state["auth_user"] = User("boss", frozenset({"admin"}))
+    at.run()
+    assert not at.exception, at.exception
+    at.file_uploader(key="admin_bundle_upload").upload("laptop1.zip", world["bundles"][1].read_bytes(),
+                                                       "application/zip")
+    at.run()
+    assert not [b for b in at.button if b.key == "admin_bundle_import"], "Import is offered only after a preview"
+    at.button(key="admin_bundle_preview_button").click().run()
+    assert not at.exception, at.exception
+    assert any("Nothing was written" in t.value for t in at.text)
+    assert picture(db_path)["responses"] == set()
+    at.button(key="admin_bundle_import").click().run()
+    assert not at.exception, at.exception
+    laptop = picture(world["base"] / "laptop1.db")
+    assert picture(db_path)["responses"] == laptop["responses"]
+    assert any("Imported bundle" in s.value for s in at.success)
+    # a damaged upload is refused with the reason
+    at.file_uploader(key="admin_bundle_upload").upload("bad.zip", b"PK\x03\x04 broken", "application/zip")
+    at.run()
+    at.button(key="admin_bundle_preview_button").click().run()
+    assert any("refused" in e.value for e in at.error)
