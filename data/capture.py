@@ -9,15 +9,22 @@ import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
 import config
-from analysis import privacy, safeguarding
-from data import audit, flags, reference
+from data import audit, reference
 from data.db import new_id, now_utc, transaction
 from data.events import Event, get_event, question_set
 from data.users import User, require
+
+if TYPE_CHECKING:
+    from analysis import safeguarding
+    from data import flags
+
+# analysis.privacy and analysis.safeguarding (and data.flags, which needs the latter) are imported by the functions
+# that save answers: compiling their rules takes 0.1-0.5 s, which counts (stats, for one) need not pay (issue 14).
 
 
 class CaptureError(ValueError):
@@ -108,6 +115,8 @@ def save_respondent(db: Database, user: User, *, event_id: str, group_id: str, c
         problems.append("There are no answers to save yet: write at least one answer (every question may be skipped).")
     if problems:
         raise CaptureError(problems)
+    from analysis import privacy, safeguarding
+    from data import flags
 
     with transaction(db):
         if submission_token:
@@ -158,6 +167,8 @@ def save_respondent(db: Database, user: User, *, event_id: str, group_id: str, c
 
 def flag_respondent(db: Database, user: User, respondent_id: str, note: str = "") -> flags.Flag:
     """Raise a manual "I'm worried about this person" flag on a saved respondent."""
+    from data import flags
+
     require(user, "collect")
     row = db.execute("SELECT event_id FROM respondents WHERE id = ?", [respondent_id]).fetchone()
     if row is None:
@@ -237,6 +248,9 @@ def add_transcribed(db: Database, user: User, *, event_id: str, question_id: str
         problems.append(f"This post-it is {len(text):,} characters; the limit is {config.MAX_ANSWER_CHARS:,}.")
     if problems:
         raise CaptureError(problems)
+    from analysis import privacy, safeguarding
+    from data import flags
+
     respondent_id, response_id, now = new_id(), new_id(), now_utc()
     flag = None
     with transaction(db):
