@@ -13,6 +13,9 @@ Counting rules (documented for the method section of the report):
   under the threshold, every cell of that group is suppressed (zeros included), since they would disclose it.
 - An answer withheld for safeguarding (column `withheld`, set by data.findings) counts like any other, but is never
   quoted or pinned and its words are left out of the frequent words and phrases.
+- A transcribed flipchart post-it (column `flipchart`) is an anonymous answer, not a person: headline counts it
+  apart from the people. In shares and group bases each post-it is one anonymous voice (the unit is "respondents
+  or post-its"), so the flipchart answers still count toward the themes.
 """
 
 from __future__ import annotations
@@ -572,11 +575,17 @@ def progress(sel: Selection) -> pd.DataFrame:
 
 
 def headline(sel: Selection) -> dict[str, int]:
-    """The numbers behind every figure: answers, respondents, coded answers, events, in the selection."""
+    """The numbers behind every figure: answers, respondents, coded answers, events, in the selection.
+
+    "respondents" counts people: a transcribed flipchart post-it (answers column `flipchart`) is an anonymous
+    answer, counted in "postits", its answers in "flipchart_answers" (they are part of "answers")."""
     a = sel.answers
+    flipchart = a["flipchart"].to_numpy(dtype=bool) if "flipchart" in a else np.zeros(len(a), dtype=bool)
     return {
         "answers": int(len(a)),
-        "respondents": int(a["rsp"].nunique()),
+        "respondents": int(a["rsp"][~flipchart].nunique()),
+        "postits": int(a["rsp"][flipchart].nunique()),
+        "flipchart_answers": int(flipchart.sum()),
         "coded_answers": sel.n_coded,
         "coded_respondents": int(sel.pairs["rsp"].nunique()),
         "events": int(a["event_id"].nunique()),

@@ -159,6 +159,10 @@ def load_frames(db: Database, user: User, *, with_text: bool = False, originals:
         for col in ("text", "original_text"):
             if col in answers:
                 answers[col] = answers[col].where(~answers["withheld"], WITHHELD_TEXT)
+    # a transcribed flipchart post-it is stored as its own respondent row, but it is an anonymous answer, not a person
+    postits = {rid for (rid,) in db.execute("SELECT id FROM respondents WHERE source = 'transcribed'").fetchall()}
+    answers["flipchart"] = (answers["respondent_id"].isin(postits) if postits else False)
+    answers["flipchart"] = answers["flipchart"].astype(bool)
     for col in ("parent_id", "merged_into"):
         codes[col] = codes[col].astype("Int64")
     return Frames(answers, codings, codes, pins, questions, groups, events)

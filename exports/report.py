@@ -69,8 +69,12 @@ def write_report(ex: ExportSet, target: str | Path | IO[bytes], progress: Progre
     progress(0.05, "The engagement in numbers")
     head = af.headline(sel)
     doc.add_heading("The engagement in numbers", level=1)
-    doc.add_paragraph(f"{head['respondents']:,} people gave {head['answers']:,} answers at {head['events']:,} "
-                      f"event(s); {head['coded_answers']:,} answers have been coded so far.")
+    people = f"{head['respondents']:,} people gave {head['answers'] - head['flipchart_answers']:,} answers"
+    if head["postits"]:  # post-its are anonymous answers, not people
+        people += (f" and {head['flipchart_answers']:,} answers came from {head['postits']:,} flipchart post-it(s) "
+                   "(anonymous, not counted as people)")
+    doc.add_paragraph(f"{people} at {head['events']:,} event(s); {head['coded_answers']:,} answers have been coded "
+                      "so far.")
     groups = af.respondents_by_group(sel, threshold=t)
     _table(doc, ["Respondent group", "People", "Answers"],
            [[g.group, g.shown, g.answers if g.respondents >= t else f"<{t}"] for g in groups.itertuples()])

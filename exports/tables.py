@@ -81,7 +81,10 @@ def build(frames: Any, flt: af.Filter | None = None, *, threshold: int | None = 
     out = ExportSet(prep, sel, flt, filters, dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
                     "original_text" in frames.answers, config.SMALL_CELL_THRESHOLD if threshold is None else threshold,
                     codings=codings, codes=frames.codes)
-    out.counts = {"answers": sel.n_answers, "respondents": sel.n_respondents, "coded answers": sel.n_coded,
+    head = af.headline(sel)
+    out.counts = {"answers": sel.n_answers, "respondents": head["respondents"],
+                  "flipchart post-its (anonymous, not respondents)": head["postits"],
+                  "answers from flipchart post-its": head["flipchart_answers"], "coded answers": sel.n_coded,
                   "codings": int(len(codings)), "codes": int(len(frames.codes)),
                   "events": int(sel.answers["event_id"].nunique()),
                   "answers withheld for safeguarding": int((sel.mask & prep.withheld).sum())}

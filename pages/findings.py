@@ -158,7 +158,9 @@ result = tables(DB_PATH, VERSION, flt, level, user)
 head = result["headline"].iloc[0]
 m1, m2, m3, m4 = st.columns(4)
 shown_respondents = af.suppress_count(head["respondents"])
-m1.metric("Respondents", f"{shown_respondents:,}" if isinstance(shown_respondents, int) else shown_respondents)
+m1.metric("Respondents", f"{shown_respondents:,}" if isinstance(shown_respondents, int) else shown_respondents,
+          help=f"Respondents recorded on the tablet or imported. {head['flipchart_answers']:,} of the answers came "
+               f"from {head['postits']:,} transcribed flipchart post-it(s): anonymous, not counted as people.")
 m2.metric("Answers", f"{head['answers']:,}")
 m3.metric("Coded", f"{head['coded_answers'] / max(head['answers'], 1):.0%}",
           help=f"{head['coded_answers']:,} of {head['answers']:,} answers have at least one code")

@@ -140,3 +140,32 @@ def test_transcribe_rejects_empty_text_and_choice_questions(db, event, researche
         add_transcribed(db, researcher, event_id=event.id, question_id="thrive_helps", group_id="resident", text="  ")
     with pytest.raises(CaptureError, match="group"):
         add_transcribed(db, researcher, event_id=event.id, question_id="thrive_helps", group_id="martians", text="x")
+
+
+def test_post_its_are_counted_apart_from_people_in_findings_and_exports(db, researcher, officer, lead, event):
+    import io
+
+    from docx import Document
+
+    from analysis import findings as af
+    from data import findings as df
+    from data.capture import add_transcribed, event_counts, save_respondent
+    from exports import report, tables
+
+    save_respondent(db, researcher, event_id=event.id, group_id="young_person", consent=True,
+                    answers={"thrive_helps": ["parks", "youth club"]})
+    save_respondent(db, researcher, event_id=event.id, group_id="resident", consent=True,
+                    answers={"thrive_helps": "buses"})
+    for text in ("more buses", "safe parks", "free wifi"):
+        add_transcribed(db, officer, event_id=event.id, question_id="thrive_helps", group_id="resident", text=text)
+    counts = event_counts(db, researcher, event.id)
+    assert (counts.respondents, counts.respondents_today, counts.postits, counts.answers) == (2, 2, 3, 6)
+    frames = df.load_frames(db, lead)
+    assert frames.answers["flipchart"].tolist().count(True) == 3
+    ex = tables.build(frames)
+    head = af.headline(ex.sel)
+    assert (head["respondents"], head["postits"], head["flipchart_answers"], head["answers"]) == (2, 3, 3, 6)
+    assert ex.counts["respondents"] == 2 and ex.counts["flipchart post-its (anonymous, not respondents)"] == 3
+    assert ex.counts["answers from flipchart post-its"] == 3
+    text = "\n".join(p.text for p in Document(io.BytesIO(report.report_bytes(ex))).paragraphs)
+    assert "2 people gave 3 answers and 3 answers came from 3 flipchart post-it(s)" in text
