@@ -137,3 +137,10 @@ def test_a_type_nobody_knows_is_still_a_key_error() -> None:
 def test_pandas_loaded_first_is_used_by_sqlite_utils_as_usual() -> None:
     out = _python("import pandas, data, sqlite_utils.db as d; print(d.pd is pandas)")
     assert out == "True"
+
+
+def test_opening_a_database_does_not_scan_for_sqlite_utils_plugins(tmp_path: Path) -> None:
+    db_path = str(tmp_path / "p.db")
+    out = _python(f"import data, sqlite_utils.plugins as p; db = data.open_db({db_path!r}); "
+                  "print(p._plugins_loaded, db.execute('SELECT COUNT(*) FROM events').fetchone()[0])")
+    assert out == "False 0"
