@@ -42,12 +42,12 @@ def test_add_a_peer_researcher_with_a_pin(db, boss):
     at.text_input(key="admin_new_username").input("pia")
     at.multiselect(key="admin_new_roles").set_value(["peer_researcher"])
     at.radio(key="admin_new_kind").set_value("pin")
-    at.text_input(key="admin_new_secret").input("2580")
-    at.text_input(key="admin_new_again").input("2580")
+    at.text_input(key="admin_new_secret").input("749305")
+    at.text_input(key="admin_new_again").input("749305")
     _submit(at, "admin_add_user", "Add account")
     assert any("Added pia" in s.value for s in at.success)
     assert at.text_input(key="admin_new_secret").value == "" and at.text_input(key="admin_new_again").value == ""
-    assert accounts.sign_in(db, "pia", "2580").roles == {"peer_researcher"}
+    assert accounts.sign_in(db, "pia", "749305").roles == {"peer_researcher"}
 
 
 def test_a_weak_pin_is_refused_on_the_page(db, boss):
@@ -55,8 +55,8 @@ def test_a_weak_pin_is_refused_on_the_page(db, boss):
     at.text_input(key="admin_new_username").input("pia")
     at.multiselect(key="admin_new_roles").set_value(["peer_researcher"])
     at.radio(key="admin_new_kind").set_value("pin")
-    at.text_input(key="admin_new_secret").input("1234")
-    at.text_input(key="admin_new_again").input("1234")
+    at.text_input(key="admin_new_secret").input("123456")
+    at.text_input(key="admin_new_again").input("123456")
     _submit(at, "admin_add_user", "Add account")
     assert any("too easy" in e.value for e in at.error)
     with pytest.raises(accounts.AccountError):
@@ -136,3 +136,16 @@ def test_audit_log_is_shown_and_filtered(db, boss):
     assert list(frame["action"]) == ["sign_in_failed", "user_created"]
     at.selectbox(key="admin_audit_action").set_value("user_created").run()
     assert list(at.dataframe[-1].value["action"]) == ["user_created"]
+
+
+def test_a_four_digit_pin_is_refused_for_a_new_account(db, boss):
+    at = _page(boss)
+    at.text_input(key="admin_new_username").input("pia")
+    at.multiselect(key="admin_new_roles").set_value(["peer_researcher"])
+    at.radio(key="admin_new_kind").set_value("pin")
+    at.text_input(key="admin_new_secret").input("7493")
+    at.text_input(key="admin_new_again").input("7493")
+    _submit(at, "admin_add_user", "Add account")
+    assert any(accounts.PIN_RULE in e.value for e in at.error), [e.value for e in at.error]
+    with pytest.raises(accounts.AccountError):
+        accounts.get_account(db, "pia")
