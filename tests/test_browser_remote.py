@@ -175,13 +175,17 @@ def test_stored_markdown_loads_nothing_remote_and_links_nowhere(seeded):
             sign_in(page, url, "eo", PASSWORD, "transcribe")
             expect(page.get_by_role("heading", name="Transcribe post-its")).to_be_visible(timeout=WAIT_MS)
             # the question on the flipchart names the area (the setting's, then the event's own), as text
+            questions = page.locator(".st-key-transcribe_question")
+            expect(questions.get_by_role("radio")).to_have_count(4, timeout=WAIT_MS)
+            _check(page, guard, "transcribe_setting_area", shots)
             _visible(page, "Dudley ![x](http:", within=".st-key-transcribe_question")
             box = page.locator(".st-key-transcribe_event").get_by_role("combobox")
             box.click()
             box.fill("Fair")
             page.keyboard.press("Enter")
-            _visible(page, "Brierley ![x](http:", within=".st-key-transcribe_question")
+            expect(questions).to_contain_text("Brierley", timeout=WAIT_MS)
             _check(page, guard, "transcribe", shots)
+            _visible(page, "Brierley ![x](http:", within=".st-key-transcribe_question")
             page.locator(".st-key-transcribe_group").get_by_role("radio", name="Young person").tap()
             wait_for_app(page)
             box = page.get_by_label("Post-it text (press Enter to add it and start the next)")
@@ -189,16 +193,22 @@ def test_stored_markdown_loads_nothing_remote_and_links_nowhere(seeded):
             box.press("Enter")
             # flagged: the guidance shows the hostile safeguarding procedure, line by line, as text
             guidance = page.locator(".st-key-transcribe_guidance")
-            expect(guidance).to_be_visible(timeout=WAIT_MS)
-            expect(guidance.get_by_text("Call the lead on 01384 000000 [click](http:", exact=False)).to_be_visible(timeout=WAIT_MS)
-            expect(guidance.get_by_text(f"{IMAGE[:9]}", exact=False).first).to_be_visible(timeout=WAIT_MS)
+            expect(guidance.get_by_role("listitem")).to_have_count(3, timeout=WAIT_MS)
             _check(page, guard, "transcribe_flagged", shots)
+            _visible(page, "Call the lead on 01384 000000 [click](http:", within=".st-key-transcribe_guidance")
+            _visible(page, f"{IMAGE[:9]}", within=".st-key-transcribe_guidance")
 
             _open(page, "Code answers")
-            card = page.locator(".st-key-code_card")
-            expect(card.get_by_text(REMOTE, exact=False).first).to_be_visible(timeout=WAIT_MS)
-            expect(card.get_by_text("Theme ![x](http:", exact=False).first).to_be_visible(timeout=WAIT_MS)  # the code's pill
+            expect(page.locator(".st-key-code_card [data-testid=stButtonGroup]").first).to_be_visible(timeout=WAIT_MS)
             _check(page, guard, "code", shots)
+            _visible(page, "Theme ![x](http:", within=".st-key-code_card")  # the code's pill
+            search = page.get_by_label("Search the answers")
+            search.fill(f"youth clubs {IMAGE}")  # the bulk-coding box quotes the search typed
+            search.press("Enter")
+            expect(page.get_by_text("Code every answer matching", exact=False)).to_be_visible(timeout=WAIT_MS)
+            expect(page.locator(".st-key-code_answer")).to_contain_text("youth clubs", timeout=WAIT_MS)
+            _check(page, guard, "code_search", shots)
+            _visible(page, f"youth clubs {IMAGE[:9]}", within=".st-key-code_answer")  # the answer, as text
 
             _open(page, "Codebook")
             expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible(timeout=WAIT_MS)
@@ -207,26 +217,26 @@ def test_stored_markdown_loads_nothing_remote_and_links_nowhere(seeded):
         with guard.page() as page:  # the strategy lead: Findings
             sign_in(page, url, "lead", PASSWORD, "findings")
             expect(page.get_by_role("heading", name="Findings")).to_be_visible(timeout=WAIT_MS)
-            # question headings name the hostile area setting
-            _visible(page, "Dudley ![x](http:")
+            expect(page.get_by_role("heading", level=3)).to_have_count(3, timeout=WAIT_MS)  # one per question
             _check(page, guard, "findings", shots)
+            _visible(page, "Dudley ![x](http:")  # question headings name the hostile area setting
             page.get_by_role("tab", name="Quotes").tap()
-            wait_for_app(page)
+            expect(page.get_by_text("pinned", exact=False).first).to_be_visible(timeout=WAIT_MS)
+            _check(page, guard, "findings_quotes", shots)
             _visible(page, "youth clubs")  # a pinned quote, as text
             _visible(page, "Fair ![x](http:")  # its event's name, in the quote's caption
-            _check(page, guard, "findings_quotes", shots)
             page.get_by_role("tab", name="Groups").tap()
             wait_for_app(page)
             _check(page, guard, "findings_groups", shots)
 
         with guard.page() as page:  # the safeguarding lead: the queue shows both flagged answers as text
             sign_in(page, url, "guard", PASSWORD, "safeguarding")
-            expect(page.get_by_role("heading", name="Safeguarding")).to_be_visible(timeout=WAIT_MS)
+            expect(page.locator('[data-testid="stCode"]')).to_have_count(2, timeout=WAIT_MS)  # two flagged answers
+            _check(page, guard, "safeguarding", shots)
             _visible(page, f"my dad hits me {LINK}")
             _visible(page, f"my dad hits me {IMAGE} {BARE}")
-            _check(page, guard, "safeguarding", shots)
 
-    assert len(shots) == 8
+    assert len(shots) == 10
 
 
 # --- md_escape in every element that reads markdown ---------------------------------------------------------------
