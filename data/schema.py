@@ -363,3 +363,33 @@ def bundles(db: Database) -> None:
             "CREATE INDEX bundle_conflicts_record ON bundle_conflicts(table_name, record_id)",
         ],
     )
+
+
+@migrations(name="0015_review")
+def review(db: Database) -> None:
+    """Review before analysis (data/review.py): an engagement officer marks a respondent or one answer approved or
+    "has issues" (with a comment). Append-only (a trigger forbids UPDATE): a target's current state is its newest
+    row (at, then id), the older rows are its history; "received" is the default (no row) and a row with it puts a
+    target back. Rows are deleted only with their target (erasure), through the foreign keys."""
+    _run(
+        db,
+        [
+            """CREATE TABLE reviews (
+                id TEXT PRIMARY KEY,                  -- UUID4: rows from several laptops merge by id
+                event_id TEXT NOT NULL,
+                respondent_id TEXT REFERENCES respondents(id) ON DELETE CASCADE,
+                response_id TEXT REFERENCES responses(id) ON DELETE CASCADE,
+                state TEXT NOT NULL CHECK (state IN ('received', 'approved', 'has_issues')),
+                comment TEXT NOT NULL DEFAULT '',
+                by TEXT NOT NULL,
+                at TEXT NOT NULL,
+                CHECK ((respondent_id IS NULL) <> (response_id IS NULL)),
+                CHECK (state <> 'has_issues' OR length(trim(comment)) > 0)
+            )""",
+            "CREATE INDEX reviews_response ON reviews(response_id, at) WHERE response_id IS NOT NULL",
+            "CREATE INDEX reviews_respondent ON reviews(respondent_id, at) WHERE respondent_id IS NOT NULL",
+            "CREATE INDEX reviews_event ON reviews(event_id)",
+            """CREATE TRIGGER reviews_no_update BEFORE UPDATE ON reviews
+               BEGIN SELECT RAISE(ABORT, 'reviews are append-only: add a newer row instead'); END""",
+        ],
+    )
