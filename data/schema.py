@@ -393,3 +393,17 @@ def review(db: Database) -> None:
                BEGIN SELECT RAISE(ABORT, 'reviews are append-only: add a newer row instead'); END""",
         ],
     )
+
+
+@migrations(name="0014_code_guid")
+def code_guid(db: Database) -> None:
+    """Each code keeps a GUID, the one REFI-QDA exports carry, so a codebook coming back from another tool is matched
+    by GUID before name, and a renamed code keeps its GUID. Existing codes get the GUID exports have always given
+    them: uuid5 of "code:<lower-cased name>" in our namespace (exports.refi.code_guid; a test checks they agree)."""
+    import uuid
+
+    namespace = uuid.UUID("5d0c6a52-3c5e-4d8e-9a57-7f1f3b0c2e11")
+    _run(db, ["ALTER TABLE codes ADD COLUMN guid TEXT"])
+    for code_id, name in db.execute("SELECT id, name FROM codes").fetchall():
+        db.execute("UPDATE codes SET guid = ? WHERE id = ?", [str(uuid.uuid5(namespace, f"code:{name.lower()}")), code_id])
+    _run(db, ["CREATE UNIQUE INDEX codes_guid ON codes(guid) WHERE guid IS NOT NULL"])
