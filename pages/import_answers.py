@@ -71,7 +71,7 @@ def main() -> None:
     st.text_input("Event for rows without an event column (optional)", key=EVENT,
                   placeholder=DEFAULT_EVENT_NAME,
                   help="An open event's name, or a new name to create that event. "
-                       + (f"Open events: {', '.join(open_names)}." if open_names else "There are no open events."))
+                       + (f"Open events: {', '.join(session.md_escape(n) for n in open_names)}." if open_names else "There are no open events."))
     if st.button("Import", type="primary", use_container_width=True, key="import_go", disabled=upload is None):
         try:
             result = import_responses(db, user, upload.getvalue(), upload.name, event=(state[EVENT] or "").strip() or None)

@@ -4,13 +4,18 @@ or formatting. What Chromium then shows is checked in tests/test_browser_remote.
 
 from __future__ import annotations
 
+import ast
 import random
 import re
+import textwrap
+from pathlib import Path
 
 import pytest
 
 from data.paths import safe_filename, safe_path
 from ui.session import WORD_JOINER, md_escape
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize("name", [
@@ -107,3 +112,113 @@ def test_unescape_and_the_checker_can_fail():
     assert not no_markdown_left(old)
     assert not no_markdown_left("![x](y)")
     assert unescape("a\\*b&#58;" + WORD_JOINER) == "a*b:"
+
+
+# --- every markdown-reading Streamlit call escapes the stored text it interpolates ---------------------------------
+
+#: Streamlit calls whose body, label or help is read as markdown (checked in Chromium: tests/test_browser_remote.py).
+#: selectbox/multiselect options, dataframes, st.text and st.code are plain text and need no escaping.
+MARKDOWN_CALLS = {
+    "markdown", "caption", "info", "warning", "error", "success", "toast", "title", "header", "subheader", "write",
+    "button", "radio", "pills", "segmented_control", "checkbox", "toggle", "expander", "tabs", "metric", "popover",
+    "status", "download_button", "form_submit_button", "page_link", "select_slider", "text_input", "text_area",
+    "number_input", "date_input", "selectbox", "multiselect", "progress", "spinner", "file_uploader", "color_picker",
+    "link_button", "slider", "data_editor", "dialog",
+}
+OPTIONS_ARE_MARKDOWN = {"radio", "pills", "segmented_control", "select_slider"}
+#: Words that name stored or typed text (an event's name, a code's label, an answer, a username, an error...).
+STORED_WORDS = re.compile(
+    r"(?<![A-Za-z])(name|label|venue|area|title|text|question|group|event|reason|note|author|summary|definition"
+    r"|user|coder|message|exc|procedure|target|payload|search|problem|card|reference)s?(?![a-z])")
+#: Interpolations that look like stored text but are not, each with the reason (file, source text).
+NOT_STORED = {
+    ("pages/admin.py", "card"),  # the thank-you card reference the app generates (erasure.reference_of)
+    ("pages/collect.py", "last['reference']"),  # the same, just issued
+    ("pages/code.py", "label"), ("pages/code.py", "button_label"),  # memo_editor's labels: literals from the page
+    ("pages/collect.py", "qs.text(qs.group(gid).label, lang)"),  # shipped question-set YAML (surveys/sets/)
+    ("pages/collect.py", "names.get"), ("pages/collect.py", "chosen.note"), ("pages/collect.py", "label"),
+    ("pages/collect.py", "target"),  # FLAG_TARGET: one of the page's own phrases
+    ("pages/home.py", "spec.title"),  # ui/nav.py's page titles
+    ("pages/findings.py", "file_name"),  # safe_filename of a slug and a time stamp
+    ("pages/safeguarding.py", "strength_names.get"),  # the page's own words for a strength
+    ("ui/session.py", "message"),  # describe_db_error's fixed sentences
+}
+SAFE_CALLS = {"md_escape", "len", "int", "float", "round", "min", "max"}
+
+
+def _unescaped(node: ast.AST):
+    """Sub-expressions interpolated into markdown without md_escape (constants and formatted numbers are fine)."""
+    if isinstance(node, ast.Constant):
+        return
+    if isinstance(node, ast.JoinedStr):
+        for value in node.values:
+            if isinstance(value, ast.FormattedValue) and not (
+                    value.format_spec is not None
+                    and not any(isinstance(x, ast.FormattedValue) for x in value.format_spec.values)):
+                yield from _unescaped(value.value)
+        return
+    parts = {ast.BinOp: lambda n: [n.left, n.right], ast.IfExp: lambda n: [n.body, n.orelse],
+             ast.BoolOp: lambda n: n.values, ast.List: lambda n: n.elts, ast.Tuple: lambda n: n.elts,
+             ast.Lambda: lambda n: [n.body], ast.GeneratorExp: lambda n: [n.elt]}
+    if type(node) in parts:
+        for part in parts[type(node)](node):
+            yield from _unescaped(part)
+        return
+    if isinstance(node, ast.Call):
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name in SAFE_CALLS:
+            return
+        if name == "join" and isinstance(func, ast.Attribute):  # ", ".join(md_escape(x) for x in ...)
+            yield from _unescaped(func.value)
+            for arg in node.args:
+                yield from _unescaped(arg)
+            return
+    yield node
+
+
+def markdown_interpolations(source: str):
+    """(line, call, source text) of everything a markdown-reading call interpolates without md_escape."""
+    tree = ast.parse(source)
+    modules = {alias.asname or alias.name.split(".")[0] for node in ast.walk(tree)
+               if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names} - {"st"}
+    for call in ast.walk(tree):
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                and call.func.attr in MARKDOWN_CALLS):
+            continue
+        if isinstance(call.func.value, ast.Name) and call.func.value.id in modules:
+            continue  # a core function of the same name (retention.status, af.progress), not Streamlit
+        read = call.args[:1] + [kw.value for kw in call.keywords if kw.arg in ("label", "body", "help")]
+        if call.func.attr in OPTIONS_ARE_MARKDOWN:
+            read += [kw.value for kw in call.keywords if kw.arg == "format_func"]
+        for arg in read:
+            for node in _unescaped(arg):
+                yield call.lineno, call.func.attr, ast.get_source_segment(source, node)
+
+
+UI_FILES = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]
+
+
+@pytest.mark.parametrize("path", UI_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_stored_text_in_markdown_goes_through_md_escape(path):
+    rel = str(path.relative_to(ROOT))
+    found = [f"{rel}:{line} st.{call}(... {text} ...)"
+             for line, call, text in markdown_interpolations(path.read_text(encoding="utf-8"))
+             if STORED_WORDS.search(text) and (rel, text) not in NOT_STORED]
+    assert found == [], "wrap these in session.md_escape (or, standing alone, use st.text):\n" + "\n".join(found)
+
+
+def test_the_markdown_lint_finds_unescaped_text():
+    source = textwrap.dedent('''
+        import streamlit as st
+        from data import retention
+        st.caption(f"{event.name} · {count:,}")
+        st.radio("Question", qs, format_func=questions.get)
+        st.button("Go", help=f"Apply {label_of(code)}")
+        st.expander("Event: " + session.md_escape(event.name))
+        st.pills("Group", groups, format_func=lambda g: session.md_escape(groups[g]))
+        st.selectbox("Event", ids, format_func=titles.get)
+        retention.status(db, user)
+    ''')
+    found = [(line, text) for line, _, text in markdown_interpolations(source) if STORED_WORDS.search(text)]
+    assert found == [(4, "event.name"), (5, "questions.get"), (6, "label_of(code)")]
