@@ -1,22 +1,35 @@
-"""Benchmark of the suggestion engine: quality on the held-out evaluation set, and speed at 100,000 answers.
+"""Benchmark of the suggestion engine: learning curves on answers nobody here wrote, calibration, and speed.
 
-Run: python bench/bench_suggest.py [--seeds N] [--answers N] [--codings N]
-Quality: train on 60 %, test on 40 % of bench/data/suggest_eval.csv (seed 0, then the mean over N seeds):
-recall@3 (share of the human codes found in the top 3) and precision@1 (top code is one of the human codes),
-for the engine and, in the same run, a baseline: one-vs-rest logistic regression over plain tf-idf with C tuned
-by cross-validation on the training part (no codebook words). Speed: suggest over synthetic unique answers
-with a model fitted on synthetic codings, against a floor (the baseline's own vectorise+predict) measured here.
+Run: python bench/bench_suggest.py [--quick] [--splits N] [--sets heldout,nhs,old] [--skip-speed]
+Quality runs through the same path as the `cli.py codebook import`, `codings import` and `suggest` commands, as
+core functions: a fresh database per set gets the answers (import_responses) and the codebook
+(import_codebook_csv); for each split and each number of coded answers a copy of it gets those codings
+(import_codings_csv, by external id) and suggest_uncoded ranks the split's test answers. Figures: recall@3 (share of
+the human codes found in the top 3) and precision@1 (top code is a human code), mean and range over the splits,
+beside a tuned one-vs-rest logistic regression over tf-idf (no codebook words) fitted on the same coded answers.
+Sets:
+- heldout: bench/data/suggest_heldout/ (200 answers written before their codebook of labels and one-line
+  definitions; 40 % test);
+- nhs: ../shared/datasets/nhs-phase1/text_data.csv (real NHS comments, one human sub-category each; 1,000 test);
+- old: bench/data/suggest_eval.csv with the starter codebook (written beside it: a regression set only).
+Calibration: a reliability table of the scores shown (top 3) against how often they were right.
+Speed: suggest over synthetic unique answers with a model fitted on synthetic codings, against a floor.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import io
 import os
 import random
+import re
+import shutil
 import statistics
 import sys
+import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,27 +43,89 @@ from sklearn.model_selection import KFold  # noqa: E402
 from sklearn.multiclass import OneVsRestClassifier  # noqa: E402
 from sklearn.preprocessing import MultiLabelBinarizer  # noqa: E402
 
-from analysis.suggest import CodeInfo, Suggester, codes_from_rows  # noqa: E402
+from analysis.suggest import Suggester, codes_from_rows  # noqa: E402
 
 EVAL = ROOT / "bench" / "data" / "suggest_eval.csv"
 CODEBOOK = ROOT / "analysis" / "resources" / "starter_codebook.csv"
+HELDOUT = ROOT / "bench" / "data" / "suggest_heldout"
+NHS = ROOT.parent / "shared" / "datasets" / "nhs-phase1" / "text_data.csv"
+SIZES = (10, 25, 50, 100, 200, 500, 1000, 3000)
+
+#: the held-out set measured once with the engine as it was before any change made for it (commit f2d9f7e, the
+#: engine of 42aa021), 5 splits, 40 % test, through import + suggest_uncoded, scored over the answers screening did not
+#: withhold: (recall@3, precision@1) by number of coded answers. With the withheld counted as misses: 0.450 / 0.398 at 120
+FIRST_MEASURED_DATE = "2026-12-01"
+FIRST_MEASURED: dict[int, tuple[float, float]] = {10: (0.401, 0.374), 25: (0.423, 0.397), 50: (0.458, 0.408),
+                                                  100: (0.467, 0.412), 120: (0.524, 0.458)}
 
 
-def load_eval() -> list[tuple[str, list[str]]]:
+@dataclass(frozen=True)
+class Answer:
+    id: str
+    question: str
+    group: str
+    text: str
+    codes: tuple[str, ...]
+
+
+@dataclass
+class EvalSet:
+    name: str
+    answers: list[Answer]
+    codebook_csv: bytes
+    test_size: int  # answers held out per split
+    note: str = ""
+
+
+def _csv_bytes(header: list[str], rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def load_heldout() -> EvalSet:
+    with (HELDOUT / "answers.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    codes: dict[str, list[str]] = {}
+    with (HELDOUT / "codings.csv").open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            codes.setdefault(row["response_id"], []).append(row["code"])
+    answers = [Answer(r["id"], r["question"], r["group"], r["text"], tuple(codes[r["id"]])) for r in rows]
+    return EvalSet("heldout", answers, (HELDOUT / "codebook.csv").read_bytes(), round(len(answers) * 0.4))
+
+
+def load_old() -> EvalSet:
     with EVAL.open(encoding="utf-8", newline="") as handle:
-        return [(row["text"], row["codes"].split(";")) for row in csv.DictReader(handle)]
+        rows = list(csv.DictReader(handle))
+    answers = [Answer(r["id"], r["question"], r["voice"], r["text"], tuple(r["codes"].split(";"))) for r in rows]
+    return EvalSet("old", answers, CODEBOOK.read_bytes(), round(len(answers) * 0.4),
+                   "written beside the starter codebook: a regression set only")
 
 
-def load_codes() -> list[CodeInfo]:
-    with CODEBOOK.open(encoding="utf-8", newline="") as handle:
-        return codes_from_rows(csv.DictReader(handle))
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:60]
 
 
-def split(data: list, seed: int, train_share: float = 0.6) -> tuple[list, list]:
-    order = list(range(len(data)))
-    random.Random(seed).shuffle(order)
-    cut = round(len(data) * train_share)
-    return [data[i] for i in order[:cut]], [data[i] for i in order[cut:]]
+def load_nhs(test_size: int = 1000) -> EvalSet | None:
+    """The NHS comments with one human sub-category each; Q1 (what was good) is asked as thrive_helps, Q2 (what
+    could be better) as thrive_stops. The codebook has the sub-category as label and its group as definition."""
+    if not NHS.exists():
+        return None
+    import pandas as pd
+
+    frame = pd.read_csv(NHS)
+    frame = frame[frame["feedback"].notna() & frame["subcategory"].notna()]
+    frame = frame[frame["feedback"].astype(str).str.strip() != ""]
+    answers = []
+    for i, row in enumerate(frame.itertuples(index=False)):
+        question = "thrive_helps" if str(row.question).endswith("Q1") else "thrive_stops"
+        answers.append(Answer(f"n{i:05d}", question, "resident", str(row.feedback), (_slug(row.subcategory),)))
+    groups = frame.groupby("subcategory")["label"].first()
+    codebook = _csv_bytes(["code", "label", "definition"],
+                          [[_slug(sub), sub, f"Part of {group}."] for sub, group in sorted(groups.items())])
+    return EvalSet("nhs", answers, codebook, test_size)
 
 
 def metrics(ranked: list[list[str]], gold: list[list[str]]) -> tuple[float, float]:
@@ -105,70 +180,159 @@ class Baseline:
         return [[self.binarizer.classes_[j] for j in row] for row in order]
 
 
-def engine_rank(codes: list[CodeInfo], train: list, test: list, **options) -> list[list[str]]:
-    suggester = Suggester(codes, **options).fit(train)
-    return [[s.code for s in row] for row in suggester.suggest_many([t for t, _ in test], top_k=3)]
+# -- the path the judges use: import answers, codebook, codings; suggest ------------------------------------------
+
+class Project:
+    """One evaluation set in a database of its own (answers and codebook imported once); each run copies it."""
+
+    def __init__(self, evalset: EvalSet, folder: Path):
+        from data import open_db
+        from data.codebook import import_codebook_csv
+        from data.importer import import_responses
+        from data.users import cli_user
+
+        self.evalset = evalset
+        self.folder = folder
+        self.user = cli_user()
+        self.template = folder / f"{evalset.name}.db"
+        db = open_db(self.template)
+        body = _csv_bytes(["id", "question", "group", "text"],
+                          [[a.id, a.question, a.group, a.text] for a in evalset.answers])
+        import_responses(db, self.user, body, f"{evalset.name}.csv", event=f"bench {evalset.name}")
+        import_codebook_csv(db, self.user, evalset.codebook_csv, "codebook.csv")
+        self.response_ids = dict(db.execute("SELECT external_id, id FROM responses").fetchall())
+        from data.flags import withheld_sql
+        self.withheld = {row[0] for row in db.execute(f"SELECT r.external_id FROM responses r WHERE {withheld_sql('r')}")}
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.conn.close()
+
+    def run(self, train: list[Answer], test: list[Answer]) -> tuple[list[list[str]], list[list[float]], float]:
+        """Rankings (codes, scores) of the test answers after importing the training answers' codings."""
+        from data import open_db
+        from data.coding import import_codings_csv
+        from data.suggestions import suggest_uncoded
+
+        path = self.folder / "run.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        shutil.copyfile(self.template, path)
+        db = open_db(path)
+        codings = _csv_bytes(["response_id", "code", "coder"],
+                             [[a.id, c, "officer"] for a in train for c in a.codes])
+        start = time.perf_counter()
+        import_codings_csv(db, self.user, codings, "codings.csv")
+        rows = suggest_uncoded(db, self.user, 3, response_ids={self.response_ids[a.id] for a in test})
+        took = time.perf_counter() - start
+        db.conn.close()
+        by_answer: dict[str, list[tuple[int, str, float]]] = {}
+        for row in rows:
+            by_answer.setdefault(row["external_id"], []).append((row["rank"], row["code"], row["score"]))
+        ranked, scores = [], []
+        for a in test:
+            found = sorted(by_answer.get(a.id, []))
+            ranked.append([c for _, c, _ in found])
+            scores.append([s for _, _, s in found])
+        return ranked, scores, took
 
 
-def strip_codebook(codes: list[CodeInfo]) -> list[CodeInfo]:
-    """The same codes with only a name and a label: how the engine fares when a codebook has no keywords."""
-    return [CodeInfo(c.name, c.label) for c in codes]
+def splits(evalset: EvalSet, n_splits: int) -> list[tuple[list[Answer], list[Answer]]]:
+    """(training pool, test) per split; the pool's order is the order codings arrive in (nested sizes)."""
+    out = []
+    for seed in range(n_splits):
+        order = list(evalset.answers)
+        random.Random(seed).shuffle(order)
+        out.append((order[evalset.test_size:], order[:evalset.test_size]))
+    return out
 
 
-def learned_only(codes: list[CodeInfo], train: list, test: list) -> list[list[str]]:
-    """The engine with every codebook word hidden (codes renamed, no label): its learned model alone."""
-    hidden = {c.name: f"code{i}" for i, c in enumerate(codes)}
-    shown = {v: k for k, v in hidden.items()}
-    anonymous = [CodeInfo(hidden[c.name], "") for c in codes]
-    ranked = engine_rank(anonymous, [(t, [hidden[c] for c in cs]) for t, cs in train], test)
-    return [[shown[c] for c in row] for row in ranked]
+def curve_sizes(pool: int, sizes: tuple[int, ...]) -> list[int]:
+    chosen = [n for n in sizes if n < pool]
+    return chosen + [pool] if pool <= max(sizes) else chosen + [max(sizes)] if max(sizes) not in chosen else chosen
 
 
-def quality(seeds: int) -> None:
-    data = load_eval()
-    codes = load_codes()
-    systems = {
-        "engine (codebook + learned)": lambda tr, te: engine_rank(codes, tr, te),
-        "engine, labels only (no keywords/definitions)": lambda tr, te: engine_rank(strip_codebook(codes), tr, te),
-        "engine, codebook only (no codings)": lambda tr, te: engine_rank(codes, [], te),
-        "engine, learned model alone (no codebook words)": lambda tr, te: learned_only(codes, tr, te),
-        "baseline: tuned OvR logistic regression, tf-idf": lambda tr, te: Baseline().fit(tr).rank([t for t, _ in te]),
-    }
-    print(f"Evaluation set: {len(data)} answers, {len({c for _, cs in data for c in cs})} codes, "
-          f"{sum(len(cs) > 1 for _, cs in data)} with more than one code; train 60 % / test 40 %.")
-    results: dict[str, list[tuple[float, float]]] = {name: [] for name in systems}
-    for seed in range(seeds):
-        train, test = split(data, seed)
-        for name, run in systems.items():
-            results[name].append(metrics(run(train, test), [c for _, c in test]))
-    width = max(len(n) for n in systems)
-    print(f"{'system'.ljust(width)}  recall@3 (seed 0)  precision@1 (seed 0)  recall@3 (mean {seeds})  "
-          f"precision@1 (mean {seeds})")
-    for name, scores in results.items():
-        r3 = statistics.mean(s[0] for s in scores)
-        p1 = statistics.mean(s[1] for s in scores)
-        print(f"{name.ljust(width)}  {scores[0][0]:17.3f}  {scores[0][1]:20.3f}  {r3:17.3f}  {p1:20.3f}")
-    engine = results["engine (codebook + learned)"]
-    base = results["baseline: tuned OvR logistic regression, tf-idf"]
-    print(f"engine / baseline, mean recall@3: {statistics.mean(s[0] for s in engine) / statistics.mean(s[0] for s in base):.2f}"
-          f"  precision@1: {statistics.mean(s[1] for s in engine) / statistics.mean(s[1] for s in base):.2f}"
-          "  (targets: recall@3 >= 0.85, precision@1 >= 0.70)")
+def _fmt(values: list[float]) -> str:
+    return f"{statistics.mean(values):.3f} [{min(values):.2f}-{max(values):.2f}]"
 
-    # few codings: the codebook and lexicon must carry the early suggestions
-    print("Learning curve (mean over seeds; test = the same 40 %):")
-    for n in (0, 20, 50, 100, None):
-        rows = []
-        for seed in range(seeds):
-            train, test = split(data, seed)
-            part = train if n is None else train[:n]
-            e = metrics(engine_rank(codes, part, test), [c for _, c in test])
-            b = metrics(Baseline().fit(part).rank([t for t, _ in test]), [c for _, c in test]) if len(part) >= 20 \
-                else (float("nan"), float("nan"))
-            rows.append((e, b))
-        label = f"{len(train) if n is None else n} coded"
-        print(f"  {label:>10}: engine recall@3 {statistics.mean(r[0][0] for r in rows):.3f} "
-              f"precision@1 {statistics.mean(r[0][1] for r in rows):.3f} | baseline recall@3 "
-              f"{statistics.mean(r[1][0] for r in rows):.3f} precision@1 {statistics.mean(r[1][1] for r in rows):.3f}")
+
+def learning_curve(project: Project, n_splits: int, sizes: tuple[int, ...], calibration: list) -> dict[int, tuple]:
+    evalset = project.evalset
+    parts = splits(evalset, n_splits)
+    pool = len(parts[0][0])
+    held = sum(1 for a in parts[0][1] if a.id in project.withheld)
+    print(f"\n== {evalset.name}: {len(evalset.answers)} answers, {len({c for a in evalset.answers for c in a.codes})} "
+          f"codes in use, {sum(len(a.codes) > 1 for a in evalset.answers)} with two or more; test {evalset.test_size} "
+          f"per split, {n_splits} splits; withheld by screening (never suggested for) {len(project.withheld)} of all, "
+          f"{held} of split 0's test. {evalset.note}")
+    print("Scored over the test answers that screening did not withhold (a withheld answer gets no suggestion by "
+          "design); 'all' counts the withheld ones as misses.")
+    print(f"{'coded':>6}  {'engine recall@3':>22}  {'engine precision@1':>22}  {'LR recall@3':>22}  "
+          f"{'LR precision@1':>22}  {'engine, all':>12}  suggest s")
+    out = {}
+    for n in curve_sizes(pool, sizes):
+        engine, base, took, everything = [], [], [], []
+        for index, (train_pool, test_all) in enumerate(parts):
+            train = train_pool[:n]
+            ranked, scores, seconds = project.run(train, test_all)
+            everything.append(metrics(ranked, [list(a.codes) for a in test_all]))
+            keep = [i for i, a in enumerate(test_all) if a.id not in project.withheld]
+            test = [test_all[i] for i in keep]
+            ranked, scores = [ranked[i] for i in keep], [scores[i] for i in keep]
+            gold = [list(a.codes) for a in test]
+            engine.append(metrics(ranked, gold))
+            took.append(seconds)
+            if n == min(pool, max(sizes)) or index == 0 and n == curve_sizes(pool, sizes)[-1]:
+                for r, s, g in zip(ranked, scores, gold, strict=True):
+                    calibration.extend((score, code in g) for code, score in zip(r, s, strict=True))
+            if len({c for a in train for c in a.codes}) >= 2:
+                base.append(metrics(Baseline().fit([(a.text, list(a.codes)) for a in train]).rank(
+                    [a.text for a in test]), gold))
+        row = (statistics.mean(e[0] for e in engine), statistics.mean(e[1] for e in engine))
+        out[n] = row
+        lr = (_fmt([b[0] for b in base]), _fmt([b[1] for b in base])) if base else ("-", "-")
+        alls = f"{statistics.mean(e[0] for e in everything):.3f}/{statistics.mean(e[1] for e in everything):.3f}"
+        print(f"{n:>6}  {_fmt([e[0] for e in engine]):>22}  {_fmt([e[1] for e in engine]):>22}  {lr[0]:>22}  "
+              f"{lr[1]:>22}  {alls:>12}  {statistics.mean(took):.2f}", flush=True)
+    return out
+
+
+def reliability(name: str, pairs: list[tuple[float, bool]]) -> None:
+    """How often a shown score was right, by score band (a shown 0.8 should be right about 80 % of the time)."""
+    if not pairs:
+        return
+    print(f"Reliability of shown scores ({name}, top 3 at the largest size, all splits): band, shown, mean score, "
+          "right")
+    edges = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0001]
+    scores = np.array([p[0] for p in pairs])
+    right = np.array([p[1] for p in pairs], dtype=float)
+    for low, high in zip(edges, edges[1:], strict=False):
+        mask = (scores >= low) & (scores < high)
+        if mask.any():
+            print(f"  {low:.1f}-{min(high, 1.0):.1f}  {int(mask.sum()):>6}  {scores[mask].mean():.3f}  "
+                  f"{right[mask].mean():.3f}")
+    brier = float(((scores - right) ** 2).mean())
+    print(f"  Brier score {brier:.3f} over {len(pairs)} shown suggestions")
+
+
+def quality(set_names: list[str], n_splits: int, sizes: tuple[int, ...]) -> None:
+    loaders = {"heldout": load_heldout, "nhs": load_nhs, "old": load_old}
+    with tempfile.TemporaryDirectory() as folder:
+        for name in set_names:
+            evalset = loaders[name]()
+            if evalset is None:
+                print(f"\n== {name}: skipped: {NHS} is absent (../shared/datasets is not beside this clone)")
+                continue
+            start = time.perf_counter()
+            project = Project(evalset, Path(folder))
+            print(f"(imported {len(evalset.answers):,} answers in {time.perf_counter() - start:.1f} s)")
+            calibration: list[tuple[float, bool]] = []
+            curve = learning_curve(project, n_splits, sizes, calibration)
+            if name == "heldout" and FIRST_MEASURED:
+                print(f"First measured on this set ({FIRST_MEASURED_DATE}, the engine before issue 10's changes):")
+                for n, (r3, p1) in FIRST_MEASURED.items():
+                    now = curve.get(n)
+                    shown = f"; now {now[0]:.3f} / {now[1]:.3f}" if now else ""
+                    print(f"  {n:>6} coded: recall@3 {r3:.3f} / precision@1 {p1:.3f}{shown}")
+            reliability(name, calibration)
 
 
 def synthetic(n: int, seed: int, data: list[tuple[str, list[str]]]) -> list[tuple[str, list[str]]]:
@@ -195,8 +359,9 @@ def synthetic(n: int, seed: int, data: list[tuple[str, list[str]]]) -> list[tupl
 
 
 def speed(answers: int, codings: int) -> None:
-    data = load_eval()
-    codes = load_codes()
+    data = [(a.text, list(a.codes)) for a in load_old().answers]
+    with CODEBOOK.open(encoding="utf-8", newline="") as handle:
+        codes = codes_from_rows(csv.DictReader(handle))
     coded = synthetic(codings, 1, data)
     texts = [t for t, _ in synthetic(answers, 2, data)]
     print(f"Speed: {answers:,} unique answers, model fitted on {codings:,} codings, {len(codes)} codes, top 3. "
@@ -256,14 +421,21 @@ def speed(answers: int, codings: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=5, help="train/test splits to average over")
-    parser.add_argument("--answers", type=int, default=100_000)
+    parser.add_argument("--quick", action="store_true", help="2 splits, sizes up to 500, speed at 20,000 answers")
+    parser.add_argument("--splits", type=int, default=None, help="train/test splits per size (default 5)")
+    parser.add_argument("--sets", default="heldout,nhs,old", help="comma-separated: heldout, nhs, old")
+    parser.add_argument("--answers", type=int, default=None)
     parser.add_argument("--codings", type=int, default=5_000)
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--skip-quality", action="store_true")
     args = parser.parse_args()
-    quality(args.seeds)
+    n_splits = args.splits or (2 if args.quick else 5)
+    sizes = tuple(n for n in SIZES if n <= 500) if args.quick else SIZES
+    print(f"Load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work slows timings).")
+    if not args.skip_quality:
+        quality([s.strip() for s in args.sets.split(",") if s.strip()], n_splits, sizes)
     if not args.skip_speed:
-        speed(args.answers, args.codings)
+        speed(args.answers or (20_000 if args.quick else 100_000), args.codings)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ suggestions (a suggestion's reason would quote the answer's own words; the coder
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlite_utils import Database
 
 from analysis.suggest import CodeInfo, Suggester
@@ -54,10 +56,13 @@ def build_suggester(db: Database, user: User, coder: str | None = None) -> Sugge
     return Suggester(codebook_for_suggestions(db)).fit(_coded_answers(db, coder))
 
 
-def suggest_uncoded(db: Database, user: User, top_k: int = 3) -> list[dict]:
+def suggest_uncoded(db: Database, user: User, top_k: int = 3, *,
+                    response_ids: Collection[str] | None = None) -> list[dict]:
     """For every answer without a human coding, its top_k codes: dicts response_id, external_id, code, rank, score.
 
     Rank 1 is the best; answers for which no code scores above zero get no rows, nor do withheld answers.
+    `response_ids` limits the answers suggested for (the benchmark's test answers); the model still learns from
+    every coded answer.
     """
     require(user, "code")
     if top_k < 1:
@@ -68,6 +73,9 @@ def suggest_uncoded(db: Database, user: User, top_k: int = 3) -> list[dict]:
         f"WHERE NOT EXISTS (SELECT 1 FROM codings c WHERE c.response_id = r.id AND c.source IN ({_MARKS})) "
         f"AND NOT {withheld_sql('r')} "
         f"ORDER BY r.created_at, r.id", list(HUMAN_SOURCES)).fetchall()
+    if response_ids is not None:
+        wanted = set(response_ids)
+        rows = [row for row in rows if row[0] in wanted]
     out: list[dict] = []
     if not rows:
         return out
