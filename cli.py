@@ -643,6 +643,8 @@ def _findings_filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--from", "date_from", default=None, help="Events on or after this date, YYYY-MM-DD."),
         click.option("--to", "date_to", default=None, help="Events on or before this date, YYYY-MM-DD."),
         click.option("--code", "codes", multiple=True, help="Only answers raising this code name (repeatable)."),
+        click.option("--approved-only", "approved_only", is_flag=True,
+                     help="Only answers approved in review (they or their respondent approved, neither has issues)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -650,7 +652,8 @@ def _findings_filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _export_set(db: Database, questions: tuple[str, ...], groups: tuple[str, ...], events: tuple[str, ...],
-                date_from: str | None, date_to: str | None, codes: tuple[str, ...], originals: bool = False) -> Any:
+                date_from: str | None, date_to: str | None, codes: tuple[str, ...], originals: bool = False,
+                approved_only: bool = False) -> Any:
     import datetime as dt
 
     from analysis.findings import Filter
@@ -664,7 +667,7 @@ def _export_set(db: Database, questions: tuple[str, ...], groups: tuple[str, ...
         if len(matches) != 1:
             fail(f"{len(matches)} events match {name!r}; give the event's id.")
         event_ids.append(matches[0].id)
-    frames = load_frames(db, cli_user(), with_text=True, originals=originals)
+    frames = load_frames(db, cli_user(), with_text=True, originals=originals, approved_only=approved_only)
     by_name = dict(zip(frames.codes["name"].str.lower(), frames.codes["code_id"], strict=False))
     unknown = [c for c in codes if c.lower() not in by_name]
     if unknown:
@@ -676,7 +679,12 @@ def _export_set(db: Database, questions: tuple[str, ...], groups: tuple[str, ...
                      tuple(int(by_name[c.lower()]) for c in codes))
     except ValueError as exc:
         fail(f"Dates must look like 2026-11-20: {exc}")
-    return build(frames, flt)
+    ex = build(frames, flt)
+    if approved_only:
+        from data.review import REVIEW_FILTER
+
+        ex.filters.update(REVIEW_FILTER)
+    return ex
 
 
 def _write_export(db: Database, kind: str, file: Path, ex: Any, originals: bool = False) -> None:

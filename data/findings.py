@@ -4,6 +4,8 @@ Every reader needs "findings" (or "export"); texts are the redacted ones unless 
 An answer under an unreleased safeguarding flag is loaded with `withheld` set and its text (original too) replaced
 by data.flags.WITHHELD_TEXT, for every user: findings and exports are for publishing, and the flagged words are
 read only in the safeguarding queue. Counts still include it.
+With `approved_only`, only the answers whose review state is "approved" are loaded (data/review.py: the answer or
+its respondent approved, and neither marked "has issues"), with their codings and pins; counts are then of those.
 """
 
 from __future__ import annotations
@@ -69,7 +71,9 @@ def data_version(db: Database) -> tuple[Any, ...]:
         "(SELECT COUNT(*) FROM flags), (SELECT MAX(updated_at) FROM flags), "
         "(SELECT COUNT(released_at) FROM flags), (SELECT TOTAL(rowid) FROM flags WHERE released_at IS NOT NULL)"
     ).fetchone()
-    return tuple(row)
+    from data.review import version as review_version  # a review changes what "approved only" shows
+
+    return tuple(row) + review_version(db)
 
 
 def withheld_ids(db: Database) -> set[str]:
@@ -113,14 +117,15 @@ def _labels(db: Database) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def load_frames(db: Database, user: User, *, with_text: bool = False, originals: bool = False,
-                coding_details: bool = True) -> Frames:
+                coding_details: bool = True, approved_only: bool = False) -> Frames:
     """Load answers, codings, codebook and pins for the findings computations.
 
     `with_text` adds the answer text (always the redacted text); `originals` (admins only, audited by the
     caller's export) adds the text exactly as entered in `original_text`. A withheld answer (`withheld` True) has
     both texts replaced by WITHHELD_TEXT, originals included: only the safeguarding lead reads flagged words, in
     the queue. Without `coding_details` the codings' coder, source and time are left empty (the Findings page
-    does not need them; loading is faster).
+    does not need them; loading is faster). With `approved_only`, only approved answers (data.review) are loaded,
+    with only their codings and pins.
     Answers come in event-date order, then in the order they were stored.
     """
     require(user, "findings")
@@ -149,6 +154,13 @@ def load_frames(db: Database, user: User, *, with_text: bool = False, originals:
     events = _frame(db, "SELECT id, name, venue, date, area, status FROM events ORDER BY date, name",
                     ["event_id", "name", "venue", "date", "area", "status"])
     questions, groups = _labels(db)
+    if approved_only:
+        from data.review import approved_answer_ids
+
+        approved = approved_answer_ids(db)
+        answers = answers[answers["response_id"].isin(approved)].reset_index(drop=True)
+        codings = codings[codings["response_id"].isin(approved)].reset_index(drop=True)
+        pins = pins[pins["response_id"].isin(approved)].reset_index(drop=True)
     codings["code_id"] = codings["code_id"].astype("int64")
     pins["code_id"] = pins["code_id"].astype("int64")
     answers["position"] = answers["position"].astype("int64")

@@ -39,6 +39,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "audit": frozenset({"admin"}),
     # event bundles carry original texts between laptops and the hub (export and import)
     "bundle": frozenset({"admin"}),
+    # review before analysis: mark respondents or answers approved / has issues (data/review.py)
+    "review": frozenset({"engagement_officer", "admin"}),
 }
 
 

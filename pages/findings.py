@@ -17,6 +17,7 @@ import config
 from analysis import findings as af
 from data import findings as df
 from data.paths import safe_filename
+from data.review import REVIEW_FILTER
 from data.users import User
 from exports import charts
 from ui import session
@@ -24,7 +25,9 @@ from ui import session
 user = session.guard("findings")
 db = session.db()
 DB_PATH = str(config.db_path())
-VERSION = df.data_version(db)
+APPROVED_ONLY = bool(st.session_state.setdefault("findings_approved_only", False))  # the review toggle
+# the data version, then the review toggle: every cached table below is keyed on both
+VERSION = (*df.data_version(db), APPROVED_ONLY)
 
 st.session_state.setdefault("findings_level", "Sub-codes")
 st.session_state.setdefault("findings_export", None)
@@ -33,8 +36,9 @@ st.session_state.setdefault("findings_export", None)
 @st.cache_resource(max_entries=2, show_spinner="Loading answers and codings…")
 def prepared(path: str, version: tuple, _user: User) -> af.Prepared:
     """The indexed frames for one data version. A resource, not cache_data: it is read-only, large, and copying
-    it on every rerun would cost more than the filter change itself. `version` changes with any edit."""
-    frames = df.load_frames(db, _user, with_text=True, coding_details=False)
+    it on every rerun would cost more than the filter change itself. `version` changes with any edit; its last
+    item is the "approved answers only" toggle."""
+    frames = df.load_frames(db, _user, with_text=True, coding_details=False, approved_only=bool(version[-1]))
     prep = af.prepare(frames.answers, frames.codings, frames.codes, frames.pins, frames.questions, frames.groups)
     prep.events = frames.events
     return prep
@@ -118,8 +122,13 @@ def chart_block(chart, table: pd.DataFrame, name: str, key: str, caption: str = 
 
 prep = prepared(DB_PATH, VERSION, user)
 st.title("Findings")
+st.toggle("Approved answers only", key="findings_approved_only",
+          help="Count and quote only answers approved in review (the answer or its respondent approved, and "
+               "neither marked “has issues”). Exports follow this too.")
 if prep.answers.empty:
-    st.info("No answers yet. Answers appear here once they are collected or imported.")
+    st.info("No approved answers yet. An engagement officer approves answers on the Code page or a whole event on "
+            "the Events page." if APPROVED_ONLY else
+            "No answers yet. Answers appear here once they are collected or imported.")
     st.stop()
 
 # --- filters ----------------------------------------------------------------------------------------------------
@@ -348,12 +357,15 @@ with tabs[6]:
                     bar.progress(min(1.0, max(0.0, fraction)), message)
 
                 with_originals = originals and kind in ("xlsx", "csv")
-                frames = df.load_frames(db, user, with_text=True, originals=with_originals)
+                frames = df.load_frames(db, user, with_text=True, originals=with_originals,
+                                        approved_only=APPROVED_ONLY)
+                review_filter = dict(REVIEW_FILTER) if APPROVED_ONLY else {}
                 if kind == "qdc":
                     data = refi.codebook_xml(frames.codes) if len(frames.codes) else None
                     rows = len(frames.codes)
                 else:
                     ex = build(frames, flt)
+                    ex.filters.update(review_filter)
                     writer = {"xlsx": xlsx.workbook_bytes, "csv": csv_export.csv_bytes, "report": report.report_bytes,
                               "qdpx": refi.qdpx_bytes}[kind]
                     data = writer(ex, report_progress)
@@ -365,7 +377,8 @@ with tabs[6]:
                     name = f"thrive-voices-{slug(kind if kind != 'report' else 'findings-report')}-{stamp}"
                     file_name = safe_filename(f"{name}.{kinds[kind][1]}")
                     df.record_export(db, user, kind, originals=with_originals, rows=rows, filename=file_name,
-                                     filters=flt.describe(prep.questions, prep.groups, event_names, code_labels))
+                                     filters={**flt.describe(prep.questions, prep.groups, event_names, code_labels),
+                                              **review_filter})
                     st.session_state["findings_export"] = (kind, file_name, data)
                     status.update(label="Ready to download", state="complete")
         prepared_export = st.session_state["findings_export"]

@@ -30,6 +30,7 @@ from data import (
     importer,
     open_db,
     retention,
+    review,
     settings,
     stats,
     suggestions,
@@ -163,6 +164,18 @@ ACTIONS: list[Action] = [
     Action("import_bundle", ("bundle",), lambda c, u: bundle.import_bundle(c.db, u, c.bundle)),
     Action("preview_bundle", ("bundle",), lambda c, u: bundle.import_bundle(c.db, u, c.bundle, dry_run=True)),
     Action("bundle_conflicts", ("bundle",), lambda c, u: bundle.conflicts(c.db, u)),
+    # review before analysis (engagement officers and admins)
+    Action("set_review_answer", ("review",), lambda c, u: review.set_review(
+        c.db, u, response_id=c.response_id, state="has_issues", comment="half the answer is missing")),
+    Action("set_review_respondent", ("review",), lambda c, u: review.set_review(
+        c.db, u, respondent_id=c.respondent_id, state="approved")),
+    Action("review_state", ("review",), lambda c, u: review.review_state(c.db, u, response_id=c.response_id)),
+    Action("review_history", ("review",), lambda c, u: review.history(c.db, u, respondent_id=c.respondent_id)),
+    Action("answer_review", ("review",), lambda c, u: review.answer_review(c.db, u, c.response_id)),
+    Action("bulk_approve", ("review",), lambda c, u: review.bulk_approve(c.db, u, event_id=c.event.id)),
+    Action("review_counts", ("review",), lambda c, u: review.counts(c.db, u)),
+    Action("load_frames_approved_only", ("findings",),
+           lambda c, u: findings.load_frames(c.db, u, with_text=True, approved_only=True)),
 ]
 
 ROLE_PARAMS = [*ROLES, None]
