@@ -19,6 +19,10 @@ Merge rules (each keeps "nothing lost, nothing doubled, nothing overwritten"):
 - Erasure wins: a respondent or answer tombstoned here or in the bundle is never inserted; a respondent tombstoned
   in the bundle but present here is erased here with data.erasure.erase_respondent, in the same transaction.
   Flags always arrive (safeguarding records outlive the data), unlinked from erased text.
+- Review states (data/review.py) are append-only rows with UUIDs: they match by id like answers, so the history is
+  the union of every laptop's and a target's current state is its newest review anywhere (latest `at` wins; two
+  officers disagreeing on two laptops is not a conflict, both rows stay in the history). A review whose target is
+  erased is not brought in. A bundle made before reviews existed (schema without 0015_review) has no reviews part.
 - Removals other than erasure (a coding removed on one laptop) are not carried: the merge is a union.
 A bundle is checked whole before anything is written: any missing, extra or altered part, a damaged zip, or a
 schema this database does not have refuses it with the reason. The sha256 sums detect damage, not forgery.
@@ -51,7 +55,9 @@ APP_VERSION = "0.13"  # the app has no release number yet; bump with the bundle 
 MANIFEST = "manifest.json"
 #: the parts in the order they are written and merged (parents before children)
 TABLES = ("question_sets", "events", "respondents", "responses", "codes", "codings", "memos", "pinned_quotes",
-          "flags", "flag_history", "tombstones", "audit")
+          "reviews", "flags", "flag_history", "tombstones", "audit")
+#: parts a bundle holds only when its schema has the migration that made the table
+OPTIONAL_TABLES = {"reviews": "0015_review"}
 MAX_UNPACKED_BYTES = 4 * 1024**3
 _CHUNK = 900  # ids per IN (...) lookup
 
@@ -207,6 +213,8 @@ def _collect(db: Database, event_ids: list[str]) -> dict[str, list[dict[str, Any
         row["merged_into"] = codes[code["merged_into"]]["name"] if code["merged_into"] is not None else None
         parts["codes"].append(row)
     code_ids = [str(by_name[n]["id"]) for n in sorted(wanted)]
+    parts["reviews"] = _rows_in(
+        db, "SELECT * FROM reviews WHERE event_id IN ({marks}) ORDER BY at, id", event_ids)
     memos = _rows_in(
         db, "SELECT m.target_type, m.target_id, m.author, m.text, m.created_at, m.updated_at FROM memos m "
             "JOIN responses r ON r.id = m.target_id WHERE m.target_type = 'response' AND r.event_id IN ({marks})",
@@ -341,7 +349,8 @@ def read_bundle(db: Database, file: str | Path | bytes | IO[bytes]) -> _Bundle:
             raise BundleError(refuse + f"this database lacks the changes {', '.join(lacking)} that the bundle has. "
                               "Upgrade the hub's database first (python cli.py init), then import again.")
         expected = manifest.get("parts")
-        if not isinstance(expected, dict) or set(expected) != {f"{t}.jsonl" for t in TABLES}:
+        tables = [t for t in TABLES if t not in OPTIONAL_TABLES or OPTIONAL_TABLES[t] in theirs]
+        if not isinstance(expected, dict) or set(expected) != {f"{t}.jsonl" for t in tables}:
             raise BundleError(refuse + "its manifest does not list the expected parts.")
         missing = sorted(set(expected) - set(names))
         if missing:
@@ -349,8 +358,8 @@ def read_bundle(db: Database, file: str | Path | bytes | IO[bytes]) -> _Bundle:
         extra = sorted(set(names) - set(expected) - {MANIFEST})
         if extra:
             raise BundleError(refuse + f"it holds files the manifest does not list: {', '.join(extra)}.")
-        parts: dict[str, list[dict[str, Any]]] = {}
-        for table in TABLES:
+        parts: dict[str, list[dict[str, Any]]] = {t: [] for t in TABLES}
+        for table in tables:
             name = f"{table}.jsonl"
             try:
                 blob = archive.read(name)
@@ -389,7 +398,8 @@ class _Merge:
     def __init__(self, db: Database, user: User, bundle: _Bundle, report: BundleReport):
         self.db, self.user, self.bundle, self.report = db, user, bundle, report
         self.now = now_utc()
-        self.columns = {t: _columns(db, t) for t in ("question_sets", "events", "respondents", "responses", "flags")}
+        self.columns = {t: _columns(db, t) for t in ("question_sets", "events", "respondents", "responses", "flags",
+                                                     "reviews")}
 
     # helpers
     def conflict(self, table: str, record_id: str, reason: str, incoming: dict[str, Any],
@@ -518,6 +528,7 @@ class _Merge:
         self._codings(parts["codings"])
         self._memos(parts["memos"])
         self._pins(parts["pinned_quotes"])
+        self._reviews(parts["reviews"])
         self._flags(parts["flags"])
         self._flag_history(parts["flag_history"])
         self._tombstones(stones)
@@ -698,6 +709,25 @@ class _Merge:
         self.db.conn.executemany("INSERT INTO pinned_quotes (code_id, response_id, pinned_by, at) VALUES (?, ?, ?, ?)",
                                  new)
         counts.new += len(new)
+
+    def _reviews(self, rows: list[dict[str, Any]]) -> None:
+        """Reviews match by id (append-only rows: the newest per target is its state, in any merge order); a review
+        of an erased respondent or answer is not brought in, one whose target conflicted is reported."""
+        counts = self.report.tables["reviews"]
+        respondents = self.existing("respondents", [r["respondent_id"] for r in rows if r.get("respondent_id")])
+        kept = []
+        for row in rows:
+            respondent, response = row.get("respondent_id"), row.get("response_id")
+            if respondent in self.erased_respondents or response in self.erased_responses \
+                    or response in self.erased_answer_ids:
+                counts.erased += 1
+            elif (respondent is not None and respondent in respondents) or \
+                    (response is not None and response in self.present_responses):
+                kept.append(row)
+            else:
+                self.conflict("reviews", str(row.get("id")), "its respondent or answer was not imported (it "
+                              "conflicts)", row, None)
+        self.merge_by_id("reviews", kept)
 
     def _unlinked(self, flag: dict[str, Any]) -> dict[str, Any]:
         flag = dict(flag)

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from data import bundle, capture, codebook, coding, erasure, events, findings, flags, importer, open_db
+from data import bundle, capture, codebook, coding, erasure, events, findings, flags, importer, open_db, review
 from data.db import connect
 from data.schema import migrations
 from data.users import User
@@ -91,6 +91,15 @@ def build_master(path: Path, snapshot: Path, seed: int) -> dict:
         if rid not in withheld and pinned < 5:
             findings.pin_quote(db, OFFICERS[0], code_id, rid)
             pinned += 1
+    # reviews: respondents approved, answers with issues, a changed mind (history), a whole event approved
+    respondent_ids = [r[0] for r in db.execute("SELECT id FROM respondents ORDER BY created_at, id")]
+    for pid in rng.sample(respondent_ids, 10):
+        review.set_review(db, OFFICERS[0], respondent_id=pid, state="approved")
+    for rid in rng.sample(response_ids, 10):
+        review.set_review(db, OFFICERS[1], response_id=rid, state="has_issues", comment="garbled in transcription")
+        if rng.random() < 0.5:
+            review.set_review(db, OFFICERS[0], response_id=rid, state="approved")
+    review.bulk_approve(db, OFFICERS[0], event_id=evs[4].id)
     all_flags = [r[0] for r in db.execute("SELECT id FROM flags ORDER BY created_at")]
     assert len(all_flags) >= 3, "the seed must raise a few flags"
     for flag_id in all_flags[::3]:
@@ -100,6 +109,7 @@ def build_master(path: Path, snapshot: Path, seed: int) -> dict:
                         "JOIN codings c ON c.response_id = r.id WHERE f.status = 'open' LIMIT 1").fetchone()[0]
     victim_event = db.execute("SELECT event_id FROM respondents WHERE id = ?", [victim]).fetchone()[0]
     victim_flags = [r[0] for r in db.execute("SELECT id FROM flags WHERE respondent_id = ?", [victim])]
+    review.set_review(db, OFFICERS[0], respondent_id=victim, state="approved")  # erased with them later
     _copy(db, path, snapshot)
     time.sleep(0.01)
     erasure.erase_respondent(db, ADMIN, victim, "withdrew consent")
@@ -154,6 +164,9 @@ def picture(path: Path) -> dict[str, set]:
                           "created_at, category, strength, released_at FROM flags"),
             "flag_history": rows("SELECT flag_id, status, note, by, at FROM flag_history"),
             "tombstones": rows("SELECT DISTINCT kind, ref_id FROM tombstones"),
+            "reviews": rows("SELECT id, event_id, respondent_id, response_id, state, comment, by, at FROM reviews"),
+            "review_counts": rows(f"SELECT event_id, state, COUNT(*) FROM ({review.EFFECTIVE_SQL}) "
+                                  "GROUP BY event_id, state"),
         }
     finally:
         db.conn.close()
@@ -224,8 +237,11 @@ def test_merge_in_any_order_equals_the_single_database(world, tmp_path, order):
         merge(hub, file)
     master, merged = picture(world["master"]), picture(hub)
     assert len(master["responses"]) >= 200
-    for table in ("events", "respondents", "responses", "codings", "memos", "pins", "flags", "tombstones"):
+    for table in ("events", "respondents", "responses", "codings", "memos", "pins", "flags", "tombstones",
+                  "reviews", "review_counts"):
         assert merged[table] == master[table], table
+    assert {s for _, s, _ in master["review_counts"]} == {"received", "approved", "has_issues"}
+    assert world["victim"] not in {r[2] for r in merged["reviews"]}, "an erased respondent's review came back"
     assert master["flag_history"] <= merged["flag_history"]
     extra = merged["flag_history"] - master["flag_history"]
     # the only extra history: the hub's own erasure, when the copy made before the erasure arrived first
