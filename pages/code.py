@@ -9,7 +9,7 @@ import logging
 
 import streamlit as st
 
-from data import codebook, coding
+from data import codebook, coding, review
 from data.agreement import list_samples
 from data.coding import Filters
 from ui import session
@@ -211,6 +211,21 @@ def on_bulk_apply() -> None:
     bump(f"Coded {done} answer(s) with {label_of(preview['code'])}. Undo reverses all of them.")
 
 
+def on_review(answer_id: str, state: str, target_key: str, comment_key: str) -> None:
+    """Review the answer on screen, or everything its respondent said (data/review.py)."""
+    whole = st.session_state.get(target_key) == "respondent"
+    try:
+        with fresh_db() as cdb:
+            respondent_id = review.answer_review(cdb, user, answer_id).respondent_id
+            target = {"respondent_id": respondent_id} if whole else {"response_id": answer_id}
+            review.set_review(cdb, user, state=state, comment=st.session_state.get(comment_key) or "", **target)
+    except review.ReviewError as exc:
+        st.session_state[FLASH] = f"⚠️ {exc}"
+        return
+    st.session_state.pop(comment_key, None)
+    bump(f"{'This person' if whole else 'This answer'}: {review.LABELS[state].lower()}.")
+
+
 # --- counts, undo, filters -------------------------------------------------------------------------------------------
 
 current_filters = filters()
@@ -368,6 +383,29 @@ with st.container(border=True, key="code_card"):
     with st.expander(f"Memo on this answer ({len(mine)})" if mine else "Memo on this answer"):
         memo_editor("response", answer.id, mine, f"code_memo_{answer.id}_{gen}", "Your memo", "code_memo_save",
                     "Save memo", with_time=True)
+
+    if user.can("review"):  # review before analysis: approved answers are what "approved only" findings count
+        status = review.answer_review(db, user, answer.id)
+        with st.expander(f"Review: {review.LABELS[status.state]}", icon=":material/fact_check:"):
+            for who, row in (("This answer", status.answer), ("This person", status.respondent)):
+                if row is not None:
+                    st.caption(session.md_escape(f"{who}: {review.LABELS[row.state]} by {row.by}, "
+                                                 f"{row.at[:16].replace('T', ' ')} UTC"))
+                    if row.comment:
+                        st.text(row.comment)
+            target_key, comment_key = "code_review_target", f"code_review_comment_{answer.id}"
+            st.radio("Review", ["answer", "respondent"], key=target_key, horizontal=True,
+                     format_func={"answer": "This answer", "respondent": "Everything this person said"}.get)
+            st.text_input("Comment (required for “has issues”)", key=comment_key,
+                          placeholder="e.g. two answers run together; check the paper form")
+            r1, r2, r3 = st.columns(3)
+            r1.button("Approve", key="code_review_approve", on_click=on_review, width="stretch",
+                      args=(answer.id, review.APPROVED, target_key, comment_key), icon=":material/check:")
+            r2.button("Has issues", key="code_review_issues", on_click=on_review, width="stretch",
+                      args=(answer.id, review.HAS_ISSUES, target_key, comment_key), icon=":material/report:")
+            r3.button("Back to received", key="code_review_reset", on_click=on_review, width="stretch",
+                      args=(answer.id, review.RECEIVED, target_key, comment_key),
+                      disabled=status.answer is None and status.respondent is None)
 
 # --- memo on a code ----------------------------------------------------------------------------------------------------
 

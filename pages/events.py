@@ -11,7 +11,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from data import capture, events
+from data import capture, events, review
 from surveys import QuestionSetError, bundled_keys
 from ui import session
 
@@ -76,12 +76,16 @@ def main() -> None:
         st.info("No events yet. Create the first one above.")
         return
     rows = []
+    reviewed = review.counts(db, user) if user.can("review") else {}
     for e in all_events:
         counts = capture.event_counts(db, user, e.id)
         rows.append({"Event": e.name, "Date": e.date, "Venue": e.venue, "Status": e.status,
                      "People": counts.respondents, "Post-its": counts.postits, "Answers": counts.answers,
                      "People today": counts.respondents_today,
                      "Question set": e.question_set_id})
+        if user.can("review"):
+            states = reviewed.get(e.id, {})
+            rows[-1].update({"Approved": states.get(review.APPROVED, 0), "Has issues": states.get(review.HAS_ISSUES, 0)})
     st.subheader("All events")
     st.caption("People: respondents recorded on the tablet or imported. Post-its: transcribed flipchart answers, "
                "anonymous and not counted as people. Answers include both.")
@@ -106,6 +110,28 @@ def main() -> None:
             else:
                 state[MESSAGE] = ("success", f"Reopened “{chosen.title}”.")
                 st.rerun()
+
+    if user.can("review"):
+        _review_event(db, user, chosen)
+
+
+def _review_event(db, user, chosen) -> None:
+    """Approve every answer of the chosen event still "received", once the officer has looked through them."""
+    st.subheader("Review this event's answers")
+    states = review.counts(db, user, chosen.id)[chosen.id]
+    st.caption(f"{states[review.RECEIVED]:,} received (not reviewed), {states[review.APPROVED]:,} approved, "
+               f"{states[review.HAS_ISSUES]:,} with issues. Findings and exports can be limited to approved answers. "
+               "Mark single answers or people on the Code page.")
+    if not states[review.RECEIVED]:
+        return
+    looked = st.checkbox("I have looked through these answers", key=f"events_review_looked_{chosen.id}")
+    if st.button(f"Approve all {states[review.RECEIVED]:,} received answers", key="events_review_approve",
+                 disabled=not looked, use_container_width=True):
+        done = review.bulk_approve(db, user, event_id=chosen.id)
+        st.session_state.pop(f"events_review_looked_{chosen.id}", None)
+        st.session_state[MESSAGE] = ("success", f"Approved {done:,} answer(s) of “{chosen.title}”. Answers with "
+                                                "issues were left as they are.")
+        st.rerun()
 
 
 main()
