@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,35 @@ REQUIRED_CSV_COLUMNS = ("code", "label", "definition")
 MAX_NAME_CHARS = 60
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+#: Namespace of the GUIDs our REFI-QDA exports have always given codes (exports.refi uses the same).
+GUID_NAMESPACE = uuid.UUID("5d0c6a52-3c5e-4d8e-9a57-7f1f3b0c2e11")
+
+
+def name_guid(name: str) -> str:
+    """The GUID a code of this name has been exported with (stored in codes.guid since 0014_code_guid)."""
+    return str(uuid.uuid5(GUID_NAMESPACE, f"code:{name.lower()}"))
+
+
+def normal_guid(value: Any) -> str:
+    """A GUID as we compare them: no braces, lower case ("{ABC-...}" from another tool matches "abc-...")."""
+    return str(value or "").strip().strip("{}").strip().lower()
+
+
+def short_name(text: str) -> str:
+    """A code's short name from a display name: "Family & home" -> "family_home" (also how names are matched)."""
+    slug = re.sub(r"[^0-9a-z]+", "_", str(text).lower()).strip("_")
+    return (slug or "code")[:MAX_NAME_CHARS].rstrip("_") or "code"
+
+
+def _new_guid(db: Database, name: str, preferred: str = "") -> str:
+    """The GUID for a new code: the file's (a code from another tool keeps its GUID), else the one its name has
+    always been exported with, else a random one (when a renamed code took that one with it)."""
+    for candidate in (str(preferred or "").strip().strip("{}").strip(), name_guid(name)):
+        if candidate and not db.execute("SELECT 1 FROM codes WHERE lower(guid) = lower(?)", [candidate]).fetchone():
+            return candidate  # kept as the other tool wrote it (some compare GUIDs case-sensitively)
+    return str(uuid.uuid4())
 
 
 class CodebookError(ValueError):
@@ -50,21 +80,11 @@ class Code:
     merged_into: int | None = None
     created_at: str = ""
     updated_at: str = ""
+    guid: str = ""
 
     @property
     def is_theme(self) -> bool:
         return self.parent_id is None
-
-
-@dataclass
-class CodesImported:
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-
-    def summary(self) -> str:
-        return (f"{len(self.created)} code(s) created, {len(self.updated)} updated, "
-                f"{len(self.unchanged)} unchanged.")
 
 
 @dataclass(frozen=True)
@@ -85,7 +105,7 @@ def _code(row: Mapping[str, Any]) -> Code:
         examples=tuple(json.loads(row["examples"] or "[]")), parent_id=row["parent_id"],
         parent=row["parent_name"], colour=row["colour"], keywords=tuple(json.loads(row["keywords"] or "[]")),
         archived=bool(row["archived"]), merged_into=row["merged_into"], created_at=row["created_at"],
-        updated_at=row["updated_at"],
+        updated_at=row["updated_at"], guid=row.get("guid") or name_guid(row["name"]),
     )
 
 
@@ -202,10 +222,10 @@ def create_code(db: Database, user: User, name: str, label: str = "", *, definit
         now = now_utc()
         cursor = db.execute(
             "INSERT INTO codes (name, label, definition, include_guidance, exclude_guidance, examples, parent_id, "
-            "colour, keywords, archived, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
+            "colour, keywords, archived, created_at, updated_at, guid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
             [name, label, definition or "", include_guidance or "", exclude_guidance or "",
              json.dumps(_examples(examples), ensure_ascii=False), parent_id, colour,
-             json.dumps(_keywords(keywords), ensure_ascii=False), now, now],
+             json.dumps(_keywords(keywords), ensure_ascii=False), now, now, _new_guid(db, name)],
         )
         code_id = cursor.lastrowid
         audit.record(db, user, "code_created", "code", code_id, name=name, parent_id=parent_id)
@@ -261,7 +281,9 @@ def rename_code(db: Database, user: User, code: str | int | Code, new_name: str)
         taken = _name_taken(db, new_name, current.id)
         if taken:
             raise CodebookError(f"There is already a code called {taken!r}; code names are unique.")
-        db.execute("UPDATE codes SET name = ?, updated_at = ? WHERE id = ?", [new_name, now_utc(), current.id])
+        # the GUID stays: a renamed code is still the same code in a REFI-QDA file exported before the rename
+        db.execute("UPDATE codes SET name = ?, updated_at = ?, guid = COALESCE(guid, ?) WHERE id = ?",
+                   [new_name, now_utc(), current.guid, current.id])
         audit.record(db, user, "code_renamed", "code", current.id, old_name=current.name, new_name=new_name)
     return get_code(db, current.id)
 
@@ -366,24 +388,191 @@ def usage(db: Database) -> dict[int, dict[str, int]]:
         "SELECT code_id, count(*), count(DISTINCT response_id) FROM codings GROUP BY code_id")}
 
 
-# --- import / export --------------------------------------------------------------------------------------------
+# --- import: plan (what would change), then apply (only what was asked) ---------------------------------------
 
-def _spec_value(spec: Mapping[str, Any], key: str) -> Any:
+#: The fields an import compares, in the order a plan lists them.
+PLAN_FIELDS = ("label", "definition", "parent", "include_guidance", "exclude_guidance", "keywords", "colour",
+               "examples")
+FIELD_WORDS = {"label": "label", "definition": "definition", "parent": "theme", "include_guidance": "include when",
+               "exclude_guidance": "exclude when", "keywords": "keywords", "colour": "colour", "examples": "examples"}
+CSV_EXTRA_COLUMNS = ("colour", "include_guidance", "exclude_guidance", "examples", "guid")
+TAGUETTE_COLUMNS = ("tag", "parent", "description")
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field of an existing code that the file would change. `kind` is "change", "blank" (the file is empty
+    where we have text) or "reparent" (the code would move to another theme, or become a theme); `problem` says
+    why it can never be applied as it stands (it would break the two levels)."""
+
+    field: str
+    before: Any
+    after: Any
+    kind: str = "change"
+    problem: str = ""
+
+    @property
+    def risky(self) -> bool:
+        return self.kind in ("blank", "reparent")
+
+    def describe(self) -> str:
+        def show(value: Any) -> str:
+            if self.field == "parent":
+                return repr(value) if value else "(a theme)"
+            if isinstance(value, tuple):
+                value = "; ".join(value)
+            text = str(value)
+            return repr(text if len(text) <= 70 else text[:67] + "...") if text else "(empty)"
+        word = {"blank": "BLANKS ", "reparent": "RE-PARENTS: "}.get(self.kind, "")
+        line = f"{word}{FIELD_WORDS[self.field]}: {show(self.before)} -> {show(self.after)}"
+        return line + (f"  [cannot apply: {self.problem}]" if self.problem else "")
+
+
+@dataclass
+class CodeDifference:
+    """An existing code that the file describes differently, field by field."""
+
+    name: str
+    code_id: int
+    matched_by: str  # "guid", "name" or "label"
+    incoming: str  # the code's name (or label) in the file
+    row: int
+    changes: list[FieldChange]
+
+    @property
+    def risky(self) -> list[FieldChange]:
+        return [c for c in self.changes if c.risky]
+
+
+@dataclass(frozen=True)
+class NewCode:
+    name: str
+    label: str
+    definition: str = ""
+    parent: str = ""
+    include_guidance: str = ""
+    exclude_guidance: str = ""
+    keywords: tuple[str, ...] = ()
+    colour: str = ""
+    examples: tuple[str, ...] = ()
+    guid: str = ""
+    row: int = 0
+
+
+@dataclass
+class ImportPlan:
+    """What importing a codebook file would do: codes to create, codes already the same, and for every other
+    existing code each differing field (before and after). Notes say what the reader kept in another form
+    (deep nesting, sets, notes) or could not use. Nothing is written until `apply_codebook_import`."""
+
+    source: str
+    new: list[NewCode] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    differences: list[CodeDifference] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    format: str = "csv"
+
+    def difference(self, name: str) -> CodeDifference | None:
+        return next((d for d in self.differences if d.name.lower() == name.lower()), None)
+
+    def lines(self) -> list[str]:
+        """The plan in words, for the command line (the page shows the same as tables)."""
+        out = [f"{self.source}: {len(self.new)} new code(s), {len(self.unchanged)} unchanged, "
+               f"{len(self.differences)} existing code(s) that the file describes differently."]
+        if self.new:
+            out.append("New codes:")
+            out += [f"  + {c.name} ({c.label})" + (f", under {c.parent}" if c.parent else ", a theme")
+                    for c in self.new]
+        if self.differences:
+            out.append("Differences (existing code: ours -> the file's):")
+            for d in self.differences:
+                how = "" if d.matched_by == "name" and d.incoming.lower() == d.name.lower() else \
+                    f" (matched by {d.matched_by} to {d.incoming!r} in the file)"
+                out.append(f"  ~ {d.name}{how}")
+                out += [f"      {c.describe()}" for c in d.changes]
+        warnings = [(d.name, c) for d in self.differences for c in d.changes if c.risky]
+        if warnings:
+            out.append("Warnings:")
+            for name, c in warnings:
+                what = "would move to another theme" if c.kind == "reparent" else \
+                    f"would lose its {FIELD_WORDS[c.field]}"
+                out.append(f"  ! {name} {what} ({c.describe()})")
+        if self.notes:
+            out.append("Notes on the file:")
+            out += [f"  * {n}" for n in self.notes]
+        return out
+
+
+@dataclass
+class CodesImported:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)  # existing codes whose differences were not applied
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        text = (f"{len(self.created)} code(s) created, {len(self.updated)} updated, "
+                f"{len(self.unchanged)} unchanged.")
+        if self.held:
+            text += (f" {len(self.held)} existing code(s) differ from the file and were left as they are "
+                     f"({', '.join(self.held[:5])}{', ...' if len(self.held) > 5 else ''}).")
+        return text
+
+
+def _spec_text(spec: Mapping[str, Any], key: str) -> str:
     value = spec.get(key)
-    return "" if value is None else value
+    return "" if value is None else str(value)
 
 
-def import_codes(db: Database, user: User, specs: list[dict[str, Any]], *, source: str = "") -> CodesImported:
-    """Create or update codes from dicts with keys code, label, definition and optional parent, keywords (a list
-    or a ';'-separated string), colour. All or nothing: raises InvalidFile naming each spec (row = position + 2,
-    as if row 1 were a header) and field at fault. A code already present is updated to match its spec."""
-    require(user, "codebook")
+def _given(spec: Mapping[str, Any], key: str) -> bool:
+    """A field the file gives (an absent column or attribute leaves ours unchanged)."""
+    return key in spec and spec[key] is not None
+
+
+def _code_value(code: Code, key: str) -> Any:
+    if key == "parent":
+        return code.parent or ""
+    return getattr(code, key)
+
+
+def _same(key: str, before: Any, after: Any) -> bool:
+    if key in ("keywords", "examples"):
+        return tuple(before) == tuple(after)
+    if key == "parent":
+        return str(before).lower() == str(after).lower()
+    return str(before).strip() == str(after).strip()
+
+
+def _empty(value: Any) -> bool:
+    return not (value if isinstance(value, tuple) else str(value or "").strip())
+
+
+def plan_codebook_import(db: Database, specs: list[dict[str, Any]], *, source: str = "",
+                         notes: Iterable[str] = (), format: str = "csv") -> ImportPlan:
+    """Compare code specs (dicts with `code` and any of label, definition, parent, include_guidance,
+    exclude_guidance, keywords, colour, examples, guid; a key that is absent leaves that field alone) with the
+    codebook. Matching: by GUID first, then by name (case-insensitive, or the same short name: "Family & home"
+    matches family_home), then by the same short label. Raises InvalidFile (row = `_row` or position + 2) for a
+    file that cannot be imported at all: bad names, duplicates, an unknown parent, new codes breaking the two
+    levels. Writes nothing."""
     problems: list[RowProblem] = []
+    existing = list_codes(db, include_archived=True)
+    by_id = {c.id: c for c in existing}
+    by_guid = {(c.guid or name_guid(c.name)).lower(): c for c in existing}
+    by_name = {c.name.lower(): c for c in existing}
+    by_short = {short_name(c.name): c for c in existing}
+    label_keys: dict[str, list[Code]] = {}
+    for c in existing:
+        label_keys.setdefault(short_name(c.label), []).append(c)
+    by_label = {k: v[0] for k, v in label_keys.items() if len(v) == 1}
+
+    entries: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
-    rows: list[tuple[int, dict[str, Any]]] = []
+    claimed: dict[int, int] = {}
     for index, spec in enumerate(specs):
-        row = index + 2
-        name = str(_spec_value(spec, "code")).strip()
+        row = int(spec.get("_row") or index + 2)
+        name = _spec_text(spec, "code").strip()
         try:
             _check_name(name)
         except CodebookError as exc:
@@ -393,86 +582,253 @@ def import_codes(db: Database, user: User, specs: list[dict[str, Any]], *, sourc
             problems.append(RowProblem(row, "code", f"{name!r} appears again (first on row {seen[name.lower()]})"))
             continue
         seen[name.lower()] = row
-        label = str(_spec_value(spec, "label")).strip()
-        if not label:
-            problems.append(RowProblem(row, "label", "is empty; every code needs a label"))
-        colour = str(_spec_value(spec, "colour")).strip()
+        label = " ".join(_spec_text(spec, "label").split())
+        if _CONTROL.search(_spec_text(spec, "label")):
+            problems.append(RowProblem(row, "label", "contains a line break or tab"))
+        colour = _spec_text(spec, "colour").strip()
         if colour and not _COLOUR.match(colour):
             problems.append(RowProblem(row, "colour", f"{colour!r} is not a colour like #1f77b4"))
-        if _CONTROL.search(label):
-            problems.append(RowProblem(row, "label", "contains a line break or tab"))
-        rows.append((row, {"name": name, "label": label, "definition": str(_spec_value(spec, "definition")),
-                           "parent": str(_spec_value(spec, "parent")).strip(), "colour": colour.lower(),
-                           "keywords": _keywords(spec.get("keywords")), "has_colour": "colour" in spec,
-                           "has_keywords": "keywords" in spec}))
-    existing = {c.name.lower(): c for c in list_codes(db, include_archived=True)}
-    in_file = {r["name"].lower(): r for _, r in rows}
-    for row, r in rows:
-        parent = r["parent"]
-        if not parent:
+        guid = normal_guid(spec.get("guid"))
+        match, how = None, ""
+        if guid and guid in by_guid:
+            match, how = by_guid[guid], "guid"
+        elif name.lower() in by_name:
+            match, how = by_name[name.lower()], "name"
+        elif short_name(name) in by_short:
+            match, how = by_short[short_name(name)], "name"
+        elif label and short_name(label) in by_label:
+            match, how = by_label[short_name(label)], "label"
+        if match is not None and match.id in claimed:
+            if how == "guid":
+                problems.append(RowProblem(row, "code", f"{name!r} and row {claimed[match.id]} both describe our code "
+                                                        f"{match.name!r}"))
+                continue
+            match, how = None, ""  # a weaker match taken already: this entry is a new code
+        if match is not None:
+            claimed[match.id] = row
+        values: dict[str, Any] = {}
+        if label:
+            values["label"] = label
+        for key in ("definition", "include_guidance", "exclude_guidance"):
+            if _given(spec, key):
+                values[key] = _spec_text(spec, key)
+        if _given(spec, "keywords"):
+            values["keywords"] = tuple(_keywords(spec.get("keywords")))
+        if _given(spec, "examples"):
+            values["examples"] = tuple(_examples(spec.get("examples")))
+        if colour:
+            values["colour"] = colour.lower()
+        entries.append({"row": row, "name": name, "values": values, "match": match, "how": how,
+                        "guid": _spec_text(spec, "guid").strip(),
+                        "parent": _spec_text(spec, "parent").strip() if _given(spec, "parent") else None,
+                        "new_label": label or _spec_text(spec, "_label").strip() or name})
+
+    # Names for new codes: the file's, unless one of our codes (matched to another entry) already has it.
+    taken = {c.name.lower() for c in existing}
+    for e in entries:
+        if e["match"] is None:
+            base, name, i = e["name"], e["name"], 2
+            while name.lower() in taken:
+                suffix = f"_{i}"
+                name, i = base[: MAX_NAME_CHARS - len(suffix)] + suffix, i + 1
+            if name != base:
+                notes = [*notes, f"{base!r} (row {e['row']}) is a new code, but one of ours already has that name; "
+                                 f"it will be created as {name!r}."]
+            e["target"] = name
+            taken.add(name.lower())
+        else:
+            e["target"] = e["match"].name
+    in_file: dict[str, dict[str, Any]] = {}
+    for e in entries:
+        in_file.setdefault(e["name"].lower(), e)
+        in_file.setdefault(short_name(e["name"]), e)
+
+    def resolve(parent: str) -> tuple[str, dict[str, Any] | None, Code | None] | None:
+        """The parent's final name, its entry in the file (if any) and our code (if any)."""
+        e = in_file.get(parent.lower()) or in_file.get(short_name(parent))
+        if e is not None:
+            return e["target"], e, e["match"]
+        c = by_name.get(parent.lower()) or by_short.get(short_name(parent))
+        return (c.name, None, c) if c is not None else None
+
+    for e in entries:
+        e["parent_target"] = None
+        if e["parent"] is None or e["parent"] == "":
+            e["parent_target"] = e["parent"]
             continue
-        key = parent.lower()
-        if key == r["name"].lower():
-            problems.append(RowProblem(row, "parent", "a code cannot be its own parent"))
+        found = resolve(e["parent"])
+        if found is None:
+            problems.append(RowProblem(e["row"], "parent", f"unknown code {e['parent']!r}; a parent must be in the "
+                                                            "file or the codebook"))
             continue
-        parent_spec = in_file.get(key)
-        parent_code = existing.get(key)
-        if parent_spec is None and parent_code is None:
-            problems.append(RowProblem(row, "parent", f"unknown code {parent!r}; a parent must be in the file or the codebook"))
+        if found[0].lower() == e["target"].lower():
+            problems.append(RowProblem(e["row"], "parent", "a code cannot be its own parent"))
             continue
-        grandparent = parent_spec["parent"] if parent_spec is not None else (parent_code.parent or "")
-        if grandparent:
-            problems.append(RowProblem(row, "parent", f"{parent!r} is itself a sub-code (of {grandparent!r}); the codebook "
-                                                      "has two levels only, theme and sub-code"))
-        children_in_file = [s["name"] for s in in_file.values() if s["parent"].lower() == r["name"].lower()]
-        current = existing.get(r["name"].lower())
-        has_children_in_db = current is not None and any(
-            c.parent_id == current.id and c.name.lower() not in in_file for c in existing.values())
-        if children_in_file or has_children_in_db:
-            problems.append(RowProblem(row, "parent", f"{r['name']!r} has sub-codes, so it is a theme and cannot have a parent"))
+        e["parent_target"] = found
+    new_children = {}
+    for e in entries:
+        if e["match"] is None and isinstance(e["parent_target"], tuple):
+            new_children.setdefault(e["parent_target"][0].lower(), []).append(e["target"])
+
+    plan = ImportPlan(source=source, format=format)
+    for e in entries:
+        target = e["parent_target"]
+        parent_name = target[0] if isinstance(target, tuple) else target
+        if e["match"] is None:
+            if isinstance(target, tuple):
+                _, pentry, pcode = target
+                grand = ""
+                if pentry is not None and pentry["match"] is None:
+                    grand = pentry["parent"] or ""
+                elif pcode is not None:
+                    grand = pcode.parent or ""
+                if grand:
+                    problems.append(RowProblem(e["row"], "parent", f"{e['parent']!r} is itself a sub-code (of "
+                                                                    f"{grand!r}); the codebook has two levels only, "
+                                                                    "theme and sub-code"))
+                if e["target"].lower() in new_children:
+                    problems.append(RowProblem(e["row"], "parent", f"{e['name']!r} has sub-codes, so it is a theme "
+                                                                    "and cannot have a parent"))
+            v = e["values"]
+            plan.new.append(NewCode(
+                name=e["target"], label=v.get("label") or e["new_label"], definition=v.get("definition", ""),
+                parent=parent_name or "", include_guidance=v.get("include_guidance", ""),
+                exclude_guidance=v.get("exclude_guidance", ""), keywords=v.get("keywords", ()),
+                colour=v.get("colour", ""), examples=v.get("examples", ()), guid=e["guid"], row=e["row"]))
+            continue
+        code: Code = e["match"]
+        changes: list[FieldChange] = []
+        incoming = dict(e["values"])
+        if parent_name is not None:
+            incoming["parent"] = parent_name
+        for key in PLAN_FIELDS:
+            if key not in incoming:
+                continue
+            before, after = _code_value(code, key), incoming[key]
+            if _same(key, before, after):
+                continue
+            if key == "parent":
+                problem = ""
+                if after:
+                    pcode = target[2] if isinstance(target, tuple) else None
+                    if pcode is not None and pcode.parent:
+                        problem = f"{after!r} is a sub-code of {pcode.parent!r}; only a theme can hold sub-codes"
+                    elif any(c.parent_id == code.id for c in by_id.values()) or code.name.lower() in new_children:
+                        problem = f"{code.name!r} is a theme with sub-codes; it cannot become a sub-code"
+                    elif pcode is None and isinstance(target, tuple) and target[1] is not None \
+                            and target[1]["parent"]:
+                        problem = f"{after!r} is itself a sub-code in the file"
+                changes.append(FieldChange(key, before, after, "reparent", problem))
+            elif _empty(after):
+                changes.append(FieldChange(key, before, after, "blank"))
+            else:
+                changes.append(FieldChange(key, before, after))
+        if changes:
+            plan.differences.append(CodeDifference(code.name, code.id, e["how"], e["name"], e["row"], changes))
+        else:
+            plan.unchanged.append(code.name)
     if problems:
-        raise InvalidFile(problems)
-    result = CodesImported()
+        raise InvalidFile(sorted(problems, key=lambda p: (p.row, p.column)))
+    plan.notes = list(notes)
+    return plan
+
+
+def _column_value(key: str, value: Any) -> Any:
+    if key in ("keywords", "examples"):
+        return json.dumps(list(value), ensure_ascii=False)
+    return value
+
+
+def apply_codebook_import(db: Database, user: User, plan: ImportPlan, *, update: bool = False,
+                          accept: Iterable[str] | None = None) -> CodesImported:
+    """Create the plan's new codes and, only with `update`, change existing codes. With `update` and no `accept`,
+    the plain changes are applied but no code is re-parented or blanked; with `accept` (our code names), only
+    those codes change, each with every difference listed for it, re-parenting and blanking included. A change
+    the plan marks as impossible is never applied. All or nothing, in one transaction, audited with every
+    difference applied or left. Raises CodebookError if a code changed since the plan was made."""
+    require(user, "codebook")
+    accepted = None if accept is None else {a.strip().lower() for a in accept if a.strip()}
+    if accepted:
+        unknown = accepted - {d.name.lower() for d in plan.differences}
+        if unknown:
+            raise CodebookError(f"Nothing to accept for {', '.join(sorted(unknown))}: the file describes "
+                                f"{'that code' if len(unknown) == 1 else 'those codes'} no differently (or not at "
+                                "all). Nothing was changed.")
+    result = CodesImported(unchanged=list(plan.unchanged), notes=list(plan.notes))
+    applied: dict[str, dict[str, list[Any]]] = {}
+    left: dict[str, list[str]] = {}
     with transaction(db):
-        # Themes first so that sub-codes can point at them.
-        for _, r in sorted(rows, key=lambda item: bool(item[1]["parent"])):
-            current = existing.get(r["name"].lower())
-            parent_id = None
-            if r["parent"]:
-                parent_id = db.execute("SELECT id FROM codes WHERE lower(name) = lower(?)", [r["parent"]]).fetchone()[0]
-            keywords = json.dumps(r["keywords"], ensure_ascii=False)
-            if current is None:
-                now = now_utc()
-                db.execute(
-                    "INSERT INTO codes (name, label, definition, parent_id, colour, keywords, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [r["name"], r["label"], r["definition"], parent_id, r["colour"], keywords, now, now])
-                result.created.append(r["name"])
+        for new in sorted(plan.new, key=lambda c: bool(c.parent)):
+            if _name_taken(db, new.name):
+                raise CodebookError(f"A code called {new.name!r} was added since the file was checked; check it "
+                                    "again. Nothing was changed.")
+            parent_id = _resolve_parent(db, new.parent, None) if new.parent else None
+            now = now_utc()
+            db.execute(
+                "INSERT INTO codes (name, label, definition, include_guidance, exclude_guidance, examples, parent_id, "
+                "colour, keywords, archived, created_at, updated_at, guid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
+                [new.name, new.label, new.definition, new.include_guidance, new.exclude_guidance,
+                 json.dumps(list(new.examples), ensure_ascii=False), parent_id, new.colour,
+                 json.dumps(list(new.keywords), ensure_ascii=False), now, now, _new_guid(db, new.name, new.guid)])
+            result.created.append(new.name)
+        for diff in plan.differences:
+            chosen: list[FieldChange] = []
+            if update:
+                if accepted is None:
+                    chosen = [c for c in diff.changes if not c.risky and not c.problem]
+                elif diff.name.lower() in accepted:
+                    chosen = [c for c in diff.changes if not c.problem]
+            not_chosen = [c.field for c in diff.changes if c not in chosen]
+            if not_chosen:
+                left[diff.name] = not_chosen
+                result.held.append(diff.name)
+            if not chosen:
                 continue
-            values: dict[str, Any] = {"label": r["label"], "definition": r["definition"], "parent_id": parent_id}
-            if r["has_keywords"]:
-                values["keywords"] = keywords
-            if r["has_colour"] and r["colour"]:
-                values["colour"] = r["colour"]
-            before = {"label": current.label, "definition": current.definition, "parent_id": current.parent_id,
-                      "keywords": json.dumps(list(current.keywords), ensure_ascii=False), "colour": current.colour}
-            if all(before[k] == v for k, v in values.items()):
-                result.unchanged.append(current.name)
-                continue
+            current = get_code(db, diff.code_id)
+            values: dict[str, Any] = {}
+            for change in chosen:
+                if not _same(change.field, _code_value(current, change.field), change.before):
+                    raise CodebookError(f"{current.name!r} was edited since the file was checked; check the file "
+                                        "again. Nothing was changed.")
+                if change.field == "parent":
+                    values["parent_id"] = _resolve_parent(db, change.after or None, current.id)
+                elif change.field == "label":
+                    values["label"] = change.after
+                elif change.field == "colour":
+                    values["colour"] = _colour(change.after)
+                else:
+                    values[change.field] = _column_value(change.field, change.after)
             values["updated_at"] = now_utc()
             db.table("codes").update(current.id, values)
-            result.updated.append(current.name)
-        audit.record(db, user, "codebook_imported", "file", source or None, created=len(result.created),
-                     updated=len(result.updated), unchanged=len(result.unchanged))
+            applied[diff.name] = {c.field: [_plain(c.before), _plain(c.after)] for c in chosen}
+            result.updated.append(diff.name)
+        audit.record(db, user, "codebook_imported", "file", plan.source or None, format=plan.format,
+                     created=result.created, updated=applied, left_unchanged=left,
+                     unchanged=len(result.unchanged), update=update,
+                     accepted=None if accepted is None else sorted(accepted))
     return result
 
 
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def import_codes(db: Database, user: User, specs: list[dict[str, Any]], *, source: str = "", update: bool = False,
+                 accept: Iterable[str] | None = None, notes: Iterable[str] = ()) -> CodesImported:
+    """Plan and apply in one step: new codes are created; an existing code (matched by GUID, then name) is changed
+    only with `update` (see apply_codebook_import); otherwise its differences are reported in `held`."""
+    require(user, "codebook")
+    plan = plan_codebook_import(db, specs, source=source, notes=notes)
+    return apply_codebook_import(db, user, plan, update=update, accept=accept)
+
+
 def read_codebook_csv(source: IO[bytes] | bytes, filename: str = "codebook.csv") -> list[dict[str, Any]]:
-    """Parse a codebook CSV (columns code,label,definition and optional parent,keywords,colour) into specs for
-    `import_codes`; raises InvalidFile naming every row and column at fault."""
+    """Parse a codebook CSV (columns code,label,definition and optional parent,keywords,colour,include_guidance,
+    exclude_guidance,examples,guid) into specs for `plan_codebook_import`; a column that is absent leaves that
+    field of existing codes alone. Raises InvalidFile naming every row and column at fault."""
     header, body = read_table(source, filename)
     problems: list[RowProblem] = []
-    allowed = CSV_COLUMNS + ("colour",)
+    allowed = CSV_COLUMNS + CSV_EXTRA_COLUMNS
     for column in REQUIRED_CSV_COLUMNS:
         if column not in header:
             problems.append(RowProblem(1, column, "required column is missing (need code, label, definition)"))
@@ -505,6 +861,89 @@ def read_codebook_csv(source: IO[bytes] | bytes, filename: str = "codebook.csv")
     return specs
 
 
+def read_taguette_csv(source: IO[bytes] | bytes, filename: str = "codebook.csv") -> list[dict[str, Any]]:
+    """Parse Taguette's codebook CSV (tag, and optionally parent, description, number of highlights; Taguette
+    also accepts `name` or `path` for the tag) into specs. Taguette has no labels, so an existing code keeps its
+    label; a new tag becomes a code named after it (a short name if the tag has spaces or signs), labelled with
+    the tag."""
+    header, body = read_table(source, filename)
+    tag_columns = [c for c in ("tag", "name", "path") if c in header]
+    if len(tag_columns) != 1:
+        raise InvalidFile([RowProblem(1, "tag", "need exactly one of the columns tag, name or path (Taguette's "
+                                                "codebook CSV)")])
+    tag_col = header.index(tag_columns[0])
+    desc_col = header.index("description") if "description" in header else None
+    parent_col = header.index("parent") if "parent" in header else None
+    specs: list[dict[str, Any]] = []
+    problems: list[RowProblem] = []
+
+    def cell(row: list[Any], i: int | None) -> str | None:
+        if i is None:
+            return None
+        value = row[i] if i < len(row) else None
+        return "" if value is None else str(value).strip()
+
+    for number, row in body:
+        tag = cell(row, tag_col) or ""
+        if not tag:
+            problems.append(RowProblem(number, tag_columns[0], "is empty; every tag needs a name"))
+            continue
+        name = tag if re.fullmatch(r"[\w.-]+", tag) else short_name(tag)
+        spec: dict[str, Any] = {"code": name, "_label": tag, "_row": number}
+        if desc_col is not None:
+            spec["definition"] = cell(row, desc_col)
+        if parent_col is not None:
+            parent = cell(row, parent_col) or ""
+            spec["parent"] = parent if not parent or re.fullmatch(r"[\w.-]+", parent) else short_name(parent)
+        specs.append(spec)
+    if problems:
+        raise InvalidFile(problems)
+    return specs
+
+
+def export_codebook_taguette(db: Database, *, include_archived: bool = False,
+                             target: IO[bytes] | Path | None = None) -> bytes:
+    """The codebook as Taguette reads it (its own codebook export's columns tag, parent, description): the tag
+    is our short name, so importing the file back matches every code by name and changes nothing."""
+    return csv_export(TAGUETTE_COLUMNS, ([c.name, c.parent or "", c.definition]
+                                         for c in list_codes(db, include_archived=include_archived)), target)
+
+
+@dataclass
+class CodebookFile:
+    """A codebook file read into specs, with what the reader noticed (kept in another form, or not used)."""
+
+    specs: list[dict[str, Any]]
+    format: str  # "csv", "taguette", "qdc", "qdpx"
+    notes: list[str] = field(default_factory=list)
+
+
+def read_codebook_file(data: bytes, filename: str = "codebook.csv") -> CodebookFile:
+    """Read a codebook in any format we know, by content (extension as a hint): our CSV (a `code` column),
+    Taguette's CSV (a `tag` column), a REFI-QDA .qdc, a project's .qde, or a .qdpx (its project.qde's CodeBook).
+    Raises InvalidFile."""
+    from exports import refi
+
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    lower = filename.lower()
+    if data[:2] == b"PK" or lower.endswith(".qdpx"):
+        parsed = refi.read_qdpx_codebook(data)
+        return CodebookFile(parsed.specs, "qdpx", parsed.notes)
+    if head.startswith(b"<") or lower.endswith((".qdc", ".qde", ".xml")):
+        parsed = refi.read_qdc(data)
+        return CodebookFile(parsed.specs, "qdc", parsed.notes)
+    header, _ = read_table(data, filename)
+    if "code" not in header and any(c in header for c in ("tag", "name", "path")):
+        return CodebookFile(read_taguette_csv(data, filename), "taguette")
+    return CodebookFile(read_codebook_csv(data, filename), "csv")
+
+
+def plan_codebook_file(db: Database, data: bytes, filename: str = "codebook.csv") -> ImportPlan:
+    """Read a codebook file (read_codebook_file) and plan its import."""
+    parsed = read_codebook_file(data, filename)
+    return plan_codebook_import(db, parsed.specs, source=filename, notes=parsed.notes, format=parsed.format)
+
+
 def validate_specs(specs: list[dict[str, Any]]) -> None:
     """The checks of `import_codes` that need no database (used while parsing a file)."""
     problems: list[RowProblem] = []
@@ -526,16 +965,14 @@ def validate_specs(specs: list[dict[str, Any]]) -> None:
         raise InvalidFile(problems)
 
 
-def import_codebook_csv(db: Database, user: User, source: IO[bytes] | bytes, filename: str = "codebook.csv") -> CodesImported:
-    """Import a codebook CSV, all rows or none."""
+def import_codebook_csv(db: Database, user: User, source: IO[bytes] | bytes, filename: str = "codebook.csv", *,
+                        update: bool = False, accept: Iterable[str] | None = None) -> CodesImported:
+    """Import a codebook CSV (ours or Taguette's), all rows or none: new codes are created, existing ones change
+    only with `update`."""
     require(user, "codebook")
-    specs = read_codebook_csv(source, filename)
-    numbers = [spec.pop("_row") for spec in specs]
-    try:
-        return import_codes(db, user, specs, source=filename)
-    except InvalidFile as exc:
-        raise InvalidFile([RowProblem(numbers[p.row - 2] if p.row >= 2 else p.row, p.column, p.message)
-                           for p in exc.problems]) from None
+    data = source if isinstance(source, bytes) else source.read()
+    plan = plan_codebook_file(db, data, filename)
+    return apply_codebook_import(db, user, plan, update=update, accept=accept)
 
 
 def export_codebook_csv(db: Database, *, include_archived: bool = False, target: IO[bytes] | Path | None = None) -> bytes:

@@ -28,7 +28,8 @@ QUESTION_ORDER = ("thrive_helps", "thrive_stops", "neglect_is", "thrive_local")
 ANSWER_COLUMNS = ["response_id", "respondent_id", "event_id", "question_id", "position", "group_id", "created_at",
                   "day", "event_name", "event_date"]
 CODING_COLUMNS = ["coding_id", "response_id", "code_id", "coder", "source", "created_at"]
-CODE_COLUMNS = ["code_id", "name", "label", "definition", "parent_id", "colour", "keywords", "archived", "merged_into"]
+CODE_COLUMNS = ["code_id", "name", "label", "definition", "parent_id", "colour", "keywords", "archived", "merged_into",
+                "guid"]
 
 
 class FindingsError(ValueError):
@@ -147,7 +148,7 @@ def load_frames(db: Database, user: User, *, with_text: bool = False, originals:
     details = "coder, source, created_at" if coding_details else "'', '', ''"
     codings = _frame(db, f"SELECT id, response_id, code_id, {details} FROM codings ORDER BY id",  # noqa: S608
                      CODING_COLUMNS)
-    codes = _frame(db, "SELECT id, name, label, definition, parent_id, colour, keywords, archived, merged_into FROM codes "
+    codes = _frame(db, "SELECT id, name, label, definition, parent_id, colour, keywords, archived, merged_into, guid FROM codes "
                        "ORDER BY COALESCE(parent_id, id), parent_id IS NOT NULL, id", CODE_COLUMNS)
     pins = _frame(db, "SELECT code_id, response_id, pinned_by, at FROM pinned_quotes ORDER BY at",
                   ["code_id", "response_id", "pinned_by", "at"])

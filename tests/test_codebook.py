@@ -199,17 +199,29 @@ def test_bad_csv_header(db, officer):
     assert {(p.row, p.column) for p in caught.value.problems} == {(1, "label"), (1, "name")}
 
 
-def test_import_codes_updates_existing(db, officer):
+def test_import_codes_changes_existing_codes_only_with_update(db, officer):
     cb.create_code(db, officer, "family", "Family", keywords=["mum"], colour="#112233")
-    result = cb.import_codes(db, officer, [
+    specs = [
         {"code": "thrive", "label": "Thrive", "definition": "", "parent": "", "keywords": [], "colour": "#000000"},
         {"code": "family", "label": "Family and home", "definition": "d", "parent": "thrive", "keywords": "fam;mum",
          "colour": ""},
-    ])
-    assert result.created == ["thrive"] and result.updated == ["family"]
+    ]
+    # without update: the new code is created, the existing one is reported and left exactly as it was
+    result = cb.import_codes(db, officer, specs)
+    assert result.created == ["thrive"] and result.updated == [] and result.held == ["family"]
     family = cb.get_code(db, "family")
-    assert (family.label, family.parent, family.keywords, family.colour) == (
-        "Family and home", "thrive", ("fam", "mum"), "#112233")
+    assert (family.label, family.parent, family.keywords, family.colour) == ("Family", None, ("mum",), "#112233")
+    assert "1 existing code(s) differ from the file" in result.summary()
+    # with update: the plain changes, but not the move under another theme (that needs the code accepted)
+    result = cb.import_codes(db, officer, specs, update=True)
+    assert result.created == [] and result.updated == ["family"] and result.held == ["family"]
+    family = cb.get_code(db, "family")
+    assert (family.label, family.definition, family.parent, family.keywords, family.colour) == (
+        "Family and home", "d", None, ("fam", "mum"), "#112233")  # an empty colour is not a change
+    # accepted by name: the re-parenting too
+    result = cb.import_codes(db, officer, specs, update=True, accept={"family"})
+    assert result.updated == ["family"] and result.held == []
+    assert cb.get_code(db, "family").parent == "thrive"
     assert cb.get_code(db, "thrive").colour == "#000000"
 
 
