@@ -119,11 +119,11 @@ def test_filters(db, admin, researcher, mixed, safeguarding_lead):
 
     other = create_event(db, admin, name="Market day", date="2026-12-05")
     save_respondent(db, researcher, event_id=other.id, group_id="young_person", consent=True,
-                    answers={"thrive_helps": "home alone every night"})
+                    answers={"thrive_helps": "my mum leaves me home alone every night"})
     at = _page(safeguarding_lead)
     assert len(at.code) == 4
     at.selectbox(key="safeguarding_event").set_value(other.id).run()
-    assert _flagged_texts(at) == ["home alone every night"]
+    assert _flagged_texts(at) == ["my mum leaves me home alone every night"]
     at.selectbox(key="safeguarding_event").set_value("").run()
     at.multiselect(key="safeguarding_categories").set_value(["physical", "self_harm"]).run()
     assert _flagged_texts(at) == [SELF_HARM, DISCLOSURE]
