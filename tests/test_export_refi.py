@@ -63,7 +63,7 @@ def test_qdpx_is_valid_with_offsets_codings_users_and_cases(ex):
     doc = etree.fromstring(zf.read("project.qde"))
     schema("Project.xsd").assertValid(doc)
     users = {u.get("name"): u.get("guid") for u in doc.findall("p:Users/p:User", NS)}
-    assert set(users) == {"olu_officer", "ada_admin"}
+    assert set(users) == {"olu_officer", "ada_admin", refi.EXPORT_USER}
     sources = doc.findall("p:Sources/p:TextSource", NS)
     assert len(sources) == 2  # one per question answered
     selections = 0
@@ -77,12 +77,19 @@ def test_qdpx_is_valid_with_offsets_codings_users_and_cases(ex):
             answer = text[start:end]
             assert answer and answer == answer.strip()
             assert sel.get("name") == answer[:60]
-    assert selections == 14
-    codings = doc.findall(".//p:PlainTextSelection/p:Coding", NS)
+    assert selections == 15  # 14 answers, one of them coded by two coders: one selection per coder
+    case_guids = {c.get("guid") for c in doc.findall("p:Cases/p:Case", NS)}
+    all_codings = doc.findall(".//p:PlainTextSelection/p:Coding", NS)
+    codings = [c for c in all_codings if c.find("p:CodeRef", NS).get("targetGUID") not in case_guids]
     assert len(codings) == 15  # 14 by the officer + 1 by the admin
+    assert len(all_codings) - len(codings) == 14  # each answer coded once with its case's code
     code_guids = {c.get("guid") for c in doc.findall(".//p:CodeBook//p:Code", NS)}
-    assert all(c.find("p:CodeRef", NS).get("targetGUID") in code_guids for c in codings)
-    assert {c.get("creatingUser") for c in codings} == set(users.values())
+    assert case_guids <= code_guids
+    assert all(c.find("p:CodeRef", NS).get("targetGUID") in code_guids for c in all_codings)
+    assert {c.get("creatingUser") for c in codings} == {users["olu_officer"], users["ada_admin"]}
+    # QualCoder credits a coding to its selection's creatingUser: every coding's is its selection's
+    for c in all_codings:
+        assert c.get("creatingUser") == c.getparent().get("creatingUser")
     cases = {c.get("name"): len(c.findall("p:SelectionRef", NS)) for c in doc.findall("p:Cases/p:Case", NS)}
     assert cases == {"Young person": 7, "Parent or carer": 5, "Front-line practitioner": 2}
     # the same data exported twice gets the same GUIDs (analysts can re-import without duplicates)
@@ -227,4 +234,4 @@ def test_qdpx_with_a_withheld_answer_stays_valid(db, admin, lead):
     assert body[int(sel.get("startPosition")):int(sel.get("endPosition"))] == flags.WITHHELD_TEXT
     assert "friends and family" not in body and sel.get("name") == flags.WITHHELD_TEXT
     assert "withheld for safeguarding" in sel.find("p:Description", NS).text
-    assert len(sel.findall("p:Coding", NS)) == 2
+    assert len(sel.findall("p:Coding", NS)) == 3  # its two codes and its case's code
