@@ -514,29 +514,61 @@ def _csv_rows(data: bytes) -> int:
 
 @cli.group("codebook")
 def codebook_group() -> None:
-    """Import and export the codebook (CSV code,label,definition[,parent,keywords])."""
+    """Import and export the codebook (our CSV, Taguette's CSV, REFI-QDA .qdc/.qdpx)."""
+
+
+def _codebook_import(db: Database, file: Path, update: bool, accept: tuple[str, ...]) -> None:
+    """Print the plan (new, unchanged, every difference field by field, warnings), then apply what was asked."""
+    from data.codebook import CodebookError, apply_codebook_import, plan_codebook_file
+
+    plan = run_import(lambda: plan_codebook_file(db, file.read_bytes(), file.name))
+    for line in plan.lines():
+        click.echo(line)
+    try:
+        result = apply_codebook_import(db, cli_user(), plan, update=update or bool(accept),
+                                       accept=list(accept) if accept else None)
+    except CodebookError as exc:
+        fail(str(exc))
+    click.echo(f"Applied: {result.summary()}")
+    if result.held:
+        if update and not accept:
+            click.echo("Re-parenting and blanking were not applied; to apply every difference of a code, repeat "
+                       "with --accept CODE (for each code).")
+        elif not update and not accept:
+            click.echo("Existing codes were not changed. To apply the differences, repeat with --update (plain "
+                       "changes) or --accept CODE (every difference of that code, re-parenting and blanking too).")
 
 
 @codebook_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--update", is_flag=True, help="Also change existing codes the file describes differently (not "
+                                             "re-parenting or blanking: those need --accept).")
+@click.option("--accept", multiple=True, metavar="CODE", help="Apply every difference for this code, re-parenting "
+                                                              "and blanking included (repeatable; implies --update "
+                                                              "for these codes only).")
 @with_db
-def codebook_import_cmd(db: Database, file: Path) -> None:
-    """Add or update codes from a CSV file, all rows or none (codes already present are updated)."""
-    from data.codebook import import_codebook_csv
-    result = run_import(lambda: import_codebook_csv(db, cli_user(), file.read_bytes(), file.name))
-    click.echo(result.summary())
+def codebook_import_cmd(db: Database, file: Path, update: bool, accept: tuple[str, ...]) -> None:
+    """Add codes from a codebook file: our CSV, Taguette's CSV (tag,description), a REFI-QDA .qdc or .qdpx.
+
+    Shows every difference with existing codes, field by field; existing codes change only with --update/--accept.
+    """
+    _codebook_import(db, file, update, accept)
 
 
 @codebook_group.command("export")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--include-archived", is_flag=True, help="Also export archived codes.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "taguette"]), default="csv", show_default=True,
+              help="csv: ours (code,label,definition,parent,keywords); taguette: Taguette's tag,parent,description.")
 @with_db
-def codebook_export_cmd(db: Database, file: Path, include_archived: bool) -> None:
+def codebook_export_cmd(db: Database, file: Path, include_archived: bool, fmt: str) -> None:
     """Write the codebook to a CSV file (importing it back gives the same codebook)."""
-    from data.codebook import export_codebook_csv
+    from data.codebook import export_codebook_csv, export_codebook_taguette
 
-    data = export_codebook_csv(db, include_archived=include_archived, target=file)
-    click.echo(f"Wrote {_csv_rows(data)} code(s) to {file}.")
+    write = export_codebook_taguette if fmt == "taguette" else export_codebook_csv
+    data = write(db, include_archived=include_archived, target=file)
+    click.echo(f"Wrote {_csv_rows(data)} code(s) to {file}" + (" (Taguette's codebook CSV)." if fmt == "taguette"
+                                                               else "."))
 
 
 @codebook_group.command("starter")
@@ -781,14 +813,12 @@ def report_cmd(db: Database, file: Path, **filters: Any) -> None:
 
 @codebook_group.command("import-qdc")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--update", is_flag=True, help="As for codebook import.")
+@click.option("--accept", multiple=True, metavar="CODE", help="As for codebook import.")
 @with_db
-def codebook_import_qdc_cmd(db: Database, file: Path) -> None:
-    """Import a REFI-QDA codebook (.qdc) from NVivo, ATLAS.ti, MAXQDA, QualCoder or Thrive Voices."""
-    from data.findings import import_qdc
-
-    result = run_import(lambda: import_qdc(db, cli_user(), file.read_bytes()))
-    click.echo(f"Imported {file.name}: {len(result.created)} created, {len(result.updated)} updated, "
-               f"{len(result.unchanged)} unchanged.")
+def codebook_import_qdc_cmd(db: Database, file: Path, update: bool, accept: tuple[str, ...]) -> None:
+    """Import a REFI-QDA codebook (.qdc or .qdpx); the same as codebook import."""
+    _codebook_import(db, file, update, accept)
 
 
 if __name__ == "__main__":

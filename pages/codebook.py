@@ -8,7 +8,6 @@ import pandas as pd
 import streamlit as st
 
 from data import codebook, coding
-from data.findings import import_qdc
 from data.importer import InvalidFile
 from ui import session
 
@@ -210,23 +209,59 @@ with tab_files:
         done(f"Starter codebook: {len(result.created)} code(s) added, {len(result.unchanged)} already there.")
     st.divider()
     st.subheader("Import a codebook")
-    st.caption("A CSV with columns code, label, definition and optionally parent, keywords (separated by ;), or a "
-               "REFI-QDA codebook (.qdc) from NVivo, ATLAS.ti, MAXQDA, QualCoder and others. All codes or none: "
-               "a code that already exists is updated to match the file.")
-    upload = st.file_uploader("CSV or .qdc file", type=["csv", "qdc"], key="codebook_upload")
-    if upload is not None and st.button("Import", key="codebook_import", type="primary"):
+    st.caption("Our CSV (code, label, definition, optionally parent, keywords), Taguette's codebook CSV (tag, "
+               "description), or a REFI-QDA codebook (.qdc, or a .qdpx project) from NVivo, ATLAS.ti, MAXQDA, "
+               "QualCoder and others. You see what the file would do first: new codes are added; a code you "
+               "already have changes only if you tick it below.")
+    upload = st.file_uploader("Codebook file", type=["csv", "qdc", "qdpx", "qde", "xml"], key="codebook_upload")
+    plan = None
+    if upload is not None:
         try:
-            if upload.name.lower().endswith(".qdc"):
-                result = import_qdc(db, user, upload.getvalue())
-            else:
-                result = codebook.import_codebook_csv(db, user, upload.getvalue(), upload.name)
+            plan = codebook.plan_codebook_file(db, upload.getvalue(), upload.name)
         except InvalidFile as exc:
             st.error(f"The file was not imported ({len(exc.problems)} problem(s)); nothing was changed.")
             st.dataframe(pd.DataFrame([{"row": p.row, "column": p.column, "problem": p.message}
                                        for p in exc.problems]), hide_index=True, width="stretch")
-        else:
-            done(result.summary())
+    accepted: list[str] = []
+    if plan is not None:
+        st.write(f"**{len(plan.new)}** new code(s), **{len(plan.unchanged)}** unchanged, "
+                 f"**{len(plan.differences)}** of your codes described differently.")
+        if plan.new:
+            st.dataframe(pd.DataFrame([{"new code": c.name, "label": c.label, "theme": c.parent or "(a theme)",
+                                        "definition": c.definition} for c in plan.new]),
+                         hide_index=True, width="stretch", key="codebook_plan_new")
+        if plan.differences:
+            st.caption("Differences: yours, then the file's. Tick a code to take every difference the file has for "
+                       "it (moving it to another theme, or emptying a field, included); unticked codes stay as "
+                       "they are.")
+            for diff in plan.differences:
+                risky = diff.risky
+                warn = " ⚠ " + ", ".join("moves to another theme" if c.kind == "reparent" else
+                                         f"empties its {codebook.FIELD_WORDS[c.field]}" for c in risky) if risky else ""
+                if st.checkbox(f"Update {diff.name}{warn}", key=f"codebook_accept_{diff.code_id}"):
+                    accepted.append(diff.name)
+                st.dataframe(pd.DataFrame([{
+                    "field": codebook.FIELD_WORDS[c.field],
+                    "yours": "; ".join(c.before) if isinstance(c.before, tuple) else str(c.before or ""),
+                    "the file's": "; ".join(c.after) if isinstance(c.after, tuple) else str(c.after or ""),
+                    "what": {"reparent": "re-parent", "blank": "blanks yours"}.get(c.kind, "change")
+                            + (f" (cannot apply: {c.problem})" if c.problem else ""),
+                } for c in diff.changes]), hide_index=True, width="stretch", key=f"codebook_plan_diff_{diff.code_id}")
+        for note in plan.notes:
+            st.caption(session.md_escape(note))
+    if upload is not None and st.button("Import", key="codebook_import", type="primary", disabled=plan is None):
+        if plan is not None:
+            try:
+                result = codebook.apply_codebook_import(db, user, plan, update=bool(accepted),
+                                                        accept=accepted or None)
+            except codebook.CodebookError as exc:
+                st.error(session.md_escape(str(exc)))
+            else:
+                done(result.summary())
     st.divider()
     st.subheader("Export")
     st.download_button("Download the codebook (CSV)", codebook.export_codebook_csv(db), file_name="codebook.csv",
                        mime="text/csv", key="codebook_download", disabled=not all_codes)
+    st.download_button("Download for Taguette (CSV: tag, parent, description)", codebook.export_codebook_taguette(db),
+                       file_name="codebook-taguette.csv", mime="text/csv", key="codebook_download_taguette",
+                       disabled=not all_codes)
