@@ -407,3 +407,37 @@ def code_guid(db: Database) -> None:
     for code_id, name in db.execute("SELECT id, name FROM codes").fetchall():
         db.execute("UPDATE codes SET guid = ? WHERE id = ?", [str(uuid.uuid5(namespace, f"code:{name.lower()}")), code_id])
     _run(db, ["CREATE UNIQUE INDEX codes_guid ON codes(guid) WHERE guid IS NOT NULL"])
+
+
+@migrations(name="0016_sessions_drafts")
+def sessions_drafts(db: Database) -> None:
+    """Sign-in sessions that survive a reload or a server restart (data/sessions.py): the browser holds a random
+    token in a cookie, the database only its SHA-256. Drafts (data/drafts.py): the Collect form being typed, per
+    user, device (the session) and event, kept until Save or Clear; never in a bundle, purged by age."""
+    _run(
+        db,
+        [
+            """CREATE TABLE sessions (
+                id TEXT PRIMARY KEY,                  -- UUID4; named in the audit and the admin page (never the token)
+                token_hash TEXT NOT NULL UNIQUE,      -- hex SHA-256 of the browser's token
+                username TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                last_seen TEXT NOT NULL,
+                user_agent TEXT NOT NULL DEFAULT '',  -- a short hint ("Chrome on Android"), for the admin list
+                revoked_at TEXT,
+                revoked_why TEXT
+            )""",
+            "CREATE INDEX sessions_user_active ON sessions(username) WHERE revoked_at IS NULL",
+            """CREATE TABLE drafts (
+                username TEXT NOT NULL,
+                device TEXT NOT NULL,                 -- the session id the form is being typed in
+                event_id TEXT NOT NULL,
+                state TEXT NOT NULL,                  -- the form's fields as JSON
+                fingerprint TEXT NOT NULL,            -- SHA-256 of state: an identical save is skipped
+                updated_at TEXT NOT NULL,
+                PRIMARY KEY (username, device, event_id)
+            )""",
+            "CREATE INDEX drafts_updated ON drafts(updated_at)",
+            "CREATE INDEX drafts_event ON drafts(event_id)",
+        ],
+    )
