@@ -409,6 +409,13 @@ def code_guid(db: Database) -> None:
     _run(db, ["CREATE UNIQUE INDEX codes_guid ON codes(guid) WHERE guid IS NOT NULL"])
 
 
+@migrations(name="0013_codings_import_index")
+def codings_import_index(db: Database) -> None:
+    """Answers by external id alone: `codings import` looks each row up by it (the unique index on
+    (event_id, external_id) cannot serve a lookup without the event), a full scan per row before (issue 10)."""
+    _run(db, ["CREATE INDEX IF NOT EXISTS responses_external_ref ON responses(external_id) WHERE external_id IS NOT NULL"])
+
+
 @migrations(name="0016_sessions_drafts")
 def sessions_drafts(db: Database) -> None:
     """Sign-in sessions that survive a reload or a server restart (data/sessions.py): the browser holds a random
