@@ -104,6 +104,24 @@ def import_responses_cmd(db: Database, file: Path, event: str | None) -> None:
     click.echo(result.summary())
 
 
+@import_group.command("qdpx")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Say what would be imported, and write nothing.")
+@with_db
+def import_qdpx_cmd(db: Database, file: Path, dry_run: bool) -> None:
+    """Import a REFI-QDA project (.qdpx from NVivo, ATLAS.ti, MAXQDA, QualCoder or Thrive Voices): its codebook (new
+    codes only), coders, and codings; a project we exported comes back on the same answers; a foreign project's
+    texts become answers at an event named after it. Everything not imported is listed."""
+    from data.codebook import CodebookError
+    from data.refi_import import QdpxError, import_qdpx
+
+    try:
+        report = run_import(lambda: import_qdpx(db, cli_user(), file, dry_run=dry_run))
+    except (QdpxError, CodebookError) as exc:
+        fail(f"{file.name}: {exc}")
+    click.echo("\n".join(report.lines()))
+
+
 # --- bundles (several laptops, one hub) -------------------------------------------------------------------------
 
 @cli.group("bundle")
