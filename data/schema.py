@@ -384,7 +384,7 @@ def review(db: Database) -> None:
                 by TEXT NOT NULL,
                 at TEXT NOT NULL,
                 CHECK ((respondent_id IS NULL) <> (response_id IS NULL)),
-                CHECK (state <> 'has_issues' OR length(trim(comment)) > 0)
+                CHECK (state <> 'has_issues' OR length(trim(comment, char(32, 9, 10, 13))) > 0)
             )""",
             "CREATE INDEX reviews_response ON reviews(response_id, at) WHERE response_id IS NOT NULL",
             "CREATE INDEX reviews_respondent ON reviews(respondent_id, at) WHERE respondent_id IS NOT NULL",

@@ -126,7 +126,7 @@ def _review_event(db, user, chosen) -> None:
         return
     looked = st.checkbox("I have looked through these answers", key=f"events_review_looked_{chosen.id}")
     if st.button(f"Approve all {states[review.RECEIVED]:,} received answers", key="events_review_approve",
-                 disabled=not looked, use_container_width=True):
+                 disabled=not looked, width="stretch"):
         done = review.bulk_approve(db, user, event_id=chosen.id)
         st.session_state.pop(f"events_review_looked_{chosen.id}", None)
         st.session_state[MESSAGE] = ("success", f"Approved {done:,} answer(s) of “{chosen.title}”. Answers with "
