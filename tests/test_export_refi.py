@@ -208,7 +208,8 @@ def test_cli_qdc_export_and_import(db_path, db, admin, tmp_path):
     schema("Codebook.xsd").assertValid(etree.parse(str(out)))
     again = CliRunner().invoke(cli, ["codebook", "import-qdc", str(out), "--db", str(db_path)])
     assert again.exit_code == 0, again.output
-    assert "0 created, 0 updated, 5 unchanged" in again.output  # our own codebook comes back unchanged
+    assert "0 new code(s), 5 unchanged, 0 existing" in again.output  # our own codebook comes back unchanged
+    assert "0 code(s) created, 0 updated, 5 unchanged" in again.output
     bad = tmp_path / "bad.qdc"
     bad.write_bytes(b"<CodeBook")
     failed = CliRunner().invoke(cli, ["codebook", "import-qdc", str(bad), "--db", str(db_path)])
@@ -235,3 +236,94 @@ def test_qdpx_with_a_withheld_answer_stays_valid(db, admin, lead):
     assert "friends and family" not in body and sel.get("name") == flags.WITHHELD_TEXT
     assert "withheld for safeguarding" in sel.find("p:Description", NS).text
     assert len(sel.findall("p:Coding", NS)) == 3  # its two codes and its case's code
+
+
+def test_project_writes_each_codes_stored_guid_after_a_rename(db, admin, lead):
+    from data import codebook as cb
+
+    seed(db, admin)
+    code = cb.get_code(db, "family_love")
+    cb.rename_code(db, admin, code, "family_warmth")
+    ex = tables.build(df.load_frames(db, lead, with_text=True))
+    doc = etree.fromstring(zipfile.ZipFile(io.BytesIO(refi.qdpx_bytes(ex))).read("project.qde"))
+    guids = {el.get("guid") for el in doc.iter(f"{{{refi.PROJECT_NS}}}Code")}
+    assert code.guid == refi.code_guid("family_love") and code.guid in guids
+    assert refi.code_guid("family_warmth") not in guids
+    refs = {r.get("targetGUID") for r in doc.iter(f"{{{refi.PROJECT_NS}}}CodeRef")}
+    assert refs <= guids
+    # the codebook of that export is matched back to our codes by GUID: nothing new, nothing different
+    plan = cb.plan_codebook_file(db, refi.codebook_xml(ex.prep.codes), "ours.qdc")
+    assert plan.new == [] and plan.differences == []
+
+
+def test_two_coders_on_the_same_answer_and_code_each_keep_a_selection(db, admin, lead):
+    """QualCoder keeps one coding per code, coder and span and credits it to the selection's creatingUser: two
+    coders' codings of the same answer with the same code must sit on two selections with different users."""
+    seeded = seed(db, admin)
+    rid = seeded["answers"][(0, "thrive_helps")]  # "my family", coded family_love (2) by olu_officer
+    db.execute("INSERT INTO codings (response_id, code_id, coder, created_at) VALUES (?, 2, 'ada_admin', "
+               "'2026-11-21T10:00:00+00:00')", [rid])
+    db.conn.commit()
+    doc = etree.fromstring(zipfile.ZipFile(io.BytesIO(refi.qdpx_bytes(
+        tables.build(df.load_frames(db, lead, with_text=True))))).read("project.qde"))
+    schema("Project.xsd").assertValid(doc)
+    users = {u.get("guid"): u.get("name") for u in doc.findall("p:Users/p:User", NS)}
+    family = refi.code_guid("family_love")
+    mine = [s for s in doc.iterfind(".//p:PlainTextSelection", NS)
+            if s.get("guid") in (rid, refi.selection_guid(rid, "ada_admin"), refi.selection_guid(rid, "olu_officer"))]
+    assert len(mine) == 2 and len({(s.get("startPosition"), s.get("endPosition")) for s in mine}) == 1
+    by_user = {users[s.get("creatingUser")]: [c.find("p:CodeRef", NS).get("targetGUID")
+                                               for c in s.findall("p:Coding", NS)] for s in mine}
+    assert set(by_user) == {"ada_admin", "olu_officer"}
+    assert all(family in codes for codes in by_user.values())
+    assert all(s.get("creatingUser") for s in doc.iterfind(".//p:Sources//p:PlainTextSelection", NS))
+
+
+def test_cases_are_linked_by_selection_ref_and_by_a_code_of_the_same_guid(ex):
+    doc = etree.fromstring(zipfile.ZipFile(io.BytesIO(refi.qdpx_bytes(ex))).read("project.qde"))
+    selections = {s.get("guid"): s for s in doc.iterfind("p:Sources//p:PlainTextSelection", NS)}
+    codes = {c.get("guid"): c for c in doc.iterfind(".//p:CodeBook//p:Code", NS)}
+    for case in doc.findall("p:Cases/p:Case", NS):
+        assert codes[case.get("guid")].get("name") == refi.CASE_CODE_PREFIX + case.get("name")
+        refs = [r.get("targetGUID") for r in case.findall("p:SelectionRef", NS)]
+        assert refs and all(r in selections for r in refs)
+        for r in refs:  # each answer's first selection carries its case's code
+            assert case.get("guid") in [c.find("p:CodeRef", NS).get("targetGUID")
+                                        for c in selections[r].findall("p:Coding", NS)]
+    coded_by_case = [c for c in doc.iterfind(".//p:Coding/p:CodeRef", NS)
+                     if c.get("targetGUID") in {k.get("guid") for k in doc.findall("p:Cases/p:Case", NS)}]
+    assert len(coded_by_case) == len(ex.sel.answers)  # once per answer, never per coder
+
+
+def test_memos_and_pinned_quotes_become_notes(db, admin, lead):
+    from data.refi_import import memos_for_export
+
+    seeded = seed(db, admin)
+    rid = seeded["answers"][(1, "thrive_helps")]
+    db.execute("INSERT INTO memos (target_type, target_id, author, text, created_at, updated_at) VALUES "
+               "('response', ?, 'olu_officer', 'Says friends first', '2026-11-22T10:00:00+00:00', '')", [rid])
+    db.execute("INSERT INTO memos (target_type, target_id, author, text, created_at, updated_at) VALUES "
+               "('code', '5', 'ada_admin', 'Watch for benefits talk', '2026-11-22T10:00:00+00:00', '')")
+    db.execute("INSERT INTO pinned_quotes (code_id, response_id, pinned_by, at) VALUES (3, ?, 'sam_lead', "
+               "'2026-11-22T11:00:00+00:00')", [rid])
+    db.conn.commit()
+    ex = tables.build(df.load_frames(db, lead, with_text=True))
+    zf = zipfile.ZipFile(io.BytesIO(refi.qdpx_bytes(ex, memos=memos_for_export(db, lead))))
+    doc = etree.fromstring(zf.read("project.qde"))
+    schema("Project.xsd").assertValid(doc)
+    notes = {n.get("guid"): n for n in doc.findall("p:Notes/p:Note", NS)}
+    texts = {n.findtext("p:PlainTextContent", namespaces=NS) for n in notes.values()}
+    assert "Says friends first" in texts and "Watch for benefits talk" in texts
+    assert any("Pinned as a quote" in t for t in texts)
+    sel = next(s for s in doc.iterfind(".//p:PlainTextSelection", NS) if s.get("guid") == rid)
+    refs = [r.get("targetGUID") for r in sel.findall("p:NoteRef", NS)]
+    assert len(refs) == 2 and all(r in notes for r in refs)
+    # QualCoder reads annotations from the source's NoteRef and the note's own PlainTextSelection
+    src_refs = [r.get("targetGUID") for r in sel.getparent().findall("p:NoteRef", NS)]
+    assert set(refs) <= set(src_refs)
+    inner = notes[refs[0]].find("p:PlainTextSelection", NS)
+    assert (inner.get("startPosition"), inner.get("endPosition")) == (sel.get("startPosition"),
+                                                                      sel.get("endPosition"))
+    poverty = next(c for c in doc.iterfind(".//p:CodeBook//p:Code", NS) if c.get("name") == "Poverty")
+    assert notes[poverty.find("p:NoteRef", NS).get("targetGUID")].findtext("p:PlainTextContent", namespaces=NS) \
+        == "Watch for benefits talk"
