@@ -144,3 +144,29 @@ def test_refused_without_permission(db, lead):
         at = app(user).run()
         assert at.error and "don't have access" in plain(at.error[0].value)
         assert not at.dataframe
+
+
+def test_import_preview_then_accept_per_code(db, officer, lead):
+    from tests.test_codebook_import import qualcoder_style
+
+    cb.load_starter_codebook(db, officer)
+    data = qualcoder_style(db, lead, keep_guids=True)
+    definition = cb.get_code(db, "poverty_money").definition
+    at = app(officer).run()
+    at.file_uploader(key="codebook_upload").set_value(("qualcoder.qdc", data, "application/xml")).run()
+    assert not at.exception
+    boxes = {b.label: b for b in at.checkbox}
+    poverty = next(label for label in boxes if label.startswith("Update poverty_money"))
+    assert "moves to another theme" in poverty and "empties its definition" in poverty
+    assert any(label.startswith("Update thrive") for label in boxes)
+    frames = [f.value for f in at.dataframe if "field" in f.value.columns]
+    assert any(list(f["what"]) == ["re-parent", "blanks yours"] or set(f["what"]) == {"re-parent", "blanks yours"}
+               for f in frames)
+    assert cb.get_code(db, "poverty_money").parent == "barriers"  # a preview writes nothing
+    # tick only thrive: its label changes, poverty_money stays as it is
+    next(b for b in at.checkbox if b.label.startswith("Update thrive")).check().run()
+    at.button(key="codebook_import").click().run()
+    assert not at.exception and "1 updated" in plain(at.success[0].value)
+    assert cb.get_code(db, "thrive").label == "Protective factors"
+    poverty_code = cb.get_code(db, "poverty_money")
+    assert (poverty_code.parent, poverty_code.definition) == ("barriers", definition)
