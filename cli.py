@@ -369,6 +369,45 @@ def users_reset(db: Database, name: str, pin: bool) -> None:
     click.echo(f"New {kind} issued for {name}.")
 
 
+@users.command("sessions")
+@click.argument("name")
+@with_db
+def users_sessions(db: Database, name: str) -> None:
+    """List an account's signed-in sessions (browsers kept signed in by a cookie); never their tokens."""
+    from data import sessions, settings
+    from data.accounts import AccountError, get_account
+
+    try:
+        account = get_account(db, name)
+    except AccountError as exc:
+        fail(str(exc))
+    idle = settings.get_int(db, "idle_timeout_minutes") * 60
+    found = sessions.list_active(db, cli_user(), account.username)
+    live = {s.id for s in sessions.list_active(db, cli_user(), account.username, idle_seconds=idle)}
+    if not found:
+        click.echo(f"{account.username} has no signed-in session.")
+    for s in found:
+        state = "active" if s.id in live else "idle (ends at its next use)"
+        click.echo(f"{s.id}  since {s.created_at[:16]}  last seen {s.last_seen[:16]}  "
+                   f"{s.user_agent or 'unknown browser'}  {state}")
+
+
+@users.command("revoke-sessions")
+@click.argument("name")
+@with_db
+def users_revoke_sessions(db: Database, name: str) -> None:
+    """Sign an account out everywhere now (a lost tablet, a PIN seen by someone else)."""
+    from data import sessions
+    from data.accounts import AccountError, get_account
+
+    try:
+        account = get_account(db, name)
+    except AccountError as exc:
+        fail(str(exc))
+    count = sessions.admin_revoke(db, cli_user(), username=account.username)
+    click.echo(f"Ended {count} session(s) of {account.username}.")
+
+
 @cli.group()
 def safeguarding() -> None:
     """The safeguarding queue."""
@@ -737,7 +776,8 @@ def _export_set(db: Database, questions: tuple[str, ...], groups: tuple[str, ...
     return ex
 
 
-def _write_export(db: Database, kind: str, file: Path, ex: Any, originals: bool = False) -> None:
+def _write_export(db: Database, kind: str, file: Path, ex: Any, originals: bool = False,
+                  **writer_options: Any) -> None:
     from data.findings import record_export
 
     # Only the writer asked for is imported (openpyxl, lxml, python-docx and altair cost seconds between them).
@@ -762,7 +802,7 @@ def _write_export(db: Database, kind: str, file: Path, ex: Any, originals: bool 
                 bar.update(step)
                 done[0] += step
 
-        write(ex, file, progress)
+        write(ex, file, progress, **writer_options)
     record_export(db, cli_user(), kind, originals=originals, rows=ex.counts["answers"], filters=ex.filters,
                   filename=file.name)
     click.echo(f"Wrote {file}: {ex.counts['answers']:,} answers from {ex.counts['respondents']:,} respondents, "
@@ -800,7 +840,10 @@ def export_csv_cmd(db: Database, file: Path, originals: bool, **filters: Any) ->
 @with_db
 def export_qdpx_cmd(db: Database, file: Path, **filters: Any) -> None:
     """REFI-QDA project (.qdpx): one text source per question, codings as selections, coders as users."""
-    _write_export(db, "qdpx", file, _export_set(db, **filters))
+    from data.refi_import import memos_for_export
+
+    ex = _export_set(db, **filters)
+    _write_export(db, "qdpx", file, ex, memos=memos_for_export(db, cli_user(), ex.sel.answers["response_id"]))
 
 
 @export_group.command("qdc")

@@ -253,3 +253,19 @@ def test_cli_import_qdpx(db_path, db, admin, lead, tmp_path):
     bad.write_bytes(b"nope")
     refused = runner.invoke(cli, ["import", "qdpx", str(bad), "--db", str(db_path)])
     assert refused.exit_code == 1 and "zip" in refused.output
+
+
+def test_cli_export_qdpx_writes_memos_as_notes(db_path, db, admin, tmp_path):
+    from cli import cli
+
+    seeded = seed(db, admin)
+    rid = seeded["answers"][(0, "thrive_stops")]
+    db.execute("INSERT INTO memos (target_type, target_id, author, text, created_at, updated_at) VALUES "
+               "('response', ?, 'olu_officer', 'Money worries at home', '2026-11-22T10:00:00+00:00', '')", [rid])
+    db.conn.commit()
+    out = tmp_path / "p.qdpx"
+    result = CliRunner().invoke(cli, ["export", "qdpx", str(out), "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    doc = etree.fromstring(zipfile.ZipFile(out).read("project.qde"))
+    assert [n.findtext("p:PlainTextContent", namespaces=NS) for n in doc.iterfind("p:Notes/p:Note", NS)] == [
+        "Money worries at home"]
