@@ -6,10 +6,21 @@ logistic regression over tf-idf of stemmed unigrams+bigrams and character n-gram
 only add to the codebook's evidence; from BLEND_MIN coded answers on, how far to trust each is itself learned
 (stacking on out-of-fold predictions), so the more codings a code has, the more its score rests on the model.
 Reasons name the matched words, or the most similar coded answers (cosine over word tf-idf).
+
+Further evidence (issue 10): the question an answer was given to (per-question code rates learned from the
+codings, smoothed towards the overall rate); a code's exclude guidance (its words in an answer lower the code);
+how much a coding counts (a weight per coded answer and code: one coder's accepted suggestion counts less than
+a code given by hand or by several coders); and, where the sentence-embedding runtime is available, the cosine of
+the answer to each code's prototype ("label: definition" plus the answers coded with it). Without it the engine
+works as before and says why (`meaning_reason`). Scores shown are calibrated (isotonic regression on out-of-fold
+predictions) once there are CALIBRATE_MIN coded answers; the ranking itself uses the raw score.
+Deterministic: training rows are sorted by a sha1 key of their content and folds are drawn by a hash of the text,
+so row order, ids and PYTHONHASHSEED change nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections import Counter
@@ -19,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
 
@@ -43,13 +55,24 @@ class CodeInfo:
     exclude: str = ""
 
 
+#: a shown (calibrated) score from which a suggestion counts as strong; below MIN_SCORE it is not shown on the page
+STRONG_SCORE = 0.6
+MIN_SCORE = 0.15
+
+
 @dataclass(frozen=True)
 class Suggestion:
-    """One suggested code for an answer: score in [0, 1] (higher is better) and why."""
+    """One suggested code for an answer: score in [0, 1] (higher is better; calibrated when `calibrated`) and why."""
 
     code: str
     score: float
     reason: str
+    calibrated: bool = False
+
+    @property
+    def strength(self) -> str:
+        """"strong" or "weak", for the page: a weak suggestion is shown as such."""
+        return "strong" if self.score >= STRONG_SCORE else "weak"
 
 
 @dataclass
@@ -64,6 +87,19 @@ class _Match:
 class _Corpus:
     texts: list[str] = field(default_factory=list)
     labels: list[frozenset[int]] = field(default_factory=list)
+    questions: list[str | None] = field(default_factory=list)
+    weights: list[dict[int, float]] = field(default_factory=list)
+    vectors: list[np.ndarray | None] = field(default_factory=list)
+
+
+def stable_key(text: str, names: Iterable[str] = (), question: str | None = None) -> str:
+    """A sort key that depends on a coded answer's content only (never on its id, position or the hash seed)."""
+    return hashlib.sha1("\x1f".join([text, question or "", *sorted(names)]).encode("utf-8")).hexdigest()
+
+
+def text_fold(text: str, folds: int) -> int:
+    """The fold of an answer, by a hash of its text: the same answer lands in the same fold in every run."""
+    return int(hashlib.sha1(text.encode("utf-8")).hexdigest()[:8], 16) % folds
 
 
 #: an answer shown only as a placeholder ("[withheld: safeguarding]", "[answer withheld: redaction failed]") holds
@@ -103,6 +139,25 @@ def _ranking_quality(scores: np.ndarray, y: np.ndarray) -> float:
     return float(hits.sum() / y.sum() + hits[:, 0].mean())
 
 
+class _Platt:
+    """Platt scaling: shown = sigmoid(a * logit(raw) + b), fitted by logistic regression (deterministic)."""
+
+    def fit(self, raw: np.ndarray, right: np.ndarray) -> _Platt:
+        model = LogisticRegression(C=10.0, solver="lbfgs", max_iter=200).fit(self._x(raw), right)
+        self.a, self.b = float(model.coef_[0, 0]), float(model.intercept_[0])
+        if self.a <= 0:  # never turn the ranking upside down: a flat curve at the base rate instead
+            self.a, self.b = 0.0, float(np.log(right.mean() / (1 - right.mean())))
+        return self
+
+    @staticmethod
+    def _x(raw: np.ndarray) -> np.ndarray:
+        p = np.clip(raw, 1e-4, 1 - 1e-4)
+        return np.log(p / (1 - p)).reshape(-1, 1)
+
+    def predict(self, raw: np.ndarray) -> np.ndarray:
+        return _sigmoid(self.a * self._x(raw)[:, 0] + self.b)
+
+
 def _identity(items: list[str]) -> list[str]:
     return items
 
@@ -120,13 +175,16 @@ class Suggester:
     prior_strength: codings a code needs before the model counts as much as the codebook (until the blend is
     learned); C: the logistic regressions' inverse regularisation (tuned from TUNE_MIN codings when `tune`);
     neighbours: similar coded answers looked at for reasons; char_weight: weight of character n-grams beside words.
-    A code's `exclude` guidance is kept but not used as evidence.
+    A code's `exclude` guidance lowers it where its words are in an answer. `embed`: texts -> (n, d) L2-normalised
+    vectors (analysis.embeddings.embed) or None; `meaning_reason` says why meaning is not used when it is None.
+    calibrate: learn the shown scores' calibration from out-of-fold predictions (CALIBRATE_MIN coded answers on).
     """
 
     #: with at most this many coded answers, `add` refits everything (it is cheap); above, it updates in place
     FULL_REFIT_LIMIT = 150
-    #: the blend of codebook and model is learned (stacking) from this many coded answers on
-    BLEND_MIN = 80
+    #: the blend of codebook and model is learned (stacking) from this many coded answers on; below, it is fixed
+    #: (learned on fewer, the blend varied with the folds and cost more than it gave: issue 10)
+    BLEND_MIN = 300
     BLEND_SAMPLE = 1000
     #: liblinear's stopping tolerance: looser than its default 1e-4, which changes rankings little and halves fits
     TOL = 1e-3
@@ -135,10 +193,28 @@ class Suggester:
     C_GRID = (2.0, 8.0, 32.0)
     #: answers scored at once by suggest_many (bigger batches are split)
     CHUNK = 10_000
+    #: shown scores are calibrated from this many coded answers on, on out-of-fold predictions of at most
+    #: CAL_SAMPLE of them (3 folds by a hash of the text)
+    CALIBRATE_MIN = 40
+    CAL_SAMPLE = 800
+    #: Platt scaling (a logistic curve: smooth, two numbers) below this many out-of-fold suggestions, isotonic above
+    ISOTONIC_MIN = 1500
+    #: per-question code rates: pseudo-answers pulling each question's rate to the overall rate, and how far
+    #: the ratio of the two moves a score (score * ratio ** QUESTION_POWER)
+    QUESTION_SMOOTHING = 8.0
+    QUESTION_POWER = 0.6
+    #: a code whose exclude guidance's words are in the answer keeps this share of its score
+    EXCLUDE_FACTOR = 0.35
+    #: share of the raw score from meaning (cosine to the code's prototype) when embeddings are available, and
+    #: the weight of "label: definition" in a prototype, in coded answers
+    EMBED_WEIGHT = 0.5
+    PROTOTYPE_PRIOR = 3.0
+    #: how much one coding counts by source; several coders agreeing count more (see coding_weight)
+    SOURCE_WEIGHTS = {"human": 1.0, "import": 1.0, "merge": 1.0, "bulk": 0.7, "suggestion": 0.5}
 
     def __init__(self, codes: Sequence[CodeInfo], *, prior_strength: float = 4.0, C: float = 8.0,
                  neighbours: int = 10, char_weight: float = 1.0, tune: bool = True,
-                 random_state: int = 0):
+                 random_state: int = 0, embed=None, meaning_reason: str = "", calibrate: bool = True):
         names = [c.name for c in codes]
         duplicates = sorted(n for n, k in Counter(names).items() if k > 1)
         if duplicates:
@@ -152,6 +228,11 @@ class Suggester:
         self.neighbours = neighbours
         self.char_weight = char_weight
         self.random_state = random_state
+        self.embed = embed
+        self.meaning_reason = "" if embed is not None else (meaning_reason or "no sentence-embedding runtime given")
+        self.calibrate = calibrate
+        self._calibrator: IsotonicRegression | _Platt | None = None
+        self._full_size = 0  # coded answers at the last full fit (blend and calibration)
         self.processor = TextProcessor(self._codebook_words())
         self._build_matcher()
         self._corpus = _Corpus()
@@ -159,7 +240,12 @@ class Suggester:
         self._blend: LogisticRegression | None = None
         self._blend_size = 0  # how many coded answers the blend was last learned from
         self._feature_names: np.ndarray | None = None
-        self.counts = np.zeros(len(self.codes), dtype=np.int64)
+        self.counts = np.zeros(len(self.codes), dtype=np.float64)
+        self.positives = np.zeros(len(self.codes), dtype=np.int64)
+        self._w = np.zeros((0, len(self.codes)))
+        self._question_counts: dict[str, np.ndarray] = {}
+        self._question_totals: dict[str, float] = {}
+        self._build_prototypes()  # with no codings: "label: definition" alone
 
     # -- the codebook's words -----------------------------------------------------------------------------------------
 
@@ -207,6 +293,11 @@ class Suggester:
                 vals.append(match.weight)
         self._term_lengths = sorted({len(t) for t in self._terms}) or [1]
         self._term_code = sp.csr_matrix((vals, (rows, cols)), shape=(max(len(self._terms), 1), len(self.codes)))
+        # exclude guidance: its content words (stems) lower the code where an answer has them
+        self._exclude: list[frozenset[str]] = []
+        for c in self.codes:
+            self._exclude.append(frozenset(stem(w.text) for w in p.words(c.exclude)
+                                           if not p.is_stopword(w.text) and len(w.text) > 2 and not w.text.isdigit()))
 
     def _term_matrix(self, all_stems: Sequence[list[str]]) -> sp.csr_matrix:
         """Binary (answer x codebook term) matrix: which codebook words and phrases each answer contains."""
@@ -234,34 +325,55 @@ class Suggester:
 
     # -- learning from codings ----------------------------------------------------------------------------------------
 
-    def fit(self, coded: Iterable[tuple[str, Sequence[str]]]) -> Suggester:
-        """Learn from coded answers: (text, [code names]). Codes not in the codebook are ignored, and so are
-        placeholder texts (see is_placeholder)."""
-        self._corpus = _Corpus()
-        for text, names in coded:
+    def fit(self, coded: Iterable[Sequence], vectors: Sequence[np.ndarray] | np.ndarray | None = None) -> Suggester:
+        """Learn from coded answers: (text, [code names]) or (text, [code names], question id) or
+        (text, [code names], question id, {code name: weight}). Codes not in the codebook are ignored, and so are
+        placeholder texts (see is_placeholder). `vectors`: the answers' embeddings in the same order (else they
+        are computed with `embed` where there is one). Row order does not matter: rows are sorted by content."""
+        rows = []
+        for i, item in enumerate(coded):
+            text, names = item[0], list(item[1])
+            question = item[2] if len(item) > 2 else None
+            weights = item[3] if len(item) > 3 and item[3] else {}
             if is_placeholder(text):
                 continue
-            self._corpus.texts.append(text)
-            self._corpus.labels.append(frozenset(self.index[n] for n in names if n in self.index))
+            vector = None if vectors is None else np.asarray(vectors[i], dtype=np.float32)
+            rows.append((stable_key(text, names, question), text, names, question, weights, vector))
+        rows.sort(key=lambda r: r[0])
+        self._corpus = _Corpus()
+        for _, text, names, question, weights, vector in rows:
+            self._append(text, names, question, weights, vector)
+        if self.embed is not None and self._corpus.texts and any(v is None for v in self._corpus.vectors):
+            missing = [i for i, v in enumerate(self._corpus.vectors) if v is None]
+            computed = self.embed([self._corpus.texts[i] for i in missing])
+            for i, v in zip(missing, computed, strict=True):
+                self._corpus.vectors[i] = np.asarray(v, dtype=np.float32)
         self._refit()
         return self
 
-    def add(self, text: str, code_names: Sequence[str]) -> None:
-        """Learn from one newly coded answer without refitting everything (the codes it names are refitted).
-        A placeholder text (see is_placeholder) teaches nothing."""
-        if is_placeholder(text):
-            return
-        labels = frozenset(self.index[n] for n in code_names if n in self.index)
+    def _append(self, text: str, names: Sequence[str], question: str | None, weights: dict,
+                vector: np.ndarray | None) -> frozenset[int]:
+        labels = frozenset(self.index[n] for n in names if n in self.index)
         self._corpus.texts.append(text)
         self._corpus.labels.append(labels)
-        n = len(self._corpus.texts)
-        if self._fitted and n >= self.BLEND_MIN and n >= 2 * self._blend_size:
-            # the codings have doubled since the blend was learned: refit everything once (slower, but rare:
-            # log2 of the number of codings times), so that with many codings the learned model takes over
-            self._refit()
+        self._corpus.questions.append(question)
+        self._corpus.weights.append({self.index[n]: float(w) for n, w in weights.items() if n in self.index})
+        self._corpus.vectors.append(vector)
+        return labels
+
+    def add(self, text: str, code_names: Sequence[str], question: str | None = None,
+            weights: dict[str, float] | None = None, vector: np.ndarray | None = None) -> None:
+        """Learn from one newly coded answer without refitting everything (the codes it names are refitted).
+        A placeholder text (see is_placeholder) teaches nothing. Never a full refit with blend and calibration:
+        `refit_needed()` says when the caller should run `refresh()` in the background."""
+        if is_placeholder(text):
             return
+        if vector is None and self.embed is not None:
+            vector = np.asarray(self.embed([text])[0], dtype=np.float32)
+        labels = self._append(text, code_names, question, weights or {}, vector)
+        n = len(self._corpus.texts)
         if not self._fitted or n <= self.FULL_REFIT_LIMIT:
-            # the learned blend (stacking) is costly and changes slowly: kept until it is refitted as above
+            # cheap at this size; the learned blend and the calibration are kept until refresh()
             self._refit(blend=False)
             return
         _, _, word, char = self._vectorise([text])
@@ -270,37 +382,83 @@ class Suggester:
         row = np.zeros((1, len(self.codes)), dtype=bool)
         row[0, list(labels)] = True
         self._y = np.vstack([self._y, row])
-        for j in labels:
-            self.counts[j] += 1
+        wrow = np.where(row, self._weight_row(n - 1), 0.0)
+        self._w = np.vstack([self._w, wrow])
+        self.counts = self._w.sum(axis=0)
+        self.positives = self._y.sum(axis=0).astype(np.int64)
+        self._count_question(n - 1)
+        if self._prototype_sum is not None and vector is not None:
+            self._prototype_sum += wrow[0][:, None] * vector[None, :]
+            self._prototypes = normalize(self._prototype_sum)
         # only the codes this answer has are refitted; the others saw one more negative answer and are at most
         # that answer stale until the next fit() or refresh()
         for j in labels:
-            self._coef[j], self._intercept[j] = self._fit_code(self._features, self._y[:, j])
+            self._coef[j], self._intercept[j] = self._fit_code(self._features, self._y[:, j], weight=self._w[:, j])
 
     def refresh(self) -> None:
-        """Refit everything from the answers learned so far (after many `add` calls)."""
+        """Refit everything from the answers learned so far, with the blend and the calibration (a background job)."""
         self._refit()
+
+    def refit_needed(self) -> bool:
+        """Whether the coded answers have grown enough since the last full fit that `refresh()` would change
+        suggestions noticeably (they doubled, or crossed the sizes where the blend or the calibration start)."""
+        n = self.n_coded
+        if n == 0:
+            return False
+        if n >= 2 * max(self._full_size, 1):
+            return True
+        return (self._full_size < self.BLEND_MIN <= n) or (self.calibrate and self._full_size < self.CALIBRATE_MIN <= n)
+
+    @property
+    def calibrated(self) -> bool:
+        """Whether shown scores are calibrated (else they are raw scores, to be read as weak evidence)."""
+        return self._calibrator is not None
 
     @property
     def n_coded(self) -> int:
         """How many coded answers the model has learned from."""
         return len(self._corpus.texts)
 
+    def _weight_row(self, i: int) -> np.ndarray:
+        w = np.ones(len(self.codes))
+        for j, value in self._corpus.weights[i].items():
+            w[j] = value
+        return w
+
+    def _count_question(self, i: int) -> None:
+        question = self._corpus.questions[i]
+        if question is None:
+            return
+        counts = self._question_counts.setdefault(question, np.zeros(len(self.codes)))
+        counts += self._w[i]
+        self._question_totals[question] = self._question_totals.get(question, 0.0) + 1.0
+
     def _refit(self, blend: bool = True) -> None:
         texts, labels = self._corpus.texts, self._corpus.labels
         self._y = np.zeros((len(texts), len(self.codes)), dtype=bool)
         for i, ls in enumerate(labels):
             self._y[i, list(ls)] = True
-        self.counts = self._y.sum(axis=0).astype(np.int64)
+        self._w = np.zeros(self._y.shape)
+        for i in range(len(texts)):
+            self._w[i] = np.where(self._y[i], self._weight_row(i), 0.0)
+        self.counts = self._w.sum(axis=0)
+        self.positives = self._y.sum(axis=0).astype(np.int64)
+        self._question_counts: dict[str, np.ndarray] = {}
+        self._question_totals: dict[str, float] = {}
+        for i in range(len(texts)):
+            self._count_question(i)
+        self._build_prototypes()
         if blend:
             self._blend = None
+            self._calibrator = None
         if not texts or not self.counts.any():
             self._fitted = False
             self._blend = None
+            self._calibrator = None
             return
         # frequent words of coded answers become spelling targets too (before the vectorisers see any text)
         frequent = Counter(w.text for t in texts for w in self.processor.words(t) if w.how == "")
-        self.processor.add_vocabulary(w for w, k in frequent.items() if k >= 3)
+        self.processor.add_vocabulary(sorted(w for w, k in frequent.items() if k >= 3))
         analysed = [self.processor.features(t) for t in texts]
         plain = [self.processor.normalised(t) for t in texts]
         self._word_vectoriser = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, dtype=np.float64)
@@ -316,8 +474,70 @@ class Suggester:
             self.C = self.initial_C
             self._blend = self._fit_blend()
             self._blend_size = len(texts)
-        self._coef, self._intercept = self._fit_all(self._features, self._y)
+        self._coef, self._intercept = self._fit_all(self._features, self._y, weights=self._w)
         self._fitted = True
+        if blend:
+            self._full_size = len(texts)
+            if self.calibrate:
+                self._calibrator = self._fit_calibrator()
+
+    def _build_prototypes(self) -> None:
+        """Each code's prototype: its "label: definition" (+ include guidance) embedding, weighted as
+        PROTOTYPE_PRIOR coded answers, plus the embeddings of the answers coded with it (by coding weight)."""
+        self._prototype_sum = None
+        self._prototypes = None
+        if self.embed is None or not self.codes:
+            return
+        entries = [f"{c.label}: {c.definition}" + (f" {c.include}" if c.include else "") for c in self.codes]
+        base = np.asarray(self.embed(entries), dtype=np.float64)
+        total = self.PROTOTYPE_PRIOR * base
+        vectors = [v for v in self._corpus.vectors]
+        if vectors and all(v is not None for v in vectors):
+            total = total + self._w.T @ np.vstack(vectors).astype(np.float64)
+        self._prototype_sum = total
+        self._prototypes = normalize(total)
+
+    def _fit_calibrator(self) -> IsotonicRegression | _Platt | None:
+        """Isotonic regression from raw to shown score, on out-of-fold predictions (3 folds by a hash of the
+        text) of at most CAL_SAMPLE coded answers: each top-3 suggestion of a held-out answer, right or not."""
+        n = self.n_coded
+        if n < self.CALIBRATE_MIN:
+            return None
+        order = sorted(range(n), key=lambda i: stable_key(self._corpus.texts[i]))[: self.CAL_SAMPLE]
+        folds = np.array([text_fold(self._corpus.texts[i], 3) for i in order])
+        raw: list[float] = []
+        right: list[bool] = []
+        for f in range(3):
+            train = [order[k] for k in range(len(order)) if folds[k] != f]
+            held = [order[k] for k in range(len(order)) if folds[k] == f]
+            if not train or not held:
+                continue
+            sub = Suggester(self.codes, prior_strength=self.prior_strength, C=self.initial_C,
+                            neighbours=self.neighbours, char_weight=self.char_weight, tune=False,
+                            random_state=self.random_state, embed=self.embed, calibrate=False)
+            c = self._corpus
+            vectors = None
+            if all(c.vectors[i] is not None for i in train):
+                vectors = [c.vectors[i] for i in train]
+            sub.fit([(c.texts[i], [self.codes[j].name for j in c.labels[i]], c.questions[i],
+                      {self.codes[j].name: w for j, w in c.weights[i].items()}) for i in train], vectors=vectors)
+            held_vectors = None
+            if all(c.vectors[i] is not None for i in held):
+                held_vectors = np.vstack([c.vectors[i] for i in held])
+            scores = sub._scores([c.texts[i] for i in held], with_neighbours=False,
+                                 questions=[c.questions[i] for i in held], vectors=held_vectors)["raw"]
+            k = min(3, len(self.codes))
+            top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+            for r, i in enumerate(held):
+                for j in top[r]:
+                    raw.append(float(scores[r, j]))
+                    right.append(j in c.labels[i])
+        if len(raw) < 20 or all(right) or not any(right):
+            return None
+        x, y = np.array(raw), np.array(right, dtype=float)
+        if len(raw) >= self.ISOTONIC_MIN:
+            return IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip").fit(x, y)
+        return _Platt().fit(x, y)
 
     def _join(self, word: sp.csr_matrix, char: sp.csr_matrix) -> sp.csr_matrix:
         return normalize(sp.hstack([word, char * self.char_weight], format="csr"))
@@ -365,22 +585,28 @@ class Suggester:
         counts.data *= vectoriser.idf_[counts.indices]
         return normalize(counts)
 
-    def _fit_all(self, features: sp.csr_matrix, y: np.ndarray, C: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def _fit_all(self, features: sp.csr_matrix, y: np.ndarray, C: float | None = None,
+                 weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         coef = np.zeros((y.shape[1], features.shape[1]))
         intercept = np.zeros(y.shape[1])
         for j in range(y.shape[1]):
-            coef[j], intercept[j] = self._fit_code(features, y[:, j], C)
+            coef[j], intercept[j] = self._fit_code(features, y[:, j], C, None if weights is None else weights[:, j])
         return coef, intercept
 
-    def _fit_code(self, features: sp.csr_matrix, y: np.ndarray, C: float | None = None) -> tuple[np.ndarray, float]:
-        """One code's binary classifier (a constant when all or none of the answers have it)."""
+    def _fit_code(self, features: sp.csr_matrix, y: np.ndarray, C: float | None = None,
+                  weight: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+        """One code's binary classifier (a constant when all or none of the answers have it); a positive answer
+        counts by its coding weight (a single accepted suggestion counts less)."""
         positives = int(y.sum())
         if positives == 0 or positives == len(y):
             return np.zeros(features.shape[1]), (35.0 if positives else -35.0)
         # the dual problem: far quicker when answers are fewer than features (always, with char n-grams)
         model = LogisticRegression(C=C or self.C, solver="liblinear", dual=True, random_state=self.random_state,
                                    max_iter=1000, tol=self.TOL)
-        model.fit(features, y)
+        sample_weight = None
+        if weight is not None and (weight[y] != 1.0).any():
+            sample_weight = np.where(y, weight, 1.0)
+        model.fit(features, y, sample_weight=sample_weight)
         return model.coef_[0], float(model.intercept_[0])
 
     # -- blending the codebook and the learned model -------------------------------------------------------------
@@ -401,10 +627,10 @@ class Suggester:
         n = len(self._corpus.texts)
         if n < self.BLEND_MIN or (self.counts >= 3).sum() < 2:
             return None
-        rng = np.random.default_rng(self.random_state)
-        sample = np.sort(rng.permutation(n)[: self.BLEND_SAMPLE])
-        folds = np.arange(len(sample)) % 3
-        rng.shuffle(folds)
+        # the sample and its folds follow the texts' hashes, never the rows' order
+        texts = self._corpus.texts
+        sample = np.sort(np.array(sorted(range(n), key=lambda i: stable_key(texts[i]))[: self.BLEND_SAMPLE]))
+        folds = np.array([text_fold(texts[i], 3) for i in sample])
         y_sample = self._y[sample]
         best: tuple[float, float, np.ndarray] | None = None
         grid = self.C_GRID if (self.tune and n >= self.TUNE_MIN) else (self.C,)
@@ -412,7 +638,7 @@ class Suggester:
             logits = np.zeros((len(sample), len(self.codes)))
             for f in range(3):
                 train, held = sample[folds != f], sample[folds == f]
-                coef, intercept = self._fit_all(self._features[train], self._y[train], C)
+                coef, intercept = self._fit_all(self._features[train], self._y[train], C, self._w[train])
                 logits[folds == f] = np.asarray(self._features[held] @ coef.T) + intercept
             quality = _ranking_quality(logits, y_sample)
             if best is None or quality > best[0] + 1e-9:
@@ -420,7 +646,7 @@ class Suggester:
         _, chosen, logits = best  # type: ignore[misc]
         self.C = chosen
         # each out-of-fold prediction came from a model that saw two thirds of the sample's codings
-        x = self._blend_features(logits, self._codebook_train[sample], y_sample.sum(axis=0) * 2 / 3)
+        x = self._blend_features(logits, self._codebook_train[sample], self._w[sample].sum(axis=0) * 2 / 3)
         y = y_sample.reshape(-1)
         if y.all() or not y.any():
             return None
@@ -447,12 +673,16 @@ class Suggester:
             sims[start:start + block.shape[0]] = np.take_along_axis(top_sims, order, axis=1)
         return index, sims
 
-    def _scores(self, texts: Sequence[str], *, with_neighbours: bool = True) -> dict[str, np.ndarray]:
-        """All the parts of the score for each (answer, code)."""
+    def _scores(self, texts: Sequence[str], *, with_neighbours: bool = True,
+                questions: Sequence[str | None] | None = None,
+                vectors: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """All the parts of the score for each (answer, code): "raw" ranks, "score" is shown (calibrated)."""
         if not self._fitted:
-            codebook = self.codebook_scores(texts)
-            return {"codebook": codebook, "score": codebook}
-        codebook, _, word, char = self._vectorise(texts)
+            all_stems = [self.processor.stems(t) for t in texts]
+            codebook = self._codebook_scores(all_stems)
+            parts = {"codebook": codebook, "score": codebook}
+            return self._evidence(parts, texts, all_stems, questions, vectors)
+        codebook, all_stems, word, char = self._vectorise(texts)
         parts: dict[str, np.ndarray] = {"codebook": codebook}
         features = self._join(word, char)
         logit = np.asarray(features @ self._coef.T) + self._intercept
@@ -471,19 +701,64 @@ class Suggester:
         parts["score"] = score
         if with_neighbours:
             parts["index"], parts["sims"] = self._neighbours(word, self.neighbours)
+        return self._evidence(parts, texts, all_stems, questions, vectors)
+
+    def _evidence(self, parts: dict[str, np.ndarray], texts: Sequence[str], all_stems: Sequence[list[str]],
+                  questions: Sequence[str | None] | None, vectors: np.ndarray | None) -> dict[str, np.ndarray]:
+        """Meaning, the question, exclude guidance and calibration on top of the words' score."""
+        score = parts["score"]
+        if self._prototypes is not None:
+            if vectors is None:
+                vectors = np.asarray(self.embed(list(texts)), dtype=np.float64) if len(texts) else None
+            if vectors is not None:
+                cosine = np.asarray(vectors, dtype=np.float64) @ self._prototypes.T
+                meaning = np.clip((cosine - 0.1) / 0.5, 0.0, 1.0)
+                parts["meaning"] = meaning
+                score = (1 - self.EMBED_WEIGHT) * score + self.EMBED_WEIGHT * meaning
+        if questions is not None and self._question_counts:
+            total = max(sum(self._question_totals.values()), 1.0)
+            overall = (self.counts + 1.0) / (total + len(self.codes))
+            factor = np.ones_like(score)
+            for r, question in enumerate(questions):
+                counts = self._question_counts.get(question) if question is not None else None
+                if counts is None:
+                    continue
+                m = self.QUESTION_SMOOTHING
+                rate = (counts + m * overall) / (self._question_totals[question] + m)
+                factor[r] = (rate / overall) ** self.QUESTION_POWER
+            parts["question"] = factor
+            score = score * factor
+        if any(self._exclude):
+            for r, stems in enumerate(all_stems):
+                present = set(stems)
+                for j, words in enumerate(self._exclude):
+                    if words and present & words:
+                        score[r, j] = score[r, j] * self.EXCLUDE_FACTOR
+        score = np.clip(score, 0.0, 1.0)
+        parts["raw"] = score
+        if self._calibrator is not None:
+            shown = self._calibrator.predict(score.reshape(-1)).reshape(score.shape)
+            parts["score"] = np.where(score > 0, np.maximum(shown, 1e-4), 0.0)
+        else:
+            parts["score"] = score
         return parts
 
-    def score_matrix(self, texts: Sequence[str]) -> np.ndarray:
-        """(answer x code) blended scores in [0, 1], columns in codebook order."""
-        return self._scores(texts)["score"]
+    def score_matrix(self, texts: Sequence[str], questions: Sequence[str | None] | None = None) -> np.ndarray:
+        """(answer x code) shown scores in [0, 1], columns in codebook order."""
+        return self._scores(texts, questions=questions)["score"]
 
-    def suggest(self, text: str, top_k: int = 3, exclude: Iterable[str] = ()) -> list[Suggestion]:
-        """The top_k codes for one answer, best first, leaving out the codes named in `exclude`."""
-        return self.suggest_many([text], top_k, exclude=exclude)[0]
+    def suggest(self, text: str, top_k: int = 3, exclude: Iterable[str] = (), *, question: str | None = None,
+                min_score: float = 0.0, vector: np.ndarray | None = None) -> list[Suggestion]:
+        """The top_k codes for one answer, best first, leaving out the codes named in `exclude` and those whose
+        shown score is below `min_score` (the page passes MIN_SCORE)."""
+        return self.suggest_many([text], top_k, exclude=exclude, questions=[question], min_score=min_score,
+                                 vectors=None if vector is None else np.asarray(vector)[None, :])[0]
 
     def suggest_many(self, texts: Sequence[str], top_k: int = 3, exclude: Iterable[str] = (), *,
-                     reasons: bool = True) -> list[list[Suggestion]]:
-        """The top_k codes for each answer (vectorised: fine for 100,000 answers).
+                     reasons: bool = True, questions: Sequence[str | None] | None = None,
+                     vectors: np.ndarray | None = None, min_score: float = 0.0) -> list[list[Suggestion]]:
+        """The top_k codes for each answer (vectorised: fine for 100,000 answers), ranked by the raw score and
+        shown with the calibrated one; `questions` (one per answer, or None) are the questions they answered.
 
         reasons=False leaves each Suggestion's reason empty, for bulk output that does not show it (faster).
         """
@@ -495,27 +770,35 @@ class Suggester:
         if len(texts) > self.CHUNK:  # bounded memory: (answers x codes) arrays for one chunk at a time
             out: list[list[Suggestion]] = []
             for start in range(0, len(texts), self.CHUNK):
-                out += self.suggest_many(texts[start:start + self.CHUNK], top_k, exclude, reasons=reasons)
+                out += self.suggest_many(texts[start:start + self.CHUNK], top_k, exclude, reasons=reasons,
+                                         questions=None if questions is None else questions[start:start + self.CHUNK],
+                                         vectors=None if vectors is None else vectors[start:start + self.CHUNK],
+                                         min_score=min_score)
             return out
-        parts = self._scores(texts, with_neighbours=reasons)
-        score = parts["score"].copy()
+        parts = self._scores(texts, with_neighbours=reasons, questions=questions, vectors=vectors)
+        raw = parts["raw"].copy()
+        shown = parts["score"]
         for name in exclude:
             if name in self.index:
-                score[:, self.index[name]] = -1.0
+                raw[:, self.index[name]] = -1.0
         k = min(top_k, len(self.codes))
         # ties broken by codebook order, so results never depend on sort stability
-        order = np.argsort(-score, axis=1, kind="stable")[:, :k]
-        top_scores = np.round(np.take_along_axis(score, order, axis=1), 6).tolist()
+        order = np.argsort(-raw, axis=1, kind="stable")[:, :k]
+        top_raw = np.take_along_axis(raw, order, axis=1)
+        score = np.where(top_raw > 0, np.take_along_axis(shown, order, axis=1), 0.0)
+        score[score < min_score] = 0.0
+        top_scores = np.round(score, 6).tolist()
+        calibrated = self._calibrator is not None
         names = [c.name for c in self.codes]
         out: list[list[Suggestion]] = []
         for r, (codes, scores) in enumerate(zip(order.tolist(), top_scores, strict=True)):
             if is_placeholder(texts[r]):
                 row = []
             elif reasons:
-                row = [Suggestion(names[j], v, self._reason(texts[r], r, j, parts))
+                row = [Suggestion(names[j], v, self._reason(texts[r], r, j, parts), calibrated)
                        for j, v in zip(codes, scores, strict=True) if v > 0.0]
             else:
-                row = [Suggestion(names[j], v, "") for j, v in zip(codes, scores, strict=True) if v > 0.0]
+                row = [Suggestion(names[j], v, "", calibrated) for j, v in zip(codes, scores, strict=True) if v > 0.0]
             out.append(row)
         return out
 
@@ -556,7 +839,7 @@ class Suggester:
             else:
                 words = self._model_words(parts["word"][r], j, text)
                 said = f" (words {', '.join(f'“{w}”' for w in words)})" if words else ""
-                pieces.append((learned, f"learned from {int(self.counts[j])} coded answers{said}"))
+                pieces.append((learned, f"learned from {int(self.positives[j])} coded answers{said}"))
         if matched:
             seen: set[str] = set()
             described = []

@@ -99,7 +99,9 @@ def load_heldout() -> EvalSet:
 def load_old() -> EvalSet:
     with EVAL.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    answers = [Answer(r["id"], r["question"], r["voice"], r["text"], tuple(r["codes"].split(";"))) for r in rows]
+    groups = {"parent": "parent_carer", "young_person": "young_person", "practitioner": "practitioner"}
+    answers = [Answer(r["id"], r["question"], groups.get(r["voice"], "resident"), r["text"],
+                      tuple(r["codes"].split(";"))) for r in rows]
     return EvalSet("old", answers, CODEBOOK.read_bytes(), round(len(answers) * 0.4),
                    "written beside the starter codebook: a regression set only")
 

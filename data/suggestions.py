@@ -8,8 +8,9 @@ suggestions (a suggestion's reason would quote the answer's own words; the coder
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 
+import numpy as np
 from sqlite_utils import Database
 
 from analysis.suggest import CodeInfo, Suggester
@@ -29,31 +30,79 @@ def codebook_for_suggestions(db: Database) -> list[CodeInfo]:
             for c in list_codes(db)]
 
 
-def _coded_answers(db: Database, coder: str | None = None) -> list[tuple[str, list[str]]]:
-    """(redacted text, [code names]) for every answer with a human coding (by `coder` if given), oldest first;
-    withheld answers left out.
+def coding_weight(sources: Sequence[str], coders: int) -> float:
+    """How much one answer's code counts when learning: by the strongest source that gave it (an accepted
+    suggestion is weaker than a code given by hand) and by how many coders gave it (agreement counts more)."""
+    base = max((Suggester.SOURCE_WEIGHTS.get(source, 1.0) for source in sources), default=1.0)
+    return base * min(1.5, 1.0 + 0.25 * (max(coders, 1) - 1))
+
+
+def _coded_answers(db: Database, coder: str | None = None) -> tuple[list[str], list[tuple]]:
+    """Answer ids and (redacted text, [code names], question id, {code: weight}) for every answer with a human
+    coding (by `coder` if given); withheld answers left out. The engine sorts them by content itself.
 
     Private: callers go through build_suggester, which checks the "code" permission first.
     """
-    sql = (f"SELECT r.id, r.redacted_text, k.name FROM codings c JOIN codes k ON k.id = c.code_id "
-           f"JOIN responses r ON r.id = c.response_id "
+    sql = (f"SELECT r.id, r.redacted_text, r.question_id, k.name, c.source, c.coder FROM codings c "
+           f"JOIN codes k ON k.id = c.code_id JOIN responses r ON r.id = c.response_id "
            f"WHERE c.source IN ({_MARKS}) AND k.archived = 0 AND r.redacted_text IS NOT NULL "
            f"AND NOT {withheld_sql('r')}"
            + (" AND c.coder = ?" if coder else "")
-           + " ORDER BY r.created_at, r.id, k.name")
+           + " ORDER BY r.id, k.name")
     params: list[str] = list(HUMAN_SOURCES) + ([coder] if coder else [])
-    by_answer: dict[str, tuple[str, list[str]]] = {}
-    for response_id, text, name in db.execute(sql, params).fetchall():
-        entry = by_answer.setdefault(response_id, (text, []))
-        if name not in entry[1]:
-            entry[1].append(name)
-    return list(by_answer.values())
+    by_answer: dict[str, tuple[str, str, dict[str, tuple[set[str], set[str]]]]] = {}
+    for response_id, text, question, name, source, who in db.execute(sql, params).fetchall():
+        entry = by_answer.setdefault(response_id, (text, question, {}))
+        sources, coders = entry[2].setdefault(name, (set(), set()))
+        sources.add(source)
+        coders.add(who)
+    ids, rows = [], []
+    for response_id, (text, question, codes) in by_answer.items():
+        ids.append(response_id)
+        names = sorted(codes)
+        rows.append((text, names, question,
+                     {n: coding_weight(sorted(codes[n][0]), len(codes[n][1])) for n in names}))
+    return ids, rows
+
+
+def meaning() -> tuple[Callable[[list[str]], np.ndarray] | None, str]:
+    """The sentence-embedding function, or None with the reason it is unavailable (shown on the page)."""
+    try:
+        from analysis import embeddings
+    except Exception as exc:  # noqa: BLE001 - the runtime is optional: any failure means "not available"
+        return None, f"sentence embeddings are not installed ({exc.__class__.__name__}); suggestions use words only"
+    try:
+        if embeddings.available():
+            return embeddings.embed, ""
+        return None, f"sentence embeddings unavailable: {embeddings.unavailable_reason()}; suggestions use words only"
+    except Exception as exc:  # noqa: BLE001
+        return None, f"sentence embeddings failed to load ({exc}); suggestions use words only"
+
+
+def _stored_vectors(db: Database, ids: list[str]) -> np.ndarray | None:
+    """Embeddings stored for these answers (data.embeddings), or None where any is missing or the store is absent."""
+    if not ids:
+        return None
+    try:
+        from data.embeddings import load_embeddings
+
+        vectors = np.asarray(load_embeddings(db, ids), dtype=np.float32)
+    except Exception:  # noqa: BLE001 - fall back to computing them
+        return None
+    if vectors.ndim != 2 or vectors.shape[0] != len(ids) or not np.isfinite(vectors).all() \
+            or (np.abs(vectors).sum(axis=1) == 0).any():
+        return None
+    return vectors
 
 
 def build_suggester(db: Database, user: User, coder: str | None = None) -> Suggester:
-    """A Suggester over the current codebook, trained on the human codings (of one coder, or all)."""
+    """A Suggester over the current codebook, trained on the human codings (of one coder, or all), with the
+    sentence-embedding runtime where it is available (`meaning_reason` says why not otherwise)."""
     require(user, "code")
-    return Suggester(codebook_for_suggestions(db)).fit(_coded_answers(db, coder))
+    embed, reason = meaning()
+    ids, rows = _coded_answers(db, coder)
+    vectors = _stored_vectors(db, ids) if embed is not None else None
+    return Suggester(codebook_for_suggestions(db), embed=embed, meaning_reason=reason).fit(rows, vectors=vectors)
 
 
 def suggest_uncoded(db: Database, user: User, top_k: int = 3, *,
@@ -69,7 +118,7 @@ def suggest_uncoded(db: Database, user: User, top_k: int = 3, *,
         raise ValueError("top_k must be at least 1")
     suggester = build_suggester(db, user)
     rows = db.execute(
-        f"SELECT r.id, r.external_id, coalesce(r.redacted_text, '') FROM responses r "
+        f"SELECT r.id, r.external_id, coalesce(r.redacted_text, ''), r.question_id FROM responses r "
         f"WHERE NOT EXISTS (SELECT 1 FROM codings c WHERE c.response_id = r.id AND c.source IN ({_MARKS})) "
         f"AND NOT {withheld_sql('r')} "
         f"ORDER BY r.created_at, r.id", list(HUMAN_SOURCES)).fetchall()
@@ -79,8 +128,10 @@ def suggest_uncoded(db: Database, user: User, top_k: int = 3, *,
     out: list[dict] = []
     if not rows:
         return out
-    ranked = suggester.suggest_many([text for _, _, text in rows], top_k=top_k, reasons=False)
-    for (response_id, external_id, _), suggestions in zip(rows, ranked, strict=True):
+    vectors = _stored_vectors(db, [row[0] for row in rows]) if suggester.embed is not None else None
+    ranked = suggester.suggest_many([row[2] for row in rows], top_k=top_k, reasons=False,
+                                    questions=[row[3] for row in rows], vectors=vectors)
+    for (response_id, external_id, _, _), suggestions in zip(rows, ranked, strict=True):
         for rank, s in enumerate(suggestions, start=1):
             out.append({"response_id": response_id, "external_id": external_id or "", "code": s.code,
                         "rank": rank, "score": round(s.score, 4)})
