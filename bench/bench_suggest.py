@@ -123,7 +123,8 @@ def load_nhs(test_size: int = 1000) -> EvalSet | None:
     answers = []
     for i, row in enumerate(frame.itertuples(index=False)):
         question = "thrive_helps" if str(row.question).endswith("Q1") else "thrive_stops"
-        answers.append(Answer(f"n{i:05d}", question, "resident", str(row.feedback), (_slug(row.subcategory),)))
+        # the importer refuses answers over 2,000 characters: three comments are cut to that
+        answers.append(Answer(f"n{i:05d}", question, "resident", str(row.feedback)[:2000], (_slug(row.subcategory),)))
     groups = frame.groupby("subcategory")["label"].first()
     codebook = _csv_bytes(["code", "label", "definition"],
                           [[_slug(sub), sub, f"Part of {group}."] for sub, group in sorted(groups.items())])
