@@ -49,7 +49,7 @@ def main() -> None:
             keys = bundled_keys()
             question_set = st.selectbox("Question set", keys, key="events_question_set",
                                         index=keys.index("thrive") if "thrive" in keys else 0)
-            if st.form_submit_button("Create event", type="primary", use_container_width=True):
+            if st.form_submit_button("Create event", type="primary", width="stretch"):
                 if _is_second_tap(name, date):
                     state[MESSAGE] = ("success", f"Created “{state[LAST_CREATED]['title']}”. It is open for answers.")
                     st.rerun()
@@ -89,7 +89,7 @@ def main() -> None:
     st.subheader("All events")
     st.caption("People: respondents recorded on the tablet or imported. Post-its: transcribed flipchart answers, "
                "anonymous and not counted as people. Answers include both.")
-    st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
     st.subheader("Close or reopen an event")
     titles = {e.id: f"{e.title} — {e.status}" for e in all_events}
@@ -97,12 +97,12 @@ def main() -> None:
     chosen = next(e for e in all_events if e.id == chosen_id)
     if chosen.is_open:
         st.caption("Closing stops new answers being collected, transcribed or imported for this event.")
-        if st.button("Close this event", key="events_close", use_container_width=True):
+        if st.button("Close this event", key="events_close", width="stretch"):
             events.close_event(db, user, chosen.id)
             state[MESSAGE] = ("success", f"Closed “{chosen.title}”.")
             st.rerun()
     else:
-        if st.button("Reopen this event", key="events_reopen", use_container_width=True):
+        if st.button("Reopen this event", key="events_reopen", width="stretch"):
             try:
                 events.set_status(db, user, chosen.id, "open")
             except events.EventError as exc:  # another open event has its name and date

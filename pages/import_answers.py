@@ -48,7 +48,7 @@ def show_result(result: tuple[str, object] | None) -> None:
         if more:
             st.warning(f"The first {len(problems):,} problems are listed, and {more:,} more were found. Fix these, "
                        "upload the file again, and the next ones will be listed.", icon=":material/list:")
-        st.dataframe(problems_table(problems), hide_index=True, use_container_width=True,
+        st.dataframe(problems_table(problems), hide_index=True, width="stretch",
                      column_config={"Row": st.column_config.NumberColumn(format="%d", width="small"),
                                     "Column": st.column_config.TextColumn(width="small"),
                                     "Problem": st.column_config.TextColumn(width="large")})
@@ -72,7 +72,7 @@ def main() -> None:
                   placeholder=DEFAULT_EVENT_NAME,
                   help="An open event's name, or a new name to create that event. "
                        + (f"Open events: {', '.join(session.md_escape(n) for n in open_names)}." if open_names else "There are no open events."))
-    if st.button("Import", type="primary", use_container_width=True, key="import_go", disabled=upload is None):
+    if st.button("Import", type="primary", width="stretch", key="import_go", disabled=upload is None):
         try:
             result = import_responses(db, user, upload.getvalue(), upload.name, event=(state[EVENT] or "").strip() or None)
         except InvalidFile as exc:
