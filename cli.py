@@ -697,6 +697,27 @@ def agreement_cmd(db: Database, coders: str, sample_id: int | None, as_json: boo
                f"over {overall['codes_with_values']} code(s) with values.")
 
 
+# --- embed (issue 10: sentence vectors of answers, computed in the background of the app or here) ---------------
+
+@cli.command("embed")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Embed at most this many answers.")
+@with_db
+def embed_cmd(db: Database, limit: int | None) -> None:
+    """Compute the sentence vectors that stored answers lack (from their redacted text); safe to stop and rerun."""
+    from analysis.embeddings import MODEL_ID, EmbeddingsUnavailable
+    from data.embeddings import embedding_coverage, ensure_embeddings
+
+    have, total = embedding_coverage(db)
+    todo = total - have if limit is None else min(limit, total - have)
+    click.echo(f"{have:,} of {total:,} answers have vectors ({MODEL_ID}); embedding up to {todo:,}")
+    try:
+        stored = ensure_embeddings(db, limit=limit, progress=lambda n: click.echo(f"  {n:,} / {todo:,}", err=True))
+    except EmbeddingsUnavailable as exc:
+        fail(f"Sentence embeddings are unavailable: {exc}")
+    have, total = embedding_coverage(db)
+    click.echo(f"Stored {stored:,} vector(s); {have:,} of {total:,} answers have one")
+
+
 # --- suggest (issue 3, B1: the suggestion engine) ---------------------------------------------------------------
 
 @cli.command("suggest")

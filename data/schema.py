@@ -448,3 +448,23 @@ def sessions_drafts(db: Database) -> None:
             "CREATE INDEX drafts_event ON drafts(event_id)",
         ],
     )
+
+
+@migrations(name="0012_embeddings")
+def embeddings(db: Database) -> None:
+    """One sentence vector per answer (data/embeddings.py), computed from its redacted text by the model named in
+    `model`. Deleting an answer deletes its vector (foreign keys are on: erasure, bundle erasure); changing its
+    redacted text deletes it too, so that a stale vector is never read (it is recomputed at the next top-up)."""
+    _run(
+        db,
+        [
+            """CREATE TABLE response_embeddings (
+                response_id TEXT PRIMARY KEY REFERENCES responses(id) ON DELETE CASCADE,
+                model TEXT NOT NULL,                  -- analysis.embeddings.MODEL_ID
+                vector BLOB NOT NULL                  -- DIM little-endian float16 values
+            )""",
+            """CREATE TRIGGER response_embeddings_stale AFTER UPDATE OF redacted_text ON responses
+                WHEN OLD.redacted_text IS NOT NEW.redacted_text
+                BEGIN DELETE FROM response_embeddings WHERE response_id = NEW.id; END""",
+        ],
+    )
