@@ -13,6 +13,7 @@ so every selection still points at its own answer) and keeps its codings, as it 
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import uuid
@@ -115,10 +116,13 @@ def _iso(value: Any) -> str | None:
     text = str(value or "")
     if not text:
         return None
-    try:
-        parsed = pd.Timestamp(text)
+    try:  # datetime's parser first: pd.Timestamp per selection was a third of a 100,000-answer export
+        parsed = pd.Timestamp(dt.datetime.fromisoformat(text.replace("Z", "+00:00")))
     except ValueError:
-        return None
+        try:
+            parsed = pd.Timestamp(text)
+        except ValueError:
+            return None
     if parsed.tzinfo is None:
         parsed = parsed.tz_localize("UTC")
     return parsed.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
