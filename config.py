@@ -24,6 +24,10 @@ def db_path() -> Path:
 #: and runaway imports while leaving room for a long transcribed comment).
 MAX_ANSWER_CHARS = int(os.environ.get("THRIVE_MAX_ANSWER_CHARS", "2000"))
 
+#: Longest answer an import accepts, in characters: survey tools and NHS comment files hold long answers
+#: (real comments of 2,178 and 3,967 characters), so an import is not bound by the capture limit above.
+IMPORT_MAX_ANSWER_CHARS = int(os.environ.get("THRIVE_IMPORT_MAX_ANSWER_CHARS", "20000"))
+
 #: The area named in question 4 ("...thrive in our area?"), unless an event sets its own.
 AREA_NAME = os.environ.get("THRIVE_AREA", "our area")
 

@@ -6,9 +6,12 @@ Columns: id, question, group, text (required); respondent, event, created_at (op
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import functools
+import hashlib
 import io
+import itertools
 import json
 import re
 import zipfile
@@ -21,7 +24,7 @@ from sqlite_utils import Database
 
 import config
 from analysis.screening import BackgroundScreening, screen
-from data import audit, flags
+from data import audit, flags, import_mapping
 from data.db import new_ids, now_utc, transaction
 from data.events import Event, create_event, events_named, question_set
 from data.users import User, require
@@ -120,9 +123,18 @@ class ImportResult:
     flags_raised: int = 0
     #: rows whose id was already stored with a different text: left as stored, listed so nobody is surprised
     changed_rows_not_updated: list[int] = field(default_factory=list)
+    #: blank answer cells, skipped (not errors)
+    blank_skipped: int = 0
+    #: how the file was read (data.import_mapping.Mapping)
+    mapping: Any = None
+    #: a dry run: everything was checked and counted, nothing was written
+    dry_run: bool = False
 
     def summary(self) -> str:
-        parts = [f"{self.added:,} answers added from {self.rows:,} rows"]
+        verb = "would be added" if self.dry_run else "added"
+        parts = [f"{self.added:,} answers {verb} from {self.rows:,} rows"]
+        if self.blank_skipped:
+            parts.append(f"{self.blank_skipped:,} blank answers skipped")
         if self.already_present:
             parts.append(f"{self.already_present:,} already imported (skipped)")
         if self.respondents_added:
@@ -134,6 +146,10 @@ class ImportResult:
         if self.changed_rows_not_updated:
             rows = ", ".join(str(r) for r in self.changed_rows_not_updated[:20])
             parts.append(f"rows stored earlier with a different text were left unchanged: {rows}")
+        if self.mapping is not None and self.mapping.personal:
+            parts.append("personal data dropped, never stored: " + ", ".join(self.mapping.personal))
+        if self.dry_run:
+            parts.append("dry run: nothing was written (answers are screened for disclosures when imported)")
         return "; ".join(parts) + "."
 
 
@@ -492,7 +508,7 @@ def _scan_sheet(archive: zipfile.ZipFile, name: str, max_rows: int) -> None:
                 in_data = False
             elif since_token > XLSX_MAX_TEXT_BYTES:
                 raise _refuse(rows or 1, f"a cell holds more than {XLSX_MAX_TEXT_BYTES // 1_000_000} MB of text; an "
-                                         f"answer holds at most {config.MAX_ANSWER_CHARS:,} characters")
+                                         f"answer holds at most {config.IMPORT_MAX_ANSWER_CHARS:,} characters")
             carry = buf[-16:]
 
 
@@ -511,7 +527,7 @@ def _scan_shared_strings(archive: zipfile.ZipFile, name: str, max_strings: int) 
             since_token = since_token + len(chunk) if last < 0 else len(chunk) - last
             if since_token > XLSX_MAX_TEXT_BYTES:
                 raise _refuse(0, f"the workbook holds a text of more than {XLSX_MAX_TEXT_BYTES // 1_000_000} MB; an "
-                                 f"answer holds at most {config.MAX_ANSWER_CHARS:,} characters")
+                                 f"answer holds at most {config.IMPORT_MAX_ANSWER_CHARS:,} characters")
             carry = buf[-16:]
 
 
@@ -529,59 +545,117 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def _timestamp(value: Any) -> str:
-    """A UTC ISO-8601 timestamp from an ISO string, a UK dd/mm/yyyy date or a spreadsheet date."""
-    if isinstance(value, dt.datetime):
-        moment = value
-    elif isinstance(value, dt.date):
-        moment = dt.datetime(value.year, value.month, value.day)
-    else:
-        text = str(value).strip()
-        moment = None
-        for parse in (dt.datetime.fromisoformat,
-                      lambda t: dt.datetime.strptime(t, "%d/%m/%Y %H:%M"),
-                      lambda t: dt.datetime.strptime(t, "%d/%m/%Y")):
-            try:
-                moment = parse(text.replace("Z", "+00:00") if parse is dt.datetime.fromisoformat else text)
-                break
-            except ValueError:
-                continue
-        if moment is None:
-            raise ValueError(f"{text!r} is not a date and time like 2026-11-23T14:05:00Z or 23/11/2026 14:05")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)  # a file's naive times are taken as UTC (README)
-    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
+def _timestamp(value: Any, dates: str = "uk", time_zone: str | None = None) -> str:
+    """A UTC ISO-8601 timestamp from a file's cell (data.import_mapping.timestamp: ISO, UK/US, Excel serials)."""
+    return import_mapping.timestamp(value, dates, time_zone)
 
 
 class _Lookup:
-    """Maps the question and group cells of one question set to ids (ids or English labels, any case)."""
+    """Maps the question and group cells of one question set to ids: ids or labels in any shipped language, after
+    normalising case, punctuation and spacing, {area} standing for any place name; groups also as 'Parent/carer'."""
 
     def __init__(self, qs: QuestionSet):
         self.qs = qs
-        self.questions = {}
-        for q in qs.questions:
-            self.questions[q.id.lower()] = q
-            for text in q.label.values():
-                self.questions[text.strip().lower()] = q
-        self.groups = {}
-        for g in qs.groups:
-            self.groups[g.id.lower()] = g.id
-            for text in g.label.values():
-                self.groups[text.strip().lower()] = g.id
+        self.matcher = import_mapping.QuestionMatcher(qs)
+        self.questions = {q.id: q for q in qs.questions}
+        self._groups: dict[str, str | None] = {}
+
+    def question(self, cell: str) -> Any:
+        qid = self.matcher.question(cell)
+        return self.questions[qid] if qid else None
+
+    def group(self, cell: str) -> str | None:
+        found = self._groups.get(cell, "")
+        if found == "":
+            found = self._groups[cell] = self.matcher.group(cell)
+        return found
+
+
+#: How many rows are looked at to recognise a file's layout (the header rows and a sample for the group's values).
+SAMPLE_ROWS = 60
+LONG_NAMES = ("id", "question", "group", "text", "respondent", "event", "created_at")
+_DRY_RUN = object()
+
+
+class _RollBack(Exception):
+    """Raised inside the import's transaction by a dry run, so that nothing it wrote is kept."""
+
+    def __init__(self, result: ImportResult):
+        super().__init__("dry run")
+        self.result = result
+
+
+def _event_question_set(db: Database, event: str | None) -> QuestionSet:
+    from surveys import bundled
+
+    matches = events_named(db, (event or "").strip()) if (event or "").strip() else []
+    return question_set(db, matches[0].question_set_id) if len(matches) == 1 else bundled("thrive")
+
+
+def preview(db: Database, user: User, source: IO[bytes] | bytes, filename: str = "", *, event: str | None = None,
+            mapping: import_mapping.Mapping | str | bytes | None = None, dates: str | None = None,
+            rows: int = 5) -> tuple[import_mapping.Mapping, list[list[Any]]]:
+    """The mapping an import of this file would use (recognised, or from a mapping file) and its first rows."""
+    require(user, "import")
+    source_rows = iter_rows(source, filename)
+    sample = [cells for _, cells in itertools.islice(source_rows, SAMPLE_ROWS)]
+    if not sample:
+        raise _refuse(0, "the file is empty")
+    found = _mapping_for(sample, _event_question_set(db, event), mapping, dates)
+    return found, sample[:found.header_rows + rows]
+
+
+def _mapping_for(sample: list[list[Any]], qs: QuestionSet, mapping: import_mapping.Mapping | str | bytes | None,
+                 dates: str | None) -> import_mapping.Mapping:
+    if isinstance(mapping, import_mapping.Mapping):
+        found = mapping
+    elif mapping is not None:
+        try:
+            found = import_mapping.load(mapping, sample[0], qs)
+        except import_mapping.MappingError as exc:
+            raise _refuse(0, str(exc)) from exc
+    else:
+        found = import_mapping.detect(sample, qs, dates=dates)
+    if dates and dates != found.dates:
+        if dates not in import_mapping.DATE_ORDERS:
+            raise _refuse(0, f"dates must be one of {', '.join(import_mapping.DATE_ORDERS)}")
+        found = dataclasses.replace(found, dates=dates)
+    return found
 
 
 def import_responses(db: Database, user: User, source: IO[bytes] | bytes, filename: str = "",
-                     *, event: str | None = None) -> ImportResult:
+                     *, event: str | None = None, mapping: import_mapping.Mapping | str | bytes | None = None,
+                     dates: str | None = None, dry_run: bool = False) -> ImportResult:
     """Import a CSV/XLSX file of answers, all rows or none; re-importing the same file adds nothing.
 
-    `event` names (or ids) the event for rows whose own `event` cell is empty; an event named but not yet
-    in the database is created with the bundled 'thrive' question set. Raises InvalidFile naming every
-    offending row and column.
+    Long files (one row per answer: id, question, group, text[, respondent, event, created_at]) and wide survey-tool
+    exports (one row per respondent, one column per question; data.import_mapping recognises them, or `mapping`, a
+    Mapping or a mapping file's YAML, says which column is what). `event` names (or ids) the event for rows without
+    an event cell; an event named but not yet in the database is created with the bundled 'thrive' question set.
+    `dates` ("uk" or "us") says how to read dd/mm vs mm/dd. Blank answers are skipped and counted. `dry_run` checks
+    and counts everything and writes nothing. Raises InvalidFile naming every offending row and column.
     """
     require(user, "import")
     source_rows = iter_rows(source, filename)
-    header = _header(next(source_rows, None))
+    sample = list(itertools.islice(source_rows, SAMPLE_ROWS))
+    if not sample:
+        raise _refuse(0, "the file is empty: expected a header row id,question,group,text, or a survey tool's export")
+    found = _mapping_for([cells for _, cells in sample] if sample[0][0] == 1 else [[]], _event_question_set(db, event),
+                         mapping, dates)
+    rows_in = itertools.chain(sample, source_rows)
     problems = Problems()
+    if found.layout == "long":
+        rows, blank = _long_rows(rows_in, problems)
+    else:
+        rows, blank = _wide_rows(rows_in, found, problems)
+    result = _check_and_write(db, user, filename, event, rows, problems, found, _DRY_RUN if dry_run else None)
+    result.blank_skipped = blank
+    result.mapping = found
+    return result
+
+
+def _long_rows(source_rows: Iterator[Row], problems: Problems) -> tuple[list[tuple[int, list[Any]]], int]:
+    header = _header(next(source_rows, None))
     known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
     for column in REQUIRED_COLUMNS:
         if column not in header:
@@ -597,9 +671,9 @@ def import_responses(db: Database, user: User, source: IO[bytes] | bytes, filena
     index = {name: header.index(name) for name in header}
     width = len(header)
     # a missing optional column reads as a blank cell: point it at a padding cell past the header's end
-    blank = width
+    blank_cell = width
     i_id, i_question, i_group, i_text, i_respondent, i_event, i_created = (
-        index.get(name, blank) for name in ("id", "question", "group", "text", "respondent", "event", "created_at"))
+        index.get(name, blank_cell) for name in LONG_NAMES)
 
     def pick(row: list[Any]) -> list[Any]:
         if len(row) == width:  # the common case
@@ -613,6 +687,7 @@ def import_responses(db: Database, user: User, source: IO[bytes] | bytes, filena
     # rows as [id, question, group, text, respondent, event, created_at] cells, the text ones as str; each file row
     # is dropped as soon as its seven cells are taken, so a wide file costs no more memory than a narrow one
     rows = []
+    blank = 0
     for number, row in source_rows:
         if len(row) > width and any(cell not in (None, "") for cell in row[width:]):
             # values under no header are refused rather than silently dropped
@@ -623,25 +698,86 @@ def import_responses(db: Database, user: User, source: IO[bytes] | bytes, filena
             value = values[i]
             if value.__class__ is not str:
                 values[i] = _cell_text(value)
+        if not values[3].strip():  # a blank answer: skipped and counted, not an error
+            blank += 1
+            continue
         rows.append((number, values))
-    return _check_and_write(db, user, filename, event, rows, problems)
+    return rows, blank
+
+
+def _wide_rows(source_rows: Iterator[Row], mapping: import_mapping.Mapping,
+               problems: Problems) -> tuple[list[tuple[int, list[Any]]], int]:
+    """One long row per non-blank answer cell: [answer id, question id, group, text, submission, "", time]."""
+    for _ in range(mapping.header_rows):
+        if next(source_rows, None) is None:
+            break
+    questions = [(c.index, c.question_id, c.header) for c in mapping.of("question")]
+    if not questions:
+        problems.add(1, "", "no column is a question of the question set; the headers must be the questions' "
+                            "wording (or ids), or give the mapping with --map")
+        problems.raise_if_any()
+    id_col, time_col, group_col = (mapping.column(r) for r in ("id", "time", "group"))
+    if group_col is None and mapping.default_group is None:
+        problems.add(1, "", "no column holds the respondents' groups (their values must be the question set's group "
+                            "labels or ids); name it in a mapping file, or give every respondent's group there "
+                            "(group: <id>)")
+        problems.raise_if_any()
+    names: dict[str, tuple[str, ...]] = {}
+    for _, qid, header in questions:
+        names[qid or ""] = (id_col.header if id_col else "id", header, group_col.header if group_col else "group",
+                            header, id_col.header if id_col else "id", "event",
+                            time_col.header if time_col else "time")
+    fixed = sorted(c.index for c in mapping.columns if c.role in ("question", "group", "id", "time"))
+    width = (max(fixed) + 1) if fixed else 0
+    rows: list[tuple[int, list[Any]]] = []
+    blank = 0
+    made_ids: dict[str, int] = {}
+    for number, cells in source_rows:
+        if len(cells) < width:
+            cells = cells + [None] * (width - len(cells))
+        if id_col is not None:
+            raw = _cell_text(cells[id_col.index]).strip()
+            submission = import_mapping.submission_uuid(raw) or raw
+            if not submission:
+                problems.add(number, id_col.header, "the submission id is empty")
+                continue
+        else:  # no id (Google Forms): the row's own contents make it, so the same file again adds nothing
+            digest = hashlib.sha256("\x1f".join(_cell_text(cells[i]) for i in fixed).encode("utf-8")).hexdigest()
+            occurrence = made_ids[digest] = made_ids.get(digest, 0) + 1
+            submission = f"row-{digest[:20]}" + (f"-{occurrence}" if occurrence > 1 else "")
+        group = mapping.default_group or "" if group_col is None else _cell_text(cells[group_col.index])
+        created = "" if time_col is None else cells[time_col.index]
+        created = "" if created is None else created
+        for index, qid, _ in questions:
+            text = cells[index]
+            if text.__class__ is not str:
+                text = _cell_text(text)
+            if not text.strip():
+                blank += 1
+                continue
+            rows.append((number, [f"{submission}/{qid}", qid, group, text, submission, "", created, names[qid]]))
+    return rows, blank
 
 
 def _check_and_write(db: Database, user: User, filename: str, event: str | None,
-                     rows: list[tuple[int, list[Any]]], problems: Problems) -> ImportResult:
+                     rows: list[tuple[int, list[Any]]], problems: Problems,
+                     mapping: import_mapping.Mapping | None = None, dry_run: object = None) -> ImportResult:
     # Resolve events by name: existing ones are used, new names are created inside the transaction.
     default_event = (event or "").strip() or DEFAULT_EVENT_NAME
     event_rows: dict[str, list[int]] = {}
     for number, values in rows:
         name = values[5].strip() or default_event
         event_rows.setdefault(name, []).append(number)
+    if not rows:
+        event_rows.setdefault(default_event, [])
     resolved: dict[str, Event | None] = {}
     for name, numbers in event_rows.items():
         matches = events_named(db, name)
+        first = numbers[0] if numbers else 0
         if len(matches) > 1:
-            problems.add(numbers[0], "event", f"{len(matches)} events are called {name!r}; use the event's id instead (rows {_rows(numbers)})")
+            problems.add(first, "event", f"{len(matches)} events are called {name!r}; use the event's id instead (rows {_rows(numbers)})")
         elif matches and not matches[0].is_open:
-            problems.add(numbers[0], "event", f"event {name!r} is closed; reopen it to import into it (rows {_rows(numbers)})")
+            problems.add(first, "event", f"event {name!r} is closed; reopen it to import into it (rows {_rows(numbers)})")
         resolved[name] = matches[0] if len(matches) == 1 else None
     if any(ev is None for ev in resolved.values()):
         require(user, "manage_events")
@@ -653,65 +789,94 @@ def _check_and_write(db: Database, user: User, filename: str, event: str | None,
         lookups[name] = _Lookup(question_set(db, ev.question_set_id)) if ev else default_lookup
     # Each row's question, then screening (redaction, disclosure check, which weighs the question) starts on a helper
     # process and runs while the rows are checked and written; it sees the text cells exactly as they will be stored.
-    questions = [lookups[values[5].strip() or default_event].questions.get(values[1].strip().lower())
-                 for _, values in rows]
-    screening = BackgroundScreening([(values[3], question.id if question else None)
-                                     for (_, values), question in zip(rows, questions, strict=True)])
+    questions = [lookups[values[5].strip() or default_event].question(values[1]) for _, values in rows]
+    answers = [(values[3], question.id if question else None) for (_, values), question in zip(rows, questions, strict=True)]
+    screening = _NoScreening(answers) if dry_run is _DRY_RUN else BackgroundScreening(answers)
     try:
-        prepared = _check(rows, questions, lookups, default_event, problems)
+        prepared = _check(rows, questions, lookups, default_event, problems, mapping)
         problems.raise_if_any()
-        return _write(db, user, filename, resolved, prepared, screening)
+        if dry_run is not _DRY_RUN:
+            return _write(db, user, filename, resolved, prepared, screening)
+        try:
+            _write(db, user, filename, resolved, prepared, screening, dry_run=True)
+        except _RollBack as done:
+            done.result.dry_run = True
+            return done.result
+        raise AssertionError("a dry run must roll back")  # pragma: no cover
     finally:
         screening.close()
 
 
+class _NoScreening:
+    """A dry run stores nothing, so it screens nothing: every answer comes back as it is, unflagged."""
+
+    def __init__(self, answers: list[tuple[str, str | None]]):
+        self._answers = answers
+
+    def get(self, i: int) -> tuple[str, Any]:
+        return self._answers[i][0], None
+
+    def close(self) -> None:
+        pass
+
+
 def _check(rows: list[tuple[int, list[Any]]], questions: list[Any], lookups: dict[str, _Lookup],
-           default_event: str, problems: Problems) -> list[tuple[Any, ...]]:
+           default_event: str, problems: Problems,
+           mapping: import_mapping.Mapping | None = None) -> list[tuple[Any, ...]]:
     prepared = []
     seen_ids: dict[tuple[str, str], int] = {}
     respondent_groups: dict[tuple[str, str], tuple[str, int]] = {}
+    dates = mapping.dates if mapping else "uk"
+    zone = mapping.time_zone if mapping else None
+    limit = config.IMPORT_MAX_ANSWER_CHARS
+    times: dict[Any, str] = {}
     for position, ((number, values), question) in enumerate(zip(rows, questions, strict=True)):
-        ext_cell, question_cell, group_cell, text, respondent_cell, event_cell, created_raw = values
+        ext_cell, question_cell, group_cell, text, respondent_cell, event_cell, created_raw = values[:7]
+        names = values[7] if len(values) > 7 else LONG_NAMES
         event_name = event_cell.strip() or default_event
         lookup = lookups[event_name]
         ext_id = ext_cell.strip()
         screened_at = position
         if not ext_id:
-            problems.add(number, "id", "is empty; every row needs an id that is unique in the file")
+            problems.add(number, names[0], "is empty; every row needs an id that is unique in the file")
         elif (event_name, ext_id) in seen_ids:
-            problems.add(number, "id", f"{ext_id!r} is used again (first on row {seen_ids[(event_name, ext_id)]})")
+            problems.add(number, names[0], f"{ext_id!r} is used again (first on row {seen_ids[(event_name, ext_id)]})")
         else:
             seen_ids[(event_name, ext_id)] = number
         if question is None:
             ids = ", ".join(q.id for q in lookup.qs.questions)
-            problems.add(number, "question", f"unknown question {question_cell.strip()!r}; use one of {ids}")
+            problems.add(number, names[1], f"unknown question {question_cell.strip()!r}; use one of {ids} or the "
+                                           "question's wording")
         group_cell = group_cell.strip()
-        group_id = lookup.groups.get(group_cell.lower())
+        group_id = lookup.group(group_cell)
         if group_id is None:
             ids = ", ".join(g.id for g in lookup.qs.groups)
-            problems.add(number, "group", f"unknown group {group_cell!r}; use one of {ids}")
-        if not text.strip():
-            problems.add(number, "text", "is empty")
-        elif len(text) > config.MAX_ANSWER_CHARS:
-            problems.add(number, "text", f"is {len(text):,} characters; the limit is {config.MAX_ANSWER_CHARS:,}")
+            problems.add(number, names[2], f"unknown group {group_cell!r}; use one of {ids} or a group's label"
+                         if group_cell else f"is empty; every respondent needs a group (one of {ids})")
+        if len(text) > limit:
+            problems.add(number, names[3], f"is {len(text):,} characters; the most an import takes is {limit:,} "
+                                           "(THRIVE_IMPORT_MAX_ANSWER_CHARS)")
         elif question is not None and question.type != "free_text":
             option = question.option(text.strip()) or next(
                 (o for o in question.options if any(v.lower() == text.strip().lower() for v in o.label.values())), None)
             if option is None:
-                problems.add(number, "text", f"{text!r} is not an option of {question.id}")
+                problems.add(number, names[3], f"{text!r} is not an option of {question.id}")
             elif option.id != text:
                 text, screened_at = option.id, -1
         created_at = None
         if created_raw not in (None, ""):
-            try:
-                created_at = _timestamp(created_raw)
-            except ValueError as exc:
-                problems.add(number, "created_at", str(exc))
+            key = created_raw if created_raw.__class__ is str else repr(created_raw)
+            created_at = times.get(key)
+            if created_at is None:
+                try:
+                    created_at = times[key] = _timestamp(created_raw, dates, zone)
+                except ValueError as exc:
+                    problems.add(number, names[6], str(exc))
         respondent_ref = respondent_cell.strip() or None
         if respondent_ref and group_id:
             first = respondent_groups.setdefault((event_name, respondent_ref), (group_id, number))
             if first[0] != group_id:
-                problems.add(number, "group", f"respondent {respondent_ref!r} is in group {first[0]!r} on row {first[1]}; one respondent has one group")
+                problems.add(number, names[2], f"respondent {respondent_ref!r} is in group {first[0]!r} on row {first[1]}; one respondent has one group")
         if question is not None and group_id is not None and not problems:
             prepared.append((number, screened_at, event_name, ext_id, question.id, group_id, text, created_at,
                              respondent_ref))
@@ -724,6 +889,8 @@ def _rows(numbers: list[int]) -> str:
 
 
 WRITE_BATCH = 2_500
+#: ids looked up in one query (SQLite's default limit on bound parameters is 32,766 in 3.32+; stay well under)
+_LOOKUP_BATCH = 900
 
 
 def _insert_responses(db: Database, rows: list[tuple[Any, ...]]) -> None:
@@ -734,9 +901,17 @@ def _insert_responses(db: Database, rows: list[tuple[Any, ...]]) -> None:
     )
 
 
+def _stored_anywhere(db: Database, sql: str, keys: list[str]) -> list[tuple[Any, ...]]:
+    found: list[tuple[Any, ...]] = []
+    for start in range(0, len(keys), _LOOKUP_BATCH):
+        chunk = keys[start:start + _LOOKUP_BATCH]
+        found += db.execute(sql.format(", ".join("?" * len(chunk))), chunk).fetchall()
+    return found
+
+
 def _write(db: Database, user: User, filename: str, resolved: dict[str, Event | None],
-           prepared: Iterable[tuple[int, int, str, str, str, str, str, str | None, str | None]],
-           screening: BackgroundScreening) -> ImportResult:
+           prepared: list[tuple[int, int, str, str, str, str, str, str | None, str | None]],
+           screening: Any, *, dry_run: bool = False) -> ImportResult:
     now = now_utc()
     result = ImportResult(rows=0, added=0, already_present=0, respondents_added=0)
     with transaction(db):
@@ -757,9 +932,22 @@ def _write(db: Database, user: User, filename: str, resolved: dict[str, Event | 
                 "SELECT external_ref, id FROM respondents WHERE event_id = ? AND external_ref IS NOT NULL", [event_id]
             ):
                 existing_refs[(event_id, ref)] = respondent_id
+        # A submission whose id is a UUID (KoBo _uuid, ODK instanceID) is one submission wherever it is stored: its
+        # answers and respondent are looked for in every event, and new answers join the respondent's own event.
+        uuid_refs = sorted({ref for *_, ref in prepared if ref and import_mapping.submission_uuid(ref) == ref})
+        elsewhere: dict[str, tuple[str, str]] = {}  # submission UUID -> (respondent id, its event id)
+        if uuid_refs:
+            for ref, respondent_id, event_id in _stored_anywhere(
+                    db, "SELECT external_ref, id, event_id FROM respondents WHERE external_ref IN ({})", uuid_refs):
+                elsewhere[ref] = (respondent_id, event_id)
+                existing_refs[(event_id, ref)] = respondent_id
+            answer_ids = [ext_id for _, _, _, ext_id, *_, ref in prepared if ref in elsewhere]
+            for event_id, ext_id, text in _stored_anywhere(
+                    db, "SELECT event_id, external_id, text FROM responses WHERE external_id IN ({})", answer_ids):
+                existing[(event_id, ext_id)] = text
         respondents: list[tuple[Any, ...]] = []
         responses: list[tuple[Any, ...]] = []
-        disclosures: list[tuple[str, str, str, str]] = []
+        disclosures: list[tuple[str, str, str, Any]] = []
         positions: dict[tuple[str, str], int] = {}
         # at most two ids per row (an answer, maybe a respondent), made in one go
         fresh_ids = iter(new_ids(2 * len(prepared)))
@@ -767,6 +955,8 @@ def _write(db: Database, user: User, filename: str, resolved: dict[str, Event | 
                 in prepared:
             result.rows += 1
             event_id = event_ids[event_name]
+            if respondent_ref is not None and respondent_ref in elsewhere:
+                event_id = elsewhere[respondent_ref][1]
             stored = existing.get((event_id, ext_id))
             if stored is not None:
                 result.already_present += 1
@@ -798,12 +988,14 @@ def _write(db: Database, user: User, filename: str, resolved: dict[str, Event | 
         # Rows go in by batches in file order, each as soon as its screening is ready: the helper process screens
         # later rows while this one writes earlier ones.
         batch: list[tuple[Any, ...]] = []
+        username = user.username
+        get = screening.get
         for screened_at, response_id, respondent_id, event_id, question_id, position, text, ext_id, when \
                 in responses:
             # a choice answer is stored as its option id, not the cell that was screened: screen what is stored
-            redacted, disclosure = screening.get(screened_at) if screened_at >= 0 else screen(text, question_id)
+            redacted, disclosure = get(screened_at) if screened_at >= 0 else screen(text, question_id)
             batch.append((response_id, respondent_id, event_id, question_id, position, text, redacted, ext_id,
-                          user.username, when))
+                          username, when))
             if disclosure:
                 disclosures.append((response_id, respondent_id, event_id, disclosure))
             if len(batch) >= WRITE_BATCH:
@@ -817,6 +1009,8 @@ def _write(db: Database, user: User, filename: str, resolved: dict[str, Event | 
         result.added = len(responses)
         result.respondents_added = len(respondents)
         result.flags_raised = len(disclosures)
+        if dry_run:
+            raise _RollBack(result)
         audit.record(db, user, "responses_imported", "file", filename or None, added=result.added,
                      already_present=result.already_present, events=json.dumps(sorted(event_ids)))
     return result
