@@ -468,3 +468,11 @@ def embeddings(db: Database) -> None:
                 BEGIN DELETE FROM response_embeddings WHERE response_id = NEW.id; END""",
         ],
     )
+
+
+@migrations(name="0017_import_submission_ids")
+def import_submission_ids(db: Database) -> None:
+    """Respondents by their imported submission id alone: a survey tool's UUID submission id (KoBo _uuid, ODK
+    instanceID) is unique across the whole database, so an import looks it up in every event (data/importer.py)."""
+    _run(db, ["CREATE INDEX IF NOT EXISTS respondents_external_ref_any ON respondents(external_ref) "
+              "WHERE external_ref IS NOT NULL"])
