@@ -56,7 +56,7 @@ def sign_in_form(db) -> None:
                 if not session.show_db_error(exc):  # busy, full, read-only: say so under the form
                     raise
             else:
-                session.sign_in(user)
+                session.sign_in(user, db)  # a server-side session; the browser keeps its token in a cookie
                 st.rerun()
 
 
@@ -82,7 +82,9 @@ def main() -> None:
 def frame() -> None:
     db = session.db()
     # idle sign-out, and roles re-read from the database on every run (a disabled account is signed out at once)
+    # a reload, a new tab or a server restart: the session cookie signs the person back in (data/sessions.py)
     user = session.refresh_user(db)
+    session.sync_cookie(db)
     if user is None:
         # Always hand st.navigation a page list: without it Streamlit would list every file in pages/.
         gate = first_run if not accounts.has_admin(db) else sign_in_form
@@ -110,7 +112,7 @@ def frame() -> None:
         st.caption("Signed in as " + session.md_escape(user.name) + (" (demo account)" if user.is_demo else ""))
         st.caption(", ".join(ROLE_LABELS[r] for r in sorted(user.roles)))
         if st.button("Sign out", width="stretch"):
-            session.sign_out()
+            session.sign_out(db=db)
             st.rerun()
         session.idle_watch()
     try:

@@ -15,7 +15,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlite_utils import Database
 
-from data import audit
+from data import audit, sessions
 from data.db import now_utc, transaction
 from data.users import ROLES, PermissionDenied, User, require
 
@@ -325,6 +325,7 @@ def reset_secret(db: Database, actor: User, username: str, secret: str, *, kind:
         db.execute("UPDATE users SET secret_hash = ?, secret_kind = ?, failed_attempts = 0, locked_until = NULL "
                    "WHERE username = ?", [_hasher.hash(secret), kind, account.username])
         audit.record(db, actor, "secret_reset", "user", account.username, kind=kind)
+        sessions.revoke_for_user(db, actor, account.username, why="password or PIN reset")
     return get_account(db, account.username)
 
 
@@ -337,6 +338,8 @@ def set_disabled(db: Database, actor: User, username: str, disabled: bool = True
     with transaction(db):
         db.execute("UPDATE users SET disabled = ? WHERE username = ?", [int(disabled), account.username])
         audit.record(db, actor, "user_disabled" if disabled else "user_enabled", "user", account.username)
+        if disabled:  # signed out everywhere at once, not only on their next tap
+            sessions.revoke_for_user(db, actor, account.username, why="account disabled")
     return get_account(db, account.username)
 
 
@@ -351,6 +354,8 @@ def set_roles(db: Database, actor: User, username: str, roles: list[str] | tuple
     with transaction(db):
         db.execute("UPDATE users SET roles = ? WHERE username = ?", [json.dumps(clean), account.username])
         audit.record(db, actor, "roles_changed", "user", account.username, before=list(account.roles), after=clean)
+        if sorted(account.roles) != clean:  # they sign in again to get pages for their new roles
+            sessions.revoke_for_user(db, actor, account.username, why="roles changed")
     return get_account(db, account.username)
 
 

@@ -1,8 +1,14 @@
 """The per-run database connection, the signed-in user, and the guard every page starts with.
 
 Session keys owned here: `auth_user` (a data.users.User), `auth_last_seen` (epoch seconds of the last run the
-person caused), `auth_idle_notice` (say why they were signed out) and `auth_next_page` (the page asked for by URL
-before signing in).
+person caused), `auth_idle_notice` (say why they were signed out), `auth_next_page` (the page asked for by URL
+before signing in), `auth_session_id` / `auth_session_token` / `auth_session_touched` (the server-side sign-in
+session, data/sessions.py, and the token this browser's cookie must hold) and `auth_forget_cookie` (delete it).
+
+A reload, a discarded tab or a server restart starts a new Streamlit session with nothing in it; the first run then
+finds the token in the cookie (st.context.cookies, sent with the websocket handshake) and restores the user, so the
+sign-in form never shows. Streamlit has no API to set a cookie, so a tiny script (st.html with JavaScript, run in
+the page itself, not an iframe) writes document.cookie; that is why it cannot be HttpOnly.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from pathlib import Path
 import streamlit as st
 
 import config
-from data import accounts, open_db, settings
+from data import accounts, open_db, sessions, settings
 from data.db import Database, describe_db_error
 from data.users import User
 
@@ -26,6 +32,10 @@ USER_KEY = "auth_user"
 LAST_SEEN_KEY = "auth_last_seen"
 IDLE_NOTICE_KEY = "auth_idle_notice"
 NEXT_PAGE_KEY = "auth_next_page"  # the URL path asked for before signing in
+SESSION_ID_KEY = "auth_session_id"
+SESSION_TOKEN_KEY = "auth_session_token"  # server memory only: written into the cookie, never logged
+SESSION_TOUCHED_KEY = "auth_session_touched"  # epoch seconds last_seen was last written
+FORGET_COOKIE_KEY = "auth_forget_cookie"
 #: How often an open page checks, by itself, whether its user has been idle too long (seconds).
 IDLE_CHECK_SECONDS = float(os.environ.get("THRIVE_IDLE_CHECK_SECONDS", "30"))
 
@@ -42,6 +52,9 @@ def db() -> Database:
     path = str(config.db_path())
     _migrated(path)
     return open_db(Path(path), migrate=False)
+
+
+_fresh_db = db  # for functions whose `db` parameter hides this one
 
 
 def ensure_frame() -> None:
@@ -125,37 +138,151 @@ def is_idle(last_seen: float | None, now: float, timeout_seconds: float) -> bool
     return last_seen is not None and now - last_seen > timeout_seconds
 
 
-def sign_in(user: User) -> None:
+def sign_in(user: User, db: Database | None = None) -> None:
+    """Sign `user` in for this browser; with `db`, open a server-side session whose token goes into the cookie."""
+    st.session_state.pop(FORGET_COOKIE_KEY, None)
     st.session_state[USER_KEY] = user
     st.session_state[LAST_SEEN_KEY] = time.time()
+    if db is not None:
+        token, record = sessions.start(db, user.username, user_agent=_header("User-Agent"))
+        st.session_state[SESSION_ID_KEY] = record.id
+        st.session_state[SESSION_TOKEN_KEY] = token
+        st.session_state[SESSION_TOUCHED_KEY] = time.time()
 
 
-def sign_out(*, idle: bool = False) -> None:
-    """Forget everything this session held (typed answers included: the tablet is shared)."""
+def _header(name: str) -> str | None:
+    try:
+        value = st.context.headers.get(name)
+    except Exception:  # noqa: BLE001 - no request context (AppTest, bare mode): no hint
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _cookie_token() -> str | None:
+    try:
+        value = st.context.cookies.get(sessions.COOKIE_NAME)
+    except Exception:  # noqa: BLE001 - no request context
+        return None
+    return value if isinstance(value, str) else None  # AppTest's stand-in client has no real cookies
+
+
+def session_id() -> str | None:
+    """The server-side session of this browser (drafts are kept per session: it is the device)."""
+    value = st.session_state.get(SESSION_ID_KEY)
+    return value if isinstance(value, str) else None
+
+
+def sign_out(*, idle: bool = False, db: Database | None = None, why: str | None = None) -> None:
+    """End the server-side session and forget everything this one held (typed answers included: the tablet is
+    shared); the browser's cookie is deleted on the next run."""
+    sid = session_id()
+    if sid is not None:
+        user = current_user()
+        try:
+            conn = db if db is not None else _fresh_db()
+            try:
+                sessions.revoke(conn, user.username if user else None, sid,
+                                why=why or ("idle" if idle else "signed out"))
+            finally:
+                if db is None:
+                    conn.conn.close()
+        except Exception as exc:  # a busy database must not keep someone signed in on screen
+            if describe_db_error(exc) is None:
+                raise
+            log.warning("could not end the session at sign-out: %s", exc)
     st.session_state.clear()
+    st.session_state[FORGET_COOKIE_KEY] = True
     if idle:
         st.session_state[IDLE_NOTICE_KEY] = True
+
+
+def _restore(db: Database, now: float) -> User | None:
+    """A new Streamlit session (reload, new tab, server restart): pick the user up from the cookie's token."""
+    token = _cookie_token()
+    if not token or st.session_state.get(FORGET_COOKIE_KEY):
+        return None
+    resumed = sessions.resume(db, token, idle_seconds=idle_timeout_seconds(db))
+    if resumed.session is None:
+        if resumed.refused == "idle":
+            st.session_state[IDLE_NOTICE_KEY] = True
+        st.session_state[FORGET_COOKIE_KEY] = True
+        return None
+    fresh = accounts.current_user(db, User(resumed.session.username))
+    if fresh is None:  # disabled or removed since (normally revoked already)
+        sessions.revoke(db, None, resumed.session.id, why="account disabled")
+        st.session_state[FORGET_COOKIE_KEY] = True
+        return None
+    st.session_state[USER_KEY] = fresh
+    st.session_state[LAST_SEEN_KEY] = now
+    st.session_state[SESSION_ID_KEY] = resumed.session.id
+    st.session_state[SESSION_TOKEN_KEY] = token
+    st.session_state[SESSION_TOUCHED_KEY] = now
+    return fresh
 
 
 def refresh_user(db: Database, *, now: float | None = None) -> User | None:
     """The signed-in user for this run, after the idle check; roles are re-read from the database.
 
-    Signs the session out if it was idle too long or the account was disabled or removed meanwhile.
+    Signs the session out if it was idle too long, the account was disabled or removed, or its server-side session
+    was revoked (sign-out elsewhere, an admin) meanwhile. With nobody signed in, a live session cookie signs in.
     """
+    now = time.time() if now is None else now
     user = current_user()
     if user is None:
-        return None
-    now = time.time() if now is None else now
+        return _restore(db, now)
     if is_idle(st.session_state.get(LAST_SEEN_KEY, now), now, idle_timeout_seconds(db)):
-        sign_out(idle=True)
+        sign_out(idle=True, db=db)
         return None
+    sid = session_id()
+    if sid is not None:
+        ended = sessions.check(db, sid, idle_seconds=idle_timeout_seconds(db))
+        if ended is not None:
+            sign_out(idle=ended == "idle", db=db)
+            return None
     fresh = accounts.current_user(db, user)
     if fresh is None:
-        sign_out()
+        sign_out(db=db, why="account disabled")
         return None
     st.session_state[USER_KEY] = fresh
     st.session_state[LAST_SEEN_KEY] = now
+    if sid is not None and now - st.session_state.get(SESSION_TOUCHED_KEY, 0) >= sessions.TOUCH_EVERY_SECONDS:
+        sessions.touch(db, sid)
+        st.session_state[SESSION_TOUCHED_KEY] = now
     return fresh
+
+
+_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{20,128}$")
+
+
+def cookie_script(db: Database) -> str | None:
+    """The script that keeps this browser's cookie in step with the session (set, renewed, or deleted), or None.
+
+    The body changes once a minute while someone is active, so the cookie's Max-Age (the idle limit) is renewed by
+    use; the server's last_seen is the real clock. Secure is added when the page is served over https.
+    """
+    token = st.session_state.get(SESSION_TOKEN_KEY)
+    if isinstance(token, str) and _TOKEN_SHAPE.match(token) and current_user() is not None:
+        max_age = int(idle_timeout_seconds(db))
+        value = f"{token}; Max-Age={max_age}"
+        minute = int(time.time() // 60)
+    elif st.session_state.get(FORGET_COOKIE_KEY) and _cookie_token():
+        value, minute = "; Max-Age=0", 0
+    else:
+        return None
+    return ("<script>(function(){var s=location.protocol==='https:'?'; Secure':'';"
+            f"document.cookie='{sessions.COOKIE_NAME}={value}; Path=/; SameSite=Strict'+s;"
+            "if(document.currentScript){document.currentScript.remove();}})();</script>"
+            f"<!-- {minute} -->")
+
+
+def sync_cookie(db: Database) -> None:
+    """Emit cookie_script, in a container that takes no room on screen."""
+    script = cookie_script(db)
+    if script is None:
+        return
+    st.html("<style>.st-key-auth_cookie { display: none; }</style>")
+    with st.container(key="auth_cookie"):
+        st.html(script, unsafe_allow_javascript=True)
 
 
 @st.fragment(run_every=IDLE_CHECK_SECONDS)

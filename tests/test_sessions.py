@@ -1,0 +1,249 @@
+"""Sign-in sessions (data/sessions.py, ui/session.py): the token is never stored in clear, a live cookie signs the
+person back in after a reload or restart, and a revoked, idle, unknown or disabled one does not; disabling, a role
+change and a PIN reset revoke; an admin lists and revokes; the cookie script has the right attributes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import pytest
+from click.testing import CliRunner
+from streamlit.testing.v1 import AppTest
+
+from data import accounts, drafts, sessions
+from data.users import PermissionDenied, User
+from ui import session
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+PASSWORD = "correct-horse-battery"
+T0 = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
+UA = "Mozilla/5.0 (Linux; Android 13; SM-X200) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
+
+
+@pytest.fixture
+def first_admin(db):
+    accounts.create_user(db, None, "ada", PASSWORD, ["admin"], display_name="Ada")
+    return User("ada", frozenset({"admin"}), "Ada")
+
+
+@pytest.fixture
+def pia(db, first_admin):
+    accounts.create_user(db, first_admin, "pia", "258013", ["peer_researcher"], kind="pin")
+    return User("pia", frozenset({"peer_researcher"}))
+
+
+def _every_text(db) -> str:
+    texts = []
+    for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+        for row in db.execute(f'SELECT * FROM "{table}"').fetchall():
+            texts.extend(str(v) for v in row if v is not None)
+    return "\n".join(texts)
+
+
+def test_token_is_random_and_only_its_hash_is_stored(db, db_path, pia):
+    token, record = sessions.start(db, "pia", user_agent=UA, now=T0)
+    other, _ = sessions.start(db, "pia", user_agent=UA, now=T0)
+    assert token != other and len(token) >= 40
+    stored = db.execute("SELECT token_hash, user_agent FROM sessions WHERE id = ?", [record.id]).fetchone()
+    assert stored[0] == hashlib.sha256(token.encode()).hexdigest()
+    assert stored[1] == "Chrome on Android"
+    sessions.revoke(db, "pia", record.id, why="signed out")
+    db.conn.execute("PRAGMA wal_checkpoint(FULL)")
+    assert token not in _every_text(db)
+    raw = db_path.read_bytes() + (db_path.parent / (db_path.name + "-wal")).read_bytes() \
+        if (db_path.parent / (db_path.name + "-wal")).exists() else db_path.read_bytes()
+    assert token.encode() not in raw
+
+
+def test_resume_live_revoked_unknown_and_idle(db, pia):
+    token, record = sessions.start(db, "pia", now=T0)
+    live = sessions.resume(db, token, idle_seconds=900, now=T0 + dt.timedelta(minutes=10))
+    assert live.session is not None and live.session.id == record.id and live.session.username == "pia"
+    assert live.session.last_seen.startswith("2026-11-23T10:10")  # resuming is activity
+    # 14 minutes after that activity: still live
+    assert sessions.resume(db, token, idle_seconds=900, now=T0 + dt.timedelta(minutes=24)).session is not None
+    # idle: refused and revoked, so it stays refused even if the clock were wound back
+    idle = sessions.resume(db, token, idle_seconds=900, now=T0 + dt.timedelta(minutes=40))
+    assert idle.session is None and idle.refused == "idle"
+    assert sessions.resume(db, token, idle_seconds=900, now=T0 + dt.timedelta(minutes=25)).refused == "revoked"
+    assert sessions.resume(db, "not-a-token", idle_seconds=900).refused == "unknown"
+    assert sessions.resume(db, None, idle_seconds=900).refused == "unknown"
+    assert sessions.resume(db, "x" * 5000, idle_seconds=900).refused == "unknown"
+
+
+def test_sign_out_revokes_and_check_says_why(db, pia):
+    token, record = sessions.start(db, "pia")
+    assert sessions.check(db, record.id, idle_seconds=900) is None
+    assert sessions.revoke(db, "pia", record.id, why="signed out")
+    assert not sessions.revoke(db, "pia", record.id, why="signed out")  # once only
+    assert sessions.check(db, record.id, idle_seconds=900) == "revoked"
+    assert sessions.resume(db, token, idle_seconds=900).session is None
+    assert sessions.check(db, "no-such-session", idle_seconds=900) == "unknown"
+
+
+@pytest.mark.parametrize("change", ["disable", "roles", "reset"])
+def test_disabling_a_role_change_or_a_reset_revokes_every_session_and_its_drafts(db, first_admin, event, change):
+    accounts.create_user(db, first_admin, "sam", PASSWORD, ["engagement_officer"])
+    sam = User("sam", frozenset({"engagement_officer"}))
+    tablet, one = sessions.start(db, "sam")
+    laptop, two = sessions.start(db, "sam")
+    admin_token, admin_session = sessions.start(db, "ada")
+    drafts.save_draft(db, sam, one.id, event.id, {"collect_answer_q1": "half typed"})
+    if change == "disable":
+        accounts.set_disabled(db, first_admin, "sam")
+    elif change == "roles":
+        accounts.set_roles(db, first_admin, "sam", ["strategy_lead", "engagement_officer"])
+    else:
+        accounts.reset_secret(db, first_admin, "sam", "another-long-password")
+    for token in (tablet, laptop):
+        assert sessions.resume(db, token, idle_seconds=900).refused == "revoked"
+    assert sessions.resume(db, admin_token, idle_seconds=900).session.id == admin_session.id  # others untouched
+    assert drafts.load_draft(db, sam, one.id, event.id) is None
+    row = db.execute("SELECT detail FROM audit WHERE action = 'sessions_revoked' AND target_id = 'sam'").fetchone()
+    assert row is not None and '"count": 2' in row[0]
+    assert tablet not in _every_text(db) and laptop not in _every_text(db)
+
+
+def test_same_roles_again_does_not_sign_out(db, first_admin, pia):
+    token, _ = sessions.start(db, "pia")
+    accounts.set_roles(db, first_admin, "pia", ["peer_researcher"])
+    assert sessions.resume(db, token, idle_seconds=900).session is not None
+
+
+def test_admin_lists_and_revokes_sessions(db, first_admin, pia):
+    _, one = sessions.start(db, "pia", now=T0)
+    _, two = sessions.start(db, "pia", now=T0 + dt.timedelta(minutes=5))
+    sessions.start(db, "ada", now=T0)
+    with pytest.raises(PermissionDenied):
+        sessions.list_active(db, pia, "pia")
+    with pytest.raises(PermissionDenied):
+        sessions.admin_revoke(db, pia, username="ada")
+    assert [s.id for s in sessions.list_active(db, first_admin, "pia")] == [two.id, one.id]
+    assert sessions.list_active(db, first_admin, "pia", idle_seconds=900, now=T0 + dt.timedelta(minutes=16)) \
+        == [sessions.get(db, two.id)]
+    assert sessions.admin_revoke(db, first_admin, session_id=one.id) == 1
+    assert [s.id for s in sessions.list_active(db, first_admin, "pia")] == [two.id]
+    assert sessions.admin_revoke(db, first_admin, username="pia") == 1
+    assert sessions.list_active(db, first_admin, "pia") == []
+    assert len(sessions.list_active(db, first_admin)) == 1  # ada's
+
+
+def test_cli_lists_and_revokes_sessions(db, db_path, first_admin, pia):
+    from cli import cli
+
+    token, record = sessions.start(db, "pia", user_agent=UA)
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["users", "sessions", "pia", "--db", str(db_path)])
+    assert listed.exit_code == 0, listed.output
+    assert record.id in listed.output and "Chrome on Android" in listed.output and token not in listed.output
+    revoked = runner.invoke(cli, ["users", "revoke-sessions", "pia", "--db", str(db_path)])
+    assert revoked.exit_code == 0, revoked.output
+    assert "1 session" in revoked.output
+    assert sessions.resume(db, token, idle_seconds=900).refused == "revoked"
+    missing = runner.invoke(cli, ["users", "sessions", "nobody", "--db", str(db_path)])
+    assert missing.exit_code != 0
+
+
+# --- the app: the first run of a new Streamlit session reads the cookie --------------------------------------------
+
+def _app(monkeypatch, token: str | None) -> AppTest:
+    # AppTest cannot send cookies (st.context.cookies comes from the browser's websocket handshake)
+    monkeypatch.setattr(session, "_cookie_token", lambda: token)
+    return AppTest.from_file(APP, default_timeout=30)
+
+
+def test_a_live_cookie_signs_the_person_back_in_without_the_form(db, monkeypatch, pia):
+    token, record = sessions.start(db, "pia")
+    at = _app(monkeypatch, token)
+    at.run()
+    assert not at.exception
+    assert at.session_state[session.USER_KEY].username == "pia"
+    assert at.session_state[session.SESSION_ID_KEY] == record.id
+    assert not any(b.label == "Sign in" for b in at.button)
+    assert any(b.label == "Sign out" for b in at.sidebar.button)
+
+
+@pytest.mark.parametrize("why", ["revoked", "unknown", "idle", "disabled"])
+def test_a_dead_cookie_shows_the_sign_in_form(db, monkeypatch, first_admin, pia, why):
+    token, record = sessions.start(db, "pia", now=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=30))
+    if why == "revoked":
+        sessions.revoke(db, "pia", record.id, why="signed out")
+    elif why == "unknown":
+        token = "A" * 43
+    elif why == "disabled":
+        db.execute("UPDATE users SET disabled = 1 WHERE username = 'pia'")  # behind the app's back
+        sessions.touch(db, record.id)
+    else:
+        assert why == "idle"  # last seen 30 minutes ago, idle limit 15
+    at = _app(monkeypatch, token)
+    at.run()
+    assert not at.exception
+    assert session.USER_KEY not in at.session_state
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert any("inactivity" in i.value for i in at.info) == (why == "idle")
+    if why != "unknown":
+        assert sessions.get(db, record.id).revoked_at is not None
+
+
+def test_sign_in_opens_a_session_and_sign_out_revokes_it(db, monkeypatch, pia):
+    at = _app(monkeypatch, None)
+    at.run()
+    at.text_input[0].input("pia")
+    at.text_input[1].input("258013")
+    at.button[0].click().run()
+    assert not at.exception
+    sid = at.session_state[session.SESSION_ID_KEY]
+    record = sessions.get(db, sid)
+    assert record.username == "pia" and record.active
+    token = at.session_state[session.SESSION_TOKEN_KEY]
+    assert sessions.resume(db, token, idle_seconds=900).session.id == sid
+    # Sign out (AppTest cannot click the frame's sidebar button across its page reruns: call what it calls)
+    state = {k: at.session_state[k] for k in (session.USER_KEY, session.SESSION_ID_KEY, session.SESSION_TOKEN_KEY)}
+    monkeypatch.setattr(session.st, "session_state", state)
+    session.sign_out(db=db)
+    assert session.USER_KEY not in state and state[session.FORGET_COOKIE_KEY] is True
+    assert sessions.get(db, sid).revoked_at is not None and sessions.get(db, sid).revoked_why == "signed out"
+    assert sessions.resume(db, token, idle_seconds=900).refused == "revoked"
+
+
+def test_a_session_revoked_elsewhere_signs_this_tab_out(db, monkeypatch, first_admin, pia):
+    token, record = sessions.start(db, "pia")
+    at = _app(monkeypatch, token)
+    at.run()
+    assert at.session_state[session.USER_KEY].username == "pia"
+    sessions.admin_revoke(db, first_admin, username="pia")
+    # the same Streamlit session, next run (AppTest does not rerun file pages, so a fresh run carries the state)
+    again = _app(monkeypatch, token)
+    for key in (session.USER_KEY, session.LAST_SEEN_KEY, session.SESSION_ID_KEY, session.SESSION_TOKEN_KEY):
+        again.session_state[key] = at.session_state[key]
+    again.run()
+    assert session.USER_KEY not in again.session_state
+    assert [b.label for b in again.button] == ["Sign in"]
+
+
+def test_the_page_carries_a_script_that_sets_the_cookie(db, monkeypatch, pia):
+    token, record = sessions.start(db, "pia")
+    at = _app(monkeypatch, token)
+    at.run()
+    scripts = [h.proto.body for h in at.get("html") if "document.cookie" in h.proto.body]
+    assert len(scripts) == 1
+    body = scripts[0]
+    assert f"{sessions.COOKIE_NAME}={token}; Max-Age=900" in body
+    assert "Path=/" in body and "SameSite=Strict" in body and "'https:'?'; Secure'" in body
+
+
+def test_cookie_script_refuses_a_malformed_token_and_deletes_after_sign_out(db, monkeypatch):
+    state: dict = {session.USER_KEY: User("pia"), session.SESSION_TOKEN_KEY: "x'; alert(1)//" + "a" * 30}
+    monkeypatch.setattr(session.st, "session_state", state)
+    monkeypatch.setattr(session, "_cookie_token", lambda: None)
+    assert session.cookie_script(db) is None
+    state[session.SESSION_TOKEN_KEY] = "a" * 43
+    assert "thrive_session=" + "a" * 43 in session.cookie_script(db)
+    state.clear()
+    state[session.FORGET_COOKIE_KEY] = True
+    assert session.cookie_script(db) is None  # nothing to delete: the browser sent no cookie
+    monkeypatch.setattr(session, "_cookie_token", lambda: "a" * 43)
+    forget = session.cookie_script(db)
+    assert "thrive_session=; Max-Age=0" in forget and "a" * 43 not in forget
