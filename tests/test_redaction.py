@@ -148,8 +148,8 @@ def test_missing_names_file_degrades_to_context_only(monkeypatch, tmp_path):
 @pytest.mark.parametrize("text, expected", [
     ("email me jake99 at hotmail dot com", "email me [email]"),
     ("we are at school dot com", "we are at school dot com"),
-    ("add me on snap: jakey_123", "add me on snap: [name]"),
-    ("follow @zara.k_2011", "follow [name]"),
+    ("add me on snap: jakey_123", "add me on snap: [handle]"),
+    ("follow @zara.k_2011", "follow [handle]"),
     ("meet @ the park at 5", "meet @ the park at 5"),
     ("my dads number in poland is +48 512 345 678", "my dads number in poland is [phone]"),
     ("ring 999 or 111", "ring 999 or 111"),
@@ -178,3 +178,101 @@ def test_a_failing_detector_withholds_the_answer_rather_than_leak_it(monkeypatch
 
     monkeypatch.setattr(privacy, "_regex_spans", broken)
     assert redact("call Jake on 07700 900123") == "[answer withheld: redaction failed]"
+
+
+# --- issue 8: every string it quotes, inside a sentence whose other words must survive exactly --------------------
+
+_PREFIX, _SUFFIX = "Réponse\u00a0: ", " — merci, see you Saturday"
+
+
+def _assert_redacted(detail: str, kind: str) -> None:
+    text = f"{_PREFIX}{detail}{_SUFFIX}"
+    out = redact(text)
+    assert out == f"{_PREFIX}[{kind}]{_SUFFIX}", (detail, out)
+    spans = find_personal_details(text)
+    assert [s.kind for s in spans] == [kind]
+    assert text[spans[0].start:spans[0].end] == detail
+
+
+@pytest.mark.parametrize("number", [
+    "0 7 7 0 0 9 0 0 2 2 2", "0 7700 900888", "+4407700900333", "447700900444", "077009001234", "07700 9OO 124",
+    "o7700 900125",
+    # Unicode variants: non-breaking and narrow spaces, en dash, full-width digits, zero-width characters inside
+    "07700\u00a0900\u00a0123", "07700\u202f900\u202f123", "07700\u2013900\u2013123", "０７７００ ９００１２３",
+    "0770\u200b0900\u200b123", "07700\u200d900\u2060123", "07700\u200f900\u202b123",
+    # Arabic-Indic and Extended Arabic-Indic digits
+    "٠٧٧٠٠ ٩٠٠١٢٣", "۰۷۷۰۰ ۹۰۰۱۲۳",
+])
+def test_issue_phone_shapes_are_redacted(number):
+    _assert_redacted(number, "phone")
+
+
+@pytest.mark.parametrize("postcode", ["DY1\u200b 1HF", "DY1\u00a01HF", "ＤＹ１ １ＨＦ", "B6\u200c9 4RG"])
+def test_issue_postcode_unicode_variants_are_redacted(postcode):
+    _assert_redacted(postcode, "postcode")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("add me snapchat kai_2010", "add me snapchat [handle]"),
+    ("discord jay#1234 if u play", "discord [handle] if u play"),
+    ("instagram.com/dudley_youth is ours", "[handle] is ours"),
+    ("my insta is @some.one_1", "my insta is [handle]"),
+    ("https://www.tiktok.com/@some.one_1", "[handle]"),
+])
+def test_issue_social_handles_are_redacted(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("coach Sandhu shouts", "coach [name] shouts"),
+    ("my mate big Tommo", "my mate big [name]"),
+    ("Mrs Patel helped", "Mrs [name] helped"),
+    ("ask for Bev at the desk", "ask for [name] at the desk"),
+    ("my mate Kaz is 14", "my mate [name] is 14"),
+])
+def test_issue_names_after_titles_and_roles_are_redacted(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("we live at 56 queens cross now", "we live at [address] now"),
+    ("5 the Green, Pensnett", "[address], Pensnett"),
+    ("mieszkam przy ul. Długa 5", "mieszkam przy [address]"),
+    ("ulica Polna 4", "[address]"),
+    ("al. Niepodległości 22", "[address]"),
+    ("aleja Róż 3", "[address]"),
+    ("os. Słoneczne 7", "[address]"),
+    ("stau pe Strada Florilor 12", "stau pe [address]"),
+    ("str. Mihai Viteazu nr. 14", "[address]"),
+    ("bd. Unirii 21", "[address]"),
+    ("Bulevardul Independenței 3", "[address]"),
+    ("أسكن في شارع النخيل 15", "أسكن في [address]"),
+    ("بيتنا في ١٢ شارع الحديقة", "بيتنا في [address]"),
+    ("ہمارا گھر گلی نمبر 4 میں ہے", "ہمارا گھر [address] میں ہے"),
+    ("سڑک ۷ پر", "[address] پر"),
+])
+def test_issue_addresses_in_the_languages_we_serve(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "the high street shops are shut", "Saturday club", "Hope is what keeps us going", "Grace and patience",
+    "we play in the park", "call Childline on 0800 1111", "NSPCC 0808 800 5000", "Samaritans 116 123",
+    "ring 999, 111 or 101", "the strada is dark", "ulica jest ciemna", "شارع مظلم", "سڑک پر اندھیرا ہے",
+])
+def test_issue_ordinary_words_and_helplines_stay(text):
+    assert redact(text) == text
+
+
+def test_text_outside_the_spans_is_kept_exactly_as_typed():
+    text = "héllo\u200b wörld\u00a0: 07700\u00a0900123 ça va\u202f? ＤＹ１ １ＨＦ 🙂 ٠٧٧٠٠٩٠٠١٢٣ fin"
+    assert redact(text) == "héllo\u200b wörld\u00a0: [phone] ça va\u202f? [postcode] 🙂 [phone] fin"
+
+
+def test_long_run_of_two_numbers_is_split_and_both_redacted():
+    assert redact("07700 900 790 / 0121 496 0801") == "[phone] / [phone]"
+
+
+def test_last_check_catches_what_the_detectors_left(monkeypatch):
+    monkeypatch.setattr(privacy, "_regex_spans", lambda _text: [])
+    assert redact("mine is 07700 900123 or a.b@c.com") == "mine is [phone] or [email]"
