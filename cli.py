@@ -95,12 +95,32 @@ def import_group() -> None:
 @import_group.command("responses")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--event", default=None, help="Event name or id for rows without an event column (created if new).")
+@click.option("--dry-run", is_flag=True, help="Print the mapping and the counts, and write nothing.")
+@click.option("--map", "map_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="A mapping file (YAML) saying which column is what; see README, 'Import mapping'.")
+@click.option("--save-map", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the mapping used to this file, for the next file of the same form.")
+@click.option("--dates", type=click.Choice(["uk", "us"]), default=None,
+              help="Day/month order of dates like 03/04/2026 (default uk; SurveyMonkey files us).")
 @with_db
-def import_responses_cmd(db: Database, file: Path, event: str | None) -> None:
-    """Import answers from a CSV or XLSX file (columns id,question,group,text[,respondent,event,created_at])."""
+def import_responses_cmd(db: Database, file: Path, event: str | None, dry_run: bool, map_file: Path | None,
+                         save_map: Path | None, dates: str | None) -> None:
+    """Import answers from a CSV or XLSX file: long (id,question,group,text[,respondent,event,created_at]) or a
+    survey tool's export (one row per respondent; Microsoft Forms, Google Forms, KoBoToolbox, ODK Central,
+    SurveyMonkey, Qualtrics), separated by commas, semicolons or tabs."""
     from data.importer import import_responses
 
-    result = run_import(lambda: import_responses(db, cli_user(), file.read_bytes(), file.name, event=event))
+    mapping = map_file.read_bytes() if map_file else None
+    with file.open("rb") as source:
+        result = run_import(lambda: import_responses(db, cli_user(), source, file.name, event=event, mapping=mapping,
+                                                     dates=dates, dry_run=dry_run))
+    if dry_run or result.mapping.layout == "wide":
+        click.echo("Mapping:" if dry_run else "Mapping used:")
+        for line in result.mapping.lines():
+            click.echo(f"  {line}")
+    if save_map:
+        save_map.write_text(result.mapping.to_yaml(), encoding="utf-8")
+        click.echo(f"Mapping saved to {save_map}")
     click.echo(result.summary())
 
 

@@ -103,7 +103,7 @@ class Mapping:
         if self.layout == "wide":
             doc["columns"] = columns
         return "# Thrive Voices import mapping: python cli.py import responses FILE --map THIS.yaml\n" + \
-            yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+            yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=10_000)
 
 
 # --- normalising text ---------------------------------------------------------------------------------------------
@@ -234,32 +234,17 @@ def detect(rows: Sequence[Sequence[Any]], qs: QuestionSet, *, dates: str | None 
         return Mapping("long", dates=dates or "uk")
     matcher = QuestionMatcher(qs)
     keys = [_key(h) for h in first]
-    present = set(keys)
-    tool = next((name for name, needs in TOOLS if all(n in present for n in needs)), "")
-    header_rows, texts, time_zone, notes = 1, [str(h or "").strip() for h in first], None, []
-    second = [str(c or "").strip() for c in rows[1]] if len(rows) > 1 else []
-    third = [str(c or "").strip() for c in rows[2]] if len(rows) > 2 else []
-    if third and any(c.startswith('{"ImportId"') for c in third):  # Qualtrics: names, question texts, ImportIds
-        header_rows, tool = 3, tool or "Qualtrics"
-        texts = [s or t for s, t in zip(_pad(second, len(texts)), texts, strict=True)]
-        zones = re.findall(r'"timeZone"\s*:\s*"([^"]+)"', " ".join(third))
-        time_zone = zones[0] if zones else None
-    elif second and any(c.lower() in SURVEYMONKEY_SUBHEADERS for c in second):  # SurveyMonkey's second header row
-        header_rows, tool = 2, tool or "SurveyMonkey"
-        last = ""
-        for i, text in enumerate(texts):
-            if text:
-                last = text
-            elif i < len(second) and second[i]:
-                texts[i] = f"{last} / {second[i]}"
+    header_rows, texts, time_zone, tool = headers(rows)
+    notes: list[str] = []
     order = dates or ("us" if tool == "SurveyMonkey" else "uk")
     data = [list(r) for r in rows[header_rows:]]
     columns: list[Column] = []
     for i, (key, text) in enumerate(zip(keys, texts, strict=True)):
         qid = matcher.question(text) or (matcher.question(first[i]) if header_rows > 1 else None)
         if qid:
-            columns.append(Column(i, text, "question", qid, "header matches the question's wording"
-                                  if normal(text) != normal(qid) else "header is the question's id"))
+            by_id = normal(qid) == normal(re.split(r"[/:-]", text)[-1])
+            columns.append(Column(i, text, "question", qid, "header is the question's id" if by_id
+                                  else "header matches the question's wording"))
             continue
         values = [r[i] for r in data if i < len(r) and r[i] not in (None, "")]
         if values and sum(1 for v in values if matcher.group(v)) >= max(1, 0.8 * len(values)):
@@ -295,6 +280,31 @@ def detect(rows: Sequence[Sequence[Any]], qs: QuestionSet, *, dates: str | None 
     return Mapping("wide", tool, header_rows, order, tuple(columns), None, time_zone, tuple(notes))
 
 
+def headers(rows: Sequence[Sequence[Any]]) -> tuple[int, list[str], str | None, str]:
+    """(header rows, each column's header as shown, the stated time zone, the tool) from a file's first rows:
+    Qualtrics' question texts (row 2, above its ImportId row) and SurveyMonkey's option row (row 2) included."""
+    first = list(rows[0]) if rows else []
+    keys = {_key(h) for h in first}
+    tool = next((name for name, needs in TOOLS if all(n in keys for n in needs)), "")
+    header_rows, texts, time_zone = 1, [str(h or "").strip() for h in first], None
+    second = [str(c or "").strip() for c in rows[1]] if len(rows) > 1 else []
+    third = [str(c or "").strip() for c in rows[2]] if len(rows) > 2 else []
+    if third and any(c.startswith('{"ImportId"') for c in third):  # Qualtrics: names, question texts, ImportIds
+        header_rows, tool = 3, tool or "Qualtrics"
+        texts = [s or t for s, t in zip(_pad(second, len(texts)), texts, strict=True)]
+        zones = re.findall(r'"timeZone"\s*:\s*"([^"]+)"', " ".join(third))
+        time_zone = zones[0] if zones else None
+    elif second and any(c.lower() in SURVEYMONKEY_SUBHEADERS for c in second):  # SurveyMonkey's second header row
+        header_rows, tool = 2, tool or "SurveyMonkey"
+        last = ""
+        for i, text in enumerate(texts):
+            if text:
+                last = text
+            elif i < len(second) and second[i]:
+                texts[i] = f"{last} / {second[i]}"
+    return header_rows, texts, time_zone, tool
+
+
 def _pad(cells: list[str], width: int) -> list[str]:
     return (cells + [""] * width)[:width]
 
@@ -311,8 +321,9 @@ def _keep_one(columns: list[Column], role: str, priority: Sequence[str], keys: l
 
 # --- mapping files ------------------------------------------------------------------------------------------------
 
-def load(text: str | bytes, header: Sequence[Any], qs: QuestionSet) -> Mapping:
-    """A mapping from its YAML, applied to this file's header (columns by header text, or '#N' for the Nth)."""
+def load(text: str | bytes, rows: Sequence[Sequence[Any]], qs: QuestionSet) -> Mapping:
+    """A mapping from its YAML, applied to this file's first rows (columns by header text as the dry run shows it,
+    or '#N' for the Nth column)."""
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -338,7 +349,8 @@ def load(text: str | bytes, header: Sequence[Any], qs: QuestionSet) -> Mapping:
     if not isinstance(given, dict) or not given:
         raise MappingError("a wide mapping needs 'columns': header -> question <id> | group | id | time | ignore | "
                            "personal")
-    headers = [str(h or "").strip() for h in header]
+    _, shown, stated_zone, _ = headers(rows)
+    names = [str(h or "").strip() for h in (rows[0] if rows else [])]
     roles: dict[int, tuple[str, str | None]] = {}
     problems = []
     question_ids = {q.id for q in qs.questions}
@@ -346,11 +358,13 @@ def load(text: str | bytes, header: Sequence[Any], qs: QuestionSet) -> Mapping:
         name = str(name)
         if re.fullmatch(r"#\d+", name):
             index = int(name[1:]) - 1
-            if not 0 <= index < len(headers):
-                problems.append(f"column {name} is past the file's last column ({len(headers)})")
+            if not 0 <= index < len(shown):
+                problems.append(f"column {name} is past the file's last column ({len(shown)})")
                 continue
-        elif name in headers:
-            index = headers.index(name)
+        elif name in shown:
+            index = shown.index(name)
+        elif name in names:
+            index = names.index(name)
         else:
             problems.append(f"column {name!r} is not in the file")
             continue
@@ -365,13 +379,13 @@ def load(text: str | bytes, header: Sequence[Any], qs: QuestionSet) -> Mapping:
     if problems:
         raise MappingError("the mapping does not fit this file: " + "; ".join(problems))
     columns = tuple(Column(i, h, *roles.get(i, ("ignore", None)), why="from the mapping file" if i in roles
-                           else "not in the mapping file") for i, h in enumerate(headers))
+                           else "not in the mapping file") for i, h in enumerate(shown))
     for role in ("id", "time", "group"):
         if sum(1 for c in columns if c.role == role) > 1:
             raise MappingError(f"the mapping names more than one {role} column")
     if not any(c.role == "question" for c in columns):
         raise MappingError("the mapping names no question column")
-    zone = doc.get("time_zone")
+    zone = doc.get("time_zone") or stated_zone
     return Mapping("wide", str(doc.get("tool", "")), header_rows, dates, columns, group, zone)
 
 

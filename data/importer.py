@@ -246,14 +246,48 @@ def _csv_rows(data: bytes) -> Iterator[Row]:
         raise _too_big("the file is", len(data), max_bytes)
     # More line breaks than the limit allows rows: count the rows (quoted values may hold line breaks) before
     # keeping any, so that a huge file is refused in a second.
-    if max(data.count(b"\n"), data.count(b"\r")) > max_rows + 1 and _csv_rows_exceed(data, max_rows + 1):
+    delimiter = sniff_delimiter(data)
+    if max(data.count(b"\n"), data.count(b"\r")) > max_rows + 1 and _csv_rows_exceed(data, max_rows + 1, delimiter):
         raise _too_many_rows(max_rows)
-    return _csv_stream(data, max_rows)
+    return _csv_stream(data, max_rows, delimiter)
 
 
-def _csv_rows_exceed(data: bytes, most: int) -> bool:
+#: Separators a CSV file may use: KoBoToolbox exports with ';' by default, some tools and Excel locales with tabs.
+DELIMITERS = ",;\t"
+_SNIFF_BYTES = 64 * 1024
+
+
+def sniff_delimiter(data: bytes) -> str:
+    """',' ';' or tab: csv.Sniffer on the file's first lines, restricted to those three, checked against the header
+    line (the separator must split it; otherwise the one that splits the header most is used)."""
+    sample = data[:_SNIFF_BYTES].decode("utf-8-sig", errors="replace")
+    if len(data) > _SNIFF_BYTES:  # whole lines only
+        sample = sample[:max(sample.rfind("\n"), 0)] or sample
+    header = sample.splitlines()[0] if sample else ""
+    counts = {d: _unquoted_count(header, d) for d in DELIMITERS}
     try:
-        for number, _ in enumerate(csv.reader(_bounded_lines(_text_stream(data)), strict=True), start=1):
+        found = csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        found = ","
+    if counts.get(found, 0) == 0 and max(counts.values()) > 0:
+        found = max(DELIMITERS, key=lambda d: counts[d])
+    return found
+
+
+def _unquoted_count(line: str, delimiter: str) -> int:
+    count, quoted = 0, False
+    for char in line:
+        if char == '"':
+            quoted = not quoted
+        elif char == delimiter and not quoted:
+            count += 1
+    return count
+
+
+def _csv_rows_exceed(data: bytes, most: int, delimiter: str = ",") -> bool:
+    try:
+        for number, _ in enumerate(csv.reader(_bounded_lines(_text_stream(data)), strict=True, delimiter=delimiter),
+                                   start=1):
             if number > most:
                 return True
     except (csv.Error, UnicodeDecodeError, _LongLine):
@@ -261,9 +295,9 @@ def _csv_rows_exceed(data: bytes, most: int) -> bool:
     return False
 
 
-def _csv_stream(data: bytes, max_rows: int) -> Iterator[Row]:
+def _csv_stream(data: bytes, max_rows: int, delimiter: str = ",") -> Iterator[Row]:
     # strict: a quote that is never closed is an error, not a value that swallows the rest of the file
-    reader = csv.reader(_bounded_lines(_text_stream(data)), strict=True)
+    reader = csv.reader(_bounded_lines(_text_stream(data)), strict=True, delimiter=delimiter)
     number, starts_on = 0, 1
     try:
         for row in reader:
@@ -611,7 +645,7 @@ def _mapping_for(sample: list[list[Any]], qs: QuestionSet, mapping: import_mappi
         found = mapping
     elif mapping is not None:
         try:
-            found = import_mapping.load(mapping, sample[0], qs)
+            found = import_mapping.load(mapping, sample, qs)
         except import_mapping.MappingError as exc:
             raise _refuse(0, str(exc)) from exc
     else:
@@ -915,12 +949,8 @@ def _write(db: Database, user: User, filename: str, resolved: dict[str, Event | 
     now = now_utc()
     result = ImportResult(rows=0, added=0, already_present=0, respondents_added=0)
     with transaction(db):
-        event_ids: dict[str, str] = {}
-        for name, ev in resolved.items():
-            if ev is None:
-                ev = create_event(db, user, name=name, date=dt.date.today())
-                result.events_created.append(name)
-            event_ids[name] = ev.id
+        # a new event is created when the first answer for it is added: a re-import that adds nothing makes nothing
+        event_ids: dict[str, str] = {name: ev.id for name, ev in resolved.items() if ev is not None}
         existing: dict[tuple[str, str], str] = {}
         existing_refs: dict[tuple[str, str], str] = {}
         for event_id in set(event_ids.values()):
@@ -954,15 +984,19 @@ def _write(db: Database, user: User, filename: str, resolved: dict[str, Event | 
         for number, screened_at, event_name, ext_id, question_id, group_id, text, created_at, respondent_ref \
                 in prepared:
             result.rows += 1
-            event_id = event_ids[event_name]
             if respondent_ref is not None and respondent_ref in elsewhere:
                 event_id = elsewhere[respondent_ref][1]
-            stored = existing.get((event_id, ext_id))
+            else:
+                event_id = event_ids.get(event_name)
+            stored = existing.get((event_id, ext_id)) if event_id else None
             if stored is not None:
                 result.already_present += 1
                 if stored != text:
                     result.changed_rows_not_updated.append(number)
                 continue
+            if event_id is None:
+                event_id = event_ids[event_name] = create_event(db, user, name=event_name, date=dt.date.today()).id
+                result.events_created.append(event_name)
             when = created_at or now
             if respondent_ref is None:
                 respondent_id = next(fresh_ids)
