@@ -476,3 +476,59 @@ def import_submission_ids(db: Database) -> None:
     instanceID) is unique across the whole database, so an import looks it up in every event (data/importer.py)."""
     _run(db, ["CREATE INDEX IF NOT EXISTS respondents_external_ref_any ON respondents(external_ref) "
               "WHERE external_ref IS NOT NULL"])
+
+
+@migrations(name="0019_rounds_actions")
+def rounds_actions(db: Database) -> None:
+    """Engagement rounds (data/rounds.py): a named group of events ("Neglect strategy 2019", "2026 refresh"), an
+    event in at most one round; actions recorded against a theme for a round ("you said, we did", data/actions.py);
+    snapshots of the counts for an impact framework (answers, people, post-its, theme shares per question)."""
+    _run(
+        db,
+        [
+            """CREATE TABLE rounds (
+                id INTEGER PRIMARY KEY,
+                name TEXT NOT NULL,
+                created_by TEXT,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )""",
+            "CREATE UNIQUE INDEX rounds_name ON rounds(name COLLATE NOCASE)",
+            """CREATE TABLE round_events (
+                event_id TEXT PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE,  -- at most one round per event
+                round_id INTEGER NOT NULL REFERENCES rounds(id) ON DELETE CASCADE,
+                assigned_by TEXT,
+                assigned_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX round_events_round ON round_events(round_id)",
+            """CREATE TABLE actions (
+                id INTEGER PRIMARY KEY,
+                round_id INTEGER NOT NULL REFERENCES rounds(id) ON DELETE CASCADE,
+                code_id INTEGER NOT NULL REFERENCES codes(id),  -- the theme (or sub-code) people raised
+                what TEXT NOT NULL,                   -- what the partnership will do / did
+                owner TEXT NOT NULL DEFAULT '',
+                due TEXT,                             -- ISO date
+                status TEXT NOT NULL DEFAULT 'planned'
+                    CHECK (status IN ('planned', 'in_progress', 'done', 'dropped')),
+                note TEXT NOT NULL DEFAULT '',
+                created_by TEXT,
+                created_at TEXT NOT NULL,
+                updated_by TEXT,
+                updated_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX actions_round ON actions(round_id, code_id)",
+            """CREATE TABLE snapshots (
+                id INTEGER PRIMARY KEY,
+                round_id INTEGER REFERENCES rounds(id) ON DELETE SET NULL,  -- NULL: every event
+                label TEXT NOT NULL DEFAULT '',       -- "Q3 2026"
+                taken_at TEXT NOT NULL,
+                taken_by TEXT,
+                answers INTEGER NOT NULL,
+                people INTEGER NOT NULL,
+                postits INTEGER NOT NULL,
+                coded_answers INTEGER NOT NULL,
+                shares TEXT NOT NULL                  -- JSON: per question and theme, respondents, base, share
+            )""",
+            "CREATE INDEX snapshots_round ON snapshots(round_id, taken_at)",
+        ],
+    )
