@@ -176,3 +176,12 @@ def tombstones(db: Database, user: User, *, limit: int = 200) -> list[dict[str, 
     require(user, "erase")
     return [dict(r) for r in db.query("SELECT kind, ref_id, reason, by, at FROM tombstones ORDER BY id DESC LIMIT ?",
                                       [int(limit)])]
+
+
+def erase_drafts(db: Database, user: User, *, username: str | None = None, event_id: str | None = None,
+                 reason: str = "") -> int:
+    """Half-typed Collect forms have no respondent id yet: they are erased by the user who typed them and/or the
+    event (data/drafts.py; audited there). Returns how many were deleted."""
+    from data import drafts
+
+    return drafts.purge(db, user, username=username, event_id=event_id, reason=reason)

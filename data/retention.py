@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from analysis import privacy
-from data import audit, settings
+from data import audit, drafts, settings
 from data.db import now_utc, transaction
 from data.users import User, require
 
@@ -59,8 +59,12 @@ def apply(db: Database, user: User, *, now: dt.datetime | None = None) -> int:
     """Replace the original text of every answer older than the retention period by its redacted text.
 
     Returns how many answers were purged; audited. Answers under an open or reviewed safeguarding flag wait.
+    Drafts (data/drafts.py) untouched for DRAFT_MAX_HOURS are deleted first, whatever the period.
     """
     require(user, "erase")
+    expired = drafts.purge_older_than(db, now=now)  # half-typed forms never kept long, whatever the period
+    if expired:
+        audit.record(db, user, "drafts_expired", "drafts", None, deleted=expired, hours=drafts.DRAFT_MAX_HOURS)
     days = settings.get_int(db, "retention_days")
     cutoff = _cutoff(days, now)
     if cutoff is None:

@@ -17,7 +17,7 @@ import streamlit as st
 from data import capture, events, flags, settings
 from data.users import PermissionDenied
 from surveys import QuestionSet
-from ui import session
+from ui import collect_draft, session
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +122,7 @@ def clear_form(qs: QuestionSet) -> None:
     state[CONSENT] = False
     state[WORRIED] = False
     state[WORRY_NOTE] = ""
+    collect_draft.forget()  # saved or cleared: its server-side draft goes too
 
 
 def on_save(event_id: str, qs: QuestionSet) -> None:
@@ -285,6 +286,7 @@ def main() -> None:
         for key in [k for k in state if str(k).startswith("collect_")]:
             del state[key]
     state[OWNER] = user.username
+    collect_draft.restore(db, user)  # after a reload or restart: this device's form as it was being typed
     for key, default in ((EVENT, None), (TOKEN, str(uuid.uuid4())), (LAST, None), (ERROR, None), (WORRIED, False),
                          (GUIDANCE, None), (NOTICE, None), (WORRY_NOTE, ""), (FLAG_TARGET, None)):
         state.setdefault(key, default)
@@ -395,6 +397,7 @@ def main() -> None:
         st.button("They won't take part: tell the safeguarding lead now, without saving answers",
                   key="collect_flag_now", use_container_width=True, on_click=on_flag_without_saving,
                   args=(event.id,))
+    collect_draft.keep(db, user, event.id)  # the form as typed so far, kept server-side (data/drafts.py)
 
 
 main()
