@@ -1,6 +1,8 @@
 """Collect answers: a peer researcher records one respondent at a time on a tablet at a community event.
 
-Save stores the respondent in one go, confirms with today's count and clears the form in the same tap.
+Save stores the respondent in one go, confirms with today's count and clears the form in the same tap. Save, "I'm
+worried" and Clear sit in an action bar fixed to the bottom of the screen; the one status area and any safeguarding
+guidance sit at the top, where the view returns after Save. Every interface word comes from ui/i18n (t()).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import streamlit as st
 from data import capture, events, flags, settings
 from data.users import PermissionDenied
 from surveys import QuestionSet
-from ui import collect_draft, session
+from ui import collect_draft, session, tablet
+from ui.i18n import t
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +30,8 @@ LANGUAGE = "collect_language"
 TOKEN = "collect_token"  # one filled-in form; renewed only after a successful save
 LAST = "collect_last"  # the confirmation of the last save (dict), kept until the next one
 ERROR = "collect_error"  # list of plain-words problems from the last failed save
+ERROR_FIELD = "collect_error_field"  # the widget key of the field the first problem is about, or None
+SCROLL = "collect_scroll"  # (counter, widget key or None): scroll there once per new counter (None: the top)
 WORRIED = "collect_worried"  # the "I'm worried" action was tapped while this form was being filled
 GUIDANCE = "collect_guidance"  # why the safeguarding procedure is on screen, or None
 GUIDANCE_TOASTED = "collect_guidance_toasted"  # the guidance reason already announced with a toast
@@ -50,9 +55,13 @@ LAST_RESPONDENT_SECONDS = 10 * 60
 CSS = """<style>
 .st-key-collect_group button, .st-key-collect_language button, .st-key-collect_profile_age_band button {
   min-height: 3rem; padding: 0.4rem 1.1rem; font-size: 1.05rem; }
-.st-key-collect_save button { min-height: 4.5rem; }
+.st-key-collect_group button p, .st-key-collect_profile_age_band button p { font-size: 1.05rem; }
+.st-key-collect_save button { min-height: 4rem; }
 .st-key-collect_save button p { font-size: 1.5rem; font-weight: 700; }
-.st-key-collect_worry button { min-height: 3.2rem; }
+.st-key-collect_worry button { min-height: 4rem; border: 2px solid #b3261e; color: #b3261e; }
+.st-key-collect_worry button p { font-size: 1.1rem; font-weight: 700; color: #b3261e; }
+.st-key-collect_clear button { min-height: 4rem; }
+.st-key-collect_guidance_box [data-testid="stAlert"] p { font-size: 1.1rem; }
 .st-key-collect_consent label { padding: 0.5rem 0; align-items: center; }
 .st-key-collect_consent label > div:nth-child(2) { transform: scale(1.6); margin: 0 0.9rem 0 0.4rem; }
 .st-key-collect_consent p { font-size: 1.15rem; font-weight: 600; }
@@ -122,63 +131,101 @@ def clear_form(qs: QuestionSet) -> None:
     state[CONSENT] = False
     state[WORRIED] = False
     state[WORRY_NOTE] = ""
+    state[LANGUAGE] = qs.default_language  # the next person starts in the event's language
     collect_draft.forget()  # saved or cleared: its server-side draft goes too
+
+
+def _lang(qs: QuestionSet) -> str:
+    return st.session_state.get(LANGUAGE) or qs.default_language
+
+
+def _scroll_to(field: str | None) -> None:
+    """Ask for the view to move (to the widget keyed `field`, or to the top) on the next run."""
+    count = (st.session_state.get(SCROLL) or (0, None))[0]
+    st.session_state[SCROLL] = (count + 1, field)
+
+
+def _problem(messages: list[str], field: str | None) -> None:
+    st.session_state[ERROR] = messages
+    st.session_state[ERROR_FIELD] = field
+    _scroll_to(field)
+
+
+def form_problems(form: Form, qs: QuestionSet, lang: str, worried: bool) -> tuple[list[str], str | None]:
+    """The problems with a form that can be named on the page, in `lang`, and the key of the first field."""
+    if form.untouched and not worried:
+        return [t("collect.empty", lang)], GROUP
+    problems: list[tuple[str, str]] = []
+    if not form.group:
+        problems.append((t("collect.need_group", lang), GROUP))
+    if not form.consent:
+        problems.append((t("collect.need_consent", lang), CONSENT))
+    if not form.answers and not worried and qs.questions:
+        problems.append((t("collect.need_answer", lang), answer_key(qs.questions[0].id)))
+    return [m for m, _ in problems], (problems[0][1] if problems else None)
 
 
 def on_save(event_id: str, qs: QuestionSet) -> None:
     state = st.session_state
     state[ERROR] = None
+    state[ERROR_FIELD] = None
     state[NOTICE] = None
+    lang = _lang(qs)
     form = read_form(qs)
     last = state.get(LAST)
     if last and last["event_id"] == event_id and not state.get(WORRIED):
-        if form.untouched:
+        if form.untouched and time.time() - last["at"] < DOUBLE_TAP_SECONDS:
             # A second tap after the form was cleared: nothing to do, keep the confirmation on screen.
             return
         if form.fingerprint(event_id) == last["fingerprint"] and time.time() - last["at"] < DOUBLE_TAP_SECONDS:
             clear_form(qs)
-            state[NOTICE] = ("Your second tap on Save was ignored: these answers were saved a moment ago. "
-                             "If this really is another person with exactly the same answers, enter them again.")
+            state[NOTICE] = t("collect.double_tap", lang)
+            _scroll_to(None)
             return
+    problems, field = form_problems(form, qs, lang, bool(state.get(WORRIED)))
+    if problems:
+        _problem(problems, field)
+        return
     user = session.current_user()
     try:
         result = capture.save_respondent(
             session.db(), user, event_id=event_id, group_id=form.group or "", consent=form.consent,
-            answers=form.answers, profile=form.profile, language=state.get(LANGUAGE) or qs.default_language,
+            answers=form.answers, profile=form.profile, language=lang,
             submission_token=state[TOKEN], worried=bool(state.get(WORRIED)), worried_note=state.get(WORRY_NOTE) or "",
         )
     except capture.CaptureError as exc:
-        state[ERROR] = exc.problems
+        _problem(exc.problems, None)
         return
     except PermissionDenied as exc:
-        state[ERROR] = [str(exc)]
+        _problem([str(exc)], None)
         return
     except Exception:  # noqa: BLE001 - any failure (e.g. a locked database) must keep the typed answers
         log.exception("saving a respondent failed")
-        state[ERROR] = ["The answers could not be saved just now (the database was busy or unavailable). "
-                        "Nothing is lost: everything you typed is still here. Wait a moment, then tap Save again. "
-                        "If it keeps happening, tell the event lead."]
+        _problem([t("collect.busy", lang)], None)
         return
     state[LAST] = {"event_id": event_id, "respondent_id": result.respondent_id, "answers": result.answers_saved,
                    "count_today": result.count_today, "fingerprint": form.fingerprint(event_id), "at": time.time(),
-                   "flagged": bool(result.flags), "reference": result.reference}
+                   "flagged": bool(result.flags), "reference": result.reference, "lang": lang}
     if result.flags:
         manual = any(f.kind == "manual" for f in result.flags)
         state[GUIDANCE] = "worried" if manual else "auto"
         state.pop(GUIDANCE_TOASTED, None)  # announce this new flag
-        state[FLAG_TARGET] = "the person you just saved"
+        state[FLAG_TARGET] = "target_last"
     state[TOKEN] = str(uuid.uuid4())
     clear_form(qs)
+    _scroll_to(None)  # back to the top: the next person's group and consent
 
 
 def on_worried(event_id: str, qs: QuestionSet) -> None:
     """Raise the alarm now if nothing is being typed; otherwise the flag goes with this respondent's Save."""
     state = st.session_state
     state[ERROR] = None
+    state[ERROR_FIELD] = None
     form = read_form(qs)
     last = state.get(LAST)
     user = session.current_user()
     db = session.db()
+    _scroll_to(None)  # the guidance is at the top
     try:
         if not form.untouched:
             state[WORRIED] = True
@@ -187,20 +234,19 @@ def on_worried(event_id: str, qs: QuestionSet) -> None:
         if last and last["event_id"] == event_id and time.time() - last["at"] < LAST_RESPONDENT_SECONDS:
             capture.flag_respondent(db, user, last["respondent_id"])
             last["flagged"] = True
-            state[FLAG_TARGET] = "the person you just saved"
+            state[FLAG_TARGET] = "target_last"
         else:
             flags.raise_flag(db, user, kind="manual", event_id=event_id,
                              reason="Peer researcher is worried about a person (no answers recorded)")
-            state[FLAG_TARGET] = "this event (no answers are linked to it)"
+            state[FLAG_TARGET] = "target_event"
     except Exception:  # noqa: BLE001 - the person must still see what to do
         log.exception("raising a worried flag failed")
-        state[ERROR] = ["The flag could not be stored just now. Tell the event lead or the safeguarding lead in "
-                        "person straight away, then tap the button again."]
+        state[ERROR] = [t("collect.flag_failed", _lang(qs))]
     state[GUIDANCE] = "worried"
     state.pop(GUIDANCE_TOASTED, None)  # announce this new flag
 
 
-def on_flag_without_saving(event_id: str) -> None:
+def on_flag_without_saving(event_id: str, qs: QuestionSet) -> None:
     state = st.session_state
     note = (state.get(WORRY_NOTE) or "").strip()
     try:
@@ -209,12 +255,13 @@ def on_flag_without_saving(event_id: str) -> None:
                          + (f": {note}" if note else ""))
     except Exception:  # noqa: BLE001
         log.exception("raising a worried flag failed")
-        state[ERROR] = ["The flag could not be stored just now. Tell the event lead or the safeguarding lead in person."]
+        state[ERROR] = [t("collect.flag_failed_unsaved", _lang(qs))]
         return
     state[WORRIED] = False
-    state[FLAG_TARGET] = "this event (their answers were not saved)"
+    state[FLAG_TARGET] = "target_unsaved"
     state[GUIDANCE] = "worried"
     state.pop(GUIDANCE_TOASTED, None)  # announce this new flag
+    _scroll_to(None)
 
 
 def on_guidance_ok() -> None:
@@ -222,58 +269,82 @@ def on_guidance_ok() -> None:
 
 
 def on_clear(qs: QuestionSet) -> None:
+    lang = _lang(qs)
     clear_form(qs)
     st.session_state[ERROR] = None
-    st.session_state[NOTICE] = "The form was cleared; nothing was saved."
+    st.session_state[ERROR_FIELD] = None
+    st.session_state[NOTICE] = t("collect.cleared", lang)
+    _scroll_to(None)
 
 
 def choose_event(db, user) -> None:
-    st.title("Collect answers")
+    st.title(session.md_escape(t("collect.title")))
     open_events = events.list_events(db, status="open")
     if not open_events:
-        st.info("There is no open event to collect answers for. Ask your engagement officer to open one.")
+        st.info(session.md_escape(t("collect.no_event")))
         if user.can("manage_events"):
-            st.page_link("pages/events.py", label="Open or create an event", icon=":material/event:")
+            st.page_link("pages/events.py", label=session.md_escape(t("collect.open_or_create")), icon=":material/event:")
         st.stop()
-    st.write("Choose the event you are at. You only do this once per shift.")
+    st.write(session.md_escape(t("collect.choose_event")))
     titles = {e.id: e.title for e in open_events}
-    choice = st.selectbox("Event", list(titles), format_func=titles.get, key="collect_event_choice")
-    if st.button("Start collecting", type="primary", use_container_width=True, key="collect_start"):
+    choice = st.selectbox(session.md_escape(t("collect.event")), list(titles), format_func=titles.get, key="collect_event_choice")
+    if st.button(session.md_escape(t("collect.start")), type="primary", width="stretch", key="collect_start"):
         st.session_state[EVENT] = choice
         st.session_state[LAST] = None
         st.rerun()
     st.stop()
 
 
-def show_guidance(db) -> None:
+def show_guidance(db, event_id: str, qs: QuestionSet, lang: str) -> None:
+    """The safeguarding guidance, at the top of the form, until the researcher taps "I've read this"."""
     reason = st.session_state.get(GUIDANCE)
     if not reason:
         return
     procedure = settings.get(db, "safeguarding_procedure")
     if reason != "pending" and st.session_state.get(GUIDANCE_TOASTED) != reason:
-        # a toast shows in view wherever the page is scrolled; the full guidance is right under Save
-        st.toast("Flagged for the safeguarding lead. Read the guidance under Save.", icon=":material/shield_person:")
+        st.toast(session.md_escape(t("guidance.toast", lang)), icon=":material/shield_person:")
         st.session_state[GUIDANCE_TOASTED] = reason
-    with st.container(border=True, key="collect_guidance_box"):
-        if reason == "auto":
-            st.markdown("### :material/shield_person: Something in these answers may need a safeguarding check")
-            st.write("It has been flagged for the safeguarding lead. You have done the right thing. What to do now:")
-        elif reason == "pending":
-            st.markdown("### :material/shield_person: Thank you for speaking up")
-            st.write("This person will be flagged for the safeguarding lead when you tap Save. "
-                     "If they will not take part, use the button below instead. What to do now:")
-        else:
-            st.markdown("### :material/shield_person: The safeguarding lead has been told")
-            target = st.session_state.get(FLAG_TARGET)
-            st.write((f"A flag was raised for {target}. " if target else "")
-                     + "Thank you for speaking up. What to do now:")
-        for line in procedure.splitlines():
-            if line.strip():
-                st.markdown("- " + session.md_escape(line.strip()))
+    if reason == "auto":
+        title, body = t("guidance.auto_title", lang), t("guidance.auto_body", lang)
+    elif reason == "pending":
+        title, body = t("guidance.pending_title", lang), t("guidance.pending_body", lang)
+    else:
+        target = st.session_state.get(FLAG_TARGET) or "target_event"
+        title = t("guidance.worried_title", lang)
+        body = t("guidance.worried_body", lang, target=t(f"guidance.{target}", lang))
+    box = tablet.safeguarding_alert(title, body, procedure,
+                                    key="collect_guidance_box", call_label=t("guidance.call", lang))
+    with box:
         if reason == "pending":
-            st.text_input("Anything the safeguarding lead should know (optional)", key=WORRY_NOTE,
-                          persist_state="session")
-        st.button("OK, I know what to do", key="collect_guidance_ok", on_click=on_guidance_ok)
+            st.text_input(session.md_escape(t("guidance.note", lang)), key=WORRY_NOTE, persist_state="session")
+            st.button(session.md_escape(t("collect.flag_now", lang)), key="collect_flag_now", width="stretch",
+                      on_click=on_flag_without_saving, args=(event_id, qs))
+        else:
+            st.button(session.md_escape(t("guidance.read", lang)), key="collect_guidance_ok", on_click=on_guidance_ok, type="primary",
+                      icon=":material/check:", width="stretch")
+
+
+def show_status(event_id: str, lang: str) -> None:
+    """The one status area: the newest message only (a problem, a notice, or the last save's confirmation)."""
+    state = st.session_state
+    last = state[LAST]
+    if state[ERROR]:
+        tablet.status("error", f"**{session.md_escape(t('collect.not_saved', lang))}**  \n"
+                      + "  \n".join(session.md_escape(p) for p in state[ERROR]), key="collect_status")
+    elif state[NOTICE]:
+        tablet.status("info", session.md_escape(state[NOTICE]), key="collect_status")
+    elif state[WORRIED] and state[GUIDANCE] is None:
+        tablet.status("warning", session.md_escape(t("collect.will_flag", lang)), key="collect_status")
+    elif last and last["event_id"] == event_id:
+        key = "collect.saved_one" if last["count_today"] == 1 else "collect.saved_many"
+        text = session.md_escape(t(key, lang, answers=last["answers"], count=last["count_today"]))
+        if last.get("reference"):
+            # write it on their thank-you card: the only way they can later ask for their answers to go
+            before, _, after = t("collect.reference", lang).partition("{reference}")
+            text += (f"  \n{session.md_escape(before)}**{session.md_escape(last['reference'])}**"
+                     f"{session.md_escape(after)}")
+        with st.container(key="collect_confirmation"):
+            tablet.status("success", text, key="collect_status")
 
 
 def main() -> None:
@@ -288,7 +359,8 @@ def main() -> None:
     state[OWNER] = user.username
     collect_draft.restore(db, user)  # after a reload or restart: this device's form as it was being typed
     for key, default in ((EVENT, None), (TOKEN, str(uuid.uuid4())), (LAST, None), (ERROR, None), (WORRIED, False),
-                         (GUIDANCE, None), (NOTICE, None), (WORRY_NOTE, ""), (FLAG_TARGET, None)):
+                         (GUIDANCE, None), (NOTICE, None), (WORRY_NOTE, ""), (FLAG_TARGET, None),
+                         (ERROR_FIELD, None), (SCROLL, None)):
         state.setdefault(key, default)
     st.html(CSS)
 
@@ -299,48 +371,52 @@ def main() -> None:
         except events.EventError:
             event = None
         if event is not None and not event.is_open:
-            st.warning(f"The event “{session.md_escape(event.name)}” has been closed. Choose an open event to carry on.")
+            st.warning(session.md_escape(t("collect.event_closed", name=event.name)))
             event = None
     if event is None:
         choose_event(db, user)
         return
     qs = events.question_set(db, event.question_set_id)
+    languages = qs.languages
+    if state.get(LANGUAGE) not in {x.code for x in languages}:
+        state[LANGUAGE] = qs.default_language
+    lang = _lang(qs)
     area = events.area_for(db, event)
 
     head, change = st.columns([3, 1], vertical_alignment="center")
     head.markdown(f"#### {session.md_escape(event.name)}" + (f"  \n{session.md_escape(event.venue)}" if event.venue else ""))
-    if change.button("Change event", key="collect_change_event", use_container_width=True):
+    if change.button(session.md_escape(t("collect.change_event", lang)), key="collect_change_event", width="stretch"):
         state[EVENT] = None
         state[LAST] = None
         st.rerun()
     counts = capture.event_counts(db, user, event.id)
     c1, c2, c3 = st.columns(3)
-    c1.metric("People today", counts.respondents_today)
-    c2.metric("People at this event", counts.respondents)
-    c3.metric("Answers at this event", counts.answers)
+    c1.metric(session.md_escape(t("collect.people_today", lang)), counts.respondents_today)
+    c2.metric(session.md_escape(t("collect.people_event", lang)), counts.respondents)
+    c3.metric(session.md_escape(t("collect.answers_event", lang)), counts.answers)
     if counts.postits:
-        st.caption(f"The answers include {counts.postits:,} transcribed flipchart post-it(s); post-its are "
-                   "anonymous answers, not people, so they are not in the people counts.")
+        st.caption(session.md_escape(t("collect.postits", lang, count=f"{counts.postits:,}")))
 
+    # Safeguarding guidance first, then the one status area: both at the top, where the view returns.
+    show_guidance(db, event.id, qs, lang)
+    show_status(event.id, lang)
 
-    languages = qs.languages
-    lang = state.get(LANGUAGE) or qs.default_language
     if len(languages) > 1:
-        names = {x.code: x.native_name + (" (draft)" if x.status == "draft" else "") for x in languages}
-        lang = st.segmented_control("Language", list(names), format_func=names.get, key=LANGUAGE,
-                                    default=qs.default_language, required=True, persist_state="session") \
-            or qs.default_language
+        names = {x.code: x.native_name + (" " + t("collect.draft", lang) if x.status == "draft" else "")
+                 for x in languages}
+        lang = st.segmented_control(session.md_escape(t("collect.language", lang)), list(names), format_func=names.get, key=LANGUAGE,
+                                    required=True, persist_state="session") or qs.default_language
         chosen = qs.language(lang)
         if chosen is not None and chosen.status == "draft":
-            st.caption(f"Draft translation, not yet checked by a native speaker. {chosen.note}")
+            st.caption(session.md_escape(t("collect.draft_note", lang)))
     if qs.language(lang) is not None and qs.language(lang).direction == "rtl":
         st.html(RTL_CSS)
 
     with st.container(key="collect_form"):
-        st.pills("Who is this person?", [g.id for g in qs.groups],
+        st.pills(session.md_escape(t("collect.group", lang)), [g.id for g in qs.groups],
                  format_func=lambda gid: qs.text(qs.group(gid).label, lang), key=GROUP, persist_state="session")
         if qs.profile:
-            with st.expander("About them (optional)"):
+            with st.expander(session.md_escape(t("collect.about", lang))):
                 for p in qs.profile:
                     label = qs.text(p.label, lang)
                     if p.type == "single_choice":
@@ -351,10 +427,10 @@ def main() -> None:
                         st.text_input(label, key=profile_key(p.id), max_chars=200, persist_state="session")
         with st.container(border=True):
             st.markdown(session.md_escape(qs.text(qs.consent, lang)))
-            st.checkbox("They agree to take part", key=CONSENT, persist_state="session")
+            st.checkbox(session.md_escape(t("collect.consent_tick", lang)), key=CONSENT, persist_state="session")
         for q in qs.questions:
             label = f"**{session.md_escape(qs.text(q.label, lang, area=area))}**"
-            helptext = qs.text(q.help, lang) if q.help else "One answer per line."
+            helptext = qs.text(q.help, lang) if q.help else t("collect.one_per_line", lang)
             if q.type == "free_text":
                 st.text_area(label, key=answer_key(q.id), height=130, persist_state="session",
                              placeholder=helptext)
@@ -364,39 +440,22 @@ def main() -> None:
                          selection_mode="multi" if q.type == "multiple_choice" else "single",
                          persist_state="session")
 
-    if state[ERROR]:
-        with st.container(key="collect_error_box"):
-            st.error("**Not saved yet.** Everything you typed is still here.  \n"
-                     + "  \n".join(session.md_escape(p) for p in state[ERROR]), icon=":material/error:")
-    if state[WORRIED] and state[GUIDANCE] is None:
-        st.warning("This person will be flagged for the safeguarding lead when you tap Save.",
-                   icon=":material/shield_person:")
-    st.button("Save", type="primary", use_container_width=True, key="collect_save", icon=":material/save:",
-              on_click=on_save, args=(event.id, qs))
-    # The guidance and the confirmation sit right under Save: that is where the eyes and the finger are.
-    show_guidance(db)
-    last = state[LAST]
-    if last and last["event_id"] == event.id:
-        people = "person" if last["count_today"] == 1 else "people"
-        with st.container(key="collect_confirmation"):
-            st.success(f"**Saved. Thank you!** {last['answers']} answer(s) stored. That's **{last['count_today']} "
-                       f"{people}** at this event today. The form is ready for the next person.",
-                       icon=":material/check_circle:")
-            if last.get("reference"):
-                # write it on their thank-you card: the only way they can later ask for their answers to go
-                st.markdown(f"Reference **{last['reference']}** — give this to them if they want to withdraw "
-                            "(write it on their thank-you card).")
-    if state[NOTICE]:
-        st.info(state[NOTICE])
-    left, right = st.columns(2)
-    left.button("I'm worried about this person", key="collect_worry", use_container_width=True,
-                icon=":material/shield_person:", on_click=on_worried, args=(event.id, qs))
-    right.button("Clear the form", key="collect_clear", use_container_width=True, type="tertiary",
-                 on_click=on_clear, args=(qs,))
-    if state[WORRIED]:
-        st.button("They won't take part: tell the safeguarding lead now, without saving answers",
-                  key="collect_flag_now", use_container_width=True, on_click=on_flag_without_saving,
-                  args=(event.id,))
+    # The action bar: fixed to the bottom of the screen, whatever the scroll position.
+    tablet.action_bar_css("collect_actions")
+    with st.container(key="collect_actions"):
+        save, worry, clear = st.columns([2, 1.4, 1], vertical_alignment="center")
+        save.button(session.md_escape(t("collect.save", lang)), type="primary", width="stretch", key="collect_save",
+                    icon=":material/save:", on_click=on_save, args=(event.id, qs))
+        worry.button(session.md_escape(t("collect.worried", lang)), key="collect_worry", width="stretch",
+                     icon=":material/shield_person:", on_click=on_worried, args=(event.id, qs))
+        clear.button(session.md_escape(t("collect.clear", lang)), key="collect_clear", width="stretch",
+                     on_click=on_clear, args=(qs,))
+
+    if state[ERROR_FIELD]:
+        tablet.highlight(state[ERROR_FIELD])
+    if state[SCROLL]:
+        count, field = state[SCROLL]
+        tablet.scroll(count, to_key=field, name="collect_scroll")
     collect_draft.keep(db, user, event.id)  # the form as typed so far, kept server-side (data/drafts.py)
 
 

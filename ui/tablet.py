@@ -1,0 +1,189 @@
+"""Tablet helpers for the capture pages: static CSS (touch targets, text size, the action bar that stays on screen),
+tiny static scripts (scroll to the top or to a field, the PIN keypad), and the safeguarding alert with tap-to-call.
+
+Every CSS and script body here is a constant or built from our own widget keys and a counter; user text never goes
+into HTML. Procedure text is rendered as escaped markdown; the only links are tel: links built from numbers that
+`phonenumbers` parsed and validated.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+import streamlit as st
+from phonenumbers import shortnumberinfo
+
+from ui import session
+from ui.i18n import t
+
+#: Base text size and touch targets for every page (a tablet in a bright hall).
+BASE_CSS = """<style>
+html, body, [data-testid="stAppViewContainer"] { font-size: 16px; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stWidgetLabel"] p, label p { font-size: max(1rem, 16px); }
+button, [data-testid="stPageLink"] a, input, textarea, [data-baseweb="select"] > div { min-height: 48px; }
+[data-testid="stCaptionContainer"] { font-size: 16px; }
+.st-key-topbar { border-bottom: 1px solid rgba(49, 51, 63, 0.2); padding-bottom: 0.4rem; margin-bottom: 0.4rem; }
+.st-key-topbar [data-testid="stCaptionContainer"] { margin: 0; }
+/* the chosen option is unmistakable: filled, with a tick */
+[data-testid="stBaseButton-pillsActive"], [data-testid="stBaseButton-segmented_controlActive"] {
+  background: #1f5fa8 !important; color: #fff !important; border-color: #1f5fa8 !important; font-weight: 700; }
+[data-testid="stBaseButton-pillsActive"] p, [data-testid="stBaseButton-segmented_controlActive"] p { color: #fff !important; }
+[data-testid="stBaseButton-pillsActive"]::before, [data-testid="stBaseButton-segmented_controlActive"]::before {
+  content: "\\2713"; font-weight: 700; margin-right: 0.4rem; }
+</style>"""
+
+#: The action bar (a keyed container) is fixed to the bottom of the screen; the page leaves room for it.
+ACTION_BAR_CSS = """<style>
+.st-key-{key} {{ position: fixed; left: 0; right: 0; bottom: 0; z-index: 999990; background: #ffffff;
+  border-top: 2px solid #1f5fa8; box-shadow: 0 -4px 12px rgba(0,0,0,0.12);
+  padding: 0.5rem max(0.75rem, calc((100vw - 736px) / 2)) calc(0.5rem + env(safe-area-inset-bottom)); }}
+.st-key-{key} button {{ min-height: 56px; }}
+[data-testid="stMainBlockContainer"] {{ padding-bottom: 12rem; }}
+</style>"""
+
+HIGHLIGHT_CSS = """<style>
+.st-key-{key} {{ outline: 3px solid #b3261e; outline-offset: 6px; border-radius: 0.5rem; }}
+</style>"""
+
+_SCROLL_SCRIPT = """<script>(function(){{
+  var target = {target};
+  function go() {{
+    var el = target ? document.querySelector(target) : null;
+    if (el) {{ el.scrollIntoView({{block: 'center'}}); return; }}
+    window.scrollTo(0, 0);
+    document.querySelectorAll('[data-testid="stMain"], [data-testid="stAppViewContainer"], section.main')
+      .forEach(function(m) {{ m.scrollTop = 0; }});
+  }}
+  go(); setTimeout(go, 150); setTimeout(go, 600);
+  if (document.currentScript) {{ document.currentScript.remove(); }}
+}})();</script><!-- {nonce} -->"""
+
+#: Sets inputmode="numeric" on the sign-in secret field (Streamlit's text_input has no such parameter).
+_INPUTMODE_SCRIPT = """<script>(function(){{
+  var label = {label}, mode = {mode}, tries = 0;
+  function apply() {{
+    var el = document.querySelector('input[aria-label="' + label + '"]');
+    if (el) {{ if (mode) {{ el.setAttribute('inputmode', mode); }} else {{ el.removeAttribute('inputmode'); }} }}
+    if (tries++ < 40) {{ setTimeout(apply, 250); }}
+  }}
+  apply();
+}})();</script>"""
+
+_KEY_SHAPE = re.compile(r"^[a-z0-9_]+$")
+_LABEL_SHAPE = re.compile(r"^[\w ]+$")
+
+
+def _hidden(key: str) -> st.delta_generator.DeltaGenerator:
+    st.html(f"<style>.st-key-{key} {{ display: none; }}</style>")
+    return st.container(key=key)
+
+
+def base_css() -> None:
+    st.html(BASE_CSS)
+
+
+def action_bar_css(key: str) -> None:
+    if not _KEY_SHAPE.match(key):
+        raise ValueError(f"not a widget key: {key!r}")
+    st.html(ACTION_BAR_CSS.format(key=key))
+
+
+def highlight(key: str) -> None:
+    """Outline the field whose container or widget key is `key` (a problem with it)."""
+    if not _KEY_SHAPE.match(key):
+        raise ValueError(f"not a widget key: {key!r}")
+    st.html(HIGHLIGHT_CSS.format(key=key))
+
+
+def scroll(nonce: int, *, to_key: str | None = None, name: str = "scroll") -> None:
+    """Scroll the page to the top (or the widget keyed `to_key` into view) once per new `nonce`."""
+    if to_key is not None and not _KEY_SHAPE.match(to_key):
+        raise ValueError(f"not a widget key: {to_key!r}")
+    target = f"'.st-key-{to_key}'" if to_key else "null"
+    with _hidden(f"{name}_script"):
+        st.html(_SCROLL_SCRIPT.format(target=target, nonce=int(nonce)), unsafe_allow_javascript=True)
+
+
+def input_mode(label: str, mode: str | None) -> None:
+    """Give the text input labelled `label` (our own constant label) the keypad `mode` ('numeric'), or none."""
+    if not _LABEL_SHAPE.match(label) or mode not in (None, "numeric"):
+        raise ValueError("input_mode takes a plain widget label and 'numeric' or None")
+    with _hidden("inputmode_script"):
+        st.html(_INPUTMODE_SCRIPT.format(label=repr(label), mode=repr(mode) if mode else "null"),
+                unsafe_allow_javascript=True)
+
+
+@dataclass(frozen=True)
+class Piece:
+    text: str
+    tel: str | None = None  # +E164 digits when this piece is a phone number
+
+
+_EMERGENCY = re.compile(r"(?<!\d)(999|112)(?!\d)")
+
+
+def phone_pieces(line: str, region: str = "GB") -> list[Piece]:
+    """`line` cut into text and validated phone numbers (including the emergency numbers 999 and 112)."""
+    found: list[tuple[int, int, str]] = []
+    for match in phonenumbers.PhoneNumberMatcher(line, region, leniency=phonenumbers.Leniency.VALID):
+        found.append((match.start, match.end,
+                      phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)))
+    for m in _EMERGENCY.finditer(line):
+        if shortnumberinfo.is_emergency_number(m.group(1), region) and not any(
+                s <= m.start() < e for s, e, _ in found):
+            found.append((m.start(), m.end(), m.group(1)))
+    pieces: list[Piece] = []
+    at = 0
+    for start, end, number in sorted(found):
+        if start > at:
+            pieces.append(Piece(line[at:start]))
+        pieces.append(Piece(line[start:end], number))
+        at = end
+    if at < len(line):
+        pieces.append(Piece(line[at:]))
+    return pieces
+
+
+_TEL = re.compile(r"^\+?\d{3,15}$")
+
+
+def procedure_numbers(procedure: str, region: str = "GB") -> list[tuple[str, str]]:
+    """Each distinct validated number in the procedure: (as written, tel: target built from its digits)."""
+    seen: dict[str, str] = {}
+    for line in procedure.splitlines():
+        for piece in phone_pieces(line, region):
+            if piece.tel and _TEL.match(piece.tel) and piece.tel not in seen.values():
+                seen[piece.text.strip()] = piece.tel
+    return list(seen.items())
+
+
+def safeguarding_alert(title: str, body: str, procedure: str, key: str, call_label: str):
+    """The unmistakable guidance: a red alert (role="alert", announced) with the procedure, then one tap-to-call
+    button per number in it. `title`, `body` and `call_label` ("Call {number}") are catalogue texts; everything is
+    escaped here. Returns the container, for the caller to add the note field and the "I've read this" button."""
+    lines = [session.md_escape(x.strip()) for x in procedure.splitlines() if x.strip()]
+    box = st.container(key=key)
+    with box:
+        st.error(f"**{session.md_escape(title)}**  \n{session.md_escape(body)}  \n"
+                 + "  \n".join("• " + x for x in lines), icon=":material/warning:")
+        numbers = procedure_numbers(procedure)
+        if numbers:
+            with st.container(horizontal=True, key=f"{key}_calls"):
+                for written, tel in numbers:
+                    st.link_button(session.md_escape(call_label.format(number=written)), f"tel:{tel}", icon=":material/call:",
+                                   type="primary")
+    return box
+
+
+def status(kind: str, text: str, key: str) -> None:
+    """The page's one status area (a new message replaces the previous one; the caller draws only one)."""
+    icons = {"success": ":material/check_circle:", "error": ":material/error:", "info": ":material/info:",
+             "warning": ":material/warning:"}
+    with st.container(key=key):
+        getattr(st, kind)(text, icon=icons[kind])
+
+
+__all__ = ["t", "base_css", "action_bar_css", "highlight", "scroll", "input_mode", "phone_pieces",
+           "procedure_numbers", "safeguarding_alert", "status"]
