@@ -116,13 +116,13 @@ _NUMBERING = re.compile(r"^\s*(?:q(?:uestion)?\s*)?\d{1,3}\s*[.):-]\s+", re.IGNO
 def normal(text: Any) -> str:
     """Lower case, compatibility forms, punctuation and underscores as spaces, runs of spaces as one, trimmed."""
     value = unicodedata.normalize("NFKC", "" if text is None else str(text)).casefold()
-    value = value.replace("_", " ")
+    value = value.replace("_", " ").replace("&", " and ")
     return _SPACE.sub(" ", _PUNCT.sub(" ", value)).strip()
 
 
 def compact(text: Any) -> str:
     """normal() without spaces and the joining words, so that 'Parent/carer' and 'Parent or carer' agree."""
-    words = [w for w in normal(str(text).replace("&", " and ")).split() if w not in ("or", "and")]
+    words = [w for w in normal(text).split() if w not in ("or", "and")]
     return "".join(words)
 
 
