@@ -1,0 +1,163 @@
+"""Real browser: a reload and a server restart in the middle of a form lose neither the sign-in nor a word typed
+(issue 9 items 1 and 2); Save afterwards stores exactly one respondent with every answer."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from data import accounts, open_db
+from data.events import create_event
+from tests.browser_support import (
+    ROOT,
+    choose_group_and_consent,
+    free_port,
+    require_browser,
+    screenshot,
+    sign_in,
+    start_collecting,
+    tablet_page,
+    wait_for_app,
+)
+
+pytestmark = pytest.mark.browser
+
+ANSWERS = {
+    "thrive_helps": "Youth club on Fridays\nA trusted adult to talk to",
+    "thrive_stops": "Buses stop at six",
+    "neglect_is": "No one checking you ate",
+    "thrive_local": "More free things to do after school",
+}
+
+
+@contextlib.contextmanager
+def server_on(port: int, db_path: Path, log_name: str) -> Iterator[str]:
+    """`streamlit run app.py` on a given loopback port (so a restart comes back where the page expects it)."""
+    log_path = db_path.parent / log_name
+    environment = {**os.environ, "THRIVE_DB": str(db_path)}
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless=true",
+             f"--server.port={port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false",
+             "--server.fileWatcherType=none"],
+            cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.time() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                        if response.status == 200:
+                            break
+                except OSError:
+                    pass
+                if proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError(f"streamlit did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
+                time.sleep(0.3)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+
+
+@pytest.fixture
+def seeded(tmp_path):
+    path = tmp_path / "browser.db"
+    db = open_db(path)
+    accounts.create_user(db, None, "admin", "password123456", ["admin"])
+    admin = accounts.sign_in(db, "admin", "password123456")
+    accounts.create_user(db, admin, "pia", "482193", ["peer_researcher"], kind="pin", display_name="Pia")
+    event = create_event(db, admin, name="Family fun day", date="2026-11-20", venue="Stourbridge library")
+    db.conn.close()
+    return path, event
+
+
+def answer_box(page, question_id: str):
+    return page.locator(f".st-key-collect_answer_{question_id} textarea")
+
+
+def type_answer(page, question_id: str, text: str) -> None:
+    box = answer_box(page, question_id)
+    box.tap()
+    box.fill(text)
+    box.press("Tab")  # leaving the box sends it to the server, as moving a finger to the next box does
+    wait_for_app(page)
+
+
+def still_there(page, expect, typed: dict[str, str]) -> None:
+    """Signed in, back on the form, with every typed answer, the group and the consent tick as they were."""
+    expect(page.get_by_text("Signed in as").first).to_be_attached(timeout=30_000)
+    expect(page.get_by_text("Sign in", exact=True)).to_have_count(0)
+    for question_id, text in typed.items():
+        expect(answer_box(page, question_id)).to_have_value(text, timeout=30_000)
+    expect(page.locator(".st-key-collect_consent input[type=checkbox]")).to_be_checked()
+    expect(page.locator(".st-key-collect_group").get_by_role("radio", name="Young person")).to_be_checked()
+
+
+def test_reload_and_server_restart_mid_form_keep_the_sign_in_and_the_answers(seeded):
+    executable = require_browser()
+    from playwright.sync_api import expect
+
+    path, event = seeded
+    port = free_port()
+    with tablet_page(executable) as page:
+        with server_on(port, path, "first.log") as url:
+            sign_in(page, url, "pia", "482193", path="collect")
+            start_collecting(page)
+            choose_group_and_consent(page, "Young person")
+            type_answer(page, "thrive_helps", ANSWERS["thrive_helps"])
+            type_answer(page, "thrive_stops", ANSWERS["thrive_stops"])
+            cookie = [c for c in page.context.cookies() if c["name"] == "thrive_session"]
+            assert len(cookie) == 1 and cookie[0]["sameSite"] == "Strict" and cookie[0]["path"] == "/"
+            assert cookie[0]["value"] not in page.url
+
+            # 1. a reload (pull-to-refresh): a new Streamlit session, signed in from the cookie, the form as it was
+            page.reload()
+            wait_for_app(page)
+            still_there(page, expect, {k: ANSWERS[k] for k in ("thrive_helps", "thrive_stops")})
+            screenshot(page, "reload_after_reload")
+            type_answer(page, "neglect_is", ANSWERS["neglect_is"])
+
+        # 2. the laptop's server stops and starts again on the same port and database, mid-form
+        with server_on(port, path, "second.log") as url:
+            page.reload()  # what a person does when the page says it lost the connection
+            wait_for_app(page)
+            still_there(page, expect, {k: ANSWERS[k] for k in ("thrive_helps", "thrive_stops", "neglect_is")})
+            screenshot(page, "reload_after_restart")
+            type_answer(page, "thrive_local", ANSWERS["thrive_local"])
+            page.locator(".st-key-collect_save button").tap()
+            expect(page.get_by_text("Saved. Thank you!")).to_be_visible(timeout=30_000)
+            expect(answer_box(page, "thrive_helps")).to_have_value("")
+
+    db = open_db(path)
+    try:
+        respondents = db.execute("SELECT id, group_id, consent, recorded_by FROM respondents").fetchall()
+        assert len(respondents) == 1
+        assert respondents[0][1:] == ("young_person", 1, "pia")
+        stored = db.execute("SELECT question_id, position, text FROM responses ORDER BY question_id, position")
+        expected = sorted((q, i, line) for q, text in ANSWERS.items() for i, line in enumerate(text.split("\n")))
+        assert sorted(stored.fetchall()) == expected
+        assert db.execute("SELECT COUNT(*) FROM drafts").fetchone()[0] == 0  # Save cleared the draft
+        # the token is in the browser only: nowhere in the database, the audit or either server log
+        token = cookie[0]["value"]
+        assert db.execute("SELECT COUNT(*) FROM sessions WHERE token_hash = ? AND revoked_at IS NULL",
+                          [__import__("hashlib").sha256(token.encode()).hexdigest()]).fetchone()[0] == 1
+        for (detail,) in db.execute("SELECT COALESCE(detail, '') FROM audit"):
+            assert token not in detail
+    finally:
+        db.conn.close()
+    for log_name in ("first.log", "second.log"):
+        assert token not in (path.parent / log_name).read_text(errors="replace")
