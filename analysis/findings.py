@@ -630,3 +630,71 @@ def agreement_overview(codings: pd.DataFrame, codes: pd.DataFrame) -> dict[str, 
 
     table = agreement.agreement_table(sorted(set(names.values())), coded(a), coded(b))
     return {"coder_a": a, "coder_b": b, **agreement.summary(table)}
+
+
+# --- engagement rounds compared ---------------------------------------------------------------------------------
+
+def compare_rounds(sel_a: Selection, sel_b: Selection, level: str = "theme",
+                   threshold: int | None = None) -> pd.DataFrame:
+    """Theme shares of two rounds side by side (round A, e.g. this refresh, against round B, the last one), per
+    question and code, with the change A - B and its 95 % interval (Newcombe's hybrid score interval from each
+    share's Wilson interval, analysis.intervals: the rounds' respondents are different people).
+
+    `status`: "both" (raised in both rounds), "appeared" (raised in A; nobody in B, where the question had coded
+    answers), "vanished" (raised in B; nobody in A), "not comparable" (the question has no coded answers in one of
+    the rounds). `suppressed` is true when either count (or base) is under the small-number threshold: the shares
+    and the change are then not to be shown (they would give the count away). `clear` is true when the interval
+    leaves out 0: a change that is unlikely to be chance alone. Sorted by question, then the largest change.
+    """
+    from analysis.intervals import newcombe_difference, wilson_interval
+
+    threshold = config.SMALL_CELL_THRESHOLD if threshold is None else threshold
+    cols = ["question_id", "question", "code_id", "code", "label", "respondents_a", "base_a", "share_a", "shown_a",
+            "ci_a_low", "ci_a_high", "respondents_b", "base_b", "share_b", "shown_b", "ci_b_low", "ci_b_high",
+            "change", "ci_low", "ci_high", "status", "suppressed", "clear"]
+    a = theme_shares(sel_a, level, threshold)
+    b = theme_shares(sel_b, level, threshold)
+    if a.empty and b.empty:
+        return pd.DataFrame(columns=cols)
+    key = ["question_id", "code_id"]
+    base_a = a.groupby("question_id")["base_respondents"].first().to_dict()
+    base_b = b.groupby("question_id")["base_respondents"].first().to_dict()
+    for frame in (a, b):
+        frame.drop(columns=["answers", "suppressed", "shown"], inplace=True)
+    out = a.merge(b, on=key, how="outer", suffixes=("_a", "_b"))
+    for col in ("question", "code", "label"):
+        out[col] = out[f"{col}_a"].combine_first(out[f"{col}_b"])
+    out["base_a"] = out["question_id"].map(base_a).fillna(0).astype("int64")
+    out["base_b"] = out["question_id"].map(base_b).fillna(0).astype("int64")
+    out["respondents_a"] = out["respondents_a"].fillna(0).astype("int64")
+    out["respondents_b"] = out["respondents_b"].fillna(0).astype("int64")
+    rows = []
+    for ka, na, kb, nb in zip(out["respondents_a"], out["base_a"], out["respondents_b"], out["base_b"], strict=True):
+        wa = wilson_interval(int(ka), int(na)) if na else (np.nan, np.nan)
+        wb = wilson_interval(int(kb), int(nb)) if nb else (np.nan, np.nan)
+        rows.append((ka / na if na else np.nan, *wa, kb / nb if nb else np.nan, *wb,
+                     *newcombe_difference(int(ka), int(na), int(kb), int(nb))))
+    (out["share_a"], out["ci_a_low"], out["ci_a_high"], out["share_b"], out["ci_b_low"], out["ci_b_high"],
+     out["change"], out["ci_low"], out["ci_high"]) = (list(c) for c in zip(*rows, strict=True))
+
+    def small(k: pd.Series, n: pd.Series) -> pd.Series:
+        return ((k > 0) & (k < threshold)) | ((n > 0) & (n < threshold))
+
+    small_a, small_b = small(out["respondents_a"], out["base_a"]), small(out["respondents_b"], out["base_b"])
+    out["shown_a"] = [f"<{threshold}" if s else ("" if n == 0 else int(k))
+                      for k, n, s in zip(out["respondents_a"], out["base_a"], small_a, strict=True)]
+    out["shown_b"] = [f"<{threshold}" if s else ("" if n == 0 else int(k))
+                      for k, n, s in zip(out["respondents_b"], out["base_b"], small_b, strict=True)]
+    out["suppressed"] = small_a | small_b
+    comparable = (out["base_a"] > 0) & (out["base_b"] > 0)
+    out["status"] = np.select(
+        [~comparable, (out["respondents_a"] > 0) & (out["respondents_b"] > 0), out["respondents_a"] > 0],
+        ["not comparable", "both", "appeared"], "vanished")
+    out["clear"] = comparable & ((out["ci_low"] > 0) | (out["ci_high"] < 0))
+    from data.findings import ordered_questions
+
+    order = {q: i for i, q in enumerate(ordered_questions(out["question_id"]))}
+    out["_q"] = out["question_id"].map(order)
+    out["_abs"] = out["change"].abs()
+    out = out.sort_values(["_q", "_abs", "label"], ascending=[True, False, True], na_position="last")
+    return out[cols].reset_index(drop=True)

@@ -118,7 +118,7 @@ def _labels(db: Database) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def load_frames(db: Database, user: User, *, with_text: bool = False, originals: bool = False,
-                coding_details: bool = True, approved_only: bool = False) -> Frames:
+                coding_details: bool = True, approved_only: bool = False, round_id: int | None = None) -> Frames:
     """Load answers, codings, codebook and pins for the findings computations.
 
     `with_text` adds the answer text (always the redacted text); `originals` (admins only, audited by the
@@ -126,7 +126,8 @@ def load_frames(db: Database, user: User, *, with_text: bool = False, originals:
     both texts replaced by WITHHELD_TEXT, originals included: only the safeguarding lead reads flagged words, in
     the queue. Without `coding_details` the codings' coder, source and time are left empty (the Findings page
     does not need them; loading is faster). With `approved_only`, only approved answers (data.review) are loaded,
-    with only their codings and pins.
+    with only their codings and pins. With `round_id`, only the answers of that engagement round's events
+    (data/rounds.py), with their codings and pins, and only those events.
     Answers come in event-date order, then in the order they were stored.
     """
     require(user, "findings")
@@ -162,6 +163,15 @@ def load_frames(db: Database, user: User, *, with_text: bool = False, originals:
         answers = answers[answers["response_id"].isin(approved)].reset_index(drop=True)
         codings = codings[codings["response_id"].isin(approved)].reset_index(drop=True)
         pins = pins[pins["response_id"].isin(approved)].reset_index(drop=True)
+    if round_id is not None:
+        from data.rounds import event_ids as round_event_ids
+
+        in_round = set(round_event_ids(db, round_id))
+        answers = answers[answers["event_id"].isin(in_round)].reset_index(drop=True)
+        kept = set(answers["response_id"])
+        codings = codings[codings["response_id"].isin(kept)].reset_index(drop=True)
+        pins = pins[pins["response_id"].isin(kept)].reset_index(drop=True)
+        events = events[events["event_id"].isin(in_round)].reset_index(drop=True)
     codings["code_id"] = codings["code_id"].astype("int64")
     pins["code_id"] = pins["code_id"].astype("int64")
     answers["position"] = answers["position"].astype("int64")

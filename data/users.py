@@ -41,6 +41,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "bundle": frozenset({"admin"}),
     # review before analysis: mark respondents or answers approved / has issues (data/review.py)
     "review": frozenset({"engagement_officer", "admin"}),
+    # engagement rounds, their actions ("you said, we did") and snapshots: officers manage; leads read (findings)
+    "manage_rounds": frozenset({"engagement_officer", "admin"}),
 }
 
 
