@@ -983,7 +983,8 @@ def export_codebook_csv(db: Database, *, include_archived: bool = False, target:
 
 
 def load_starter_codebook(db: Database, user: User) -> CodesImported:
-    """Add the starter codebook (neglect categories, thrive factors, barriers, local asks) on request.
+    """Add the starter codebook (cross-question themes: the neglect categories, family, safety, places, school,
+    services, money and housing, being listened to, each with sub-codes) on request.
     Idempotent: codes already present (by name) are left exactly as they are, including your edits."""
     require(user, "codebook")
     specs = read_codebook_csv(STARTER_CODEBOOK.read_bytes(), STARTER_CODEBOOK.name)
@@ -1003,3 +1004,129 @@ def version(db: Database) -> str:
     """A token that changes whenever the codebook changes (to know when cached suggestions are stale)."""
     count, latest = db.execute("SELECT count(*), max(updated_at) FROM codes").fetchone()
     return f"{count}:{latest}"
+
+
+# --- restructuring a codebook whose themes are the questions ----------------------------------------------------
+
+#: The theme names of the first starter codebook, whose four themes were the four questions (neglect = "What
+#: neglect is", thrive = "What helps children thrive", barriers = "What stops children thriving", local_help =
+#: "What would help here"). A theme named after a question tells a board nothing ("What stops children thriving
+#: 75 %"); restructure_codebook moves their sub-codes under the cross-question themes of the starter codebook.
+LEGACY_QUESTION_THEMES = ("neglect", "thrive", "barriers", "local_help")
+_INTERROGATIVE = ("what", "how", "why", "who", "where", "when")
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", (text or "").lower())
+
+
+def looks_question_named(name: str, label: str, question_labels: Iterable[str] = ()) -> bool:
+    """True when a theme is named after a question rather than a subject: one of the first starter codebook's
+    question themes, a label equal to a question's wording, or a label that is a question's opening ("What
+    helps children thrive" for "What helps children and young people thrive?")."""
+    if (name or "").lower() in LEGACY_QUESTION_THEMES:
+        return True
+    words = _words(label)
+    if not words:
+        return False
+    for question in question_labels:
+        q = _words(question)
+        if words == q:
+            return True
+        if words[0] in _INTERROGATIVE and len(words) >= 3 and q[:2] == words[:2] and set(words) <= set(q) | {
+                "children", "child", "young", "people", "here", "area"}:
+            return True
+    return False
+
+
+def starter_mapping() -> dict[str, str]:
+    """The documented mapping used by restructure_codebook: sub-code name -> cross-question theme name, read
+    from the starter codebook (each sub-code's parent there)."""
+    specs = read_codebook_csv(STARTER_CODEBOOK.read_bytes(), STARTER_CODEBOOK.name)
+    return {s["code"]: s["parent"] for s in specs if (s.get("parent") or "").strip()}
+
+
+def _question_labels(db: Database) -> list[str]:
+    from data.findings import _labels
+
+    labels = list(_labels(db)[0].values())
+    try:
+        from surveys.model import bundled, bundled_keys  # the bundled sets, for a codebook made before any event
+
+        for key in bundled_keys():
+            qs = bundled(key)
+            labels += [qs.text(q.label) for q in qs.questions]
+    except Exception:  # noqa: BLE001 - the events' own questions are enough
+        pass
+    return labels
+
+
+def question_named_themes(db: Database) -> list[Code]:
+    """Themes (not archived) named after a question, each still holding sub-codes or codings."""
+    labels = _question_labels(db)
+    return [c for c in list_codes(db) if c.is_theme and looks_question_named(c.name, c.label, labels)]
+
+
+@dataclass
+class RestructurePlan:
+    """What restructure_codebook would do: moves (sub-code, old theme, new theme), themes to archive, codes the
+    starter codebook adds, and sub-codes with no theme in the mapping (which block the restructure)."""
+
+    moves: list[tuple[str, str, str]] = field(default_factory=list)
+    archive: list[str] = field(default_factory=list)
+    add: list[str] = field(default_factory=list)
+    unmapped: list[tuple[str, str]] = field(default_factory=list)  # (sub-code, old theme)
+
+
+def plan_restructure(db: Database, mapping: Mapping[str, str] | None = None) -> RestructurePlan:
+    """The restructure as a plan, nothing written. `mapping` (sub-code -> new theme name) adds to or overrides the
+    starter mapping, for sub-codes the partnership added itself."""
+    full = {**starter_mapping(), **dict(mapping or {})}
+    starter_names = [s["code"] for s in read_codebook_csv(STARTER_CODEBOOK.read_bytes(), STARTER_CODEBOOK.name)]
+    present = {c.name.lower() for c in list_codes(db, include_archived=True)}
+    old = question_named_themes(db)
+    old_ids = {c.id for c in old}
+    plan = RestructurePlan(archive=[c.name for c in old], add=[n for n in starter_names if n.lower() not in present])
+    theme_names = {c.name for c in old}
+    for code in list_codes(db):
+        if code.parent_id in old_ids:
+            target = full.get(code.name, "")
+            if not target or target in theme_names:
+                plan.unmapped.append((code.name, code.parent or ""))
+            else:
+                plan.moves.append((code.name, code.parent or "", target))
+    return plan
+
+
+@dataclass(frozen=True)
+class RestructureResult:
+    moved: list[tuple[str, str, str]]
+    archived: list[str]
+    added: list[str]
+
+
+def restructure_codebook(db: Database, user: User, mapping: Mapping[str, str] | None = None) -> RestructureResult:
+    """Put the sub-codes of question-named themes under the starter codebook's cross-question themes, all or
+    nothing: the starter's themes (and any of its codes missing) are added, every sub-code moves to its theme in
+    the mapping (starter_mapping, plus `mapping`), and the emptied question themes are archived. Codings stay on
+    their codes (ids do not change), so every coding is preserved and now counts toward the new theme.
+    Refused, with nothing written, when a sub-code has no theme in the mapping or nothing is question-named."""
+    require(user, "codebook")
+    with transaction(db):
+        plan = plan_restructure(db, mapping)
+        if not plan.archive:
+            raise CodebookError("No theme is named after a question; there is nothing to restructure.")
+        if plan.unmapped:
+            names = ", ".join(f"{code!r} (under {theme!r})" for code, theme in plan.unmapped)
+            raise CodebookError(f"Choose a new theme for {names}; nothing was changed.")
+        added = load_starter_codebook(db, user).created
+        for name, _old, target in plan.moves:
+            theme = get_code(db, target)  # raises CodebookError for a theme that does not exist
+            if not theme.is_theme or theme.archived:
+                raise CodebookError(f"{target!r} is not an active theme; nothing was changed.")
+            update_code(db, user, name, parent=theme.id)
+        for name in plan.archive:
+            set_archived(db, user, name, True)
+        audit.record(db, user, "codebook_restructured", "codebook", None, moved=plan.moves,
+                     archived=plan.archive, added=added)
+    return RestructureResult(plan.moves, plan.archive, added)

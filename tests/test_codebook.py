@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+from pathlib import Path
 
 import pytest
 
@@ -140,13 +142,13 @@ def test_split_moves_chosen_codings(db, officer, answers):
 
 def test_starter_codebook_is_idempotent_and_keeps_edits(db, officer):
     first = cb.load_starter_codebook(db, officer)
-    assert len(first.created) == 27  # 4 themes + 23 sub-codes
-    assert cb.get_code(db, "nutritional_neglect").parent == "neglect"
+    assert len(first.created) == 49  # 13 cross-question themes + 36 sub-codes
+    assert cb.get_code(db, "nutritional_neglect").parent == "food"
     cb.update_code(db, officer, "nutritional_neglect", label="Food at home")
     second = cb.load_starter_codebook(db, officer)
-    assert second.created == [] and len(second.unchanged) == 27
+    assert second.created == [] and len(second.unchanged) == 49
     assert cb.get_code(db, "nutritional_neglect").label == "Food at home"
-    assert db.execute("SELECT count(*) FROM codes").fetchone()[0] == 27
+    assert db.execute("SELECT count(*) FROM codes").fetchone()[0] == 49
 
 
 def test_csv_round_trip_is_identity(db, officer, tmp_path):
@@ -162,7 +164,7 @@ def test_csv_round_trip_is_identity(db, officer, tmp_path):
     # into an empty database: the same codebook comes out
     other = open_db(tmp_path / "other.db")
     result = cb.import_codebook_csv(other, officer, io.BytesIO(exported))
-    assert len(result.created) == 28
+    assert len(result.created) == 50  # 49 starter codes + "quotes"
     assert cb.export_codebook_csv(other) == exported
     other.conn.close()
 
@@ -235,10 +237,10 @@ def test_cli_codebook_export_then_import_is_identity(db_path, db, officer, tmp_p
     runner = CliRunner()
     first = tmp_path / "first.csv"
     result = runner.invoke(cli, ["codebook", "export", str(first), "--db", str(db_path)])
-    assert result.exit_code == 0 and "Wrote 27 code(s)" in result.output
+    assert result.exit_code == 0 and "Wrote 49 code(s)" in result.output
     other = tmp_path / "other.db"
     result = runner.invoke(cli, ["codebook", "import", str(first), "--db", str(other)])
-    assert result.exit_code == 0 and "27 code(s) created" in result.output
+    assert result.exit_code == 0 and "49 code(s) created" in result.output
     second = tmp_path / "second.csv"
     runner.invoke(cli, ["codebook", "export", str(second), "--db", str(other)])
     assert second.read_bytes() == first.read_bytes()
@@ -246,3 +248,135 @@ def test_cli_codebook_export_then_import_is_identity(db_path, db, officer, tmp_p
     bad.write_text("code,label,definition\n,No name,\n", encoding="utf-8")
     result = runner.invoke(cli, ["codebook", "import", str(bad), "--db", str(other)])
     assert result.exit_code == 1 and "row 2, column 'code'" in result.output
+
+
+# --- the starter's cross-question themes and restructuring a question-named codebook ------------------------------
+
+SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
+NEGLECT_CATEGORIES = ("physical", "emotional", "medical", "educational", "nutritional", "supervision")
+
+
+def test_starter_themes_are_subjects_not_questions(db, officer):
+    cb.load_starter_codebook(db, officer)
+    codes = cb.list_codes(db)
+    themes = [c for c in codes if c.is_theme]
+    assert len(themes) == 13 and not cb.question_named_themes(db)
+    for theme in themes:  # every theme has sub-codes and says it is for every question
+        assert [c for c in codes if c.parent_id == theme.id], theme.name
+        assert "every question" in theme.definition
+    labels = " ".join(f"{t.label} {t.definition}".lower() for t in themes)
+    for word in ("family", "safety", "things to do", "school", "services", "money", "housing", "listened"):
+        assert word in labels
+    sub_names = {c.name for c in codes if not c.is_theme}
+    for category in NEGLECT_CATEGORIES:
+        assert f"{category}_neglect" in sub_names
+    assert {c.parent for c in codes if c.name.endswith("_neglect")} == {
+        "physical_care", "emotional_care", "health_care", "learning", "food", "supervision"}
+
+
+def test_starter_definitions_do_not_copy_evaluation_answers():
+    """No starter definition or keyword list contains an answer of an evaluation set word for word."""
+    import csv as _csv
+
+    root = Path(__file__).resolve().parents[1]
+    text = cb.STARTER_CODEBOOK.read_text(encoding="utf-8").lower()
+    checked = 0
+    for path in [*root.glob("bench/data/*.csv"), *root.glob("tests/data/*.csv")]:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            for row in _csv.DictReader(handle):
+                answer = (row.get("text") or "").strip().lower()
+                if len(answer) >= 25:
+                    checked += 1
+                    assert answer not in text, (path.name, answer)
+    assert checked > 0
+
+
+def test_starter_definitions_use_the_seed_wording():
+    if not SEEDS.exists():
+        if os.environ.get("CI"):
+            pytest.fail("../shared/seeds is missing under CI")
+        pytest.skip("../shared/seeds is not here")
+    dudley = " ".join((SEEDS / "004_242627aa2bc403b4.txt").read_text(encoding="utf-8").lower().split())
+    for phrase in ("clothing, food, cleanliness and living conditions", "stimulating environment",
+                   "poor housing or homelessness", "different religious and cultural expectations",
+                   "pastoral support", "identify feelings and manage emotions"):
+        assert phrase in dudley and phrase in cb.STARTER_CODEBOOK.read_text(encoding="utf-8").lower()
+
+
+OLD_CODEBOOK = (
+    "code,label,definition,parent,keywords\n"
+    "neglect,What neglect is,Answers about what neglect means.,,\n"
+    "physical_neglect,Physical neglect,Clothing and living conditions.,neglect,dirty\n"
+    "nutritional_neglect,Nutritional neglect,Not enough food.,neglect,hungry\n"
+    "thrive,What helps children thrive,Thrive factors.,,\n"
+    "family_love,\"Loving, stable family\",Love at home.,thrive,family\n"
+    "barriers,What stops children thriving,Barriers.,,\n"
+    "poverty_money,Poverty and money worries,Low income.,barriers,money\n"
+    "our_own_code,Our own code,A code the partnership added.,barriers,\n"
+    "ideas,Ideas,Not a question theme.,,\n"
+    "bus_fares,Bus fares,Cost of getting about.,ideas,\n"
+)
+
+
+@pytest.fixture
+def old_codebook(db, officer, answers):
+    cb.import_codebook_csv(db, officer, io.BytesIO(OLD_CODEBOOK.encode()))
+    coding.apply_code(db, officer, answers["a4"], "nutritional_neglect")
+    coding.apply_code(db, officer, answers["a3"], "poverty_money")
+    coding.apply_code(db, officer, answers["a3"], "barriers")  # a coding on the question theme itself
+    return db
+
+
+def test_question_named_themes_are_recognised(old_codebook):
+    assert sorted(c.name for c in cb.question_named_themes(old_codebook)) == ["barriers", "neglect", "thrive"]
+    assert cb.looks_question_named("helps", "What helps children thrive",
+                                   ["What helps children and young people thrive?"])
+    assert cb.looks_question_named("q", "What is child / young person neglect?",
+                                   ["What is child / young person neglect?"])
+    assert not cb.looks_question_named("safety", "Safety", ["What helps children and young people thrive?"])
+    assert not cb.looks_question_named("ideas", "What ideas", ["What helps children and young people thrive?"])
+
+
+def test_restructure_refuses_unmapped_sub_codes_and_writes_nothing(old_codebook, officer):
+    db = old_codebook
+    before = (db.execute("SELECT count(*) FROM codes").fetchone()[0], codings_of(db))
+    plan = cb.plan_restructure(db)
+    assert plan.unmapped == [("our_own_code", "barriers")]
+    assert ("poverty_money", "barriers", "money_housing") in plan.moves
+    with pytest.raises(cb.CodebookError, match="our_own_code"):
+        cb.restructure_codebook(db, officer)
+    assert (db.execute("SELECT count(*) FROM codes").fetchone()[0], codings_of(db)) == before
+    assert cb.get_code(db, "poverty_money").parent == "barriers"
+    with pytest.raises(cb.CodebookError, match="not an active theme|no code|No code"):
+        cb.restructure_codebook(db, officer, {"our_own_code": "no_such_theme"})
+    assert (db.execute("SELECT count(*) FROM codes").fetchone()[0], codings_of(db)) == before
+
+
+def test_restructure_moves_sub_codes_keeps_codings_and_is_audited(old_codebook, officer, lead):
+    db = old_codebook
+    with pytest.raises(PermissionDenied):
+        cb.restructure_codebook(db, lead, {"our_own_code": "money_housing"})
+    before = codings_of(db)
+    result = cb.restructure_codebook(db, officer, {"our_own_code": "money_housing"})
+    assert codings_of(db) == before  # every coding preserved, on the same codes
+    assert cb.get_code(db, "nutritional_neglect").parent == "food"
+    assert cb.get_code(db, "family_love").parent == "family"
+    assert cb.get_code(db, "our_own_code").parent == "money_housing"
+    assert cb.get_code(db, "bus_fares").parent == "ideas"  # a theme that is not a question is left alone
+    assert {c.name for c in cb.list_codes(db, include_archived=True) if c.archived} == {"neglect", "thrive",
+                                                                                         "barriers"}
+    assert cb.get_code(db, "physical_neglect").definition == "Clothing and living conditions."  # edits kept
+    assert sorted(result.archived) == ["barriers", "neglect", "thrive"] and "safety" in result.added
+    row = db.execute("SELECT actor, detail FROM audit WHERE action = 'codebook_restructured'").fetchone()
+    assert row[0] == officer.username and "money_housing" in row[1]
+    assert not cb.question_named_themes(db)
+    with pytest.raises(cb.CodebookError, match="nothing to restructure"):
+        cb.restructure_codebook(db, officer)
+    # findings: a sub-code's coding now counts toward its new theme
+    from analysis import findings as af
+    from data.findings import load_frames
+
+    frames = load_frames(db, officer)
+    prep = af.prepare(frames.answers, frames.codings, frames.codes, frames.pins, frames.questions, frames.groups)
+    shares = af.theme_shares(af.select(prep, af.Filter()), level="theme")
+    assert {"food", "money_housing"} <= set(shares["code"])

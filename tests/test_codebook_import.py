@@ -41,14 +41,14 @@ def code_el(root, label: str):
 
 
 def qualcoder_style(db, lead, *, keep_guids: bool) -> bytes:
-    """Our codebook as another tool gives it back: poverty_money moved under neglect with no description, and a
+    """Our codebook as another tool gives it back: poverty_money moved under physical_care with no description, and a
     theme's label replaced. Without our GUIDs (keep_guids=False) only the names (our labels) tie it to us."""
     root = our_qdc(db, lead)
     poverty = code_el(root, "Poverty and money worries")
     for desc in poverty.findall("c:Description", NS):
         poverty.remove(desc)
-    code_el(root, "What neglect is").append(poverty)
-    code_el(root, "What helps children thrive").set("name", "Protective factors")
+    code_el(root, "Physical care").append(poverty)
+    code_el(root, "Family and relationships").set("name", "Protective factors")
     if not keep_guids:
         for el in root.iter(f"{{{refi.CODEBOOK_NS}}}Code"):
             el.set("guid", str(uuid.uuid4()).upper())
@@ -69,22 +69,22 @@ def test_reparent_and_blank_change_nothing_without_update(starter, officer, lead
     db = starter
     before = snapshot(db)
     plan = cb.plan_codebook_file(db, qualcoder_style(db, lead, keep_guids=True), "qualcoder.qdc")
-    assert plan.new == [] and len(plan.differences) == 2 and len(plan.unchanged) == 25
+    assert plan.new == [] and len(plan.differences) == 2 and len(plan.unchanged) == 47
     poverty = plan.difference("poverty_money")
     kinds = {c.field: c.kind for c in poverty.changes}
     assert kinds == {"parent": "reparent", "definition": "blank"}
     parent = next(c for c in poverty.changes if c.field == "parent")
-    assert (parent.before, parent.after) == ("barriers", "neglect")
-    thrive = plan.difference("thrive")
+    assert (parent.before, parent.after) == ("money_housing", "physical_care")
+    thrive = plan.difference("family")
     assert [(c.field, c.before, c.after, c.kind) for c in thrive.changes] == [
-        ("label", "What helps children thrive", "Protective factors", "change")]
+        ("label", "Family and relationships", "Protective factors", "change")]
     assert poverty.matched_by == "guid"
     text = "\n".join(plan.lines())
-    assert "RE-PARENTS: theme: 'barriers' -> 'neglect'" in text and "BLANKS definition" in text
+    assert "RE-PARENTS: theme: 'money_housing' -> 'physical_care'" in text and "BLANKS definition" in text
     assert "poverty_money would move to another theme" in text and "poverty_money would lose its definition" in text
 
     result = cb.apply_codebook_import(db, officer, plan)
-    assert result.created == [] and result.updated == [] and sorted(result.held) == ["poverty_money", "thrive"]
+    assert result.created == [] and result.updated == [] and sorted(result.held) == ["family", "poverty_money"]
     assert snapshot(db) == before
     entry = db.execute("SELECT detail FROM audit WHERE action = 'codebook_imported' ORDER BY id DESC").fetchone()[0]
     assert json.loads(entry)["left_unchanged"]["poverty_money"] == ["definition", "parent"]
@@ -101,7 +101,7 @@ def test_without_guids_names_match_and_a_relabelled_theme_is_shown_as_new(starte
     # sub-codes would move under it, each listed as a re-parent
     assert [c.name for c in plan.new] == ["protective_factors"]
     moved = [d.name for d in plan.differences if d.name != "poverty_money"]
-    assert len(moved) == 7 and all(d.changes[0].after == "protective_factors" for d in plan.differences
+    assert len(moved) == 5 and all(d.changes[0].after == "protective_factors" for d in plan.differences
                                    if d.name in moved)
     result = cb.apply_codebook_import(db, officer, plan, update=True)
     assert result.created == ["protective_factors"] and result.updated == []
@@ -114,21 +114,21 @@ def test_update_applies_plain_changes_and_accept_only_the_accepted(starter, offi
     definition = cb.get_code(db, "poverty_money").definition
     # --update alone: the label, not the move or the blanking
     result = cb.apply_codebook_import(db, officer, cb.plan_codebook_file(db, data, "q.qdc"), update=True)
-    assert result.updated == ["thrive"] and result.held == ["poverty_money"]
-    assert cb.get_code(db, "thrive").label == "Protective factors"
+    assert result.updated == ["family"] and result.held == ["poverty_money"]
+    assert cb.get_code(db, "family").label == "Protective factors"
     poverty = cb.get_code(db, "poverty_money")
-    assert (poverty.parent, poverty.definition) == ("barriers", definition)
+    assert (poverty.parent, poverty.definition) == ("money_housing", definition)
     # accepting poverty_money applies its every difference and nothing else
-    cb.update_code(db, officer, "thrive", label="What helps children thrive")
+    cb.update_code(db, officer, "family", label="Family and relationships")
     result = cb.apply_codebook_import(db, officer, cb.plan_codebook_file(db, data, "q.qdc"), update=True,
                                       accept={"poverty_money"})
-    assert result.updated == ["poverty_money"] and result.held == ["thrive"]
+    assert result.updated == ["poverty_money"] and result.held == ["family"]
     poverty = cb.get_code(db, "poverty_money")
-    assert (poverty.parent, poverty.definition) == ("neglect", "")
-    assert cb.get_code(db, "thrive").label == "What helps children thrive"
+    assert (poverty.parent, poverty.definition) == ("physical_care", "")
+    assert cb.get_code(db, "family").label == "Family and relationships"
     detail = json.loads(db.execute("SELECT detail FROM audit WHERE action = 'codebook_imported' ORDER BY id DESC"
                                    ).fetchone()[0])
-    assert detail["updated"]["poverty_money"]["parent"] == ["barriers", "neglect"]
+    assert detail["updated"]["poverty_money"]["parent"] == ["money_housing", "physical_care"]
     with pytest.raises(cb.CodebookError, match="Nothing to accept for nosuch"):
         cb.apply_codebook_import(db, officer, cb.plan_codebook_file(db, data, "q.qdc"), update=True,
                                  accept={"nosuch"})
@@ -137,10 +137,10 @@ def test_update_applies_plain_changes_and_accept_only_the_accepted(starter, offi
 def test_a_plan_is_refused_if_the_code_changed_since(starter, officer, lead):
     db = starter
     plan = cb.plan_codebook_file(db, qualcoder_style(db, lead, keep_guids=True), "q.qdc")
-    cb.update_code(db, officer, "thrive", label="Edited meanwhile")
+    cb.update_code(db, officer, "family", label="Edited meanwhile")
     with pytest.raises(cb.CodebookError, match="edited since"):
         cb.apply_codebook_import(db, officer, plan, update=True)
-    assert cb.get_code(db, "thrive").label == "Edited meanwhile"
+    assert cb.get_code(db, "family").label == "Edited meanwhile"
 
 
 def test_guid_match_wins_over_name(db, officer):
@@ -210,9 +210,9 @@ def test_taguette_round_trip_creates_nothing_and_strips_nothing(starter, officer
     exported = cb.export_codebook_taguette(db)
     header, *rows = exported.decode("utf-8").splitlines()
     assert header == "tag,parent,description"  # Taguette's own codebook export's columns
-    assert rows[0].startswith("barriers,,")
+    assert rows[0].startswith("being_listened,,")
     plan = cb.plan_codebook_file(db, exported, "taguette.csv")
-    assert plan.format == "taguette" and plan.new == [] and plan.differences == [] and len(plan.unchanged) == 27
+    assert plan.format == "taguette" and plan.new == [] and plan.differences == [] and len(plan.unchanged) == 49
     result = cb.apply_codebook_import(db, officer, plan, update=True)
     assert result.created == [] and result.updated == []
     assert snapshot(db) == before
@@ -314,10 +314,10 @@ def test_cli_prints_the_plan_and_updates_only_when_asked(db_path, starter, offic
     db.conn.close()
     out = run_cli("codebook", "import", str(qdc), "--db", str(db_path))
     assert out.exit_code == 0, out.output
-    assert "0 new code(s), 25 unchanged, 2 existing code(s)" in out.output
-    assert "RE-PARENTS: theme: 'barriers' -> 'neglect'" in out.output
+    assert "0 new code(s), 47 unchanged, 2 existing code(s)" in out.output
+    assert "RE-PARENTS: theme: 'money_housing' -> 'physical_care'" in out.output
     assert "! poverty_money would lose its definition" in out.output
-    assert re.search(r"label: 'What helps children thrive' -> 'Protective factors'", out.output)
+    assert re.search(r"label: 'Family and relationships' -> 'Protective factors'", out.output)
     assert "Applied: 0 code(s) created, 0 updated" in out.output and "repeat with --update" in out.output
     out = run_cli("codebook", "import-qdc", str(qdc), "--update", "--db", str(db_path))
     assert "0 code(s) created, 1 updated" in out.output and "--accept CODE" in out.output
@@ -325,9 +325,9 @@ def test_cli_prints_the_plan_and_updates_only_when_asked(db_path, starter, offic
     assert "0 code(s) created, 1 updated" in out.output
     tag = tmp_path / "taguette.csv"
     out = run_cli("codebook", "export", str(tag), "--format", "taguette", "--db", str(db_path))
-    assert out.exit_code == 0 and "Wrote 27 code(s)" in out.output and "Taguette" in out.output
+    assert out.exit_code == 0 and "Wrote 49 code(s)" in out.output and "Taguette" in out.output
     out = run_cli("codebook", "import", str(tag), "--db", str(db_path))
-    assert "0 new code(s), 27 unchanged, 0 existing" in out.output
+    assert "0 new code(s), 49 unchanged, 0 existing" in out.output
     bad = tmp_path / "bad.qdc"
     bad.write_bytes(b"<CodeBook")
     out = run_cli("codebook", "import", str(bad), "--db", str(db_path))

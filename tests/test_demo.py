@@ -19,8 +19,6 @@ from surveys import bundled
 
 STARTER = {r["code"]: r["parent"] for r in csv.DictReader(
     (ANSWERS_CSV.parent.parent.parent / "analysis" / "resources" / "starter_codebook.csv").open(encoding="utf-8"))}
-THEME_OF_QUESTION = {"thrive_helps": "thrive", "thrive_stops": "barriers", "neglect_is": "neglect",
-                     "thrive_local": "local_help"}
 #: Plain first-person disclosures in the corpus that any disclosure check must send to the safeguarding queue.
 CLEAR_DISCLOSURES = (
     "my dad hits me when hes drunk",
@@ -71,10 +69,15 @@ def test_corpus_rows_are_valid_post_its_coded_with_starter_sub_codes():
         assert 1 <= len(a.codes) <= 3, a
         assert all(STARTER.get(c) for c in a.codes), f"{a.text!r}: {a.codes} are not all starter sub-codes"
         assert 1 <= len(a.text.split()) <= 25 and a.text == a.text.strip(), a.text
-    # Codes fit the question: most of each question's codes come from that question's theme.
-    for question, theme in THEME_OF_QUESTION.items():
-        used = [c for a in answers if a.question == question for c in a.codes]
-        assert sum(STARTER[c] == theme for c in used) / len(used) >= 0.7, question
+    # Codes fit the question: "what is neglect" answers mostly name a neglect category of the definition...
+    used = [c for a in answers if a.question == "neglect_is" for c in a.codes]
+    assert sum(c.endswith("_neglect") for c in used) / len(used) >= 0.7
+    # ...and the themes are not the questions: most themes are raised in answers to two questions or more.
+    questions_of = defaultdict(set)
+    for a in answers:
+        for c in a.codes:
+            questions_of[STARTER[c]].add(a.question)
+    assert sum(len(qs) >= 2 for qs in questions_of.values()) >= len(questions_of) / 2
     assert sum(a.language == "ur" for a in answers) >= 5
     assert all(t in {a.text for a in answers} for t in CLEAR_DISCLOSURES)
 
