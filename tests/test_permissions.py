@@ -31,10 +31,12 @@ from data import (
     open_db,
     retention,
     review,
+    rounds,
     settings,
     stats,
     suggestions,
 )
+from data import actions as round_actions
 from data.users import PERMISSIONS, ROLES, PermissionDenied, User
 
 DISCLOSURE = "my dad hits me when he's drunk"
@@ -176,6 +178,26 @@ ACTIONS: list[Action] = [
     Action("review_counts", ("review",), lambda c, u: review.counts(c.db, u)),
     Action("load_frames_approved_only", ("findings",),
            lambda c, u: findings.load_frames(c.db, u, with_text=True, approved_only=True)),
+    # engagement rounds, actions and snapshots: officers and admins manage, strategy leads read
+    Action("create_round", ("manage_rounds",), lambda c, u: rounds.create_round(c.db, u, "2026 refresh")),
+    Action("rename_round", ("manage_rounds",), lambda c, u: rounds.rename_round(c.db, u, c.round_id, "Renamed")),
+    Action("assign_events", ("manage_rounds",), lambda c, u: rounds.assign_events(
+        c.db, u, c.round_id, [c.other_event_id])),
+    Action("unassign_events", ("manage_rounds",), lambda c, u: rounds.unassign_events(
+        c.db, u, c.round_id, [c.event.id])),
+    Action("list_rounds", ("findings",), lambda c, u: rounds.list_rounds(c.db, u)),
+    Action("get_round", ("findings",), lambda c, u: rounds.get_round(c.db, u, "Neglect strategy 2019")),
+    Action("round_events", ("findings",), lambda c, u: rounds.round_events(c.db, u, c.round_id)),
+    Action("round_languages", ("findings",), lambda c, u: rounds.round_languages(c.db, u, c.round_id)),
+    Action("load_frames_round", ("findings",), lambda c, u: findings.load_frames(c.db, u, round_id=c.round_id)),
+    Action("take_snapshot", ("manage_rounds",), lambda c, u: rounds.take_snapshot(c.db, u, c.round_id, "Q3 2026")),
+    Action("list_snapshots", ("findings",), lambda c, u: rounds.list_snapshots(c.db, u, c.round_id)),
+    Action("add_action", ("manage_rounds",), lambda c, u: round_actions.add_action(
+        c.db, u, c.round_id, c.code, "More youth club nights", owner="Early help", due="2027-03-31")),
+    Action("update_action", ("manage_rounds",), lambda c, u: round_actions.update_action(
+        c.db, u, c.action_id, status="done")),
+    Action("list_actions", ("findings",), lambda c, u: round_actions.list_actions(c.db, u, c.round_id)),
+    Action("feedback_sheet", ("export",), lambda c, u: round_actions.feedback_sheet(c.db, u, c.round_id)),
 ]
 
 ROLE_PARAMS = [*ROLES, None]
@@ -199,7 +221,11 @@ def _build_world(db) -> dict[str, object]:
     accounts.create_user(db, User("ada", frozenset({"admin"})), "sam", "password-123456", ["strategy_lead"])
     own_bundle = io.BytesIO()
     bundle.export_bundle(db, everyone, own_bundle)
-    return dict(event=event, respondent_id=saved.respondent_id, response_id=response_id, code=codes[0],
+    round_ = rounds.create_round(db, everyone, "Neglect strategy 2019")
+    rounds.assign_events(db, everyone, round_.id, [event.id])
+    other_event = events.create_event(db, everyone, name="Youth club night", date="2026-12-02")
+    action = round_actions.add_action(db, everyone, round_.id, codes[0], "Open the youth club on Fridays")
+    return dict(round_id=round_.id, other_event_id=other_event.id, action_id=action.id, event=event, respondent_id=saved.respondent_id, response_id=response_id, code=codes[0],
                 other_code=codes[1], code_id=codebook.get_code(db, codes[0]).id, flag_id=saved.flags[0].id,
                 postit_id=postit.response_id, bundle=own_bundle.getvalue())
 
