@@ -12,7 +12,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from data import accounts, audit, bundle, erasure, retention, settings
+from data import accounts, audit, bundle, erasure, retention, sessions, settings
 from data.events import list_events
 from data.users import ROLE_LABELS, ROLES
 from ui import session
@@ -124,6 +124,19 @@ with users_tab:
                     st.error(session.md_escape(str(exc)))
                 else:
                     done(f"Issued a new {kind} for {account.username} (and cleared any lock-out).")
+        # browsers kept signed in by a cookie (data/sessions.py): a lost tablet is signed out from here
+        live = sessions.list_active(db, user, account.username,
+                                    idle_seconds=session.idle_timeout_seconds(db))
+        st.markdown(f"**Signed-in sessions** ({len(live)})")
+        if live:
+            st.dataframe(pd.DataFrame([{"browser": s.user_agent or "unknown", "since (UTC)": s.created_at[:16].replace("T", " "),
+                                        "last seen (UTC)": s.last_seen[:16].replace("T", " ")} for s in live]),
+                         hide_index=True)
+            if st.button("Sign out everywhere", key="admin_revoke_sessions", width="stretch"):
+                count = sessions.admin_revoke(db, user, username=account.username)
+                done(f"Ended {count} session(s) of {account.username}; their unsaved forms went too.")
+        else:
+            st.caption("Not signed in anywhere.")
 
 # --- settings ------------------------------------------------------------------------------------------------------
 with settings_tab:

@@ -247,3 +247,21 @@ def test_cookie_script_refuses_a_malformed_token_and_deletes_after_sign_out(db, 
     monkeypatch.setattr(session, "_cookie_token", lambda: "a" * 43)
     forget = session.cookie_script(db)
     assert "thrive_session=; Max-Age=0" in forget and "a" * 43 not in forget
+
+
+def test_admin_page_lists_a_users_sessions_and_signs_them_out_everywhere(db, first_admin, pia):
+    token, record = sessions.start(db, "pia", user_agent=UA)
+    at = AppTest.from_file(str(ROOT / "pages" / "admin.py"), default_timeout=30)
+    at.session_state[session.USER_KEY] = first_admin
+    at.run()
+    at.selectbox(key="admin_user_chosen").set_value("pia").run()
+    assert not at.exception, at.exception
+    assert any("Signed-in sessions** (1)" in m.value for m in at.markdown)
+    table = next(d.value for d in at.dataframe if "browser" in d.value.columns)
+    assert list(table["browser"]) == ["Chrome on Android"]
+    assert token not in table.to_string()
+    at.button(key="admin_revoke_sessions").click().run()
+    assert not at.exception, at.exception
+    assert sessions.get(db, record.id).revoked_why == "revoked by an admin"
+    assert sessions.resume(db, token, idle_seconds=900).refused == "revoked"
+    assert any("Not signed in anywhere" in c.value for c in at.caption)
