@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "resources" / "models" / "all-MiniLM-L6-v2"
 #: sha256 of the shipped model.onnx (scripts/build_embedding_model.py prints it). Pinned here as well as in
 #: SHA256SUMS so that a model file swapped together with its SHA256SUMS is still refused.
-MODEL_SHA256 = "21914aecf652ee625aa987b856ad118239981fc6d925b6aef72046ec7b24fb9c"
+MODEL_SHA256 = "28280d629bed0b036b512bd1737b77dee52ab9806ad3370d95b0a7b80d9cc9e2"
 #: Names the vectors stored in the database: a different model (or build) means different, incomparable vectors.
 MODEL_ID = f"all-MiniLM-L6-v2-int8@{MODEL_SHA256[:12]}"
 DIM = 384
@@ -137,8 +137,8 @@ def embed(texts: Sequence[str], batch_size: int = 64) -> numpy.ndarray:
 
     As sentence-transformers computes them for all-MiniLM-L6-v2 (lower-cased WordPiece, at most 256 tokens, mean of
     the token vectors over the attention mask, L2-normalised). Deterministic: a text's vector does not depend on the
-    other texts or the batch size (to ~1e-7; weights are int8 but activations stay float). Texts are sorted by length
-    before batching so that little padding is computed. Raises EmbeddingsUnavailable when the model cannot be used.
+    other texts or the batch size (to ~1e-7: the weights are stored as int8 but the arithmetic is float32). Texts
+    are sorted by length before batching so that little padding is computed. Raises EmbeddingsUnavailable when the model cannot be used.
     Thread-safe: one onnxruntime session per process, which onnxruntime allows to run from several threads.
     """
     import numpy as np
