@@ -11,7 +11,8 @@ import pandas as pd
 import streamlit as st
 
 from data import capture, events, settings
-from ui import session
+from ui import session, tablet
+from ui.i18n import t
 
 log = logging.getLogger(__name__)
 
@@ -36,33 +37,32 @@ def on_add(labels: dict[str, str]) -> None:
     text = state.get(TEXT) or ""
     state[FLAGGED] = False
     if not text.strip():
-        state[MESSAGE] = ("warning", "Type the post-it's text first, then press Enter.")
+        state[MESSAGE] = ("warning", t("transcribe.type_first"))
         return
     try:
         result = capture.add_transcribed(session.db(), session.current_user(), event_id=state[EVENT],
                                          question_id=state.get(QUESTION) or "", group_id=state.get(GROUP) or "",
                                          text=text)
     except capture.CaptureError as exc:
-        state[MESSAGE] = ("error", "Not added: " + " ".join(exc.problems) + " What you typed is still in the box.")
+        state[MESSAGE] = ("error", t("transcribe.not_added", problems=" ".join(exc.problems)))
         return
     except Exception:  # noqa: BLE001 - keep the typed post-it whatever went wrong
         log.exception("adding a transcribed post-it failed")
-        state[MESSAGE] = ("error", "Not added: the database was busy or unavailable. What you typed is still in "
-                                   "the box; press Enter again in a moment.")
+        state[MESSAGE] = ("error", t("transcribe.busy"))
         return
     state[ADDED].append({"response_id": result.response_id, "text": text,
                          "question": labels.get(state[QUESTION], state[QUESTION]),
                          "group": labels.get(state[GROUP], state[GROUP]), "flagged": result.flag is not None})
     state[TEXT] = ""
     state[FLAGGED] = result.flag is not None
-    state[MESSAGE] = ("success", f"Added. {len(state[ADDED])} post-it(s) this session.")
+    state[MESSAGE] = ("success", t("transcribe.added", count=len(state[ADDED])))
 
 
 def on_undo() -> None:
     state = st.session_state
     state[FLAGGED] = False
     if not state[ADDED]:
-        state[MESSAGE] = ("warning", "There is nothing to undo yet.")
+        state[MESSAGE] = ("warning", t("transcribe.nothing_to_undo"))
         return
     last = state[ADDED][-1]
     try:
@@ -72,12 +72,11 @@ def on_undo() -> None:
         return
     except Exception:  # noqa: BLE001
         log.exception("undoing a transcribed post-it failed")
-        state[MESSAGE] = ("error", "Could not undo just now (the database was busy). Try again in a moment.")
+        state[MESSAGE] = ("error", t("transcribe.undo_busy"))
         return
     state[ADDED].pop()
     state[TEXT] = text  # offered back for retyping
-    state[MESSAGE] = ("info", "Removed the last post-it. Its text is back in the box: correct it and press Enter, "
-                              "or clear the box.")
+    state[MESSAGE] = ("info", t("transcribe.undone"))
 
 
 def show_message() -> None:
@@ -98,17 +97,18 @@ def main() -> None:
     state[OWNER] = user.username
     for key, default in ((ADDED, []), (MESSAGE, None), (FLAGGED, False)):
         state.setdefault(key, default)
+    tablet.base_css()
     st.html(CSS)
-    st.title("Transcribe post-its")
+    st.title(session.md_escape(t("transcribe.title")))
     open_events = events.list_events(db, status="open")
     if not open_events:
         show_message()
-        st.info("There is no open event to add post-its to. Ask your engagement officer to open one.")
+        st.info(session.md_escape(t("transcribe.no_event")))
         return
     titles = {e.id: e.title for e in open_events}
     if state.get(EVENT) not in titles:
         state[EVENT] = open_events[0].id
-    st.selectbox("Event", list(titles), format_func=titles.get, key=EVENT, persist_state="session")
+    st.selectbox(session.md_escape(t("transcribe.event")), list(titles), format_func=titles.get, key=EVENT, persist_state="session")
     event = next(e for e in open_events if e.id == state[EVENT])
     qs = events.question_set(db, event.question_set_id)
     area = events.area_for(db, event)
@@ -117,40 +117,38 @@ def main() -> None:
     if state.get(QUESTION) not in questions:
         state[QUESTION] = next(iter(questions))
     # radio and pill labels are markdown, and a question names the area an admin typed: escaped
-    st.radio("Question on this flipchart", list(questions), format_func=lambda q: session.md_escape(questions[q]),
+    st.radio(session.md_escape(t("transcribe.question")), list(questions), format_func=lambda q: session.md_escape(questions[q]),
              key=QUESTION, persist_state="session")
-    st.pills("Who wrote these post-its?", list(groups), format_func=lambda g: session.md_escape(groups[g]), key=GROUP,
+    st.pills(session.md_escape(t("transcribe.group")), list(groups), format_func=lambda g: session.md_escape(groups[g]), key=GROUP,
              persist_state="session")
 
     with st.form("transcribe_entry", border=True):
-        st.text_input("Post-it text (press Enter to add it and start the next)", key=TEXT,
-                      placeholder="Type one post-it, then press Enter", persist_state="session")
-        st.form_submit_button("Add post-it", type="primary", use_container_width=True,
+        st.text_input(session.md_escape(t("transcribe.text")), key=TEXT,
+                      placeholder=t("transcribe.placeholder"), persist_state="session")
+        st.form_submit_button(session.md_escape(t("transcribe.add")), type="primary", width="stretch", key="transcribe_add",
                               on_click=on_add, args=({**questions, **groups},))
 
     show_message()
     if state[FLAGGED]:
-        with st.container(border=True, key="transcribe_guidance"):
-            st.markdown("### :material/shield_person: That post-it may need a safeguarding check")
-            st.write("It has been flagged for the safeguarding lead and will be kept. What to do now:")
-            for line in settings.get(db, "safeguarding_procedure").splitlines():
-                if line.strip():
-                    st.markdown("- " + session.md_escape(line.strip()))
+        tablet.safeguarding_alert(t("guidance.postit_title"), t("guidance.postit_body"),
+                                  settings.get(db, "safeguarding_procedure"), key="transcribe_guidance",
+                                  call_label=t("guidance.call"))
 
     added = state[ADDED]
-    st.button("Undo the last post-it", key="transcribe_undo", on_click=on_undo, disabled=not added,
+    st.button(session.md_escape(t("transcribe.undo")), key="transcribe_undo", on_click=on_undo, disabled=not added,
               icon=":material/undo:")
-    st.subheader(f"Added this session: {len(added)}")
+    st.subheader(session.md_escape(t("transcribe.added_count", count=len(added))))
     if added:
-        table = pd.DataFrame([{"Post-it": a["text"], "Question": a["question"], "Group": a["group"],
-                               "Flagged": "yes" if a["flagged"] else ""} for a in reversed(added)])
-        st.dataframe(table, hide_index=True, use_container_width=True)
+        table = pd.DataFrame([{t("transcribe.col_postit"): a["text"], t("transcribe.col_question"): a["question"],
+                               t("transcribe.col_group"): a["group"],
+                               t("transcribe.col_flagged"): t("transcribe.yes") if a["flagged"] else ""}
+                              for a in reversed(added)])
+        st.dataframe(table, hide_index=True, width="stretch")
     counts = capture.event_counts(db, user, event.id) if user.can("collect") else None
     if counts is not None:
-        people = "person" if counts.respondents == 1 else "people"
-        st.caption(f"This event now holds {counts.answers:,} answers: {counts.postits:,} transcribed post-it(s) "
-                   f"(anonymous, not counted as people) and answers from {counts.respondents:,} {people} "
-                   "recorded on the tablet or imported.")
+        key = "transcribe.counts_one" if counts.respondents == 1 else "transcribe.counts_many"
+        st.caption(session.md_escape(t(key, answers=f"{counts.answers:,}", postits=f"{counts.postits:,}",
+                                       people=f"{counts.respondents:,}")))
 
 
 main()

@@ -1,0 +1,108 @@
+"""The interface catalogues (ui/i18n): every shipped language has every key with the same placeholders, missing
+keys raise in tests, and the capture pages' words all come from the catalogue."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ui import i18n
+from ui.i18n import InvalidCatalogue, MissingText, catalogue, languages, placeholders, t, validate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_english_and_urdu_are_shipped_and_urdu_is_marked_draft():
+    assert languages()[0] == "en" and "ur" in languages()
+    assert i18n.meta("ur")["status"] == "draft" and "native" in i18n.meta("ur")["note"]
+
+
+@pytest.mark.parametrize("lang", languages())
+def test_every_language_has_every_key_with_the_same_placeholders(lang):
+    english, other = catalogue("en"), catalogue(lang)
+    assert sorted(set(english) - set(other)) == [], f"{lang} lacks these keys"
+    assert sorted(set(other) - set(english)) == [], f"{lang} has keys English does not"
+    wrong = {k: (placeholders(english[k]), placeholders(v)) for k, v in other.items()
+             if placeholders(v) != placeholders(english[k])}
+    assert wrong == {}
+
+
+@pytest.mark.parametrize("lang", [x for x in languages() if x != "en"])
+def test_a_translation_is_not_the_english_left_in(lang):
+    english, other = catalogue("en"), catalogue(lang)
+    same = [k for k, v in other.items() if v == english[k] and len(v) > 3]
+    assert same == []
+
+
+def test_missing_key_raises_in_tests_and_english_always():
+    with pytest.raises(MissingText):
+        t("collect.no_such_key", "ur")
+    with pytest.raises(MissingText):
+        t("collect.no_such_key")
+
+
+def test_missing_key_falls_back_to_english_outside_tests(monkeypatch):
+    monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
+    monkeypatch.delitem(catalogue("ur"), "collect.save")
+    assert t("collect.save", "ur") == "Save"
+
+
+def test_placeholders_are_filled_and_a_missing_one_fails():
+    assert t("collect.saved_many", "en", answers=3, count=2).startswith("Saved. Thank you! 3 answer(s)")
+    with pytest.raises(KeyError):
+        t("collect.saved_many", "en", answers=3)
+
+
+def test_validate_names_every_bad_entry():
+    with pytest.raises(InvalidCatalogue) as caught:
+        validate({"a": "", "b": 3, "c": "fine {x", "d": "ok"}, "xx")
+    problems = caught.value.problems
+    assert len(problems) == 3 and any("'a'" in p for p in problems) and any("c:" in p for p in problems)
+    with pytest.raises(InvalidCatalogue):
+        validate(["not", "a", "mapping"], "xx")
+
+
+def test_shipped_files_are_valid_yaml_mappings():
+    for path in sorted((ROOT / "ui" / "i18n").glob("*.yaml")):
+        assert isinstance(yaml.safe_load(path.read_text(encoding="utf-8")), dict), path
+
+
+def _string_args_of_streamlit_calls(path: Path) -> list[tuple[int, str]]:
+    """Plain English string literals handed straight to a Streamlit call (label, body, placeholder)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in {
+                "title", "header", "subheader", "markdown", "write", "caption", "info", "warning", "error",
+                "success", "toast", "button", "form_submit_button", "text_input", "text_area", "checkbox",
+                "pills", "radio", "selectbox", "segmented_control", "expander", "metric", "popover", "toggle"}:
+            args = node.args[:1] + [k.value for k in node.keywords if k.arg in ("label", "placeholder", "help")]
+            for arg in args:
+                found += [(node.lineno, text) for text in _literals(arg)]
+    return found
+
+
+def _literals(node: ast.AST):
+    """String constants with letters in `node`, except inside a catalogue look-up t(...)."""
+    if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "t":
+        return
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        if any(c.isalpha() for c in node.value.replace(":material/", "")):
+            yield node.value
+        return
+    for child in ast.iter_child_nodes(node):
+        yield from _literals(child)
+
+
+@pytest.mark.parametrize("rel", ["pages/collect.py", "pages/transcribe.py"])
+def test_capture_pages_hand_streamlit_no_english_literal(rel):
+    assert _string_args_of_streamlit_calls(ROOT / rel) == []
+
+
+def test_the_literal_finder_can_fail(tmp_path):
+    page = tmp_path / "p.py"
+    page.write_text('import streamlit as st\nst.button("Save")\nst.caption(t("x"))\n')
+    assert _string_args_of_streamlit_calls(page) == [(2, "Save")]
