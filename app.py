@@ -9,10 +9,12 @@ import streamlit as st
 
 from data import accounts
 from data.users import ROLE_LABELS, PermissionDenied
-from ui import session
+from ui import session, tablet
+from ui.i18n import t
 from ui.nav import PAGES
 
-st.set_page_config(page_title="Thrive Voices", page_icon="🌱", layout="centered")
+# The sidebar starts collapsed: on a tablet the form gets the full width; the top bar's Menu reaches every page.
+st.set_page_config(page_title="Thrive Voices", page_icon="🌱", layout="centered", initial_sidebar_state="collapsed")
 
 
 def first_run(db) -> None:
@@ -38,16 +40,20 @@ def first_run(db) -> None:
 
 
 def sign_in_form(db) -> None:
-    st.title("Thrive Voices")
+    tablet.base_css()
+    st.title(t("signin.title"))
     if st.session_state.pop(session.IDLE_NOTICE_KEY, False):
-        st.info("You were signed out after a period of inactivity. Please sign in again.")
-    st.write("Sign in with your name and password. Peer researchers: use the PIN you were given.")
+        st.info(t("signin.idle"))
+    st.write(t("signin.intro"))
     if db.execute("SELECT 1 FROM users WHERE is_demo = 1 LIMIT 1").fetchone():
-        st.info("This is a demo database with demo accounts (see the README). Do not record real answers here.")
+        st.info(t("signin.demo"))
+    # A peer researcher's PIN: the numeric keypad (Streamlit has no inputmode parameter; a static script sets it)
+    letters = st.toggle(t("signin.letters"), key="signin_letters")
+    tablet.input_mode(t("signin.secret"), None if letters else "numeric")
     with st.form("sign_in"):
-        username = st.text_input("Username", autocomplete="username")
-        secret = st.text_input("Password or PIN", type="password", autocomplete="current-password")
-        if st.form_submit_button("Sign in", type="primary", width="stretch"):
+        username = st.text_input(t("signin.username"), autocomplete="username")
+        secret = st.text_input(t("signin.secret"), type="password", autocomplete="current-password")
+        if st.form_submit_button(t("signin.button"), type="primary", width="stretch"):
             try:
                 user = accounts.sign_in(db, username, secret)
             except accounts.SignInError as exc:
@@ -69,6 +75,21 @@ def _remember(url_path: str, gate):
 
     page.__name__ = f"sign_in_for_{url_path}"
     return page
+
+
+def top_bar(db, user, pages) -> None:
+    """Who is signed in, a labelled Menu (every page this user may open: the sidebar is not needed on a tablet) and
+    Sign out, on every page."""
+    tablet.base_css()
+    with st.container(key="topbar", horizontal=True, vertical_alignment="center"):
+        st.caption(session.md_escape(t("menu.signed_in_as", name=user.name)
+                                     + (" " + t("menu.demo") if user.is_demo else "")), width="stretch")
+        with st.popover(t("menu.label"), icon=":material/menu:", key="topbar_menu"):
+            for page in pages:
+                st.page_link(page, width="stretch")
+        if st.button(t("menu.sign_out"), key="topbar_sign_out", icon=":material/logout:"):
+            session.sign_out(db=db)
+            st.rerun()
 
 
 def main() -> None:
@@ -108,8 +129,9 @@ def frame() -> None:
     wanted = st.session_state.pop(session.NEXT_PAGE_KEY, None)
     if wanted in by_path and wanted != chosen.url_path:
         st.switch_page(by_path[wanted])
+    top_bar(db, user, [page for spec in PAGES for page in [by_path[spec.url_path]]
+                       if spec.permission is None or user.can(spec.permission)])
     with st.sidebar:
-        st.caption("Signed in as " + session.md_escape(user.name) + (" (demo account)" if user.is_demo else ""))
         st.caption(", ".join(ROLE_LABELS[r] for r in sorted(user.roles)))
         if st.button("Sign out", width="stretch"):
             session.sign_out(db=db)
