@@ -619,7 +619,7 @@ class _RollBack(Exception):
         self.result = result
 
 
-def _event_question_set(db: Database, event: str | None) -> QuestionSet:
+def event_question_set(db: Database, event: str | None) -> QuestionSet:
     from surveys import bundled
 
     matches = events_named(db, (event or "").strip()) if (event or "").strip() else []
@@ -635,7 +635,7 @@ def preview(db: Database, user: User, source: IO[bytes] | bytes, filename: str =
     sample = [cells for _, cells in itertools.islice(source_rows, SAMPLE_ROWS)]
     if not sample:
         raise _refuse(0, "the file is empty")
-    found = _mapping_for(sample, _event_question_set(db, event), mapping, dates)
+    found = _mapping_for(sample, event_question_set(db, event), mapping, dates)
     return found, sample[:found.header_rows + rows]
 
 
@@ -674,7 +674,7 @@ def import_responses(db: Database, user: User, source: IO[bytes] | bytes, filena
     sample = list(itertools.islice(source_rows, SAMPLE_ROWS))
     if not sample:
         raise _refuse(0, "the file is empty: expected a header row id,question,group,text, or a survey tool's export")
-    found = _mapping_for([cells for _, cells in sample] if sample[0][0] == 1 else [[]], _event_question_set(db, event),
+    found = _mapping_for([cells for _, cells in sample] if sample[0][0] == 1 else [[]], event_question_set(db, event),
                          mapping, dates)
     rows_in = itertools.chain(sample, source_rows)
     problems = Problems()
