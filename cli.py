@@ -775,6 +775,7 @@ def _findings_filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--code", "codes", multiple=True, help="Only answers raising this code name (repeatable)."),
         click.option("--approved-only", "approved_only", is_flag=True,
                      help="Only answers approved in review (they or their respondent approved, neither has issues)."),
+        click.option("--round", "round_ref", default=None, help="Only the events of this engagement round (name or id)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -783,7 +784,7 @@ def _findings_filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def _export_set(db: Database, questions: tuple[str, ...], groups: tuple[str, ...], events: tuple[str, ...],
                 date_from: str | None, date_to: str | None, codes: tuple[str, ...], originals: bool = False,
-                approved_only: bool = False) -> Any:
+                approved_only: bool = False, round_ref: str | None = None) -> Any:
     import datetime as dt
 
     from analysis.findings import Filter
@@ -797,7 +798,9 @@ def _export_set(db: Database, questions: tuple[str, ...], groups: tuple[str, ...
         if len(matches) != 1:
             fail(f"{len(matches)} events match {name!r}; give the event's id.")
         event_ids.append(matches[0].id)
-    frames = load_frames(db, cli_user(), with_text=True, originals=originals, approved_only=approved_only)
+    round_ = _round(db, round_ref) if round_ref else None
+    frames = load_frames(db, cli_user(), with_text=True, originals=originals, approved_only=approved_only,
+                         round_id=round_.id if round_ else None)
     by_name = dict(zip(frames.codes["name"].str.lower(), frames.codes["code_id"], strict=False))
     unknown = [c for c in codes if c.lower() not in by_name]
     if unknown:
@@ -814,7 +817,39 @@ def _export_set(db: Database, questions: tuple[str, ...], groups: tuple[str, ...
         from data.review import REVIEW_FILTER
 
         ex.filters.update(REVIEW_FILTER)
+    if round_:
+        ex.filters["Engagement round"] = round_.name
     return ex
+
+
+def _round(db: Database, ref: str) -> Any:
+    from data.rounds import RoundError, get_round
+
+    try:
+        return get_round(db, cli_user(), ref)
+    except RoundError as exc:
+        fail(str(exc))
+
+
+def _compare_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--compare", "compare_ref", default=None,
+                        help="Compare with this engagement round (needs --round): theme shares side by side, the "
+                             "change and its 95 % interval, themes that appeared or vanished.")(func)
+
+
+def _comparison(db: Database, ex: Any, compare_ref: str | None, filters: dict[str, Any]) -> tuple[Any, str, str]:
+    """(compare_rounds table, round name, other round name) for --compare, the other filters applied to both."""
+    from analysis.findings import compare_rounds
+
+    if not filters.get("round_ref"):
+        fail("--compare needs --round: the round to compare with the other.")
+    other = _round(db, compare_ref)
+    this = _round(db, filters["round_ref"])
+    if other.id == this.id:
+        fail("--compare names the same round as --round; choose another round.")
+    ex_b = _export_set(db, **{**filters, "round_ref": str(other.id)})
+    ex.filters["Compared with round"] = other.name
+    return compare_rounds(ex.sel, ex_b.sel, "code"), this.name, other.name
 
 
 def _write_export(db: Database, kind: str, file: Path, ex: Any, originals: bool = False,
@@ -860,9 +895,17 @@ def export_group() -> None:
 @_findings_filter_options
 @click.option("--originals", is_flag=True, help="Add the original texts beside the redacted ones (audited).")
 @with_db
-def export_xlsx_cmd(db: Database, file: Path, originals: bool, **filters: Any) -> None:
-    """Excel workbook: README, Responses, Codings, Codebook, Summary, By group, Quotes."""
-    _write_export(db, "xlsx", file, _export_set(db, originals=originals, **filters), originals)
+@_compare_option
+def export_xlsx_cmd(db: Database, file: Path, originals: bool, compare_ref: str | None, **filters: Any) -> None:
+    """Excel workbook: README, Responses, Codings, Codebook, Summary, By group, Quotes (and Compare)."""
+    ex = _export_set(db, originals=originals, **filters)
+    options: dict[str, Any] = {}
+    if compare_ref:
+        from exports.xlsx import compare_sheet
+
+        cmp, name_a, name_b = _comparison(db, ex, compare_ref, filters)
+        options["compare"] = compare_sheet(cmp, name_a, name_b, ex.threshold)
+    _write_export(db, "xlsx", file, ex, originals, **options)
 
 
 @export_group.command("csv")
@@ -870,9 +913,26 @@ def export_xlsx_cmd(db: Database, file: Path, originals: bool, **filters: Any) -
 @_findings_filter_options
 @click.option("--originals", is_flag=True, help="Add the original texts beside the redacted ones (audited).")
 @with_db
-def export_csv_cmd(db: Database, file: Path, originals: bool, **filters: Any) -> None:
-    """CSV of answers with their codes (UTF-8 with BOM; formula-like cells prefixed with an apostrophe)."""
-    _write_export(db, "csv", file, _export_set(db, originals=originals, **filters), originals)
+@_compare_option
+def export_csv_cmd(db: Database, file: Path, originals: bool, compare_ref: str | None, **filters: Any) -> None:
+    """CSV of answers with their codes (UTF-8 with BOM; formula-like cells prefixed with an apostrophe). With
+    --compare, the comparison goes to FILE-compare.csv beside it."""
+    ex = _export_set(db, originals=originals, **filters)
+    cmp = _comparison(db, ex, compare_ref, filters) if compare_ref else None
+    _write_export(db, "csv", file, ex, originals)
+    if cmp is not None:
+        import csv
+
+        from exports.feedback import comparison_rows
+
+        side = file.with_name(f"{file.stem}-compare.csv")
+        with side.open("w", encoding="utf-8-sig", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow(["question", "theme", cmp[1], cmp[2], "change", "95% interval", "status"])
+            for row in comparison_rows(cmp[0], ex.threshold):
+                # question and theme are typed text: formula-like ones are made inert, as in the main CSV
+                writer.writerow(["'" + v if i < 2 and v[:1] in ("=", "+", "-", "@") else v for i, v in enumerate(row)])
+        click.echo(f"Wrote {side}: {len(cmp[0]):,} rows compared with {cmp[2]}.")
 
 
 @export_group.command("qdpx")
@@ -908,9 +968,17 @@ def export_qdc_cmd(db: Database, file: Path) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @_findings_filter_options
 @with_db
-def report_cmd(db: Database, file: Path, **filters: Any) -> None:
-    """Word report of the findings (.docx) that a strategy lead can edit."""
-    _write_export(db, "report", file, _export_set(db, **filters))
+@_compare_option
+def report_cmd(db: Database, file: Path, compare_ref: str | None, **filters: Any) -> None:
+    """Word report of the findings (.docx) that a strategy lead can edit (with --compare, a comparison section)."""
+    ex = _export_set(db, **filters)
+    cmp = _comparison(db, ex, compare_ref, filters) if compare_ref else None
+    _write_export(db, "report", file, ex)
+    if cmp is not None:
+        from exports.feedback import append_comparison
+
+        append_comparison(file, cmp[0], cmp[1], cmp[2], ex.threshold)
+        click.echo(f"Added the comparison with {cmp[2]} ({len(cmp[0]):,} rows).")
 
 
 @codebook_group.command("import-qdc")
@@ -921,6 +989,221 @@ def report_cmd(db: Database, file: Path, **filters: Any) -> None:
 def codebook_import_qdc_cmd(db: Database, file: Path, update: bool, accept: tuple[str, ...]) -> None:
     """Import a REFI-QDA codebook (.qdc or .qdpx); the same as codebook import."""
     _codebook_import(db, file, update, accept)
+
+
+# --- engagement rounds, actions ("you said, we did"), feedback sheets and snapshots (issue 12 item 4) -------------
+
+@cli.group("rounds")
+def rounds_group() -> None:
+    """Engagement rounds: named groups of events ("Neglect strategy 2019", "2026 refresh")."""
+
+
+def _round_errors(call: Callable[[], Any]) -> Any:
+    from data.actions import ActionError
+    from data.rounds import RoundError
+
+    try:
+        return call()
+    except (RoundError, ActionError) as exc:
+        fail(str(exc))
+
+
+@rounds_group.command("create")
+@click.argument("name")
+@click.option("--event", "event_refs", multiple=True, help="An event to put in it, by id or unique name (repeatable).")
+@with_db
+def rounds_create_cmd(db: Database, name: str, event_refs: tuple[str, ...]) -> None:
+    """Create a round (and put events in it)."""
+    from data import rounds
+
+    round_ = _round_errors(lambda: rounds.create_round(db, cli_user(), name))
+    if event_refs:
+        _round_errors(lambda: rounds.assign_events(db, cli_user(), round_.id, _event_ids(db, event_refs)))
+    click.echo(f"Created round {round_.id}: {round_.name} ({len(event_refs)} event(s)).")
+
+
+def _event_ids(db: Database, refs: tuple[str, ...]) -> list[str]:
+    from data.events import events_named
+
+    out = []
+    for ref in refs:
+        matches = events_named(db, ref)
+        if len(matches) != 1:
+            fail(f"{len(matches)} events match {ref!r}; give the event's id (python cli.py events list).")
+        out.append(matches[0].id)
+    return out
+
+
+@rounds_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@with_db
+def rounds_list_cmd(db: Database, as_json: bool) -> None:
+    """Every round with its events' dates."""
+    from dataclasses import asdict
+
+    from data import rounds
+
+    found = rounds.list_rounds(db, cli_user())
+    if as_json:
+        click.echo(json.dumps([asdict(r) for r in found], ensure_ascii=False, indent=2))
+        return
+    if not found:
+        click.echo("No rounds yet. Create one with: python cli.py rounds create \"2026 refresh\" --event NAME")
+    for r in found:
+        click.echo(f"{r.id:>4}  {r.name}  {r.events} event(s)  {r.first_date or ''} {r.last_date or ''}".rstrip())
+
+
+@rounds_group.command("rename")
+@click.argument("round_ref")
+@click.argument("name")
+@with_db
+def rounds_rename_cmd(db: Database, round_ref: str, name: str) -> None:
+    """Rename a round."""
+    from data import rounds
+
+    round_ = _round(db, round_ref)
+    renamed = _round_errors(lambda: rounds.rename_round(db, cli_user(), round_.id, name))
+    click.echo(f"Renamed round {renamed.id}: {round_.name} -> {renamed.name}")
+
+
+@rounds_group.command("assign")
+@click.argument("round_ref")
+@click.argument("event_refs", nargs=-1, required=True)
+@click.option("--move", is_flag=True, help="Move events that are already in another round.")
+@with_db
+def rounds_assign_cmd(db: Database, round_ref: str, event_refs: tuple[str, ...], move: bool) -> None:
+    """Put events (by id or unique name) into a round; an event is in one round at most."""
+    from data import rounds
+
+    round_ = _round(db, round_ref)
+    changed = _round_errors(lambda: rounds.assign_events(db, cli_user(), round_.id, _event_ids(db, event_refs),
+                                                         move=move))
+    click.echo(f"{changed} event(s) now in {round_.name}.")
+
+
+@rounds_group.command("unassign")
+@click.argument("round_ref")
+@click.argument("event_refs", nargs=-1, required=True)
+@with_db
+def rounds_unassign_cmd(db: Database, round_ref: str, event_refs: tuple[str, ...]) -> None:
+    """Take events out of a round."""
+    from data import rounds
+
+    round_ = _round(db, round_ref)
+    removed = _round_errors(lambda: rounds.unassign_events(db, cli_user(), round_.id, _event_ids(db, event_refs)))
+    click.echo(f"{removed} event(s) taken out of {round_.name}.")
+
+
+@cli.group("actions")
+def actions_group() -> None:
+    """What the partnership will do about the themes a round raised ("you said, we did")."""
+
+
+@actions_group.command("add")
+@click.option("--round", "round_ref", required=True, help="The round (name or id).")
+@click.option("--theme", "code", required=True, help="The theme or code name people raised.")
+@click.option("--what", required=True, help="What the partnership will do.")
+@click.option("--owner", default="", help="Who is responsible.")
+@click.option("--due", default=None, help="Due date, YYYY-MM-DD.")
+@click.option("--status", type=click.Choice(["planned", "in_progress", "done", "dropped"]), default="planned",
+              show_default=True)
+@click.option("--note", default="", help="A note (progress, why dropped...).")
+@with_db
+def actions_add_cmd(db: Database, round_ref: str, code: str, what: str, owner: str, due: str | None, status: str,
+                    note: str) -> None:
+    """Record an action against a theme of a round."""
+    from data.actions import add_action
+
+    round_ = _round(db, round_ref)
+    action = _round_errors(lambda: add_action(db, cli_user(), round_.id, code, what, owner=owner, due=due,
+                                              status=status, note=note))
+    click.echo(f"Action {action.id} recorded for {action.label} ({round_.name}): {action.status_label}.")
+
+
+@actions_group.command("update")
+@click.argument("action_id", type=int)
+@click.option("--status", type=click.Choice(["planned", "in_progress", "done", "dropped"]), default=None)
+@click.option("--what", default=None)
+@click.option("--owner", default=None)
+@click.option("--due", default=None)
+@click.option("--note", default=None)
+@with_db
+def actions_update_cmd(db: Database, action_id: int, **changes: Any) -> None:
+    """Change an action's status, what, owner, due date or note."""
+    from data.actions import update_action
+
+    changes = {k: v for k, v in changes.items() if v is not None}
+    action = _round_errors(lambda: update_action(db, cli_user(), action_id, **changes))
+    click.echo(f"Action {action.id}: {action.status_label}.")
+
+
+@actions_group.command("list")
+@click.option("--round", "round_ref", default=None, help="Only this round's actions.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@with_db
+def actions_list_cmd(db: Database, round_ref: str | None, as_json: bool) -> None:
+    """Actions, by round and theme."""
+    from dataclasses import asdict
+
+    from data.actions import list_actions
+
+    found = list_actions(db, cli_user(), round_id=_round(db, round_ref).id if round_ref else None)
+    if as_json:
+        click.echo(json.dumps([asdict(a) for a in found], ensure_ascii=False, indent=2))
+        return
+    if not found:
+        click.echo("No actions recorded.")
+    for a in found:
+        extra = ", ".join(x for x in (a.owner, f"due {a.due}" if a.due else "") if x)
+        click.echo(f"{a.id:>4}  [{a.status_label}] {a.label}: {a.what}" + (f" ({extra})" if extra else ""))
+
+
+@cli.command("feedback")
+@click.argument("round_ref")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--pdf", is_flag=True, help="Also a PDF beside it (LibreOffice).")
+@click.option("--png", is_flag=True, help="Also a PNG of the first page beside it (LibreOffice).")
+@with_db
+def feedback_cmd(db: Database, round_ref: str, file: Path, pdf: bool, png: bool) -> None:
+    """The "you said, we did" sheet of a round for its communities (.docx; one page per language used)."""
+    from data.actions import feedback_sheet
+    from data.findings import record_export
+    from exports import feedback
+
+    round_ = _round(db, round_ref)
+    sheet = feedback_sheet(db, cli_user(), round_.id)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    feedback.write_feedback(sheet, file)
+    record_export(db, cli_user(), "feedback", rows=len(sheet.themes), filename=file.name,
+                  filters={"Engagement round": round_.name})
+    click.echo(f"Wrote {file}: {len(sheet.themes)} theme(s), {len(sheet.languages)} language(s) "
+               f"({', '.join(lang.code for lang in sheet.languages)}).")
+    for fmt, wanted in (("pdf", pdf), ("png", png)):
+        if wanted:
+            try:
+                click.echo(f"Wrote {feedback.convert(file, fmt)}")
+            except feedback.FeedbackError as exc:
+                fail(str(exc))
+
+
+@cli.command("snapshot")
+@click.option("--round", "round_ref", default=None, help="Only this round's events (default: every event).")
+@click.option("--label", default="", help='A label for the impact framework, e.g. "Q3 2026".')
+@click.option("--list", "list_only", is_flag=True, help="List the stored snapshots instead of taking one.")
+@with_db
+def snapshot_cmd(db: Database, round_ref: str | None, label: str, list_only: bool) -> None:
+    """Store the counts now (answers, people, post-its, theme shares per question) for reporting over time."""
+    from data import rounds
+
+    round_id = _round(db, round_ref).id if round_ref else None
+    if list_only:
+        for s in rounds.list_snapshots(db, cli_user(), round_id):
+            click.echo(f"{s.id:>4}  {s.taken_at[:19]}  {s.label or '-'}  {s.answers:,} answers, {s.people:,} people, "
+                       f"{s.postits:,} post-its")
+        return
+    s = _round_errors(lambda: rounds.take_snapshot(db, cli_user(), round_id, label))
+    click.echo(f"Snapshot {s.id} ({s.label or s.taken_at[:10]}): {s.answers:,} answers, {s.people:,} people, "
+               f"{s.postits:,} post-its, {s.coded_answers:,} coded, {len(s.shares)} theme share(s).")
 
 
 if __name__ == "__main__":

@@ -156,7 +156,10 @@ def convert(docx: Path, fmt: str, out_dir: Path | None = None, timeout: float = 
             raise FeedbackError(f"LibreOffice could not convert the sheet to {fmt.upper()}.") from exc
     result = out_dir / (docx.stem + "." + fmt)
     if not result.exists():
-        raise FeedbackError(f"LibreOffice made no {fmt.upper()} file.")
+        if fmt == "png":  # Writer's PNG export needs a graphics build; Debian's -nogui packages have none
+            raise FeedbackError("This LibreOffice cannot draw PNG pictures (a build without graphics, such as "
+                                "libreoffice-writer-nogui); use the PDF, or install libreoffice-writer.")
+        raise FeedbackError(f"LibreOffice made no {fmt.upper()} file (is libreoffice-writer installed?).")
     return result
 
 

@@ -124,10 +124,42 @@ def _readme(wb: Workbook, ex: ExportSet, tabs: list[Table]) -> None:
     ws.freeze_panes = "A2"
 
 
-def write_workbook(ex: ExportSet, target: str | Path | IO[bytes], progress: Progress = no_progress) -> dict[str, int]:
-    """Write the workbook to a path or binary file object; return rows written per sheet."""
+def compare_sheet(cmp: Any, name_a: str, name_b: str, threshold: int) -> Table:
+    """The "Compare" sheet: analysis.findings.compare_rounds as rows, shares and changes left blank where a count
+    is under the small-number threshold (the counts then shown as "<threshold")."""
+    headers = ["question_id", "question", "code", "label", f"respondents {name_a}", f"base {name_a}",
+               f"share {name_a}", f"respondents {name_b}", f"base {name_b}", f"share {name_b}", "change",
+               "change_95ci_low", "change_95ci_high", "status", "could_be_chance"]
+
+    def number(value: Any) -> float | None:
+        return None if value is None or value != value else float(value)  # NaN -> blank
+
+    def rows() -> Any:
+        for r in cmp.itertuples():
+            hide = bool(r.suppressed)
+            yield (r.question_id, r.question, r.code, r.label, r.shown_a, int(r.base_a) if r.base_a >= threshold
+                   or r.base_a == 0 else f"<{threshold}", None if hide else number(r.share_a), r.shown_b,
+                   int(r.base_b) if r.base_b >= threshold or r.base_b == 0 else f"<{threshold}",
+                   None if hide else number(r.share_b), None if hide else number(r.change),
+                   None if hide else number(r.ci_low), None if hide else number(r.ci_high), r.status,
+                   "" if hide or r.status == "not comparable" else ("no" if r.clear else "yes"))
+
+    return Table("Compare", f"{name_a} compared with {name_b}: per question and code, the respondents raising it, "
+                 "the base (respondents with a coded answer to the question) and the share in each round, the change "
+                 f"({name_a} minus {name_b}) and its 95 % interval (Newcombe, from Wilson intervals); 'could be "
+                 "chance' when the interval includes 0. Status: both, appeared (nobody in the second round), "
+                 f"vanished (nobody in the first), not comparable (no coded answers to the question in one round). "
+                 f"Counts under {threshold} are shown as \"<{threshold}\" and their shares left blank.", headers,
+                 [14, 40, 24, 34, 14, 10, 10, 14, 10, 10, 10, 12, 12, 14, 12], rows, len(cmp),
+                 {6: "0.0%", 9: "0.0%", 10: "+0.0%;-0.0%", 11: "+0.0%;-0.0%", 12: "+0.0%;-0.0%"})
+
+
+def write_workbook(ex: ExportSet, target: str | Path | IO[bytes], progress: Progress = no_progress,
+                   compare: Table | None = None) -> dict[str, int]:
+    """Write the workbook to a path or binary file object; return rows written per sheet. `compare`
+    (compare_sheet) adds a "Compare" sheet after the others."""
     wb = Workbook(write_only=True)
-    tabs = tables.all_tables(ex)
+    tabs = tables.all_tables(ex) + ([compare] if compare is not None else [])
     progress(0.02, "Preparing tables")
     _readme(wb, ex, tabs)
     written: dict[str, int] = {}
@@ -143,11 +175,11 @@ def write_workbook(ex: ExportSet, target: str | Path | IO[bytes], progress: Prog
     return written
 
 
-def workbook_bytes(ex: ExportSet, progress: Progress = no_progress) -> bytes:
+def workbook_bytes(ex: ExportSet, progress: Progress = no_progress, compare: Table | None = None) -> bytes:
     import io
 
     buffer = io.BytesIO()
-    write_workbook(ex, buffer, progress)
+    write_workbook(ex, buffer, progress, compare)
     return buffer.getvalue()
 
 
