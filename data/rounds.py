@@ -195,6 +195,13 @@ def round_languages(db: Database, user: User, round_id: int) -> list[tuple[str, 
     return [(code, out[code]) for code in order]
 
 
+def question_labels(db: Database) -> dict[str, str]:
+    """Question id -> label, as Findings shows them (for the snapshot charts)."""
+    from data.findings import _labels
+
+    return _labels(db)[0]
+
+
 # --- snapshots --------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

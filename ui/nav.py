@@ -29,6 +29,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/codebook.py", "Codebook", ":material/menu_book:", "codebook", "codebook", "Coding"),
     PageSpec("pages/agreement.py", "Coder agreement", ":material/group:", "agreement", "code", "Coding"),
     PageSpec("pages/findings.py", "Findings", ":material/insights:", "findings", "findings", "Findings"),
+    PageSpec("pages/rounds.py", "Rounds and actions", ":material/timeline:", "rounds", "findings", "Findings"),
     PageSpec("pages/safeguarding.py", "Safeguarding", ":material/shield_person:", "safeguarding", "safeguarding", "Safeguarding"),
     PageSpec("pages/admin.py", "Admin", ":material/admin_panel_settings:", "admin", "manage_users", "Admin"),
 )
