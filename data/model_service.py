@@ -25,6 +25,7 @@ texts of coded answers, as the database does; it is deleted and never used after
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import dataclasses
 import functools
@@ -251,6 +252,12 @@ class ModelService:
             first = False
 
     def _step(self, first: bool, urgent: bool) -> None:
+        if not self.db_path.exists():  # the database went away (a test's folder, a moved file): stop polling it
+            with self._cond:
+                self._stopped = True
+                self._error = "the database file is missing"
+                self._cond.notify_all()
+            return
         with _connect(self.db_path) as db:
             key = current_key(db)
             with self._cond:
@@ -385,3 +392,8 @@ def shutdown_all() -> None:
         _REGISTRY.clear()
     for service in services:
         service.stop()
+
+
+# a daemon thread killed inside onnxruntime or liblinear at interpreter exit aborts the process ("terminate called
+# without an active exception"): let a build in progress finish first
+atexit.register(shutdown_all)

@@ -9,12 +9,14 @@ import logging
 
 import streamlit as st
 
+import config
 from data import codebook, coding, review
 from data.agreement import list_samples
 from data.coding import Filters
 from ui import session
 
 try:  # the suggestion engine (issue 3, B1); the page works without it
+    from data import model_service
     from data.suggestions import build_suggester
 except ImportError:  # pragma: no cover - only while the engine is not there
     build_suggester = None
@@ -29,7 +31,7 @@ GEN = "code_gen"             # bumped after actions that change codes behind the
 FLASH = "code_flash"         # one line of feedback from the last action
 PREVIEW = "code_bulk_preview"  # (code, filters) of the preview shown, so Apply applies exactly that
 BULK_CODE = "code_bulk_code"
-SUGGESTER = "code_suggester"  # {"version": (codebook, withheld) versions, "model": Suggester or None, "error": str}
+SUGGESTER = "code_suggester"  # {"version": key, "model": Suggester or None, "state": str, "error": str}
 CODE_MEMO_TARGET = "code_memo_code"
 TOP_K = 3
 
@@ -91,35 +93,35 @@ def bump(message: str | None = None) -> None:
 # --- suggestions ---------------------------------------------------------------------------------------------------
 
 def suggester():
-    """This session's suggestion model, rebuilt when the codebook changes or an answer is flagged or released
-    (the model holds the texts it learned from, and quotes them as reasons); None when unavailable."""
+    """The project's shared suggestion model (data/model_service.py: one per database and server process, built
+    in the background); None while none is ready. The model in use never changes under this run. The page waits
+    (a few seconds, once) only when no usable model exists: on first open, or after an answer was flagged."""
     if build_suggester is None:
         return None
-    state = st.session_state[SUGGESTER]
-    current = (codebook.version(db), coding.withheld_version(db, user))
-    if state is None or state["version"] != current:
-        try:
-            with st.spinner("Learning from the codings so far..."):
-                model = build_suggester(db, user)
-            state = {"version": current, "model": model, "error": ""}
-        except Exception as exc:  # noqa: BLE001 - suggestions are a help; coding goes on without them
-            log.exception("suggestions unavailable")
-            state = {"version": current, "model": None, "error": str(exc)}
-        st.session_state[SUGGESTER] = state
+    previous = st.session_state[SUGGESTER] or {}
+    try:
+        service = model_service.service_for(config.db_path())
+        waited = previous.get("state") in ("preparing", "error")  # waited last time: never again until ready
+        got = service.view(user, codebook.version(db), coding.withheld_version(db, user),
+                           wait=0.0 if waited else model_service.PAGE_WAIT_SECONDS)
+        state = {"version": got.key, "model": got.model, "state": got.state, "error": got.error,
+                 "message": got.message}
+    except Exception as exc:  # noqa: BLE001 - suggestions are a help; coding goes on without them
+        log.exception("suggestions unavailable")
+        state = {"version": None, "model": None, "state": "error", "error": str(exc),
+                 "message": "Suggestions are unavailable just now; coding works as usual."}
+    st.session_state[SUGGESTER] = state
     return state["model"]
 
 
-def learn(cdb, answer_id: str) -> None:
-    """Tell the model about this answer's codes now (cheap incremental update)."""
-    state = st.session_state[SUGGESTER]
-    if not state or state.get("model") is None:
+def learn(cdb=None, answer_id: str = "") -> None:
+    """Codings changed: tell the shared model's worker, which rebuilds in the background (never in this tap)."""
+    if build_suggester is None:
         return
     try:
-        answer = coding.get_answer(cdb, user, answer_id)
-        if answer.codes and not answer.withheld:  # a withheld answer's words are never learned
-            state["model"].add(answer.text, list(answer.codes))
+        model_service.service_for(config.db_path()).notify()
     except Exception:  # noqa: BLE001
-        log.exception("could not update the suggestion model")
+        log.exception("could not tell the suggestion model about a coding")
 
 
 # --- actions (callbacks run before the page is drawn again) ----------------------------------------------------------
@@ -136,7 +138,7 @@ def on_pills(answer_id: str, key: str, group: list[str]) -> None:
         except coding.CodingError as exc:
             bump(f"⚠️ {exc}")
             return
-        if chosen - had:
+        if chosen or had:
             learn(cdb, answer_id)
     if chosen - had:
         st.session_state[FLASH] = "Applied " + ", ".join(label_of(n) for n in sorted(chosen - had))
@@ -164,6 +166,8 @@ def on_dismiss(answer_id: str, name: str) -> None:
 def on_undo() -> None:
     with fresh_db() as cdb:
         action = coding.undo(cdb, user)
+    if action:
+        learn()
     bump(f"Undone: {action.summary}" if action else "Nothing to undo.")
 
 
@@ -208,6 +212,7 @@ def on_bulk_apply() -> None:
         st.session_state[FLASH] = f"⚠️ {exc}"
         return
     st.session_state[PREVIEW] = None
+    learn()
     bump(f"Coded {done} answer(s) with {label_of(preview['code'])}. Undo reverses all of them.")
 
 
@@ -364,8 +369,10 @@ with st.container(border=True, key="code_card"):
                           args=(answer.id, s.code), width="stretch", help="Dismiss: not this code")
     elif build_suggester is None:
         st.caption("Suggestions are not available in this installation.")
-    elif st.session_state[SUGGESTER] and st.session_state[SUGGESTER].get("error"):
-        st.caption("Suggestions are unavailable just now; coding works as usual.")
+    if not answer.withheld and build_suggester is not None:
+        message = (st.session_state[SUGGESTER] or {}).get("message")
+        if message:  # "being prepared" (none yet) or "being updated" (these are from the last model)
+            st.caption(message)
 
     groups_of_codes: dict[str, list[str]] = {}
     for c in codes:
