@@ -1064,7 +1064,11 @@ def _question_labels(db: Database) -> list[str]:
 def question_named_themes(db: Database) -> list[Code]:
     """Themes (not archived) named after a question, each still holding sub-codes or codings."""
     labels = _question_labels(db)
-    return [c for c in list_codes(db) if c.is_theme and looks_question_named(c.name, c.label, labels)]
+    codes = list_codes(db)
+    parents = {c.parent_id for c in codes if c.parent_id is not None}
+    used = usage(db)
+    return [c for c in codes if c.is_theme and looks_question_named(c.name, c.label, labels)
+            and (c.id in parents or used.get(c.id, {}).get("answers", 0))]
 
 
 @dataclass

@@ -54,8 +54,41 @@ def label_of(name: str | None) -> str:
 
 
 if not all_codes:
-    st.info("The codebook is empty. Start from the starter codebook below (the neglect categories, what helps "
-            "children thrive, what stops them, and what would help locally), import a CSV, or add codes by hand.")
+    st.info("The codebook is empty. Start from the starter codebook below (themes for every question: the neglect "
+            "categories, family, safety, places, school, services, money and housing, being listened to), import a "
+            "CSV, or add codes by hand.")
+
+# --- an offer to restructure themes named after the questions ---------------------------------------------------------
+
+question_themes = codebook.question_named_themes(db) if all_codes else []
+if question_themes:
+    with st.container(border=True):
+        names = ", ".join(f"“{c.label}”" for c in question_themes)
+        st.markdown(session.md_escape(
+            f"Your themes {names} are named after the questions, so a theme chart shows the question again. "
+            "Restructure in one step: their sub-codes move under the starter codebook's themes, which work for "
+            "every question (the neglect categories, family, safety, places, school, services, money and housing, "
+            "being listened to); the question themes are archived; every coding stays on its code."))
+        plan = codebook.plan_restructure(db)
+        theme_choices = sorted({t for _, _, t in plan.moves} | set(codebook.starter_mapping().values()))
+        extra: dict[str, str] = {}
+        for code_name, old_theme in plan.unmapped:  # a sub-code the partnership added: the officer chooses
+            extra[code_name] = st.selectbox(f"New theme for {code_name} (now under {old_theme})", theme_choices,
+                                            key=f"codebook_restructure_{code_name}")
+        with st.expander("The mapping (sub-code: old theme → new theme)"):
+            st.dataframe(pd.DataFrame(
+                [{"sub-code": n, "old theme": o, "new theme": t} for n, o, t in plan.moves]
+                + [{"sub-code": n, "old theme": o, "new theme": extra[n]} for n, o in plan.unmapped]),
+                hide_index=True, width="stretch")
+        if st.button("Restructure the codebook", key="codebook_restructure", type="primary",
+                     icon=":material/account_tree:"):
+            try:
+                result = codebook.restructure_codebook(db, user, extra)
+            except codebook.CodebookError as exc:
+                st.error(session.md_escape(str(exc)))
+            else:
+                done(f"Codebook restructured. {len(result.moved)} sub-code(s) moved, {len(result.added)} code(s) added, "
+                     f"{len(result.archived)} question theme(s) archived. Every coding was kept.")
 
 # --- overview --------------------------------------------------------------------------------------------------------
 

@@ -32,11 +32,30 @@ def test_starter_codebook_on_demand(db, officer):
     assert not at.exception and "codebook is empty" in at.info[0].value
     assert db.execute("SELECT count(*) FROM codes").fetchone()[0] == 0  # never forced
     at.button(key="codebook_starter").click().run()
-    assert db.execute("SELECT count(*) FROM codes").fetchone()[0] == 27
-    assert "27 code(s) added" in plain(at.success[0].value)
+    assert db.execute("SELECT count(*) FROM codes").fetchone()[0] == 49
+    assert "49 code(s) added" in plain(at.success[0].value)
     at.button(key="codebook_starter").click().run()
-    assert "0 code(s) added, 27 already there" in plain(at.success[0].value)
-    assert len(at.dataframe[0].value) == 27
+    assert "0 code(s) added, 49 already there" in plain(at.success[0].value)
+    assert len(at.dataframe[0].value) == 49
+    assert "named after the questions" not in " ".join(m.value for m in at.markdown)
+
+
+def test_question_named_themes_are_offered_a_restructure(db, officer):
+    cb.import_codebook_csv(db, officer, (
+        b"code,label,definition,parent,keywords\n"
+        b"thrive,What helps children thrive,,,\n"
+        b"family_love,Loving family,,thrive,\n"
+        b"barriers,What stops children thriving,,,\n"
+        b"our_idea,Our idea,,barriers,\n"))
+    at = app(officer).run()
+    assert not at.exception
+    assert "named after the questions" in plain(" ".join(m.value for m in at.markdown))
+    at.selectbox(key="codebook_restructure_our_idea").set_value("money_housing").run()
+    at.button(key="codebook_restructure").click().run()
+    assert not at.exception and "Codebook restructured. 2 sub-code(s) moved" in plain(at.success[0].value)
+    assert cb.get_code(db, "family_love").parent == "family" and cb.get_code(db, "our_idea").parent == "money_housing"
+    assert cb.get_code(db, "thrive").archived and cb.get_code(db, "barriers").archived
+    assert "named after the questions" not in " ".join(m.value for m in at.markdown)
 
 
 def test_add_then_edit_and_rename(db, officer):
@@ -158,15 +177,15 @@ def test_import_preview_then_accept_per_code(db, officer, lead):
     boxes = {b.label: b for b in at.checkbox}
     poverty = next(label for label in boxes if label.startswith("Update poverty_money"))
     assert "moves to another theme" in poverty and "empties its definition" in poverty
-    assert any(label.startswith("Update thrive") for label in boxes)
+    assert any(label.startswith("Update family") for label in boxes)
     frames = [f.value for f in at.dataframe if "field" in f.value.columns]
     assert any(list(f["what"]) == ["re-parent", "blanks yours"] or set(f["what"]) == {"re-parent", "blanks yours"}
                for f in frames)
-    assert cb.get_code(db, "poverty_money").parent == "barriers"  # a preview writes nothing
-    # tick only thrive: its label changes, poverty_money stays as it is
-    next(b for b in at.checkbox if b.label.startswith("Update thrive")).check().run()
+    assert cb.get_code(db, "poverty_money").parent == "money_housing"  # a preview writes nothing
+    # tick only family: its label changes, poverty_money stays as it is
+    next(b for b in at.checkbox if b.label.startswith("Update family")).check().run()
     at.button(key="codebook_import").click().run()
     assert not at.exception and "1 updated" in plain(at.success[0].value)
-    assert cb.get_code(db, "thrive").label == "Protective factors"
+    assert cb.get_code(db, "family").label == "Protective factors"
     poverty_code = cb.get_code(db, "poverty_money")
-    assert (poverty_code.parent, poverty_code.definition) == ("barriers", definition)
+    assert (poverty_code.parent, poverty_code.definition) == ("money_housing", definition)
