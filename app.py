@@ -77,17 +77,17 @@ def _remember(url_path: str, gate):
     return page
 
 
-def top_bar(db, user, pages) -> None:
+def top_bar(db, user, pages, lang: str | None = None) -> None:
     """Who is signed in, a labelled Menu (every page this user may open: the sidebar is not needed on a tablet) and
     Sign out, on every page."""
     tablet.base_css()
     with st.container(key="topbar", horizontal=True, vertical_alignment="center"):
-        st.caption(session.md_escape(t("menu.signed_in_as", name=user.name)
-                                     + (" " + t("menu.demo") if user.is_demo else "")), width="stretch")
-        with st.popover(t("menu.label"), icon=":material/menu:", key="topbar_menu"):
+        st.caption(session.md_escape(t("menu.signed_in_as", lang, name=user.name)
+                                     + (" " + t("menu.demo", lang) if user.is_demo else "")), width="stretch")
+        with st.popover(session.md_escape(t("menu.label", lang)), icon=":material/menu:", key="topbar_menu"):
             for page in pages:
                 st.page_link(page, width="stretch")
-        if st.button(t("menu.sign_out"), key="topbar_sign_out", icon=":material/logout:"):
+        if st.button(session.md_escape(t("menu.sign_out", lang)), key="topbar_sign_out", icon=":material/logout:"):
             session.sign_out(db=db)
             st.rerun()
 
@@ -129,8 +129,10 @@ def frame() -> None:
     wanted = st.session_state.pop(session.NEXT_PAGE_KEY, None)
     if wanted in by_path and wanted != chosen.url_path:
         st.switch_page(by_path[wanted])
+    # the Collect page's chosen language (read before the page runs: the widget's value is already in state)
+    lang = st.session_state.get("collect_language") if chosen.url_path == "collect" else None
     top_bar(db, user, [page for spec in PAGES for page in [by_path[spec.url_path]]
-                       if spec.permission is None or user.can(spec.permission)])
+                       if spec.permission is None or user.can(spec.permission)], lang)
     with st.sidebar:
         st.caption(", ".join(ROLE_LABELS[r] for r in sorted(user.roles)))
         if st.button("Sign out", width="stretch"):

@@ -71,7 +71,8 @@ CSS = """<style>
 .st-key-collect_form [data-testid="InputInstructions"] { display: none; }
 .st-key-collect_form textarea, .st-key-collect_form input { unicode-bidi: plaintext; font-size: 1.1rem; }
 </style>"""
-RTL_CSS = "<style>.st-key-collect_form { direction: rtl; text-align: right; }</style>"
+RTL_CSS = ("<style>.st-key-collect_form, .st-key-collect_status, .st-key-collect_guidance_box, .st-key-collect_actions"
+           " { direction: rtl; text-align: right; }</style>")
 
 
 def answer_key(question_id: str) -> str:

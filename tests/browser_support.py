@@ -31,6 +31,8 @@ CHROMIUM_FLAGS = [
     "--disable-quic",
 ]
 TABLET = {"width": 820, "height": 1180}
+#: The server log of each running test server, by base URL (read by tests that check the log).
+LOGS: dict[str, Path] = {}
 
 
 def require_browser() -> str:
@@ -72,6 +74,7 @@ def streamlit_server(db_path: Path, env: dict[str, str] | None = None) -> Iterat
         )
         try:
             url = f"http://127.0.0.1:{port}"
+            LOGS[url] = log_path
             deadline = time.time() + 60
             while True:
                 try:
@@ -149,4 +152,16 @@ def choose_group_and_consent(page, group: str) -> None:
     page.locator(".st-key-collect_group").get_by_role("radio", name=group).tap()
     wait_for_app(page)
     page.locator(".st-key-collect_consent").get_by_text("They agree to take part").tap()
+    wait_for_app(page)
+
+
+def server_log(url: str) -> str:
+    """What the server started by streamlit_server at `url` has logged so far."""
+    return LOGS[url].read_text(errors="replace")
+
+
+def open_page(page, title: str) -> None:
+    """Open a page through the top bar's Menu, as a person on a tablet would (the sidebar starts collapsed)."""
+    page.locator(".st-key-topbar_menu button").first.tap()
+    page.locator('[data-testid="stPopoverBody"]').get_by_role("link", name=title).first.tap()
     wait_for_app(page)

@@ -22,16 +22,18 @@ from ui.i18n import t
 BASE_CSS = """<style>
 html, body, [data-testid="stAppViewContainer"] { font-size: 16px; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stWidgetLabel"] p, label p { font-size: max(1rem, 16px); }
-button, [data-testid="stPageLink"] a, input, textarea, [data-baseweb="select"] > div { min-height: 48px; }
+.stButton button, .stPopover button, [data-testid="stFormSubmitButton"] button, [data-testid="stButtonGroup"] button,
+[data-testid="stLinkButton"] a, [data-testid="stPageLink"] a, [data-baseweb="select"] > div, input {
+  min-height: 48px !important; }
 [data-testid="stCaptionContainer"] { font-size: 16px; }
 .st-key-topbar { border-bottom: 1px solid rgba(49, 51, 63, 0.2); padding-bottom: 0.4rem; margin-bottom: 0.4rem; }
 .st-key-topbar [data-testid="stCaptionContainer"] { margin: 0; }
-/* the chosen option is unmistakable: filled, with a tick */
-[data-testid="stBaseButton-pillsActive"], [data-testid="stBaseButton-segmented_controlActive"] {
-  background: #1f5fa8 !important; color: #fff !important; border-color: #1f5fa8 !important; font-weight: 700; }
-[data-testid="stBaseButton-pillsActive"] p, [data-testid="stBaseButton-segmented_controlActive"] p { color: #fff !important; }
-[data-testid="stBaseButton-pillsActive"]::before, [data-testid="stBaseButton-segmented_controlActive"]::before {
-  content: "\\2713"; font-weight: 700; margin-right: 0.4rem; }
+/* the chosen option of pills and segmented controls is unmistakable: filled, with a tick */
+[data-testid="stButtonGroup"] button[data-selected="true"] {
+  background: #1f5fa8 !important; color: #fff !important; border: 2px solid #1f5fa8 !important; font-weight: 700; }
+[data-testid="stButtonGroup"] button[data-selected="true"] p { color: #fff !important; font-weight: 700; }
+[data-testid="stButtonGroup"] button[data-selected="true"]::before { content: "\\2713"; font-weight: 700;
+  margin-right: 0.4rem; }
 </style>"""
 
 #: The action bar (a keyed container) is fixed to the bottom of the screen; the page leaves room for it.
