@@ -212,12 +212,15 @@ def _phone_runs(text: str) -> list[tuple[int, int]]:
                 start = sep.end()
             pieces.append((start, m.end()))
             merged: list[tuple[int, int]] = []
+            counts: list[int] = []
             for piece in pieces:  # a part too short to be a phone stays with its neighbour
-                if merged and (len(_digits(text[merged[-1][0]:merged[-1][1]])) < 9
-                               or len(_digits(text[piece[0]:piece[1]])) < 9):
+                count = len(_digits(text[piece[0]:piece[1]]))
+                if merged and (counts[-1] < 9 or count < 9):
                     merged[-1] = (merged[-1][0], piece[1])
+                    counts[-1] += count
                 else:
                     merged.append(piece)
+                    counts.append(count)
             pieces = merged
         for a, b in pieces:
             while a < b and text[a] in " ./-":
@@ -679,7 +682,7 @@ def _regex_spans(text: str) -> list[Span]:
                     add_phone(m.start("n"), m.end("n"))
         for m in _ADDRESS.finditer(text):
             words = m.group(1).split()
-            if re.match(r"(?:(?:19|20)\d\d|999|111|101|112)\b", m.group(0)) or _COUNT_BEFORE.search(text, max(0, m.start() - 12),
+            if re.match(r"(?:(?:19|20)\d\d|999)\b", m.group(0)) or _COUNT_BEFORE.search(text, max(0, m.start() - 12),
                                                                                m.start()):
                 continue  # "in 2026 the green", "age 15 the green", "999 the high street": not a house number
             if words[:1] and words[0].lower() == "the":
