@@ -5,6 +5,7 @@ Run: python bench/bench_import_scale.py [--rows 550000] [--screen-sample 50000] 
   (2) the same import with screening replaced by a no-op: what the importer itself costs
   (3) the floor: the same CSV parsed and its rows executemany'd with fresh ids into a responses-shaped table
   (4) screening alone (privacy.redact + safeguarding.check per answer, in one process) on a sample, scaled up
+  (5) the same sample through BackgroundScreening (helper process + this one), as the importer screens, scaled up
       (screening is analysis/privacy.py's and analysis/safeguarding.py's cost, reported apart so it is attributable)
 --wide writes the same answers as a KoBo-style wide CSV (one row per respondent, one column per question).
 """
@@ -115,6 +116,18 @@ def main() -> None:
     per = (time.perf_counter() - start) / max(len(sample), 1)
     print(f"(4) screening alone, one process: {per * 1e6:.0f} us per answer over {len(sample):,} answers -> "
           f"{per * rows:.1f} s for {rows:,} in one process ({per * rows / 2:.1f} s on two cores at best)")
+    from analysis.screening import BackgroundScreening
+
+    start = time.perf_counter()
+    background = BackgroundScreening(sample, min_answers=0)
+    try:
+        for i in range(len(sample)):
+            background.get(i)
+    finally:
+        background.close()
+    piped = (time.perf_counter() - start) / max(len(sample), 1)
+    print(f"(5) screening as the importer runs it (helper process + this one, nothing else): {piped * 1e6:.0f} us "
+          f"per answer -> {piped * rows:.1f} s for {rows:,}; whole import minus this = what the rest costs")
 
 
 if __name__ == "__main__":

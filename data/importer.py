@@ -825,7 +825,7 @@ def _check_and_write(db: Database, user: User, filename: str, event: str | None,
     # process and runs while the rows are checked and written; it sees the text cells exactly as they will be stored.
     questions = [lookups[values[5].strip() or default_event].question(values[1]) for _, values in rows]
     answers = [(values[3], question.id if question else None) for (_, values), question in zip(rows, questions, strict=True)]
-    screening = _NoScreening(answers) if dry_run is _DRY_RUN else BackgroundScreening(answers)
+    screening = _NoScreening(answers) if dry_run is _DRY_RUN else _ScreenOnce(answers)
     try:
         prepared = _check(rows, questions, lookups, default_event, problems, mapping)
         problems.raise_if_any()
@@ -839,6 +839,23 @@ def _check_and_write(db: Database, user: User, filename: str, event: str | None,
         raise AssertionError("a dry run must roll back")  # pragma: no cover
     finally:
         screening.close()
+
+
+class _ScreenOnce:
+    """BackgroundScreening of each distinct (text, question) once: short answers repeat a lot in real files ("family",
+    "parks"), and the same answer to the same question is screened the same way. First occurrences keep file order,
+    so the writer still overlaps with the helper's later chunks."""
+
+    def __init__(self, answers: list[tuple[str, str | None]]):
+        first: dict[tuple[str, str | None], int] = {}
+        self._index = [first.setdefault(answer, len(first)) for answer in answers]
+        self._inner = BackgroundScreening(list(first))
+
+    def get(self, i: int) -> Any:
+        return self._inner.get(self._index[i])
+
+    def close(self) -> None:
+        self._inner.close()
 
 
 class _NoScreening:

@@ -189,3 +189,19 @@ def test_values_under_no_header_are_refused_not_dropped(db, officer):
     assert [(p.row, p.column) for p in info.value.problems] == [(2, "")]
     assert "no header" in str(info.value)
     assert counts(db) == (0, 0)
+
+
+def test_a_repeated_answer_is_screened_once_and_every_copy_gets_its_result(db, officer, monkeypatch):
+    import data.importer as importer
+
+    seen = []
+    real = importer.BackgroundScreening
+    monkeypatch.setattr(importer, "BackgroundScreening", lambda answers: seen.append(list(answers)) or real(answers))
+    text = "my dad hits me. call 07700 900123"
+    data = csv_bytes([["1", "thrive_stops", "young_person", text], ["2", "thrive_stops", "resident", text],
+                      ["3", "thrive_helps", "resident", text], ["4", "thrive_helps", "resident", "parks"]])
+    result = import_responses(db, officer, data, "a.csv")
+    assert seen == [[(text, "thrive_stops"), (text, "thrive_helps"), ("parks", "thrive_helps")]]
+    assert result.flags_raised == 3
+    redacted = [r for (r,) in db.execute("SELECT redacted_text FROM responses ORDER BY external_id")]
+    assert all("07700" not in r for r in redacted[:3]) and redacted[3] == "parks"
