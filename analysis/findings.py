@@ -659,8 +659,7 @@ def compare_rounds(sel_a: Selection, sel_b: Selection, level: str = "theme",
     key = ["question_id", "code_id"]
     base_a = a.groupby("question_id")["base_respondents"].first().to_dict()
     base_b = b.groupby("question_id")["base_respondents"].first().to_dict()
-    for frame in (a, b):
-        frame.drop(columns=["answers", "suppressed", "shown"], inplace=True)
+    a, b = (frame.drop(columns=["answers", "suppressed", "shown"]) for frame in (a, b))
     out = a.merge(b, on=key, how="outer", suffixes=("_a", "_b"))
     for col in ("question", "code", "label"):
         out[col] = out[f"{col}_a"].combine_first(out[f"{col}_b"])

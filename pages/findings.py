@@ -16,6 +16,7 @@ import streamlit as st
 import config
 from analysis import findings as af
 from data import findings as df
+from data import rounds as rounds_db
 from data.paths import safe_filename
 from data.review import REVIEW_FILTER
 from data.users import User
@@ -155,7 +156,16 @@ with st.expander("Filters", expanded=False, icon=":material/filter_list:"):
                            format_func=lambda c: code_labels.get(c, str(c)), placeholder="Any code")
     span = st.date_input("Event dates", value=(first_day, last_day), min_value=first_day, max_value=last_day,
                          key="findings_dates", format="DD/MM/YYYY")
+    all_rounds = rounds_db.list_rounds(db, user)  # engagement rounds (data/rounds.py): a round is a set of events
+    round_titles = {r.id: r.title for r in all_rounds}
+    chosen_round = st.selectbox("Engagement round", [None, *round_titles], key="findings_round",
+                                format_func=lambda r: "All rounds" if r is None else round_titles.get(r, str(r)),
+                                disabled=not round_titles) if round_titles else None
 date_from, date_to = (span if isinstance(span, tuple) and len(span) == 2 else (first_day, last_day))
+if chosen_round is not None:
+    in_round = rounds_db.event_ids(db, chosen_round)
+    chosen_events = [e for e in chosen_events if e in in_round] if chosen_events else in_round
+    chosen_events = chosen_events or ["(no event)"]  # a round without events (or none of those chosen) shows nothing
 flt = af.Filter(tuple(questions), tuple(groups), tuple(chosen_events),
                 date_from if date_from > first_day else None, date_to if date_to < last_day else None, tuple(codes))
 
@@ -176,7 +186,8 @@ m3.metric("Coded", f"{head['coded_answers'] / max(head['answers'], 1):.0%}",
 m4.metric("Events", f"{head['events']:,}")
 threshold = config.SMALL_CELL_THRESHOLD
 
-tabs = st.tabs(["Themes", "Groups", "Together", "Words", "Quotes", "Progress", "Export"])
+tabs = st.tabs(["Themes", "Groups", "Together", "Words", "Quotes", "Progress", "Export"]
+               + (["Compare rounds"] if len(all_rounds) >= 2 else []))  # appears once two rounds exist
 
 # --- themes per question ----------------------------------------------------------------------------------------
 with tabs[0]:
@@ -360,6 +371,8 @@ with tabs[6]:
                 frames = df.load_frames(db, user, with_text=True, originals=with_originals,
                                         approved_only=APPROVED_ONLY)
                 review_filter = dict(REVIEW_FILTER) if APPROVED_ONLY else {}
+                if chosen_round is not None:
+                    review_filter["Engagement round"] = round_titles[chosen_round]
                 if kind == "qdc":
                     data = refi.codebook_xml(frames.codes) if len(frames.codes) else None
                     rows = len(frames.codes)
@@ -387,3 +400,89 @@ with tabs[6]:
             st.download_button(f"Download {file_name}", data=data, file_name=file_name, mime=kinds[kind][2],
                                key="findings_download", on_click="ignore", type="primary",
                                icon=":material/download:")
+
+# --- engagement rounds compared -----------------------------------------------------------------------------------
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def compared(path: str, version: tuple, flt_a: af.Filter, flt_b: af.Filter, level: str, _user: User) -> pd.DataFrame:
+    prep_all = prepared(path, version, _user)
+    return af.compare_rounds(af.select(prep_all, flt_a), af.select(prep_all, flt_b), level)
+
+
+if len(tabs) > 7:
+    with tabs[7]:
+        import dataclasses
+
+        import altair as alt
+
+        ids = [r.id for r in all_rounds]  # earliest first
+        r1, r2 = st.columns(2)
+        round_a = r1.selectbox("Round", ids, index=len(ids) - 1, key="findings_compare_a",
+                               format_func=lambda r: round_titles[r])
+        round_b = r2.selectbox("compared with", ids, index=len(ids) - 2, key="findings_compare_b",
+                               format_func=lambda r: round_titles[r])
+        if round_a == round_b:
+            st.warning("Choose two different rounds.")
+        else:
+            def round_filter(round_id: int) -> af.Filter:  # the page's filters, but the round's events, any date
+                return dataclasses.replace(flt, events=tuple(rounds_db.event_ids(db, round_id)) or ("(no event)",),
+                                           date_from=None, date_to=None)
+
+            cmp = compared(DB_PATH, VERSION, round_filter(round_a), round_filter(round_b), level, user)
+            name_a, name_b = round_titles[round_a], round_titles[round_b]
+            st.caption(f"Share of the people with a coded answer to each question who raised each "
+                       f"{level_choice.lower()[:-1]}, in each round; the change ({session.md_escape(name_a)} minus "
+                       f"{session.md_escape(name_b)}) in percentage points with its 95 % interval (Newcombe's "
+                       f"method). The other filters apply to both rounds; the event and date filters do not. "
+                       f"Figures from fewer than {threshold} people are not shown.")
+            if cmp.empty:
+                st.info("Neither round has coded answers in this selection.")
+            else:
+                if level == "code":
+                    cmp = cmp[~cmp["code_id"].isin(prep.themes)]  # themes and sub-codes never mixed
+                shown = cmp[~cmp["suppressed"] & (cmp["status"] != "not comparable")]
+                for r in shown[shown["clear"]].head(5).itertuples():
+                    way = "more" if r.change > 0 else "fewer"
+                    st.text(f"• {r.label}: {r.share_a:.0%} in {name_a} vs {r.share_b:.0%} in {name_b} "
+                            f"({abs(r.change) * 100:.0f} points {way}; 95 % interval {r.ci_low * 100:+.0f} to "
+                            f"{r.ci_high * 100:+.0f})")
+                if not shown.empty and not shown["clear"].any():
+                    st.text("No change is larger than chance alone could explain at this sample size.")
+                appeared = cmp[(cmp["status"] == "appeared") & ~cmp["suppressed"]]["label"].unique()
+                vanished = cmp[(cmp["status"] == "vanished") & ~cmp["suppressed"]]["label"].unique()
+                if len(appeared):
+                    st.text(f"New in {name_a} (nobody raised it in {name_b}): {', '.join(appeared)}")
+                if len(vanished):
+                    st.text(f"Not raised in {name_a} (raised in {name_b}): {', '.join(vanished)}")
+                for qid in dict.fromkeys(cmp["question_id"]):
+                    q = cmp[cmp["question_id"] == qid]
+                    st.subheader(session.md_escape(prep.questions.get(qid, qid)))
+                    plot = q[~q["suppressed"] & (q["status"] != "not comparable")].head(15)
+                    if len(plot):
+                        base = alt.Chart(plot).encode(y=alt.Y("label:N", sort=None, title=None,
+                                                              axis=alt.Axis(labelLimit=260)))
+                        chart = (base.mark_rule(color="#0072B2", strokeWidth=2).encode(
+                                     x=alt.X("ci_low:Q", title=f"Change in share ({name_a} minus {name_b})",
+                                             axis=alt.Axis(format="+%")), x2="ci_high:Q")
+                                 + base.mark_point(filled=True, size=70, color="#D55E00").encode(
+                                     x="change:Q", tooltip=["label:N", alt.Tooltip("change:Q", format="+.0%"),
+                                                            alt.Tooltip("ci_low:Q", format="+.0%"),
+                                                            alt.Tooltip("ci_high:Q", format="+.0%"), "status:N"])
+                                 + alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#555555").encode(x="x:Q"))
+                        st.altair_chart(chart.properties(height=28 * len(plot) + 60, width="container")
+                                        .configure_axis(labelFontSize=13, titleFontSize=13), width="stretch")
+                    table = q.copy()
+                    for col in ("share_a", "share_b", "change", "ci_low", "ci_high"):
+                        table[col] = table[col].where(~table["suppressed"])
+                    for col in ("base_a", "base_b"):  # a small base is as telling as a small count
+                        table[col] = [f"<{threshold}" if 0 < int(n) < threshold else str(int(n)) for n in table[col]]
+                    st.dataframe(table[["label", "shown_a", "base_a", "share_a", "shown_b", "base_b", "share_b",
+                                        "change", "ci_low", "ci_high", "status"]].astype(
+                                            {"shown_a": str, "shown_b": str}).rename(columns={
+                                                "shown_a": f"people {name_a}", "shown_b": f"people {name_b}",
+                                                "base_a": f"base {name_a}", "base_b": f"base {name_b}",
+                                                "share_a": f"share {name_a}", "share_b": f"share {name_b}"}),
+                                 hide_index=True, width="stretch",
+                                 column_config={c: st.column_config.NumberColumn(format="percent") for c in (
+                                     f"share {name_a}", f"share {name_b}", "change", "ci_low", "ci_high")})
