@@ -69,20 +69,20 @@ class _NoScreening:
         pass
 
 
-def timed_import(path: Path, data: bytes, name: str, *, screening: bool) -> tuple[float, int]:
+def timed_import(path: Path, data: bytes, name: str, *, screening: bool) -> tuple[float, float, int]:
     db = open_db(path)
     real = importer.BackgroundScreening
     if not screening:
         importer.BackgroundScreening = _NoScreening
     try:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         importer.import_responses(db, ADMIN, io.BytesIO(data), name, event="Scale import")
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     finally:
         importer.BackgroundScreening = real
     stored = db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
     db.conn.close()
-    return elapsed, stored
+    return elapsed, cpu, stored
 
 
 def main() -> None:
@@ -99,12 +99,17 @@ def main() -> None:
     data, name = (make_wide(rows), "bench.csv") if args.wide else (long_data, "bench.csv")
     with tempfile.TemporaryDirectory(prefix="thrive-scale-") as tmp:
         work = Path(tmp)
+        cpu = time.process_time()
         floor = raw_floor(work / "raw.db", long_data)
-        print(f"(3) floor: csv parse + uuid4 ids + one executemany of {rows:,} rows: {floor:.2f} s")
-        bare, stored = timed_import(work / "bare.db", data, name, screening=False)
-        print(f"(2) import without screening: {bare:.2f} s, stored {stored:,} = {bare / floor:.2f} x floor")
-        whole, stored = timed_import(work / "whole.db", data, name, screening=True)
-        print(f"(1) whole import: {whole:.2f} s, stored {stored:,} = {whole / floor:.2f} x floor   "
+        floor_cpu = time.process_time() - cpu
+        print(f"(3) floor: csv parse + uuid4 ids + one executemany of {rows:,} rows: {floor:.2f} s "
+              f"(cpu {floor_cpu:.2f} s)")
+        bare, bare_cpu, stored = timed_import(work / "bare.db", data, name, screening=False)
+        print(f"(2) import without screening: {bare:.2f} s (cpu {bare_cpu:.2f} s), stored {stored:,} = "
+              f"{bare / floor:.2f} x floor (cpu {bare_cpu / floor_cpu:.2f} x)")
+        whole, whole_cpu, stored = timed_import(work / "whole.db", data, name, screening=True)
+        print(f"(1) whole import: {whole:.2f} s (cpu here {whole_cpu:.2f} s, the helper's not counted), stored "
+              f"{stored:,} = {whole / floor:.2f} x floor   "
               f"(targets <= 60 s and <= 5 x floor: {'OK' if whole <= 60 else 'MISSED'} / "
               f"{'OK' if whole <= 5 * floor else 'MISSED'})")
     reader = csv.reader(io.StringIO(long_data.decode("utf-8"), newline=""))

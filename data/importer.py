@@ -1016,7 +1016,9 @@ def _write_rows(db: Database, user: User, filename: str, resolved: dict[str, Eve
         disclosures: list[tuple[str, str, str, Any]] = []
         positions: dict[tuple[str, str], int] = {}
         # at most two ids per row (an answer, maybe a respondent), made in one go
-        fresh_ids = iter(new_ids(2 * len(prepared)))
+        # sorted: rows then go into the primary-key and respondent indexes in key order (appends, not page splits
+        # all over the tree); each id is still a random UUID4
+        fresh_ids = iter(sorted(new_ids(2 * len(prepared))))
         for number, screened_at, event_name, ext_id, question_id, group_id, text, created_at, respondent_ref \
                 in prepared:
             result.rows += 1
