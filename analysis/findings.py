@@ -255,6 +255,53 @@ def _label_codes(frame: pd.DataFrame, prep: Prepared, column: str = "code_id", p
     return frame
 
 
+# --- uncertainty ------------------------------------------------------------------------------------------------
+
+#: 95 % intervals: the normal quantile for a two-sided 95 % interval.
+Z95 = 1.959963984540054
+
+
+def wilson_interval(k: Any, n: Any, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for a share k/n (arrays or scalars); NaN where n is 0. It stays inside [0, 1] and
+    behaves at 0 % and 100 %, where the textbook interval p +/- z*sqrt(p(1-p)/n) collapses to a point."""
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        denom = 1 + z * z / n
+        centre = (p + z * z / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    lo, hi = np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+    lo, hi = np.where(k == 0, 0.0, lo), np.where(k == n, 1.0, hi)  # exact at the ends (no rounding residue)
+    bad = ~(n > 0)
+    return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
+
+
+def newcombe_interval(k1: Any, n1: Any, k2: Any, n2: Any, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
+    """Newcombe's hybrid score interval (1998, method 10) for the difference of two independent shares
+    k1/n1 - k2/n2, built from each share's Wilson interval."""
+    p1 = np.asarray(k1, dtype=float) / np.asarray(n1, dtype=float)
+    p2 = np.asarray(k2, dtype=float) / np.asarray(n2, dtype=float)
+    l1, u1 = wilson_interval(k1, n1, z)
+    l2, u2 = wilson_interval(k2, n2, z)
+    d = p1 - p2
+    lo = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    hi = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return lo, hi
+
+
+def could_be_chance(low: float, high: float) -> bool:
+    """A difference whose 95 % interval includes 0 could be chance (or NaN: not known)."""
+    return bool(pd.isna(low) or pd.isna(high) or (low <= 0 <= high))
+
+
+def pct_interval(share: float, low: float, high: float) -> str:
+    """ "42 % (95 % CI 35-49 %)" for a caption, a table or the report."""
+    if pd.isna(share):
+        return ""
+    return f"{share:.0%} (95% CI {low * 100:.0f}–{high * 100:.0f}%)"
+
+
 # --- themes per question ----------------------------------------------------------------------------------------
 
 def theme_shares(sel: Selection, level: str = "theme", threshold: int | None = None) -> pd.DataFrame:
@@ -267,7 +314,7 @@ def theme_shares(sel: Selection, level: str = "theme", threshold: int | None = N
     threshold = config.SMALL_CELL_THRESHOLD if threshold is None else threshold
     pairs = _level(sel, level)
     cols = ["question_id", "question", "code_id", "code", "label", "answers", "respondents", "base_respondents",
-            "share", "suppressed", "shown"]
+            "share", "suppressed", "shown", "ci_low", "ci_high"]
     if pairs.empty:
         return pd.DataFrame(columns=cols)
     counts = pairs.groupby(["qix", "code_id"]).agg(answers=("rix", "size"), respondents=("rsp", "nunique"))
@@ -286,6 +333,7 @@ def theme_shares(sel: Selection, level: str = "theme", threshold: int | None = N
         out["base_respondents"] < threshold)
     out["shown"] = [f"<{threshold}" if s else int(n) for n, s in zip(out["respondents"], out["suppressed"],
                                                                     strict=False)]
+    out["ci_low"], out["ci_high"] = wilson_interval(out["respondents"], out["base_respondents"])
     return out[cols].reset_index(drop=True)
 
 
@@ -311,7 +359,7 @@ def by_group(sel: Selection, level: str = "theme", threshold: int | None = None)
     threshold = config.SMALL_CELL_THRESHOLD if threshold is None else threshold
     pairs = _level(sel, level)
     cols = ["code_id", "code", "label", "group_id", "group", "respondents", "base_respondents", "share",
-            "suppressed", "shown"]
+            "suppressed", "shown", "ci_low", "ci_high"]
     if sel.pairs.empty:
         return pd.DataFrame(columns=cols)
     base = sel.pairs.groupby("gix")["rsp"].nunique()
@@ -327,6 +375,9 @@ def by_group(sel: Selection, level: str = "theme", threshold: int | None = None)
     out["shown"] = [f"<{threshold}" if s else int(n) for n, s in zip(out["respondents"], out["suppressed"],
                                                                     strict=False)]
     out["group"] = out["group_id"].map(lambda g: sel.prep.groups.get(g, g))
+    lo, hi = wilson_interval(out["respondents"], out["base_respondents"])
+    out["ci_low"] = pd.Series(lo, index=out.index).where(~out["suppressed"])
+    out["ci_high"] = pd.Series(hi, index=out.index).where(~out["suppressed"])
     _label_codes(out, sel.prep)
     return out[cols]
 
@@ -334,9 +385,12 @@ def by_group(sel: Selection, level: str = "theme", threshold: int | None = None)
 def compare_groups(table: pd.DataFrame, group_a: str, group_b: str) -> pd.DataFrame:
     """Two groups side by side from a by_group table, largest difference first (suppressed cells last).
 
-    Columns: code_id, code, label, share_a, share_b, shown_a, shown_b, difference (a - b, NaN if suppressed).
+    Columns: code_id, code, label, share_a, share_b, shown_a, shown_b, difference (a - b, NaN if suppressed),
+    diff_low, diff_high (Newcombe's 95 % interval for the difference) and chance (True when that interval holds
+    0: a difference this size could be chance).
     """
-    cols = ["code_id", "code", "label", "share_a", "share_b", "shown_a", "shown_b", "difference"]
+    cols = ["code_id", "code", "label", "share_a", "share_b", "shown_a", "shown_b", "difference", "diff_low",
+            "diff_high", "chance"]
     if table.empty:
         return pd.DataFrame(columns=cols)
     a = table[table["group_id"] == group_a].set_index("code_id")
@@ -351,6 +405,12 @@ def compare_groups(table: pd.DataFrame, group_a: str, group_b: str) -> pd.DataFr
     out["shown_a"] = a["shown"].reindex(idx)
     out["shown_b"] = b["shown"].reindex(idx)
     out["difference"] = out["share_a"] - out["share_b"]
+    lo, hi = newcombe_interval(a["respondents"].reindex(idx), a["base_respondents"].reindex(idx),
+                               b["respondents"].reindex(idx), b["base_respondents"].reindex(idx))
+    known = out["difference"].notna().to_numpy()
+    out["diff_low"] = np.where(known, lo, np.nan)
+    out["diff_high"] = np.where(known, hi, np.nan)
+    out["chance"] = [could_be_chance(x, y) for x, y in zip(out["diff_low"], out["diff_high"], strict=False)]
     out["_abs"] = out["difference"].abs()
     out = out.sort_values(["_abs", "label"], ascending=[False, True], na_position="last").drop(columns="_abs")
     return out.reset_index()[cols]
@@ -572,6 +632,23 @@ def progress(sel: Selection) -> pd.DataFrame:
     out["uncoded"] = out["answers"] - out["coded"]
     out["coded_share"] = out["coded"] / out["answers"]
     return out.sort_values(["event_date", "event_name", "day"])[cols].reset_index(drop=True)
+
+
+def default_level(prep: Prepared) -> str:
+    """The level whose figures mean something: "code" (sub-codes) when the themes are named after the questions
+    (each theme's share for its own question is then near 100 %, telling a board nothing), else "theme"."""
+    from data.codebook import looks_question_named
+
+    labels = list(prep.questions.values())
+    themes = prep.codes[prep.codes["parent_id"].isna()]
+    if "archived" in themes:
+        themes = themes[themes["archived"] == 0]
+    parents = set(prep.codes["parent_id"].dropna().astype(int))
+    named = [looks_question_named(str(r.name), str(r.label), labels) for r in themes.itertuples()
+             if int(r.code_id) in parents]
+    if not named:
+        return "theme"
+    return "code" if sum(named) * 2 >= len(named) else "theme"
 
 
 def headline(sel: Selection) -> dict[str, int]:

@@ -30,7 +30,6 @@ APPROVED_ONLY = bool(st.session_state.setdefault("findings_approved_only", False
 # the data version, then the review toggle: every cached table below is keyed on both
 VERSION = (*df.data_version(db), APPROVED_ONLY)
 
-st.session_state.setdefault("findings_level", "Sub-codes")
 st.session_state.setdefault("findings_export", None)
 
 
@@ -122,6 +121,8 @@ def chart_block(chart, table: pd.DataFrame, name: str, key: str, caption: str = 
 
 
 prep = prepared(DB_PATH, VERSION, user)
+# the level with real content: sub-codes when the themes are the questions themselves, else themes
+st.session_state.setdefault("findings_level", "Sub-codes" if af.default_level(prep) == "code" else "Themes")
 st.title("Findings")
 st.toggle("Approved answers only", key="findings_approved_only",
           help="Count and quote only answers approved in review (the answer or its respondent approved, and "
@@ -170,8 +171,9 @@ flt = af.Filter(tuple(questions), tuple(groups), tuple(chosen_events),
                 date_from if date_from > first_day else None, date_to if date_to < last_day else None, tuple(codes))
 
 level_choice = st.segmented_control("Show", ["Themes", "Sub-codes"], key="findings_level",
-                                    help="Themes are the four top-level groups of codes; a sub-code counts toward "
-                                         "its theme too.") or "Sub-codes"
+                                    help="Themes are the codebook's top-level groups of codes; a sub-code counts "
+                                         "toward its theme too. Themes and sub-codes are never mixed in one chart."
+                                    ) or "Sub-codes"
 level = "theme" if level_choice == "Themes" else "code"
 result = tables(DB_PATH, VERSION, flt, level, user)
 head = result["headline"].iloc[0]

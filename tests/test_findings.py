@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import pandas as pd
 import pytest
 
 from analysis import findings as af
@@ -267,3 +268,18 @@ def test_data_version_changes_when_a_flag_is_raised(db, admin, lead, seeded):
     before = df.data_version(db)
     flags.raise_flag(db, admin, kind="manual", reason="worried", response_id=seeded["answers"][(1, "thrive_helps")])
     assert df.data_version(db) != before
+
+
+def test_default_level_follows_the_codebook(prep):
+    # findings_data's themes are named "thrive" and "barriers", the first starter's question themes: sub-codes
+    assert af.default_level(prep) == "code"
+    codes = prep.codes.copy()
+    codes["name"] = codes["name"].replace({"thrive": "family", "barriers": "money_housing"})
+    subjects = af.prepare(prep.answers.drop(columns=["rix", "rsp", "qix", "gix"]),
+                          pd.DataFrame({"response_id": [], "code_id": []}), codes, questions=prep.questions)
+    assert af.default_level(subjects) == "theme"
+    codes.loc[codes["name"] == "family", "label"] = "What helps children and young people thrive?"
+    codes.loc[codes["name"] == "money_housing", "label"] = "What stops children thriving"
+    asked = af.prepare(prep.answers.drop(columns=["rix", "rsp", "qix", "gix"]),
+                       pd.DataFrame({"response_id": [], "code_id": []}), codes, questions=prep.questions)
+    assert af.default_level(asked) == "code"
