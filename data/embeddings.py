@@ -100,22 +100,29 @@ def load_embeddings(db: Database, response_ids: Sequence[str], *, with_mask: boo
     where: dict[str, list[int]] = {}
     for i, response_id in enumerate(ids):
         where.setdefault(response_id, []).append(i)
-    unique = list(where)
-    step = 500  # well under SQLite's limit on bound parameters
-    for start in range(0, len(unique), step):
-        part = unique[start : start + step]
-        marks = ", ".join("?" for _ in part)
-        rows = db.execute(
-            f"SELECT response_id, vector FROM response_embeddings WHERE model = ? AND response_id IN ({marks})",
-            [emb.MODEL_ID, *part],
-        ).fetchall()
-        for response_id, blob in rows:
-            if len(blob) != emb.DIM * 2:
-                continue  # not a vector of this model's shape: treat as missing
-            vector = np.frombuffer(blob, dtype=STORE_DTYPE).astype(np.float32)
-            for i in where[response_id]:
-                out[i] = vector
-                mask[i] = True
+    if len(where) > 5000:
+        # Many answers (the suggester over a whole project): one scan of the table beats thousands of lookups.
+        found = db.execute("SELECT response_id, vector FROM response_embeddings WHERE model = ?",
+                           [emb.MODEL_ID]).fetchall()
+    else:
+        unique, found = list(where), []
+        for start in range(0, len(unique), 500):  # well under SQLite's limit on bound parameters
+            part = unique[start : start + 500]
+            found += db.execute(
+                f"SELECT response_id, vector FROM response_embeddings WHERE model = ? "
+                f"AND response_id IN ({', '.join('?' for _ in part)})", [emb.MODEL_ID, *part]).fetchall()
+    blobs, src, dst = [], [], []
+    for response_id, blob in found:
+        positions = where.get(response_id)
+        if positions is None or len(blob) != emb.DIM * 2:  # not asked for, or not a vector of this shape
+            continue
+        src.extend([len(blobs)] * len(positions))
+        dst.extend(positions)
+        blobs.append(blob)
+    if blobs:
+        matrix = np.frombuffer(b"".join(blobs), dtype=STORE_DTYPE).reshape(len(blobs), emb.DIM)
+        out[dst] = matrix[src]
+        mask[dst] = True
     return (out, mask) if with_mask else out
 
 

@@ -135,6 +135,10 @@ def test_store_and_load_round_trip_in_the_given_order(db, researcher, event):
     assert np.abs(vectors[0] - fresh[0]).max() < 1e-3 and np.abs(vectors[2] - fresh[1]).max() < 1e-3
     assert (vectors[0] @ fresh[0]) > 0.9999
     assert np.array_equal(load_embeddings(db, order), vectors)
+    # many ids at once take the whole-table scan: same answer
+    many = [f"absent-{i}" for i in range(5001)] + order
+    big, big_mask = load_embeddings(db, many, with_mask=True)
+    assert np.array_equal(big[5001:], vectors) and big_mask.tolist() == [False] * 5001 + mask.tolist()
 
 
 def test_vectors_come_from_the_redacted_text(db, researcher, event):
