@@ -715,7 +715,7 @@ def compare_rounds(sel_a: Selection, sel_b: Selection, level: str = "theme",
                    threshold: int | None = None) -> pd.DataFrame:
     """Theme shares of two rounds side by side (round A, e.g. this refresh, against round B, the last one), per
     question and code, with the change A - B and its 95 % interval (Newcombe's hybrid score interval from each
-    share's Wilson interval, analysis.intervals: the rounds' respondents are different people).
+    share's Wilson interval, newcombe_interval above: the rounds' respondents are different people).
 
     `status`: "both" (raised in both rounds), "appeared" (raised in A; nobody in B, where the question had coded
     answers), "vanished" (raised in B; nobody in A), "not comparable" (the question has no coded answers in one of
@@ -723,8 +723,6 @@ def compare_rounds(sel_a: Selection, sel_b: Selection, level: str = "theme",
     and the change are then not to be shown (they would give the count away). `clear` is true when the interval
     leaves out 0: a change that is unlikely to be chance alone. Sorted by question, then the largest change.
     """
-    from analysis.intervals import newcombe_difference, wilson_interval
-
     threshold = config.SMALL_CELL_THRESHOLD if threshold is None else threshold
     cols = ["question_id", "question", "code_id", "code", "label", "respondents_a", "base_a", "share_a", "shown_a",
             "ci_a_low", "ci_a_high", "respondents_b", "base_b", "share_b", "shown_b", "ci_b_low", "ci_b_high",
@@ -744,14 +742,15 @@ def compare_rounds(sel_a: Selection, sel_b: Selection, level: str = "theme",
     out["base_b"] = out["question_id"].map(base_b).fillna(0).astype("int64")
     out["respondents_a"] = out["respondents_a"].fillna(0).astype("int64")
     out["respondents_b"] = out["respondents_b"].fillna(0).astype("int64")
-    rows = []
-    for ka, na, kb, nb in zip(out["respondents_a"], out["base_a"], out["respondents_b"], out["base_b"], strict=True):
-        wa = wilson_interval(int(ka), int(na)) if na else (np.nan, np.nan)
-        wb = wilson_interval(int(kb), int(nb)) if nb else (np.nan, np.nan)
-        rows.append((ka / na if na else np.nan, *wa, kb / nb if nb else np.nan, *wb,
-                     *newcombe_difference(int(ka), int(na), int(kb), int(nb))))
-    (out["share_a"], out["ci_a_low"], out["ci_a_high"], out["share_b"], out["ci_b_low"], out["ci_b_high"],
-     out["change"], out["ci_low"], out["ci_high"]) = (list(c) for c in zip(*rows, strict=True))
+    ka, na = out["respondents_a"].to_numpy(float), out["base_a"].to_numpy(float)
+    kb, nb = out["respondents_b"].to_numpy(float), out["base_b"].to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["share_a"], out["share_b"] = np.where(na > 0, ka / na, np.nan), np.where(nb > 0, kb / nb, np.nan)
+    out["ci_a_low"], out["ci_a_high"] = wilson_interval(ka, na)
+    out["ci_b_low"], out["ci_b_high"] = wilson_interval(kb, nb)
+    out["change"] = out["share_a"] - out["share_b"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["ci_low"], out["ci_high"] = newcombe_interval(ka, na, kb, nb)  # NaN where either base is 0
 
     def small(k: pd.Series, n: pd.Series) -> pd.Series:
         return ((k > 0) & (k < threshold)) | ((n > 0) & (n < threshold))

@@ -61,7 +61,7 @@ def show_result(result: tuple[str, object] | None) -> None:
         if more:
             st.warning(f"The first {len(problems):,} problems are listed, and {more:,} more were found. Fix these, "
                        "upload the file again, and the next ones will be listed.", icon=":material/list:")
-        st.dataframe(problems_table(problems), hide_index=True, use_container_width=True,
+        st.dataframe(problems_table(problems), hide_index=True, width="stretch",
                      column_config={"Row": st.column_config.NumberColumn(format="%d", width="small"),
                                     "Column": st.column_config.TextColumn(width="small"),
                                     "Problem": st.column_config.TextColumn(width="large")})
@@ -155,11 +155,11 @@ def main() -> None:
                 st.info("Recognised: one row per answer (id, question, group, text).", icon=":material/table_view:")
             st.caption("The first rows of the file:")
             st.dataframe(pd.DataFrame([["" if c is None else str(c) for c in row] for row in sample]),
-                         hide_index=True, use_container_width=True)
+                         hide_index=True, width="stretch")
     left, right = st.columns(2)
-    check = left.button("Check only (write nothing)", use_container_width=True, key="import_check",
+    check = left.button("Check only (write nothing)", width="stretch", key="import_check",
                         disabled=upload is None)
-    go = right.button("Import", type="primary", use_container_width=True, key="import_go", disabled=upload is None)
+    go = right.button("Import", type="primary", width="stretch", key="import_go", disabled=upload is None)
     if (check or go) and upload is not None and mapping is not None:
         try:
             result = import_responses(db, user, upload.getvalue(), upload.name, event=event, mapping=mapping,
