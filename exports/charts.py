@@ -12,7 +12,57 @@ import config
 from analysis.findings import OKABE_ITO
 
 BLUE, ORANGE, GREY = "#0072B2", "#E69F00", "#BBBBBB"
+SUPPRESSED_FILL = "#F0F0F0"  # a suppressed cell: paler than any share, so never read as one
 WIDTH = 560
+#: Text sizes in pixels. A PNG drawn WIDTH px wide is placed 16 cm wide in the report, so 13 px prints at about
+#: 10.5 pt (at least 9 pt in documents) and is at least 13 px in the app.
+FONT, TITLE_FONT = 13, 15
+INK = "#222222"
+
+
+def style(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """Readable text everywhere: axes, legends, titles and subtitles at least FONT px, dark ink."""
+    return (chart.configure_axis(labelFontSize=FONT, titleFontSize=FONT, labelColor=INK, titleColor=INK)
+            .configure_legend(labelFontSize=FONT, titleFontSize=FONT, labelColor=INK, titleColor=INK)
+            .configure_title(fontSize=TITLE_FONT, subtitleFontSize=FONT, color=INK, subtitleColor=INK,
+                             anchor="start")
+            .configure_text(fontSize=FONT)
+            .configure_view(stroke=None))
+
+
+def context_lines(question: str = "", filters: str = "", n: int | None = None, unit: str = "people",
+                  date: str = "") -> list[str]:
+    """The lines under a chart's title: question, filters, n and date (every chart carries them)."""
+    lines = []
+    if question:
+        lines.append(question)
+    lines.append(f"Filters: {filters or 'none (every answer)'}")
+    lines.append((f"n = {n:,} {unit}" if n is not None else "") + (f" · {date}" if date else ""))
+    return [line for line in lines if line]
+
+
+def titled(chart: alt.TopLevelMixin, title: str, lines: list[str]) -> alt.TopLevelMixin:
+    """The chart with its title and context lines (question, filters, n, date) drawn into it, so a PNG or SVG
+    carries them wherever it goes; text styled by `style`."""
+    return style(chart.properties(title=alt.TitleParams(text=title or " ", subtitle=lines, anchor="start")))
+
+
+def fold_small_groups(by_group: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Drop the groups whose every cell is suppressed (they would be a column of "<5"); return the rest and the
+    dropped groups' names, for one line such as "4 groups with fewer than 5 people each"."""
+    if by_group.empty:
+        return by_group, []
+    all_small = by_group.groupby("group")["suppressed"].all()
+    folded = sorted(all_small[all_small].index)
+    return by_group[~by_group["group"].isin(folded)], folded
+
+
+def folded_line(folded: list[str]) -> str:
+    t = config.SMALL_CELL_THRESHOLD
+    if not folded:
+        return ""
+    return (f"{len(folded)} group{'s' if len(folded) != 1 else ''} with fewer than {t} people each, not shown: "
+            + ", ".join(folded))
 
 
 def _height(rows: int) -> int:
@@ -22,18 +72,29 @@ def _height(rows: int) -> int:
 
 def themes_bar(shares: pd.DataFrame, title: str = "") -> alt.Chart:
     """Sorted horizontal bars: share of respondents raising each theme (one question)."""
+    shares = shares.copy()
+    if "ci_low" not in shares:
+        from analysis.findings import wilson_interval
+
+        shares["ci_low"], shares["ci_high"] = wilson_interval(shares["respondents"], shares["base_respondents"])
     data = shares.assign(share_pct=(shares["share"] * 100).round(1))[
-        ["label", "share", "share_pct", "answers", "respondents", "base_respondents"]]
-    bars = alt.Chart(data).mark_bar(color=BLUE).encode(
+        ["label", "share", "share_pct", "answers", "respondents", "base_respondents", "ci_low", "ci_high"]]
+    bars = alt.Chart(data).mark_bar(color=BLUE, opacity=0.85).encode(
         x=alt.X("share:Q", title="Share of respondents", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
         y=alt.Y("label:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260, labelOverlap=False)),
         tooltip=[alt.Tooltip("label:N", title="Theme"), alt.Tooltip("share:Q", format=".0%", title="Share"),
                  alt.Tooltip("respondents:Q", title="Respondents"), alt.Tooltip("answers:Q", title="Answers"),
-                 alt.Tooltip("base_respondents:Q", title="Base (respondents)")],
+                 alt.Tooltip("base_respondents:Q", title="Base (respondents)"),
+                 alt.Tooltip("ci_low:Q", format=".0%", title="95% CI from"),
+                 alt.Tooltip("ci_high:Q", format=".0%", title="95% CI to")],
     )
-    text = bars.mark_text(align="left", dx=3, color="#222222").encode(
+    # the Wilson 95 % interval as a thin dark line across each bar's end
+    whisker = alt.Chart(data).mark_rule(color=INK, strokeWidth=1.5).encode(
+        x="ci_low:Q", x2="ci_high:Q", y=alt.Y("label:N", sort=alt.EncodingSortField("share", order="descending")))
+    text = alt.Chart(data).mark_text(align="left", dx=4, color=INK, fontSize=FONT).encode(
+        x="ci_high:Q", y=alt.Y("label:N", sort=alt.EncodingSortField("share", order="descending")),
         text=alt.Text("share:Q", format=".0%"))
-    return (bars + text).properties(width=WIDTH, height=_height(len(data)), title=title)
+    return (bars + whisker + text).properties(width=WIDTH, height=_height(len(data)), title=title)
 
 
 def heatmap(by_group: pd.DataFrame, title: str = "") -> alt.Chart:
@@ -48,20 +109,22 @@ def heatmap(by_group: pd.DataFrame, title: str = "") -> alt.Chart:
                    for b in by_group["base_respondents"]],
     )[["label", "group", "share", "share_fill", "cell", "shown_text", "base_text", "suppressed"]]
     base = alt.Chart(data).encode(
-        x=alt.X("group:N", title=None, axis=alt.Axis(labelAngle=-60, labelLimit=140, labelOverlap=False)),
-        y=alt.Y("label:N", title=None, axis=alt.Axis(labelLimit=170, labelOverlap=False)),
+        x=alt.X("group:N", title=None, axis=alt.Axis(labelAngle=-60, labelLimit=220, labelOverlap=False)),
+        y=alt.Y("label:N", title=None, axis=alt.Axis(labelLimit=260, labelOverlap=False)),
     )
     rect = base.mark_rect(stroke="white").encode(
-        color=alt.condition("datum.suppressed", alt.value(GREY),
-                            alt.Color("share_fill:Q", title="Share", scale=alt.Scale(scheme="viridis", domain=[0, 1]),
+        # sequential blues from white at 0 %: no share reads darker than a larger one; suppressed cells pale grey
+        color=alt.condition("datum.suppressed", alt.value(SUPPRESSED_FILL),
+                            alt.Color("share_fill:Q", title="Share", scale=alt.Scale(
+                                range=["#FFFFFF", "#08306B"], domain=[0, 1], interpolate="lab"),
                                       legend=alt.Legend(format="%", orient="bottom", gradientLength=160))),
         tooltip=[alt.Tooltip("label:N", title="Theme"), alt.Tooltip("group:N", title="Group"),
                  alt.Tooltip("cell:N", title="Share"), alt.Tooltip("shown_text:N", title="Respondents"),
                  alt.Tooltip("base_text:N", title="Base")],
     )
-    text = base.mark_text(fontSize=10).encode(
+    text = base.mark_text(fontSize=FONT).encode(
         text="cell:N",
-        color=alt.condition("datum.share_fill > 0.6 || datum.suppressed", alt.value("#000000"),
+        color=alt.condition("datum.share_fill < 0.5 || datum.suppressed", alt.value("#000000"),
                             alt.value("#FFFFFF")),
     )
     groups = data["group"].nunique()
@@ -99,7 +162,7 @@ def cooccurrence_map(cooc: pd.DataFrame, title: str = "", unit: str = "responden
         tooltip=[alt.Tooltip("label_a:N", title="Theme"), alt.Tooltip("label_b:N", title="and"),
                  alt.Tooltip("both:Q", title="Together"), alt.Tooltip("share:Q", format=".1%", title="Share")],
     )
-    text = bars.mark_text(align="left", dx=3, color="#222222").encode(text="both:Q")
+    text = bars.mark_text(align="left", dx=3, color=INK, fontSize=FONT).encode(text="both:Q")
     return (bars + text).properties(width=WIDTH, height=_height(len(data)), title=title)
 
 

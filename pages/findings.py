@@ -99,11 +99,26 @@ def readable(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def chart_block(chart, table: pd.DataFrame, name: str, key: str, caption: str = "") -> None:
-    """A chart, its table one click away, and PNG/SVG downloads made only when asked for (table only if no chart)."""
+def chart_context(question: str = "", n: int | None = None) -> list[str]:
+    """Question, filters, n and date under every chart's title (drawn into the PNG/SVG downloads too)."""
+    chosen = {k: v for k, v in flt.describe(prep.questions, prep.groups, event_names, code_labels).items()
+              if v != "all"}
+    if APPROVED_ONLY:
+        chosen["Review"] = "approved answers only"
+    n = int(head["coded_respondents"]) if n is None else n
+    return charts.context_lines(question, "; ".join(f"{k}: {v}" for k, v in chosen.items()), n,
+                                "people with a coded answer", f"{dt.date.today():%d %B %Y}")
+
+
+def chart_block(chart, table: pd.DataFrame, name: str, key: str, caption: str = "", title: str = "",
+                context: list[str] | None = None) -> None:
+    """A chart, its table one click away, and PNG/SVG downloads made only when asked for (table only if no chart).
+    The chart carries its title, question, filters, n and date, on screen and in every download."""
     if chart is None:
         st.dataframe(readable(table), hide_index=True, width="stretch")
         return
+    chart = charts.titled(chart, title or name.replace("-", " ").capitalize(),
+                          context if context is not None else chart_context())
     # on screen the chart takes the column's width (a fixed width would be scaled down, shrinking the text too)
     st.altair_chart(chart.properties(width="container"), width="stretch",
                     alt=(caption or name.replace("-", " ")) + " The table behind this chart holds the same figures.")
@@ -211,7 +226,8 @@ with tabs[0]:
                     q.drop(columns=["question_id", "code_id"]), f"themes-{qid}",
                     f"themes_{qid}", f"Share of the {base:,} respondents with a coded answer to this question who "
                                      f"raised each {level_choice.lower()[:-1]} (the 12 most raised; all in the "
-                                     "table).")
+                                     "table). The thin line on each bar is its 95% confidence interval (Wilson).",
+                    title=f"{level_choice}: share of people raising each", context=chart_context(label, base))
 
 # --- groups -----------------------------------------------------------------------------------------------------
 with tabs[1]:
@@ -222,10 +238,16 @@ with tabs[1]:
         rows = table[~table["code_id"].isin(prep.themes)] if level == "code" else table
         top = rows.groupby("code_id")["respondents"].sum().sort_values(ascending=False).head(15).index
         st.subheader("Who raised what")
-        chart_block(charts.heatmap(table[table["code_id"].isin(top)]),
+        shown_cells, folded = charts.fold_small_groups(rows[rows["code_id"].isin(top)])
+        lines = chart_context()
+        if folded:
+            lines.append(charts.folded_line(folded))
+        chart_block(charts.heatmap(shown_cells) if len(shown_cells) else None,
                     table.drop(columns=["code_id", "group_id"]), "themes-by-group", "heatmap",
-                    f"Share of each group's respondents (with a coded answer) raising each of the 15 most common; "
-                    f"grey cells: fewer than {threshold} people, not shown.")
+                    f"Share of each group's respondents (with a coded answer) raising each of the 15 most common "
+                    f"{level_choice.lower()}; pale grey cells: fewer than {threshold} people, not shown."
+                    + (f" {charts.folded_line(folded)}." if folded else ""),
+                    title=f"Who raised what: {level_choice.lower()} by respondent group", context=lines)
         st.subheader("Compare two groups")
         sizes = result["groups"]
         options = list(sizes["group_id"])
@@ -240,7 +262,7 @@ with tabs[1]:
             if a == b:
                 st.warning("Choose two different groups.")
             else:
-                cmp = af.compare_groups(table, a, b)
+                cmp = af.compare_groups(rows, a, b)  # one level only: never a theme beside sub-codes
                 name_a, name_b = prep.groups.get(a, a), prep.groups.get(b, b)
                 shown = cmp.dropna(subset=["difference"])
                 if shown.empty:
@@ -248,8 +270,12 @@ with tabs[1]:
                 else:
                     for r in shown.head(3).itertuples():
                         more = name_a if r.difference > 0 else name_b
+                        gap = (f"difference {r.difference * 100:+.0f} points, 95% CI {r.diff_low * 100:+.0f} to "
+                               f"{r.diff_high * 100:+.0f}")
+                        verdict = ("a difference this size could be chance" if r.chance
+                                   else f"more often raised by {more}")
                         st.text(f"• {r.label}: {r.share_a:.0%} of {name_a} vs {r.share_b:.0%} of {name_b} "
-                                f"(more often raised by {more})")
+                                f"({gap}; {verdict})")
                     chart_block(charts.comparison(shown.head(15), name_a, name_b), cmp, f"compare-{a}-{b}",
                                 "compare", "Largest differences first; codes with fewer than "
                                            f"{threshold} people in either group are left out.")
