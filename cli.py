@@ -108,10 +108,12 @@ def import_responses_cmd(db: Database, file: Path, event: str | None, dry_run: b
     """Import answers from a CSV or XLSX file: long (id,question,group,text[,respondent,event,created_at]) or a
     survey tool's export (one row per respondent; Microsoft Forms, Google Forms, KoBoToolbox, ODK Central,
     SurveyMonkey, Qualtrics), separated by commas, semicolons or tabs."""
+    from data.embeddings import no_background
     from data.importer import import_responses
 
     mapping = map_file.read_bytes() if map_file else None
-    with file.open("rb") as source:
+    # no background embedding: this process ends now (`cli.py embed` computes the sentence vectors)
+    with file.open("rb") as source, no_background():
         result = run_import(lambda: import_responses(db, cli_user(), source, file.name, event=event, mapping=mapping,
                                                      dates=dates, dry_run=dry_run))
     if dry_run or result.mapping.layout == "wide":
@@ -122,6 +124,9 @@ def import_responses_cmd(db: Database, file: Path, event: str | None, dry_run: b
         save_map.write_text(result.mapping.to_yaml(), encoding="utf-8")
         click.echo(f"Mapping saved to {save_map}")
     click.echo(result.summary())
+    if result.added and not dry_run:
+        click.echo("Sentence vectors for suggestions: run `python cli.py embed` (the app computes them in the "
+                   "background).")
 
 
 @import_group.command("qdpx")

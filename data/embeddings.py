@@ -6,10 +6,12 @@ Owns computing the missing ones (`ensure_embeddings`, also in a background threa
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -150,9 +152,24 @@ def _db_file(db: Database) -> str | None:
     return None
 
 
+_no_background: contextvars.ContextVar[bool] = contextvars.ContextVar("thrive_no_embed_background", default=False)
+
+
+@contextlib.contextmanager
+def no_background() -> Iterator[None]:
+    """Within this block no background top-up starts (the CLI: a short-lived process embeds with `cli.py embed`)."""
+    token = _no_background.set(True)
+    try:
+        yield
+    finally:
+        _no_background.reset(token)
+
+
 def background_enabled() -> bool:
-    """Env THRIVE_EMBED_BACKGROUND: "1" on, "0" off; unset: on, except inside a pytest run (tests that want it
-    set it), so that every import in the test suite does not load the model."""
+    """False inside no_background(); else env THRIVE_EMBED_BACKGROUND: "1" on, "0" off; unset: on, except inside a
+    pytest run (tests that want it set it), so that every import in the test suite does not load the model."""
+    if _no_background.get():
+        return False
     value = os.environ.get("THRIVE_EMBED_BACKGROUND")
     if value is not None:
         return value.strip() not in ("", "0", "false", "no")

@@ -1085,4 +1085,8 @@ def _write_rows(db: Database, user: User, filename: str, resolved: dict[str, Eve
             raise _RollBack(result)
         audit.record(db, user, "responses_imported", "file", filename or None, added=result.added,
                      already_present=result.already_present, events=json.dumps(sorted(event_ids)))
+    if result.added:  # sentence vectors for the new answers, in a background thread (issue 10); never fails this
+        from data.embeddings import top_up_in_background
+
+        top_up_in_background(db)
     return result

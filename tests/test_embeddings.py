@@ -230,3 +230,37 @@ def test_cli_embed_says_why_when_unavailable(db_path, db, tmp_path, monkeypatch)
     emb.reset()
     result = CliRunner().invoke(cli.cli, ["embed", "--db", str(db_path)])
     assert result.exit_code == 1 and "model files missing" in result.output
+
+
+IMPORT = b"id,question,group,text\n1,thrive_helps,resident,parks with lights\n2,neglect_is,resident,no food at home\n"
+
+
+def test_an_import_tops_up_in_the_background_after_it_commits(db, db_path, officer, monkeypatch):
+    from data import embeddings as store
+    from data.importer import import_responses
+
+    monkeypatch.setenv("THRIVE_EMBED_BACKGROUND", "1")
+    result = import_responses(db, officer, IMPORT, "answers.csv", event="Market day")
+    assert result.added == 2
+    thread = store._running.get(str(db_path))
+    assert thread is not None
+    thread.join(120)
+    assert embedding_coverage(db) == (2, 2)
+    # a re-import adds nothing and starts nothing
+    store._running.clear()
+    import_responses(db, officer, IMPORT, "answers.csv", event="Market day")
+    assert store._running == {}
+
+
+def test_cli_import_leaves_embedding_to_cli_embed(db_path, db, monkeypatch, tmp_path):
+    import cli
+    from data import embeddings as store
+
+    monkeypatch.setenv("THRIVE_EMBED_BACKGROUND", "1")
+    store._running.clear()
+    (tmp_path / "a.csv").write_bytes(IMPORT)
+    result = CliRunner().invoke(cli.cli, ["import", "responses", str(tmp_path / "a.csv"), "--event", "Fair",
+                                          "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    assert "python cli.py embed" in result.output
+    assert store._running == {} and embedding_coverage(db) == (0, 2)
