@@ -56,6 +56,28 @@ def test_vectors_have_the_shape_unit_length_and_are_deterministic():
     assert emb.embed([]).shape == (0, emb.DIM)
 
 
+def test_threads_share_one_session_and_get_the_same_vectors():
+    import threading
+
+    texts = ["parks with lights", "someone to talk to", "food"]
+    results, errors = [], []
+
+    def work():
+        try:
+            results.append(emb.embed(texts))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]  # all start before the model is loaded
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors and len(results) == 4
+    assert all(np.array_equal(r, results[0]) for r in results)
+    assert len(emb._runtime) == 1
+
+
 def test_similar_meanings_are_closer_than_unrelated_ones():
     scary, safety, food, nan, family = emb.embed([
         "scary streets at night", "safety: feeling safe in the area", "food",
