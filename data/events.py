@@ -175,6 +175,43 @@ def close_event(db: Database, user: User, event_id: str) -> Event:
     return set_status(db, user, event_id, "closed")
 
 
-def area_for(db: Database, event: Event) -> str:
-    """The area named in question 4 at this event: the event's own, else the partnership's setting."""
+def area_for(db: Database, event: Event, language: str | None = None) -> str:
+    """The area named in question 4 at this event in `language`: the event's name for it in that language, else
+    the event's own area, else the partnership's setting."""
+    if language:
+        named = area_languages(db, event.id).get(language)
+        if named:
+            return named
     return event.area or settings.get(db, "area_name")
+
+
+def area_languages(db: Database, event_id: str) -> dict[str, str]:
+    """The event's area name per language code (empty when it has none)."""
+    row = db.execute("SELECT area_languages FROM events WHERE id = ?", [event_id]).fetchone()
+    if row is None or not row[0]:
+        return {}
+    try:
+        value = json.loads(row[0])
+    except ValueError:
+        return {}
+    return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)} if isinstance(value, dict) else {}
+
+
+def set_area_languages(db: Database, user: User, event_id: str, names: dict[str, str]) -> dict[str, str]:
+    """Name the event's area per language ({"ur": "..."}); a blank name removes that language. Codes must be
+    languages of the event's question set."""
+    require(user, "manage_events")
+    event = get_event(db, event_id)
+    codes = {x.code for x in question_set(db, event.question_set_id).languages}
+    unknown = sorted(set(names) - codes)
+    if unknown:
+        raise EventError(f"{', '.join(unknown)} is not a language of this event's question set ({', '.join(sorted(codes))}).")
+    too_long = sorted(code for code, name in names.items() if len(name.strip()) > 100)
+    if too_long:
+        raise EventError(f"The area name for {', '.join(too_long)} is too long (100 characters at most).")
+    clean = {code: name.strip() for code, name in sorted(names.items()) if name.strip()}
+    with transaction(db):
+        db.execute("UPDATE events SET area_languages = ? WHERE id = ?",
+                   [json.dumps(clean, ensure_ascii=False) if clean else None, event.id])
+        audit.record(db, user, "event_area_languages_set", "event", event.id)
+    return clean

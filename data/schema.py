@@ -532,3 +532,10 @@ def rounds_actions(db: Database) -> None:
             "CREATE INDEX snapshots_round ON snapshots(round_id, taken_at)",
         ],
     )
+
+
+@migrations(name="0018_event_area_languages")
+def event_area_languages(db: Database) -> None:
+    """The area named in question 4 per language ({"ur": "ڈڈلی"}), as JSON; NULL: the one `area` in every language
+    (data/events.area_for)."""
+    _run(db, ["ALTER TABLE events ADD COLUMN area_languages TEXT"])

@@ -382,7 +382,7 @@ def main() -> None:
     if state.get(LANGUAGE) not in {x.code for x in languages}:
         state[LANGUAGE] = qs.default_language
     lang = _lang(qs)
-    area = events.area_for(db, event)
+    area = events.area_for(db, event, lang)  # the area as named in this language, if the event names it
 
     head, change = st.columns([3, 1], vertical_alignment="center")
     head.markdown(f"#### {session.md_escape(event.name)}" + (f"  \n{session.md_escape(event.venue)}" if event.venue else ""))

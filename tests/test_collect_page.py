@@ -343,3 +343,45 @@ def test_post_its_are_not_counted_as_people(app, db, event, officer):
     assert metrics["Answers at this event"] == "4"
     assert "1 transcribed flipchart post-it" in shown(app)
     assert any("1 person at this event today" in s.value.replace("*", "") for s in app.success)
+
+
+def test_area_is_named_per_language_and_the_language_resets_after_each_respondent(app, db, admin, event):
+    from data.events import EventError, area_languages, set_area_languages
+
+    set_area_languages(db, admin, event.id, {"ur": "ڈڈلی", "en": ""})
+    assert area_languages(db, event.id) == {"ur": "ڈڈلی"}
+    with pytest.raises(EventError):
+        set_area_languages(db, admin, event.id, {"fr": "Dudley"})
+    app.run()
+    assert "ڈڈلی" not in app.text_area(key="collect_answer_thrive_local").label
+    app.segmented_control(key="collect_language").set_value("ur").run()
+    assert "ڈڈلی" in app.text_area(key="collect_answer_thrive_local").label
+    assert "یہ شخص کون ہے؟" in app.pills(key="collect_group").label
+    save(fill(app))
+    assert db.execute("SELECT language FROM respondents").fetchone()[0] == "ur"
+    assert app.segmented_control(key="collect_language").value == "en"  # the next person starts in English
+    assert "Who is this person?" in app.pills(key="collect_group").label
+
+
+def test_empty_save_says_so_and_points_at_the_group(app, db):
+    save(app)
+    assert count(db, "SELECT COUNT(*) FROM respondents") == 0
+    assert any("Nothing to save yet" in e.value for e in app.error)
+    assert app.session_state["collect_error_field"] == "collect_group"
+
+
+def test_one_status_area_a_new_message_replaces_the_old(app, db):
+    save(fill(app, consent=False))
+    assert len(app.error) == 1
+    app.checkbox(key="collect_consent").set_value(True)
+    save(app)
+    assert not app.error and len(app.success) == 1  # the error is gone, the confirmation alone
+
+
+def test_guidance_stays_until_read(app, db):
+    save(fill(app, answers={"thrive_stops": "my dad hits me when he is drunk"}))
+    assert app.button(key="collect_guidance_ok")
+    save(fill(app, group="parent_carer", answers={"thrive_helps": "Parks"}))
+    assert any("Stay calm and listen" in e.value for e in app.error)  # still there for the next person
+    app.button(key="collect_guidance_ok").click().run()
+    assert not any("Stay calm" in e.value for e in app.error)
