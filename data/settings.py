@@ -18,6 +18,8 @@ DEFAULTS: dict[str, str] = {
     "idle_timeout_minutes": str(config.IDLE_TIMEOUT_MINUTES),
     "retention_days": str(config.RETENTION_DAYS),
     "flag_overdue_hours": "24",  # an open safeguarding flag older than this stands out in the queue
+    "report_author": "Safeguarding Children Partnership",  # the Word report's author (core properties)
+    "report_title": "What children, families and communities told us",  # the Word report's title
 }
 
 #: Whole-number settings and the range each may take (checked before saving).

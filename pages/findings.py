@@ -407,7 +407,12 @@ with tabs[6]:
                 else:
                     ex = build(frames, flt)
                     ex.filters.update(review_filter)
-                    writer = {"xlsx": xlsx.workbook_bytes, "csv": csv_export.csv_bytes, "report": report.report_bytes,
+                    from data import settings as app_settings
+
+                    report_writer = functools.partial(report.report_bytes,
+                                                      title=app_settings.get(db, "report_title"),
+                                                      author=app_settings.get(db, "report_author"))
+                    writer = {"xlsx": xlsx.workbook_bytes, "csv": csv_export.csv_bytes, "report": report_writer,
                               "qdpx": refi.qdpx_bytes}[kind]
                     data = writer(ex, report_progress)
                     rows = ex.counts["answers"]
