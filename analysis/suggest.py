@@ -10,10 +10,14 @@ Reasons name the matched words, or the most similar coded answers (cosine over w
 Further evidence (issue 10): the question an answer was given to (per-question code rates learned from the
 codings, smoothed towards the overall rate); a code's exclude guidance (its words in an answer lower the code);
 how much a coding counts (a weight per coded answer and code: one coder's accepted suggestion counts less than
-a code given by hand or by several coders); and, where the sentence-embedding runtime is available, the cosine of
-the answer to each code's prototype ("label: definition" plus the answers coded with it). Without it the engine
-works as before and says why (`meaning_reason`). Scores shown are calibrated (isotonic regression on out-of-fold
-predictions) once there are CALIBRATE_MIN coded answers; the ranking itself uses the raw score.
+a code given by hand or by several coders); and, where the sentence-embedding runtime is available, meaning: the
+cosine of the answer to "label: definition", to each code's prototype (the definition fading into the mean of the
+answers coded with it) and the codes of its nearest coded answers. The raw score is a weighted sum of the words'
+score and these; the weights are fixed (DEFAULT_WEIGHTS) below WEIGHTS_MIN coded answers and chosen by 3-fold
+cross-validation on the codings above. Each text is embedded once per suggester (CachedEmbed; stored vectors are
+used as given). Without the runtime the engine works on words alone and says why (`meaning_reason`). Scores shown
+are calibrated (Platt, isotonic from ISOTONIC_MIN points) on the same out-of-fold predictions once there are
+CALIBRATE_MIN coded answers; the ranking itself uses the raw score.
 Deterministic: training rows are sorted by a sha1 key of their content and folds are drawn by a hash of the text,
 so row order, ids and PYTHONHASHSEED change nothing.
 """
@@ -158,6 +162,44 @@ class _Platt:
         return _sigmoid(self.a * self._x(raw)[:, 0] + self.b)
 
 
+class CachedEmbed:
+    """An embedding function that computes each distinct text once (keyed by a sha1 of the text).
+
+    The suggester wraps its `embed` in one, so a build, its cross-validation folds and its calibration never embed
+    the same answer twice; at most `limit` vectors are kept (the oldest go first).
+    """
+
+    def __init__(self, embed, limit: int = 200_000):
+        self.inner = getattr(embed, "inner", embed)
+        self.limit = limit
+        self._cache: dict[bytes, np.ndarray] = {}
+        self.computed = 0  # texts actually embedded (for the bench and tests)
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        keys = [hashlib.sha1(t.encode("utf-8")).digest() for t in texts]
+        missing: dict[bytes, str] = {}
+        for k, t in zip(keys, texts, strict=True):
+            if k not in self._cache and k not in missing:
+                missing[k] = t
+        if missing:
+            vectors = np.asarray(self.inner(list(missing.values())), dtype=np.float32)
+            self.computed += len(missing)
+            for k, v in zip(missing, vectors, strict=True):
+                self._cache[k] = v
+            while len(self._cache) > self.limit:
+                self._cache.pop(next(iter(self._cache)))
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.vstack([self._cache[k] for k in keys])
+
+    def remember(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        """Keep vectors computed elsewhere (stored in the database) so they are never recomputed."""
+        for t, v in zip(texts, vectors, strict=True):
+            if v is not None:
+                self._cache.setdefault(hashlib.sha1(t.encode("utf-8")).digest(), np.asarray(v, dtype=np.float32))
+
+
 def _identity(items: list[str]) -> list[str]:
     return items
 
@@ -178,6 +220,8 @@ class Suggester:
     A code's `exclude` guidance lowers it where its words are in an answer. `embed`: texts -> (n, d) L2-normalised
     vectors (analysis.embeddings.embed) or None; `meaning_reason` says why meaning is not used when it is None.
     calibrate: learn the shown scores' calibration from out-of-fold predictions (CALIBRATE_MIN coded answers on).
+    `weights` are the evidence weights in use (words, definition, prototype, neighbours); `weights_quality` the
+    cross-validated recall@3 + precision@1 of each candidate, when they were chosen.
     """
 
     #: with at most this many coded answers, `add` refits everything (it is cheap); above, it updates in place
@@ -205,10 +249,26 @@ class Suggester:
     QUESTION_POWER = 0.6
     #: a code whose exclude guidance's words are in the answer keeps this share of its score
     EXCLUDE_FACTOR = 0.35
-    #: share of the raw score from meaning (cosine to the code's prototype) when embeddings are available, and
-    #: the weight of "label: definition" in a prototype, in coded answers
-    EMBED_WEIGHT = 0.5
-    PROTOTYPE_PRIOR = 3.0
+    #: Meaning, where embeddings are available. A code's prototype is normalised(w_def * "label: definition" +
+    #: mean of its coded answers' vectors), w_def = PROTOTYPE_PRIOR / (PROTOTYPE_PRIOR + the code's codings): the
+    #: definition counts fully with no codings and fades as they come. Neighbours: the codes of the KNN most similar
+    #: coded answers (by cosine), weighted by exp(cosine / KNN_TEMPERATURE), over at most KNN_MAX coded answers.
+    PROTOTYPE_PRIOR = 5.0
+    KNN = 10
+    KNN_TEMPERATURE = 0.05
+    KNN_MAX = 5_000
+    #: raw score = w0 * words + w1 * cosine to "label: definition" + w2 * cosine to the prototype + w3 * neighbours
+    #: (then the question and exclude guidance). Until WEIGHTS_MIN coded answers the weights are DEFAULT_WEIGHTS
+    #: (the definition alone for meaning: on the held-out set's training pools, prototypes and neighbours learned
+    #: from fewer answers cost more than they gave); from there they are chosen from WEIGHT_GRID by 3-fold
+    #: cross-validation on the codings (folds by a hash of the text; the same out-of-fold predictions calibrate the
+    #: scores), keeping the default unless another is better by WEIGHTS_MARGIN (recall@3 + precision@1)
+    DEFAULT_WEIGHTS = (0.4, 0.6, 0.0, 0.0)
+    WEIGHT_GRID = tuple((w, *(round((1 - w) * x, 3) for x in split)) for w in (0.25, 0.4, 0.55, 0.7)
+                        for split in ((1, 0, 0), (0.5, 0.5, 0), (0, 1, 0), (0.5, 0.25, 0.25), (0.34, 0.33, 0.33),
+                                      (0, 0.5, 0.5)))
+    WEIGHTS_MIN = 150
+    WEIGHTS_MARGIN = 0.02
     #: how much one coding counts by source; several coders agreeing count more (see coding_weight)
     SOURCE_WEIGHTS = {"human": 1.0, "import": 1.0, "merge": 1.0, "bulk": 0.7, "suggestion": 0.5}
 
@@ -228,7 +288,16 @@ class Suggester:
         self.neighbours = neighbours
         self.char_weight = char_weight
         self.random_state = random_state
-        self.embed = embed
+        self.embed = None if embed is None else (embed if isinstance(embed, CachedEmbed) else CachedEmbed(embed))
+        self._def_vectors: np.ndarray | None = None
+        if self.embed is not None and self.codes:
+            entries = [f"{c.label}: {c.definition}" + (f" {c.include}" if c.include else "") for c in self.codes]
+            self._def_vectors = np.asarray(self.embed(entries), dtype=np.float32)
+        #: weights of (words, meaning, neighbours) in the raw score; chosen by cross-validation on the codings
+        self.weights: tuple[float, ...] = self.DEFAULT_WEIGHTS
+        self.weights_quality: dict[tuple[float, ...], float] = {}
+        self._vectors = np.zeros((0, 0), dtype=np.float32)
+        self._oof: tuple[np.ndarray, np.ndarray] | None = None
         self.meaning_reason = "" if embed is not None else (meaning_reason or "no sentence-embedding runtime given")
         self.calibrate = calibrate
         self._calibrator: IsotonicRegression | _Platt | None = None
@@ -340,6 +409,8 @@ class Suggester:
             vector = None if vectors is None else np.asarray(vectors[i], dtype=np.float32)
             rows.append((stable_key(text, names, question), text, names, question, weights, vector))
         rows.sort(key=lambda r: r[0])
+        if self.embed is not None:
+            self.embed.remember([r[1] for r in rows], [r[5] for r in rows])
         self._corpus = _Corpus()
         for _, text, names, question, weights, vector in rows:
             self._append(text, names, question, weights, vector)
@@ -387,9 +458,10 @@ class Suggester:
         self.counts = self._w.sum(axis=0)
         self.positives = self._y.sum(axis=0).astype(np.int64)
         self._count_question(n - 1)
-        if self._prototype_sum is not None and vector is not None:
-            self._prototype_sum += wrow[0][:, None] * vector[None, :]
-            self._prototypes = normalize(self._prototype_sum)
+        if self._def_vectors is not None and vector is not None and self._vectors.shape[0] == n - 1:
+            self._vectors = np.vstack([self._vectors.reshape(n - 1, -1), np.asarray(vector, np.float32)[None, :]])
+            self._vector_sum += wrow[0][:, None] * np.asarray(vector, np.float64)[None, :]
+            self._prototypes = self._prototype_matrix(self._vector_sum, self.counts)
         # only the codes this answer has are refitted; the others saw one more negative answer and are at most
         # that answer stale until the next fit() or refresh()
         for j in labels:
@@ -451,6 +523,7 @@ class Suggester:
         if blend:
             self._blend = None
             self._calibrator = None
+            self._oof = None
         if not texts or not self.counts.any():
             self._fitted = False
             self._blend = None
@@ -478,63 +551,210 @@ class Suggester:
         self._fitted = True
         if blend:
             self._full_size = len(texts)
-            if self.calibrate:
-                self._calibrator = self._fit_calibrator()
+            self._choose_weights_and_calibrate()
 
     def _build_prototypes(self) -> None:
-        """Each code's prototype: its "label: definition" (+ include guidance) embedding, weighted as
-        PROTOTYPE_PRIOR coded answers, plus the embeddings of the answers coded with it (by coding weight)."""
-        self._prototype_sum = None
+        """Each code's prototype from "label: definition" (+ include guidance) and its coded answers' vectors."""
         self._prototypes = None
-        if self.embed is None or not self.codes:
+        self._vector_sum = None
+        if self._def_vectors is None:
             return
-        entries = [f"{c.label}: {c.definition}" + (f" {c.include}" if c.include else "") for c in self.codes]
-        base = np.asarray(self.embed(entries), dtype=np.float64)
-        total = self.PROTOTYPE_PRIOR * base
-        vectors = [v for v in self._corpus.vectors]
+        vectors = self._corpus.vectors
         if vectors and all(v is not None for v in vectors):
-            total = total + self._w.T @ np.vstack(vectors).astype(np.float64)
-        self._prototype_sum = total
-        self._prototypes = normalize(total)
+            self._vectors = np.vstack(vectors).astype(np.float32)
+            self._vector_sum = self._w.T @ self._vectors.astype(np.float64)
+        else:
+            self._vectors = np.zeros((0, self._def_vectors.shape[1]), dtype=np.float32)
+            self._vector_sum = np.zeros(self._def_vectors.shape, dtype=np.float64)
+        self._prototypes = self._prototype_matrix(self._vector_sum, self._w.sum(axis=0) if len(vectors) else
+                                                  np.zeros(len(self.codes)))
 
-    def _fit_calibrator(self) -> IsotonicRegression | _Platt | None:
-        """Isotonic regression from raw to shown score, on out-of-fold predictions (3 folds by a hash of the
-        text) of at most CAL_SAMPLE coded answers: each top-3 suggestion of a held-out answer, right or not."""
-        n = self.n_coded
-        if n < self.CALIBRATE_MIN:
+    def _prototype_matrix(self, vector_sum: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """normalised(w_def * definition + mean of coded vectors), w_def = prior / (prior + codings), per code."""
+        counts = np.asarray(counts, dtype=np.float64)
+        mean = vector_sum / np.maximum(counts, 1e-9)[:, None]
+        mean[counts <= 0] = 0.0
+        w_def = self.PROTOTYPE_PRIOR / (self.PROTOTYPE_PRIOR + counts)
+        return normalize(w_def[:, None] * self._def_vectors.astype(np.float64) + mean).astype(np.float32)
+
+    def _knn_scores(self, vectors: np.ndarray, train_vectors: np.ndarray, train_w: np.ndarray) -> np.ndarray:
+        """(answer x code): the codes of the most similar coded answers, each weighted by exp(cosine / T)."""
+        out = np.zeros((vectors.shape[0], len(self.codes)))
+        n = train_vectors.shape[0]
+        if n == 0 or vectors.shape[0] == 0:
+            return out
+        if n > self.KNN_MAX:  # to bound the time: the first rows, which fit() sorted by a hash of their content
+            train_vectors, train_w = train_vectors[: self.KNN_MAX], train_w[: self.KNN_MAX]
+            n = self.KNN_MAX
+        k = min(self.KNN, n)
+        train_t = np.ascontiguousarray(train_vectors.T, dtype=np.float32)
+        for start in range(0, vectors.shape[0], 500):
+            sims = np.asarray(vectors[start:start + 500], dtype=np.float32) @ train_t
+            if k < n:
+                top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+            else:
+                top = np.tile(np.arange(n), (sims.shape[0], 1))
+            top_sims = np.take_along_axis(sims, top, axis=1).astype(np.float64)
+            weight = np.exp((top_sims - top_sims.max(axis=1, keepdims=True)) / self.KNN_TEMPERATURE)
+            weight /= weight.sum(axis=1, keepdims=True)
+            # (rows, k) weights times the neighbours' (k, codes) coding weights, capped at 1 each
+            out[start:start + sims.shape[0]] = np.einsum("rk,rkc->rc", weight, np.minimum(train_w[top], 1.0))
+        return out
+
+    @staticmethod
+    def _meaning(cosine: np.ndarray) -> np.ndarray:
+        return np.clip((cosine - 0.1) / 0.5, 0.0, 1.0)
+
+    def _question_factor(self, questions: Sequence[str | None] | None, q_counts: dict, q_totals: dict,
+                         counts: np.ndarray) -> np.ndarray | None:
+        if questions is None or not q_counts:
             return None
-        order = sorted(range(n), key=lambda i: stable_key(self._corpus.texts[i]))[: self.CAL_SAMPLE]
-        folds = np.array([text_fold(self._corpus.texts[i], 3) for i in order])
-        raw: list[float] = []
-        right: list[bool] = []
-        for f in range(3):
-            train = [order[k] for k in range(len(order)) if folds[k] != f]
-            held = [order[k] for k in range(len(order)) if folds[k] == f]
-            if not train or not held:
+        total = max(sum(q_totals.values()), 1.0)
+        overall = (counts + 1.0) / (total + len(self.codes))
+        factor = np.ones((len(questions), len(self.codes)))
+        for r, question in enumerate(questions):
+            found = q_counts.get(question) if question is not None else None
+            if found is None:
                 continue
-            sub = Suggester(self.codes, prior_strength=self.prior_strength, C=self.initial_C,
-                            neighbours=self.neighbours, char_weight=self.char_weight, tune=False,
-                            random_state=self.random_state, embed=self.embed, calibrate=False)
-            c = self._corpus
-            vectors = None
-            if all(c.vectors[i] is not None for i in train):
-                vectors = [c.vectors[i] for i in train]
-            sub.fit([(c.texts[i], [self.codes[j].name for j in c.labels[i]], c.questions[i],
-                      {self.codes[j].name: w for j, w in c.weights[i].items()}) for i in train], vectors=vectors)
-            held_vectors = None
-            if all(c.vectors[i] is not None for i in held):
-                held_vectors = np.vstack([c.vectors[i] for i in held])
-            scores = sub._scores([c.texts[i] for i in held], with_neighbours=False,
-                                 questions=[c.questions[i] for i in held], vectors=held_vectors)["raw"]
-            k = min(3, len(self.codes))
-            top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-            for r, i in enumerate(held):
-                for j in top[r]:
-                    raw.append(float(scores[r, j]))
-                    right.append(j in c.labels[i])
-        if len(raw) < 20 or all(right) or not any(right):
+            m = self.QUESTION_SMOOTHING
+            rate = (found + m * overall) / (q_totals[question] + m)
+            factor[r] = (rate / overall) ** self.QUESTION_POWER
+        return factor
+
+    def _excluded(self, all_stems: Sequence[list[str]]) -> np.ndarray | None:
+        if not any(self._exclude):
             return None
-        x, y = np.array(raw), np.array(right, dtype=float)
+        mask = np.zeros((len(all_stems), len(self.codes)), dtype=bool)
+        for r, stems in enumerate(all_stems):
+            present = set(stems)
+            for j, words in enumerate(self._exclude):
+                if words and present & words:
+                    mask[r, j] = True
+        return mask if mask.any() else None
+
+    def _combine(self, words: np.ndarray, definition: np.ndarray | None, meaning: np.ndarray | None,
+                 knn: np.ndarray | None, factor: np.ndarray | None, excluded: np.ndarray | None,
+                 weights: tuple[float, ...] | None = None) -> np.ndarray:
+        """The raw score: the weighted sum of the evidence, times the question's factor, lowered where excluded."""
+        if meaning is None or definition is None:
+            score = words
+        else:
+            w_words, w_def, w_proto, w_knn = weights or self.weights
+            score = w_words * words + w_def * definition + w_proto * meaning
+            if knn is not None and w_knn:
+                score = score + w_knn * knn
+            elif w_knn:  # no neighbours to look at: their share goes to the prototype
+                score = score + w_knn * meaning
+        if factor is not None:
+            score = score * factor
+        if excluded is not None:
+            score = np.where(excluded, score * self.EXCLUDE_FACTOR, score)
+        return np.clip(score, 0.0, 1.0)
+
+    def _out_of_fold(self) -> dict[str, np.ndarray] | None:
+        """Each part of the score for a sample of the coded answers (at most BLEND_SAMPLE, 3 folds by a hash of
+        the text), each predicted by what the other folds taught: the words' model, prototypes, neighbours and
+        question rates. No answer is embedded again (their vectors are kept)."""
+        n = self.n_coded
+        if n < min(self.WEIGHTS_MIN, self.CALIBRATE_MIN):
+            return None
+        texts = self._corpus.texts
+        if self._oof is not None:
+            sample, logits = self._oof
+        else:
+            sample = np.sort(np.array(sorted(range(n), key=lambda i: stable_key(texts[i]))[: self.BLEND_SAMPLE]))
+            logits = None
+        folds = np.array([text_fold(texts[i], 3) for i in sample])
+        if len(set(folds.tolist())) < 2:
+            return None
+        if logits is None:
+            logits = np.zeros((len(sample), len(self.codes)))
+            for f in range(3):
+                train, held = sample[folds != f], sample[folds == f]
+                if len(held) == 0:
+                    continue
+                coef, intercept = self._fit_all(self._features[train], self._y[train], self.C, self._w[train])
+                logits[folds == f] = np.asarray(self._features[held] @ coef.T) + intercept
+        cb = self._codebook_train[sample]
+        words = np.zeros_like(logits)
+        meaning = np.zeros_like(logits) if self._prototypes is not None else None
+        definition = (self._meaning(self._vectors[sample] @ self._def_vectors.T)
+                      if meaning is not None and len(self._vectors) == n else None)
+        knn = np.zeros_like(logits) if self._prototypes is not None and len(self._vectors) == n else None
+        factor = np.ones_like(logits)
+        stems = [self.processor.stems(texts[i]) for i in sample]
+        for f in range(3):
+            rows = folds == f
+            if not rows.any():
+                continue
+            train, held = sample[~rows], sample[rows]
+            counts = self._w[train].sum(axis=0)
+            if self._blend is not None:
+                x = self._blend_features(logits[rows], cb[rows], counts)
+                part = self._blend.predict_proba(x)[:, 1].reshape(cb[rows].shape)
+                unused = counts == 0
+                part[:, unused] = np.minimum(part[:, unused], cb[rows][:, unused])
+            else:
+                weight = counts / (counts + self.prior_strength)
+                part = 1 - (1 - cb[rows]) * (1 - weight * _sigmoid(logits[rows]))
+            words[rows] = part
+            if meaning is not None:
+                vecs = self._vectors[held]
+                protos = self._prototype_matrix(self._w[train].T @ self._vectors[train].astype(np.float64), counts)
+                meaning[rows] = self._meaning(vecs @ protos.T)
+                if knn is not None:
+                    knn[rows] = self._knn_scores(vecs, self._vectors[train], self._w[train])
+            q_counts: dict[str, np.ndarray] = {}
+            q_totals: dict[str, float] = {}
+            for i in train:
+                q = self._corpus.questions[i]
+                if q is not None:
+                    q_counts.setdefault(q, np.zeros(len(self.codes)))
+                    q_counts[q] += self._w[i]
+                    q_totals[q] = q_totals.get(q, 0.0) + 1.0
+            got = self._question_factor([self._corpus.questions[i] for i in held], q_counts, q_totals, counts)
+            if got is not None:
+                factor[rows] = got
+        return {"words": words, "definition": definition, "meaning": meaning, "knn": knn, "factor": factor, "excluded": self._excluded(stems),
+                "y": self._y[sample]}
+
+    def _choose_weights_and_calibrate(self) -> None:
+        """Choose the evidence weights by cross-validation on the codings and calibrate on the same predictions."""
+        self.weights = self.DEFAULT_WEIGHTS
+        self.weights_quality = {}
+        want_weights = (self._prototypes is not None and self.n_coded >= self.WEIGHTS_MIN
+                        and len(self._vectors) == self.n_coded)
+        want_calibration = self.calibrate and self.n_coded >= self.CALIBRATE_MIN
+        if not (want_weights or want_calibration):
+            return
+        oof = self._out_of_fold()
+        if oof is None:
+            return
+        parts = (oof["words"], oof["definition"], oof["meaning"], oof["knn"], oof["factor"], oof["excluded"])
+        if want_weights:
+            grid = [self.DEFAULT_WEIGHTS] + [w for w in self.WEIGHT_GRID if w != self.DEFAULT_WEIGHTS]
+            if oof["knn"] is None:
+                grid = [w for w in grid if w[3] == 0.0]
+            for w in grid:
+                self.weights_quality[w] = _ranking_quality(self._combine(*parts, weights=w), oof["y"])
+            best = max(grid, key=lambda w: (self.weights_quality[w], -grid.index(w)))
+            if self.weights_quality[best] > self.weights_quality[self.DEFAULT_WEIGHTS] + self.WEIGHTS_MARGIN:
+                self.weights = best
+        if want_calibration:
+            self._calibrator = self._fit_calibrator(self._combine(*parts), oof["y"])
+
+    def _fit_calibrator(self, scores: np.ndarray, y: np.ndarray) -> IsotonicRegression | _Platt | None:
+        """Platt scaling (isotonic regression from ISOTONIC_MIN points) from raw to shown score, on out-of-fold
+        predictions: each top-3 suggestion of a held-out coded answer, right or not."""
+        k = min(3, len(self.codes))
+        top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        raw = np.take_along_axis(scores, top, axis=1).reshape(-1)
+        right = np.take_along_axis(y, top, axis=1).reshape(-1)
+        has = np.repeat(y.any(axis=1), k)
+        raw, right = raw[has], right[has]
+        if len(raw) < 20 or right.all() or not right.any():
+            return None
+        x, y = raw.astype(float), right.astype(float)
         if len(raw) >= self.ISOTONIC_MIN:
             return IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip").fit(x, y)
         return _Platt().fit(x, y)
@@ -645,6 +865,7 @@ class Suggester:
                 best = (quality, C, logits)
         _, chosen, logits = best  # type: ignore[misc]
         self.C = chosen
+        self._oof = (sample, logits)  # reused for the evidence weights and the calibration
         # each out-of-fold prediction came from a model that saw two thirds of the sample's codings
         x = self._blend_features(logits, self._codebook_train[sample], self._w[sample].sum(axis=0) * 2 / 3)
         y = y_sample.reshape(-1)
@@ -705,36 +926,23 @@ class Suggester:
 
     def _evidence(self, parts: dict[str, np.ndarray], texts: Sequence[str], all_stems: Sequence[list[str]],
                   questions: Sequence[str | None] | None, vectors: np.ndarray | None) -> dict[str, np.ndarray]:
-        """Meaning, the question, exclude guidance and calibration on top of the words' score."""
-        score = parts["score"]
-        if self._prototypes is not None:
+        """Meaning, neighbours, the question, exclude guidance and calibration on top of the words' score."""
+        meaning = knn = definition = None
+        if self._prototypes is not None and len(texts):
             if vectors is None:
-                vectors = np.asarray(self.embed(list(texts)), dtype=np.float64) if len(texts) else None
-            if vectors is not None:
-                cosine = np.asarray(vectors, dtype=np.float64) @ self._prototypes.T
-                meaning = np.clip((cosine - 0.1) / 0.5, 0.0, 1.0)
-                parts["meaning"] = meaning
-                score = (1 - self.EMBED_WEIGHT) * score + self.EMBED_WEIGHT * meaning
-        if questions is not None and self._question_counts:
-            total = max(sum(self._question_totals.values()), 1.0)
-            overall = (self.counts + 1.0) / (total + len(self.codes))
-            factor = np.ones_like(score)
-            for r, question in enumerate(questions):
-                counts = self._question_counts.get(question) if question is not None else None
-                if counts is None:
-                    continue
-                m = self.QUESTION_SMOOTHING
-                rate = (counts + m * overall) / (self._question_totals[question] + m)
-                factor[r] = (rate / overall) ** self.QUESTION_POWER
+                vectors = self.embed(list(texts))
+            vectors = np.asarray(vectors, dtype=np.float32)
+            definition = self._meaning(vectors @ self._def_vectors.T)
+            meaning = self._meaning(vectors @ self._prototypes.T) if self.weights[2] or self.weights[3] else definition
+            parts["meaning"] = meaning
+            parts["definition"] = definition
+            if self.weights[3] and len(self._vectors) == self.n_coded and self.n_coded:
+                knn = self._knn_scores(vectors, self._vectors, self._w)
+                parts["knn"] = knn
+        factor = self._question_factor(questions, self._question_counts, self._question_totals, self.counts)
+        if factor is not None:
             parts["question"] = factor
-            score = score * factor
-        if any(self._exclude):
-            for r, stems in enumerate(all_stems):
-                present = set(stems)
-                for j, words in enumerate(self._exclude):
-                    if words and present & words:
-                        score[r, j] = score[r, j] * self.EXCLUDE_FACTOR
-        score = np.clip(score, 0.0, 1.0)
+        score = self._combine(parts["score"], definition, meaning, knn, factor, self._excluded(all_stems))
         parts["raw"] = score
         if self._calibrator is not None:
             shown = self._calibrator.predict(score.reshape(-1)).reshape(score.shape)
@@ -840,6 +1048,12 @@ class Suggester:
                 words = self._model_words(parts["word"][r], j, text)
                 said = f" (words {', '.join(f'“{w}”' for w in words)})" if words else ""
                 pieces.append((learned, f"learned from {int(self.positives[j])} coded answers{said}"))
+        if "meaning" in parts:
+            by_definition = float(parts["definition"][r, j]) * self.weights[1]
+            by_examples = float(parts["meaning"][r, j]) * self.weights[2] if self.counts[j] > 0 else 0.0
+            close, what = max((by_definition, "its definition"), (by_examples, "the answers coded with it"))
+            if close >= 0.3 * max(self.weights[1], self.weights[2]):  # a cosine of 0.25 and more
+                pieces.append((close, f"close in meaning to {what}"))
         if matched:
             seen: set[str] = set()
             described = []

@@ -1,6 +1,6 @@
 """Benchmark of the suggestion engine: learning curves on answers nobody here wrote, calibration, and speed.
 
-Run: python bench/bench_suggest.py [--quick] [--splits N] [--sets heldout,nhs,old] [--skip-speed]
+Run: python bench/bench_suggest.py [--quick] [--splits N] [--sets heldout,nhs,old] [--max-coded N] [--skip-speed]
 Quality runs through the same path as the `cli.py codebook import`, `codings import` and `suggest` commands, as
 core functions: a fresh database per set gets the answers (import_responses) and the codebook
 (import_codebook_csv); for each split and each number of coded answers a copy of it gets those codings
@@ -36,6 +36,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# the bench stores every vector itself, once per set (Project); no background top-up racing it
+os.environ.setdefault("THRIVE_EMBED_BACKGROUND", "0")
 
 from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
@@ -203,6 +205,16 @@ class Project:
                           [[a.id, a.question, a.group, a.text] for a in evalset.answers])
         import_responses(db, self.user, body, f"{evalset.name}.csv", event=f"bench {evalset.name}")
         import_codebook_csv(db, self.user, evalset.codebook_csv, "codebook.csv")
+        # every answer's sentence vector is computed once here and stored, as the app does after an import
+        # (data.embeddings); each run's suggester reads them instead of embedding the texts again
+        self.embedded = 0
+        self.embed_seconds = 0.0
+        from analysis import embeddings
+        if embeddings.available():
+            from data.embeddings import ensure_embeddings
+            start = time.perf_counter()
+            self.embedded = ensure_embeddings(db)
+            self.embed_seconds = time.perf_counter() - start
         self.response_ids = dict(db.execute("SELECT external_id, id FROM responses").fetchall())
         from data.flags import withheld_sql
         self.withheld = {row[0] for row in db.execute(f"SELECT r.external_id FROM responses r WHERE {withheld_sql('r')}")}
@@ -326,7 +338,9 @@ def quality(set_names: list[str], n_splits: int, sizes: tuple[int, ...]) -> None
                 continue
             start = time.perf_counter()
             project = Project(evalset, Path(folder))
-            print(f"(imported {len(evalset.answers):,} answers in {time.perf_counter() - start:.1f} s)")
+            print(f"(imported {len(evalset.answers):,} answers in {time.perf_counter() - start:.1f} s; "
+                  f"{project.embedded:,} sentence vectors stored in {project.embed_seconds:.1f} s of that"
+                  + ("" if project.embedded else ": embeddings unavailable, words only") + ")")
             calibration: list[tuple[float, bool]] = []
             curve = learning_curve(project, n_splits, sizes, calibration)
             if name == "heldout" and FIRST_MEASURED:
@@ -429,11 +443,14 @@ def main() -> None:
     parser.add_argument("--sets", default="heldout,nhs,old", help="comma-separated: heldout, nhs, old")
     parser.add_argument("--answers", type=int, default=None)
     parser.add_argument("--codings", type=int, default=5_000)
+    parser.add_argument("--max-coded", type=int, default=None, help="largest number of coded answers on a curve")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-quality", action="store_true")
     args = parser.parse_args()
     n_splits = args.splits or (2 if args.quick else 5)
     sizes = tuple(n for n in SIZES if n <= 500) if args.quick else SIZES
+    if args.max_coded:
+        sizes = tuple(n for n in sizes if n <= args.max_coded) or (args.max_coded,)
     print(f"Load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work slows timings).")
     if not args.skip_quality:
         quality([s.strip() for s in args.sets.split(",") if s.strip()], n_splits, sizes)

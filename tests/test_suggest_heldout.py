@@ -217,3 +217,69 @@ def test_codings_import_by_external_id_uses_an_index(db, admin):
     import_codebook_csv(db, admin, b"code,label,definition\nfamily,Family,Relatives\n", "c.csv")
     result = import_codings_csv(db, admin, b"response_id,code,coder\nx1,family,olu\n", "k.csv")
     assert result.added == 1
+
+
+class _CountingEmbed:
+    """_fake_embed that records every text it is asked to embed."""
+
+    def __init__(self):
+        self.seen: list[str] = []
+
+    def __call__(self, texts):
+        self.seen.extend(texts)
+        return _fake_embed(list(texts))
+
+
+def test_each_text_is_embedded_once_per_build_folds_and_calibration_included():
+    codes, rows = _heldout()
+    counting = _CountingEmbed()
+    suggester = Suggester(codes, embed=counting)
+    suggester.WEIGHTS_MIN = 40  # cross-validated weights and calibration both run at 120 coded answers
+    suggester.fit(rows[:120])
+    assert suggester.calibrated and suggester.weights_quality  # the folds did run
+    assert len(counting.seen) == len(set(counting.seen))
+    before = len(counting.seen)
+    suggester.refresh()
+    suggester.suggest_many([r[0] for r in rows[:120]], reasons=False)  # coded texts: vectors kept
+    assert len(counting.seen) == before
+    suggester.suggest_many([r[0] for r in rows[150:160]], reasons=False)
+    assert len(counting.seen) == before + len({r[0] for r in rows[150:160]} - {r[0] for r in rows[:120]})
+
+
+def test_stored_vectors_are_used_instead_of_embedding():
+    codes, rows = _heldout()
+    counting = _CountingEmbed()
+    texts = [r[0] for r in rows[:60]]
+    Suggester(codes, embed=counting).fit(rows[:60], vectors=_fake_embed(texts))
+    assert not set(counting.seen) & set(texts)  # only the codes' "label: definition" were embedded
+
+
+def test_cross_validated_weights_do_not_depend_on_row_order():
+    codes, rows = _heldout()
+    shuffled = list(rows[:160])
+    random.Random(5).shuffle(shuffled)
+    texts = [r[0] for r in rows[160:200]]
+    a = Suggester(codes, embed=_fake_embed)
+    b = Suggester(codes, embed=_fake_embed)
+    a.WEIGHTS_MIN = b.WEIGHTS_MIN = 40
+    a.fit(rows[:160])
+    b.fit(shuffled)
+    assert a.weights == b.weights and a.weights_quality == b.weights_quality
+    assert a.weights in (a.DEFAULT_WEIGHTS, *a.WEIGHT_GRID)
+    assert a.suggest_many(texts, reasons=False) == b.suggest_many(texts, reasons=False)
+
+
+def test_fewer_codings_keep_the_default_weights_and_the_definition_fades_in_prototypes():
+    codes, rows = _heldout()
+    few = Suggester(codes, embed=_fake_embed).fit(rows[:30])
+    assert few.weights == few.DEFAULT_WEIGHTS and not few.weights_quality
+    # a code with no codings: its prototype is its definition's vector
+    unused = [j for j in range(len(codes)) if few.counts[j] == 0]
+    if unused:
+        j = unused[0]
+        assert np.allclose(few._prototypes[j], few._def_vectors[j] / np.linalg.norm(few._def_vectors[j]), atol=1e-5)
+    # a code with many codings: its prototype is closer to their mean than to its definition
+    j = int(np.argmax(few.counts))
+    mean = few._vector_sum[j] / few.counts[j]
+    mean /= np.linalg.norm(mean)
+    assert few._prototypes[j] @ mean > few._prototypes[j] @ few._def_vectors[j] or few.counts[j] < few.PROTOTYPE_PRIOR
