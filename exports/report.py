@@ -102,11 +102,20 @@ def _table(doc: Any, headers: list[str], rows: list[list[Any]], widths: list[flo
                 cell.width = Cm(width)
 
 
-def _chart(doc: Any, chart: Any, caption: str, width_cm: float = 16, alt_text: str = "",
+REPORT_CHART_WIDTH = 330  # plot area in CSS px: with labels and the title the picture fits 17 cm at 96 px/inch
+
+
+def _chart(doc: Any, chart: Any, caption: str, width_cm: float = 17, alt_text: str = "",
            lines: list[str] | None = None) -> None:
     """A chart picture with its title and context drawn in, alt text (wp:docPr descr) and a caption."""
-    chart = charts.titled(chart, caption, lines or [])
-    doc.add_picture(io.BytesIO(charts.to_png(chart, scale=2)), width=Cm(width_cm))
+    chart = charts.titled(chart.properties(width=REPORT_CHART_WIDTH), caption, lines or [])
+    png = charts.to_png(chart, scale=2)
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
+        css_px = image.width / 2
+    # placed at 96 CSS px per inch, so 13 px text prints at 9.75 pt; never wider than the text column (17 cm)
+    doc.add_picture(io.BytesIO(png), width=Cm(min(width_cm, css_px / 96 * 2.54)))
     inline = doc.inline_shapes[-1]._inline
     inline.docPr.set("descr", alt_text or caption)
     inline.docPr.set("title", caption)
