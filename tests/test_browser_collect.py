@@ -40,8 +40,9 @@ def test_peer_researcher_records_a_respondent_end_to_end(seeded):
     with streamlit_server(path) as url, tablet_page(executable) as page:
         sign_in(page, url, "pia", "482193")
         # a full page load would start a new (signed-out) session: follow the in-app link, as a person would
-        page.get_by_role("link", name="Collect answers").first.tap()
-        wait_for_app(page)
+        from tests.browser_support import open_page
+
+        open_page(page, "Collect answers")  # the top bar's Menu: the sidebar starts collapsed
         start_collecting(page)
         choose_group_and_consent(page, "Young person")
         helps = page.locator(".st-key-collect_answer_thrive_helps textarea")

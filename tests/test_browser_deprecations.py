@@ -82,3 +82,14 @@ def test_the_log_check_can_fail():
     assert any(DEPRECATION.search(line) for line in real.splitlines())
     assert DEPRECATION.search("DeprecationWarning: datetime.utcnow() is deprecated")
     assert not DEPRECATION.search("2026-12-01 INFO streamlit: You can now view your Streamlit app")
+
+
+def test_no_use_container_width_left_in_the_app_source():
+    """Also the calls no page visit above happens to draw (a problems table, a preview)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    files = [root / "app.py", *sorted((root / "pages").glob("*.py")), *sorted((root / "ui").rglob("*.py"))]
+    found = [f"{p.relative_to(root)}:{n}" for p in files
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if "use_container_width" in line]
+    assert found == []
