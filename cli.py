@@ -978,7 +978,10 @@ def report_cmd(db: Database, file: Path, compare_ref: str | None, **filters: Any
     """Word report of the findings (.docx) that a strategy lead can edit (with --compare, a comparison section)."""
     ex = _export_set(db, **filters)
     cmp = _comparison(db, ex, compare_ref, filters) if compare_ref else None
-    _write_export(db, "report", file, ex)
+    from data import settings as app_settings
+
+    _write_export(db, "report", file, ex, title=app_settings.get(db, "report_title"),
+                  author=app_settings.get(db, "report_author"))
     if cmp is not None:
         from exports.feedback import append_comparison
 

@@ -202,3 +202,22 @@ def test_stats_counts_post_its_apart_from_people(db, db_path, researcher, office
     assert "1 person, 3 transcribed post-it(s) (anonymous, not people), 5 answers" in text
     counts = capture.event_counts(db, researcher, event.id)
     assert (counts.respondents, counts.postits, counts.answers, counts.respondents_today) == (1, 3, 5, 1)
+
+
+def test_report_takes_its_title_and_author_from_the_settings(tmp_path, admin):
+    from docx import Document
+
+    from data import open_db
+    from data import settings as app_settings
+
+    path = tmp_path / "x.db"
+    db = open_db(path)
+    app_settings.put(db, admin, "report_title", "Dudley voices 2026")
+    app_settings.put(db, admin, "report_author", "Dudley Safeguarding Children Partnership")
+    db.conn.close()
+    out = tmp_path / "report.docx"
+    result = run("report", str(out), "--db", str(path))
+    assert result.exit_code == 0, result.output
+    props = Document(str(out)).core_properties
+    assert props.title == "Dudley voices 2026"
+    assert props.author == "Dudley Safeguarding Children Partnership"
