@@ -225,6 +225,8 @@ def main() -> int:
     parser.add_argument("--taps", type=int, default=5, help="officer taps on the Code page (0: skip)")
     parser.add_argument("--profile", type=Path, default=None,
                         help="record the server with py-spy during the largest round (raw collapsed stacks)")
+    parser.add_argument("--model-wait", type=float, default=1800,
+                        help="seconds to wait for the model before the second officer probe")
     parser.add_argument("--no-post-script-gc", action="store_true",
                         help="run the server with runner.postScriptGC off (Streamlit's full gc.collect() after "
                              "every script run, the largest cost in the profile under many sessions)")
@@ -281,7 +283,7 @@ def main() -> int:
 
                 for label in ("no model yet", "model ready"):
                     if label == "model ready":  # wait (bounded) for the worker's model to be on disk
-                        deadline = time.time() + 1800
+                        deadline = time.time() + args.model_wait
                         while not (cache_dir(path) / "meta.json").exists() and time.time() < deadline:
                             await asyncio.sleep(2)
                     o = await officer(browser, url, args.taps)
@@ -293,9 +295,16 @@ def main() -> int:
 
     env = {"STREAMLIT_RUNNER_POST_SCRIPT_GC": "false"} if args.no_post_script_gc else None
     print(f"server: runner.postScriptGC {'off' if args.no_post_script_gc else 'on (Streamlit default)'}")
-    with streamlit_server(path, env=env) as url:
-        failures = asyncio.run(run(url))
-        log = path.parent / f"streamlit-{url.rsplit(':', 1)[1]}.log"
+    try:
+        with streamlit_server(path, env=env) as url:
+            failures = asyncio.run(run(url))
+            log = path.parent / f"streamlit-{url.rsplit(':', 1)[1]}.log"
+        return report(args, log, failures)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def report(args, log: Path, failures: int) -> int:
     errors = [line for line in log.read_text(errors="replace").splitlines() if MODEL_ERRORS.search(line)]
     print(f"server log: {len(errors)} model/traceback lines" + (":" if errors else ""))
     for line in errors[:10]:
@@ -303,7 +312,6 @@ def main() -> int:
     if args.profile and args.profile.exists():
         print(f"py-spy profile (raw collapsed stacks) in {args.profile}")
         summarise_profile(args.profile)
-    shutil.rmtree(folder, ignore_errors=True)
     return 1 if failures or errors else 0
 
 
