@@ -9,6 +9,7 @@ gets one more. To recover the exact original, remove one leading apostrophe from
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -43,8 +44,23 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _column(values: list[Any]) -> list[Any]:
+    """One column's cells made plain and formula-safe (escape_field(_plain(v))), the common text case inline."""
+    first = next((v for v in values if v is not None), None)
+    if first.__class__ is dt.datetime:
+        return ["" if v is None else v.isoformat(sep=" ") if v.__class__ is dt.datetime else escape_field(_plain(v))
+                for v in values]
+    if first.__class__ is dt.date:
+        return ["" if v is None else v.isoformat() if v.__class__ is dt.date else escape_field(_plain(v))
+                for v in values]
+    return [v if v.__class__ is str and not v.startswith(TRIGGERS) else escape_field(_plain(v)) for v in values]
+
+
 def write_csv(ex: ExportSet, target: str | Path | IO[bytes], progress: Progress = no_progress) -> int:
-    """Write one row per answer (the Responses table) to a path or binary file; return the rows written."""
+    """Write one row per answer (the Responses table) to a path or binary file; return the rows written.
+
+    Written column-wise in chunks of tables.CHUNK_ROWS rows (csv.writer.writerows per chunk), so neither a
+    Python call per cell nor the whole table in memory at once."""
     table = tables.responses(ex)
     close = False
     if isinstance(target, (str, Path)):
@@ -53,18 +69,15 @@ def write_csv(ex: ExportSet, target: str | Path | IO[bytes], progress: Progress 
     else:
         handle = target
     try:
-        text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="", write_through=True)
-        writer = csv.writer(text, lineterminator="\r\n")
-        writer.writerow(table.headers)
+        handle.write(codecs.BOM_UTF8)
         n = 0
-        step = max(1, table.count // 20)
-        for row in table.rows():
-            writer.writerow([escape_field(_plain(v)) for v in row])
-            n += 1
-            if n % step == 0:
-                progress(n / max(table.count, 1), f"{n:,} answers")
-        text.flush()
-        text.detach()
+        for cols in [[[h] for h in table.headers], *tables.response_chunks(ex)]:
+            buffer = io.StringIO()  # one encode per chunk, not per row
+            csv.writer(buffer, lineterminator="\r\n").writerows(zip(*[_column(c) for c in cols], strict=True))
+            handle.write(buffer.getvalue().encode("utf-8"))
+            n += len(cols[0])
+            progress((n - 1) / max(table.count, 1), f"{n - 1:,} answers")
+        n -= 1  # the header row
     finally:
         if close:
             handle.close()

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 import config
@@ -65,7 +66,11 @@ def _datetimes(values: pd.Series) -> list[dt.datetime | None]:
     """Stored UTC ISO timestamps as naive UTC datetimes to the second, vectorised (the per-row parse was slow)."""
     parsed = pd.to_datetime(values, utc=True, format="ISO8601", errors="coerce")
     parsed = parsed.dt.tz_convert(None).dt.floor("s")
-    return [None if pd.isna(v) else v for v in parsed.dt.to_pydatetime()]
+    missing = parsed.isna().to_numpy()
+    out = parsed.dt.to_pydatetime().tolist()
+    for i in np.flatnonzero(missing).tolist():
+        out[i] = None
+    return out
 
 
 def build(frames: Any, flt: af.Filter | None = None, *, threshold: int | None = None) -> ExportSet:
@@ -76,8 +81,11 @@ def build(frames: Any, flt: af.Filter | None = None, *, threshold: int | None = 
     events = dict(zip(frames.events["event_id"], frames.events["name"], strict=False)) if frames.events is not None \
         else {}
     filters = flt.describe(frames.questions, frames.groups, events, prep.code_labels)
-    kept = set(sel.answers["response_id"])
-    codings = frames.codings[frames.codings["response_id"].isin(kept)] if len(frames.codings) else frames.codings
+    codings = frames.codings
+    if len(codings):
+        # the kept answers' codings through the answers' index (isin over a large set of Arrow strings is slow)
+        pos = pd.Index(prep.answers["response_id"]).get_indexer(codings["response_id"])
+        codings = codings[(pos >= 0) & sel.mask[np.maximum(pos, 0)]]
     out = ExportSet(prep, sel, flt, filters, dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
                     "original_text" in frames.answers, config.SMALL_CELL_THRESHOLD if threshold is None else threshold,
                     codings=codings, codes=frames.codes)
@@ -91,33 +99,69 @@ def build(frames: Any, flt: af.Filter | None = None, *, threshold: int | None = 
     return out
 
 
+def _objects(values: Any) -> np.ndarray:
+    """A column as an object array of Python values (fast for Arrow-backed strings, unlike iterating them)."""
+    return np.asarray(values.to_numpy(dtype=object) if hasattr(values, "to_numpy") else values, dtype=object)
+
+
+def _codes_per_answer(ex: ExportSet) -> dict[str, str]:
+    """response_id -> its code names (all coders pooled, each once), sorted and joined with "; "."""
+    codings = ex.codings if ex.codings is not None else pd.DataFrame(columns=["response_id", "code_id"])
+    if not len(codings):
+        return {}
+    names = dict(zip(ex.prep.codes["code_id"], ex.prep.codes["name"], strict=False))
+    pairs = pd.DataFrame({"response_id": codings["response_id"].to_numpy(dtype=object),
+                          "name": codings["code_id"].map(names).to_numpy(dtype=object)}).drop_duplicates()
+    pairs = pairs.sort_values(["response_id", "name"], kind="stable")
+    rids, labels = pairs["response_id"].tolist(), pairs["name"].tolist()
+    per_answer: dict[str, str] = {}
+    start = 0
+    for i in range(1, len(rids) + 1):  # one pass over the sorted pairs (a groupby-agg calls Python per group)
+        if i == len(rids) or rids[i] != rids[start]:
+            per_answer[rids[start]] = "; ".join(str(v) for v in labels[start:i])
+            start = i
+    return per_answer
+
+
+#: Rows per chunk when the Responses table is built column-wise (bounds the Python objects alive at once).
+CHUNK_ROWS = 50_000
+
+
+def response_chunks(ex: ExportSet, size: int = CHUNK_ROWS) -> Iterator[list[list[Any]]]:
+    """The Responses table's columns (in `responses(ex).headers` order) as Python lists, `size` rows at a time."""
+    a = ex.sel.answers
+    per_answer = _codes_per_answer(ex)
+    qlabels, glabels = ex.prep.questions, ex.prep.groups
+    date_cache: dict[Any, Any] = {}
+    for start in range(0, len(a), size):
+        part = a.iloc[start:start + size]
+        rid = _objects(part["response_id"]).tolist()
+        edates = []
+        for value in _objects(part["event_date"]).tolist():
+            if value not in date_cache:
+                date_cache[value] = _date(value)
+            edates.append(date_cache[value])
+        qids = _objects(part["question_id"]).tolist()
+        cols = [rid, _objects(part["respondent_id"]).tolist(), _objects(part["event_name"]).tolist(), edates, qids,
+                [qlabels.get(q, q) for q in qids],
+                [glabels.get(g, g) for g in _objects(part["group_id"]).tolist()], _objects(part["text"]).tolist()]
+        if ex.originals:
+            cols.append(_objects(part["original_text"]).tolist())
+        cols.append([per_answer.get(r, "") for r in rid])
+        cols.append(_datetimes(part["created_at"]))
+        yield cols
+
+
 def responses(ex: ExportSet) -> Table:
     """One row per answer: ids, event, date, question, group, text, its codes (all coders pooled)."""
     a = ex.sel.answers
-    names = dict(zip(ex.prep.codes["code_id"], ex.prep.codes["name"], strict=False))
-    codings = ex.codings if ex.codings is not None else pd.DataFrame(columns=["response_id", "code_id"])
-    pairs = codings[["response_id", "code_id"]].drop_duplicates()
-    per_answer: dict[str, str] = {}
-    if len(pairs):
-        pairs = pairs.assign(name=pairs["code_id"].map(names)).sort_values(["response_id", "name"])
-        per_answer = pairs.groupby("response_id", sort=False)["name"].agg("; ".join).to_dict()
     headers = ["response_id", "respondent_id", "event", "event_date", "question_id", "question", "group",
                "answer_redacted"] + (["answer_original"] if ex.originals else []) + ["codes", "recorded_at_utc"]
     widths = [38, 38, 28, 12, 14, 40, 22, 60] + ([60] if ex.originals else []) + [40, 20]
-    qlabels, glabels = ex.prep.questions, ex.prep.groups
 
     def rows() -> Iterator[tuple[Any, ...]]:
-        cols = [a[c].tolist() for c in ("response_id", "respondent_id", "event_name", "event_date", "question_id",
-                                         "group_id", "text")]
-        cols.append(_datetimes(a["created_at"]))
-        originals = a["original_text"].to_numpy() if ex.originals else None
-        date_cache: dict[str, Any] = {}
-        for i, (rid, pid, event, edate, qid, gid, text, created) in enumerate(zip(*cols, strict=False)):
-            if edate not in date_cache:
-                date_cache[edate] = _date(edate)
-            head = (rid, pid, event, date_cache[edate], qid, qlabels.get(qid, qid), glabels.get(gid, gid), text)
-            tail = (per_answer.get(rid, ""), created)
-            yield head + ((originals[i],) if originals is not None else ()) + tail
+        for cols in response_chunks(ex):
+            yield from zip(*cols, strict=True)
 
     return Table("Responses", "One row per answer: ids, event and its date, question, respondent group, the answer "
                  "(personal details redacted" + ("; the original as entered beside it" if ex.originals else "")
@@ -133,12 +177,14 @@ def codings_table(ex: ExportSet) -> Table:
 
     def rows() -> Iterator[tuple[Any, ...]]:
         name, label = info["name"].to_dict(), info["label"].to_dict()
-        for cid, rid, code, coder, source, created in zip(
-                codings["coding_id"].tolist(), codings["response_id"].tolist(), codings["code_id"].tolist(),
-                codings["coder"].tolist(), codings["source"].tolist(), _datetimes(codings["created_at"]),
-                strict=False):
-            yield (cid, rid, name.get(code, ""), label.get(code, ""), name.get(theme_of.get(code, code), ""),
-                   coder, source, created)
+        for start in range(0, len(codings), CHUNK_ROWS):
+            part = codings.iloc[start:start + CHUNK_ROWS]
+            for cid, rid, code, coder, source, created in zip(
+                    part["coding_id"].tolist(), _objects(part["response_id"]).tolist(), part["code_id"].tolist(),
+                    _objects(part["coder"]).tolist(), _objects(part["source"]).tolist(),
+                    _datetimes(part["created_at"]), strict=False):
+                yield (cid, rid, name.get(code, ""), label.get(code, ""), name.get(theme_of.get(code, code), ""),
+                       coder, source, created)
 
     return Table("Codings", "One row per coding: the answer, the code, its theme, the coder, how it was applied "
                  "(human, accepted suggestion, bulk...) and when.", headers, [10, 38, 24, 32, 20, 18, 12, 20], rows,
