@@ -41,7 +41,7 @@ def first_run(db) -> None:
 
 def sign_in_form(db) -> None:
     tablet.base_css()
-    st.title(t("signin.title"))
+    st.title(session.md_escape(t("signin.title")))
     if st.session_state.pop(session.IDLE_NOTICE_KEY, False):
         st.info(t("signin.idle"))
     st.write(t("signin.intro"))
@@ -77,14 +77,15 @@ def _remember(url_path: str, gate):
     return page
 
 
-def top_bar(db, user, pages, lang: str | None = None) -> None:
+def top_bar(db, user, pages, lang: str | None = None, current: str = "") -> None:
     """Who is signed in, a labelled Menu (every page this user may open: the sidebar is not needed on a tablet) and
     Sign out, on every page."""
     tablet.base_css()
     with st.container(key="topbar", horizontal=True, vertical_alignment="center"):
         st.caption(session.md_escape(t("menu.signed_in_as", lang, name=user.name)
                                      + (" " + t("menu.demo", lang) if user.is_demo else "")), width="stretch")
-        with st.popover(session.md_escape(t("menu.label", lang)), icon=":material/menu:", key="topbar_menu"):
+        with st.popover(session.md_escape(t("menu.label", lang)), icon=":material/menu:",
+                        key=f"topbar_menu_{current}"):  # one per page: it is closed when the new page opens
             for page in pages:
                 st.page_link(page, width="stretch")
         if st.button(session.md_escape(t("menu.sign_out", lang)), key="topbar_sign_out", icon=":material/logout:"):
@@ -132,7 +133,7 @@ def frame() -> None:
     # the Collect page's chosen language (read before the page runs: the widget's value is already in state)
     lang = st.session_state.get("collect_language") if chosen.url_path == "collect" else None
     top_bar(db, user, [page for spec in PAGES for page in [by_path[spec.url_path]]
-                       if spec.permission is None or user.can(spec.permission)], lang)
+                       if spec.permission is None or user.can(spec.permission)], lang, chosen.url_path)
     with st.sidebar:
         st.caption(", ".join(ROLE_LABELS[r] for r in sorted(user.roles)))
         if st.button("Sign out", width="stretch"):

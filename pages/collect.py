@@ -317,7 +317,7 @@ def show_guidance(db, event_id: str, qs: QuestionSet, lang: str) -> None:
                                     key="collect_guidance_box", call_label=t("guidance.call", lang))
     with box:
         if reason == "pending":
-            st.text_input(session.md_escape(t("guidance.note", lang)), key=WORRY_NOTE, persist_state="session")
+            st.text_input(t("guidance.extra", lang), key=WORRY_NOTE, persist_state="session")  # its accessible name
             st.button(session.md_escape(t("collect.flag_now", lang)), key="collect_flag_now", width="stretch",
                       on_click=on_flag_without_saving, args=(event_id, qs))
         else:

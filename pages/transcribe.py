@@ -123,7 +123,8 @@ def main() -> None:
              persist_state="session")
 
     with st.form("transcribe_entry", border=True):
-        st.text_input(session.md_escape(t("transcribe.text")), key=TEXT,
+        # not md_escape'd: the label is also the box's accessible name (a catalogue text, our own words)
+        st.text_input(t("transcribe.entry"), key=TEXT,
                       placeholder=t("transcribe.placeholder"), persist_state="session")
         st.form_submit_button(session.md_escape(t("transcribe.add")), type="primary", width="stretch", key="transcribe_add",
                               on_click=on_add, args=({**questions, **groups},))

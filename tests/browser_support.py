@@ -164,6 +164,6 @@ def open_page(page, title: str) -> None:
     """Open a page through the top bar's Menu, as a person on a tablet would (the sidebar starts collapsed)."""
     link = page.locator('[data-testid="stPopoverBody"]').get_by_role("link", name=title).first
     if not link.is_visible():  # the menu may still be open from the last page
-        page.locator(".st-key-topbar_menu button").first.tap()
+        page.locator('[class*="st-key-topbar_menu"] button').first.tap()
     link.tap()
     wait_for_app(page)

@@ -56,7 +56,7 @@ def test_no_page_logs_a_deprecation_warning(seeded):
     executable = require_browser()
     with streamlit_server(seeded) as url, tablet_page(executable) as page:
         sign_in(page, url, "admin", "password123456")
-        page.locator(".st-key-topbar_menu button").first.tap()
+        page.locator('[class*="st-key-topbar_menu"] button').first.tap()
         menu = page.locator('[data-testid="stPopoverBody"]').get_by_role("link")
         menu.last.wait_for()
         titles = [x.strip().splitlines()[-1] for x in menu.all_inner_texts()]  # after the icon's name

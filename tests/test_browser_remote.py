@@ -146,7 +146,9 @@ def chromium(executable: str) -> Iterator[Guard]:
 def _open(page, title: str) -> None:
     from playwright.sync_api import expect
 
-    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title).first.tap()
+    from tests.browser_support import open_page
+
+    open_page(page, title)  # the top bar's Menu: the sidebar starts collapsed
     expect(page.get_by_role("heading", name=title).first).to_be_visible(timeout=WAIT_MS)
     wait_for_app(page)
 

@@ -74,8 +74,9 @@ def _check_nothing_ran(page, where: str, dialogs: list[str]) -> None:
 
 
 def _open(page, title: str) -> None:
-    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title).first.tap()
-    wait_for_app(page)
+    from tests.browser_support import open_page
+
+    open_page(page, title)  # the top bar's Menu: the sidebar starts collapsed
     page.get_by_role("heading", name=title).first.wait_for()
 
 
