@@ -25,7 +25,9 @@ DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "resources" / "models" / "
 #: SHA256SUMS so that a model file swapped together with its SHA256SUMS is still refused.
 MODEL_SHA256 = "28280d629bed0b036b512bd1737b77dee52ab9806ad3370d95b0a7b80d9cc9e2"
 #: Names the vectors stored in the database: a different model (or build) means different, incomparable vectors.
-MODEL_ID = f"all-MiniLM-L6-v2-int8@{MODEL_SHA256[:12]}"
+#: "+plain1": texts are embedded after analysis.text.plain_words (slang replaced by plain words); a change to that
+#: step is a new suffix, so vectors stored before it are recomputed.
+MODEL_ID = f"all-MiniLM-L6-v2-int8@{MODEL_SHA256[:12]}+plain1"
 DIM = 384
 MAX_TOKENS = 256  # also set in the shipped tokenizer.json; repeated here so an edited file cannot change it
 #: onnxruntime threads inside one run. 1: measured faster than 2 on this 2-core machine under load, and embedding
@@ -132,8 +134,12 @@ def _load(folder: Path) -> tuple[object, object]:
         return _runtime[folder]
 
 
-def embed(texts: Sequence[str], batch_size: int = 64) -> numpy.ndarray:
+def embed(texts: Sequence[str], batch_size: int = 64, *, plain: bool = True) -> numpy.ndarray:
     """Sentence vectors of `texts`: float32, shape (len(texts), DIM), rows of length 1.
+
+    With `plain` (the default, and what MODEL_ID's "+plain1" names) each text first goes through
+    analysis.text.plain_words, so "no brekkie b4 school" is read as "no breakfast before school"; `plain=False`
+    gives the model's own vector of the raw text (the build script's checks).
 
     As sentence-transformers computes them for all-MiniLM-L6-v2 (lower-cased WordPiece, at most 256 tokens, mean of
     the token vectors over the attention mask, L2-normalised). Deterministic: a text's vector does not depend on the
@@ -150,6 +156,10 @@ def embed(texts: Sequence[str], batch_size: int = 64) -> numpy.ndarray:
     out = np.zeros((len(texts), DIM), dtype=np.float32)
     if not texts:
         return out
+    if plain:
+        from analysis.text import plain_words
+
+        texts = [plain_words(t) for t in texts]
     session, tokenizer = _load(model_dir())
     batch_size = max(1, int(batch_size))
     order = sorted(range(len(texts)), key=lambda i: (len(texts[i]), i))

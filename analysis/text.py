@@ -66,6 +66,34 @@ def lexicon() -> dict[tuple[str, ...], tuple[str, ...]]:
     return entries
 
 
+@functools.cache
+def _lexicon_longest() -> int:
+    return max((len(k) for k in lexicon()), default=1)
+
+
+def plain_words(text: str) -> str:
+    """`text` with the lexicon's everyday and young people's words replaced by their plain meaning ("no brekkie b4
+    school" -> "no breakfast before school"), for a model that never saw the slang. Text in another script is
+    returned as it is (the lexicon is English; folding would drop what the model can still read)."""
+    if not text or not text.isascii():
+        return text or ""
+    words = tokens(text)
+    entries, longest = lexicon(), _lexicon_longest()
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        for n in range(min(longest, len(words) - i), 0, -1):
+            meaning = entries.get(tuple(words[i:i + n]))
+            if meaning:
+                out.extend(meaning)
+                i += n
+                break
+        else:
+            out.append(words[i])
+            i += 1
+    return " ".join(out)
+
+
 def fold(text: str) -> str:
     """Lower-case, unicode-normalise, strip accents, unify quotes, drop apostrophes in words ("don't" -> "dont")."""
     text = unicodedata.normalize("NFKC", text or "").translate(_APOSTROPHES).translate(_QUOTES).lower()

@@ -41,7 +41,19 @@ def _ids(db, respondent_id):
 def test_shipped_model_is_available():
     assert emb.unavailable_reason() is None, emb.unavailable_reason()
     assert emb.available()
-    assert emb.MODEL_ID.startswith("all-MiniLM-L6-v2-int8@") and emb.MODEL_SHA256.startswith(emb.MODEL_ID[-12:])
+    model, _, steps = emb.MODEL_ID.partition("+")
+    assert model.startswith("all-MiniLM-L6-v2-int8@") and emb.MODEL_SHA256.startswith(model[-12:])
+    assert steps == "plain1"
+
+
+def test_slang_is_read_in_plain_words():
+    # the model never saw "brekkie" or "b4": with the lexicon's meanings the answer lands next to what it says
+    slang, plain, school = emb.embed(["no brekkie b4 school", "no breakfast before school", "school"])
+    raw = emb.embed(["no brekkie b4 school"], plain=False)[0]
+    assert float(slang @ plain) > 0.99 > float(raw @ plain)
+    # text in another script is embedded as it is
+    urdu = "مجھے اسکول پسند ہے"
+    assert np.allclose(emb.embed([urdu])[0], emb.embed([urdu], plain=False)[0])
 
 
 def test_vectors_have_the_shape_unit_length_and_are_deterministic():
