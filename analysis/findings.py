@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -31,8 +32,6 @@ import numpy as np
 import pandas as pd
 
 import config
-from analysis.text import stopwords as text_stopwords
-from analysis.text import tokens as text_tokens
 
 #: Colour-blind safe palette (Okabe & Ito, 2008), used for categorical charts and default code colours.
 OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
@@ -466,11 +465,22 @@ def cooccurrence(sel: Selection, level: str = "theme", unit: str = "answer") -> 
 
 def tokenise(text: str) -> list[str]:
     """Folded word tokens (analysis.text.tokens), stop words kept: phrases need them as gaps."""
-    return text_tokens(text)
+    return _text_tokens()(text)
+
+
+@functools.cache
+def _text_tokens() -> Any:
+    """analysis.text.tokens, imported on first use: nltk (and scipy under it) cost seconds and ~100 MB, and the
+    exports and the report never tokenise."""
+    from analysis.text import tokens
+
+    return tokens
 
 
 @functools.cache
 def stop_words() -> frozenset[str]:
+    from analysis.text import stopwords as text_stopwords
+
     return text_stopwords() | QUESTION_WORDS
 
 
@@ -480,28 +490,28 @@ def _is_stop(word: str) -> bool:
 
 def _word_table(docs: Iterable[list[str]], n: int) -> pd.DataFrame:
     stop = stop_words()
-    counts: Counter[str] = Counter()
-    for words in docs:
-        counts.update({w for w in words if len(w) > 2 and w not in stop and not w.isdigit()})
-    rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+    # each answer's distinct words counted in C (Counter over a chain), stop words dropped once per word after
+    counts: Counter[str] = Counter(itertools.chain.from_iterable(map(set, docs)))
+    rows = sorted(((w, c) for w, c in counts.items() if len(w) > 2 and w not in stop and not w.isdigit()),
+                  key=lambda kv: (-kv[1], kv[0]))[:n]
     return pd.DataFrame(rows, columns=["word", "count"])
 
 
 def _phrase_table(docs: Iterable[list[str]], n: int, min_count: int) -> pd.DataFrame:
     """Bigram counts within each answer, through nltk's BigramCollocationFinder (so its association measures
     stay available); the frequency distributions are counted directly, which is several times faster than
-    from_documents, and pairs with a stop word are skipped while counting rather than filtered afterwards."""
+    from_documents, and pairs with a stop word are dropped once per distinct pair after counting."""
     from nltk.collocations import BigramCollocationFinder
     from nltk.probability import FreqDist
 
     stop = stop_words()
-    words: Counter[str] = Counter()
-    pairs: Counter[tuple[str, str]] = Counter()
-    for ws in docs:
-        words.update(ws)
-        pairs.update((a, b) for a, b in zip(ws, ws[1:], strict=False)
-                     if len(a) > 2 and len(b) > 2 and a not in stop and b not in stop
-                     and not a.isdigit() and not b.isdigit())
+    docs = docs if isinstance(docs, list) else list(docs)
+    # counted in C over chains; pairs with a stop word are dropped once per distinct pair afterwards
+    words: Counter[str] = Counter(itertools.chain.from_iterable(docs))
+    every: Counter[tuple[str, str]] = Counter(
+        itertools.chain.from_iterable(zip(ws, ws[1:], strict=False) for ws in docs))
+    content = {w for w in words if len(w) > 2 and w not in stop and not w.isdigit()}
+    pairs = Counter({pair: c for pair, c in every.items() if pair[0] in content and pair[1] in content})
     finder = BigramCollocationFinder(FreqDist(words), FreqDist(pairs))
     finder.apply_freq_filter(min_count)
     rows = sorted(finder.ngram_fd.items(), key=lambda kv: (-kv[1], kv[0]))[:n]

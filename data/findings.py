@@ -85,9 +85,19 @@ def withheld_ids(db: Database) -> set[str]:
         + withheld_sql("r")).fetchall()}
 
 
+#: Rows fetched at a time: only one chunk's Python tuples are alive at once (each frame holds compact columns).
+FETCH_ROWS = 100_000
+
+
 def _frame(db: Database, sql: str, columns: list[str], params: list[Any] | None = None) -> pd.DataFrame:
-    rows = db.execute(sql, params or []).fetchall()
-    return pd.DataFrame.from_records(rows, columns=columns)
+    cursor = db.execute(sql, params or [])
+    parts = []
+    while rows := cursor.fetchmany(FETCH_ROWS):
+        parts.append(pd.DataFrame.from_records(rows, columns=columns))
+        del rows
+    if len(parts) <= 1:
+        return parts[0] if parts else pd.DataFrame.from_records([], columns=columns)
+    return pd.concat(parts, ignore_index=True)
 
 
 def _labels(db: Database) -> tuple[dict[str, str], dict[str, str]]:
