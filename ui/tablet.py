@@ -168,8 +168,8 @@ def safeguarding_alert(title: str, body: str, procedure: str, key: str, call_lab
     lines = [session.md_escape(x.strip()) for x in procedure.splitlines() if x.strip()]
     box = st.container(key=key)
     with box:
-        st.error(f"**{session.md_escape(title)}**  \n{session.md_escape(body)}  \n"
-                 + "  \n".join("• " + x for x in lines), icon=":material/warning:")
+        st.error(f"**{session.md_escape(title)}**  \n{session.md_escape(body)}\n\n"
+                 + "\n".join("- " + x for x in lines), icon=":material/warning:")  # one list item per line
         numbers = procedure_numbers(procedure)
         if numbers:
             with st.container(horizontal=True, key=f"{key}_calls"):
