@@ -372,7 +372,7 @@ with st.container(border=True, key="code_card"):
     if not answer.withheld and build_suggester is not None:
         message = (st.session_state[SUGGESTER] or {}).get("message")
         if message:  # "being prepared" (none yet) or "being updated" (these are from the last model)
-            st.caption(message)
+            st.caption(session.md_escape(message))
 
     groups_of_codes: dict[str, list[str]] = {}
     for c in codes:

@@ -73,7 +73,8 @@ if question_themes:
         theme_choices = sorted({t for _, _, t in plan.moves} | set(codebook.starter_mapping().values()))
         extra: dict[str, str] = {}
         for code_name, old_theme in plan.unmapped:  # a sub-code the partnership added: the officer chooses
-            extra[code_name] = st.selectbox(f"New theme for {code_name} (now under {old_theme})", theme_choices,
+            extra[code_name] = st.selectbox(session.md_escape(f"New theme for {code_name} (now under {old_theme})"),
+                                            theme_choices,
                                             key=f"codebook_restructure_{code_name}")
         with st.expander("The mapping (sub-code: old theme → new theme)"):
             st.dataframe(pd.DataFrame(
@@ -271,7 +272,7 @@ with tab_files:
                 risky = diff.risky
                 warn = " ⚠ " + ", ".join("moves to another theme" if c.kind == "reparent" else
                                          f"empties its {codebook.FIELD_WORDS[c.field]}" for c in risky) if risky else ""
-                if st.checkbox(f"Update {diff.name}{warn}", key=f"codebook_accept_{diff.code_id}"):
+                if st.checkbox(session.md_escape(f"Update {diff.name}{warn}"), key=f"codebook_accept_{diff.code_id}"):
                     accepted.append(diff.name)
                 st.dataframe(pd.DataFrame([{
                     "field": codebook.FIELD_WORDS[c.field],
