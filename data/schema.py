@@ -327,19 +327,6 @@ def signin_throttle(db: Database) -> None:
     )
 
 
-@migrations(name="0011_respondent_reference")
-def respondent_reference(db: Database) -> None:
-    """Each respondent saved from the tablet gets a short human reference (data/reference.py), unique in the
-    database, for withdrawal. Respondents saved before keep NULL: nobody was given a card for them."""
-    _run(
-        db,
-        [
-            "ALTER TABLE respondents ADD COLUMN reference TEXT",
-            "CREATE UNIQUE INDEX respondents_reference ON respondents(reference) WHERE reference IS NOT NULL",
-        ],
-    )
-
-
 @migrations(name="0010_bundles")
 def bundles(db: Database) -> None:
     """Records that arrived in an event bundle with the same id as a local record but different content: the local
@@ -363,6 +350,60 @@ def bundles(db: Database) -> None:
             "CREATE INDEX bundle_conflicts_record ON bundle_conflicts(table_name, record_id)",
         ],
     )
+
+
+@migrations(name="0011_respondent_reference")
+def respondent_reference(db: Database) -> None:
+    """Each respondent saved from the tablet gets a short human reference (data/reference.py), unique in the
+    database, for withdrawal. Respondents saved before keep NULL: nobody was given a card for them."""
+    _run(
+        db,
+        [
+            "ALTER TABLE respondents ADD COLUMN reference TEXT",
+            "CREATE UNIQUE INDEX respondents_reference ON respondents(reference) WHERE reference IS NOT NULL",
+        ],
+    )
+
+
+@migrations(name="0012_embeddings")
+def embeddings(db: Database) -> None:
+    """One sentence vector per answer (data/embeddings.py), computed from its redacted text by the model named in
+    `model`. Deleting an answer deletes its vector (foreign keys are on: erasure, bundle erasure); changing its
+    redacted text deletes it too, so that a stale vector is never read (it is recomputed at the next top-up)."""
+    _run(
+        db,
+        [
+            """CREATE TABLE response_embeddings (
+                response_id TEXT PRIMARY KEY REFERENCES responses(id) ON DELETE CASCADE,
+                model TEXT NOT NULL,                  -- analysis.embeddings.MODEL_ID
+                vector BLOB NOT NULL                  -- DIM little-endian float16 values
+            )""",
+            """CREATE TRIGGER response_embeddings_stale AFTER UPDATE OF redacted_text ON responses
+                WHEN OLD.redacted_text IS NOT NEW.redacted_text
+                BEGIN DELETE FROM response_embeddings WHERE response_id = NEW.id; END""",
+        ],
+    )
+
+
+@migrations(name="0013_codings_import_index")
+def codings_import_index(db: Database) -> None:
+    """Answers by external id alone: `codings import` looks each row up by it (the unique index on
+    (event_id, external_id) cannot serve a lookup without the event), a full scan per row before (issue 10)."""
+    _run(db, ["CREATE INDEX IF NOT EXISTS responses_external_ref ON responses(external_id) WHERE external_id IS NOT NULL"])
+
+
+@migrations(name="0014_code_guid")
+def code_guid(db: Database) -> None:
+    """Each code keeps a GUID, the one REFI-QDA exports carry, so a codebook coming back from another tool is matched
+    by GUID before name, and a renamed code keeps its GUID. Existing codes get the GUID exports have always given
+    them: uuid5 of "code:<lower-cased name>" in our namespace (exports.refi.code_guid; a test checks they agree)."""
+    import uuid
+
+    namespace = uuid.UUID("5d0c6a52-3c5e-4d8e-9a57-7f1f3b0c2e11")
+    _run(db, ["ALTER TABLE codes ADD COLUMN guid TEXT"])
+    for code_id, name in db.execute("SELECT id, name FROM codes").fetchall():
+        db.execute("UPDATE codes SET guid = ? WHERE id = ?", [str(uuid.uuid5(namespace, f"code:{name.lower()}")), code_id])
+    _run(db, ["CREATE UNIQUE INDEX codes_guid ON codes(guid) WHERE guid IS NOT NULL"])
 
 
 @migrations(name="0015_review")
@@ -393,27 +434,6 @@ def review(db: Database) -> None:
                BEGIN SELECT RAISE(ABORT, 'reviews are append-only: add a newer row instead'); END""",
         ],
     )
-
-
-@migrations(name="0014_code_guid")
-def code_guid(db: Database) -> None:
-    """Each code keeps a GUID, the one REFI-QDA exports carry, so a codebook coming back from another tool is matched
-    by GUID before name, and a renamed code keeps its GUID. Existing codes get the GUID exports have always given
-    them: uuid5 of "code:<lower-cased name>" in our namespace (exports.refi.code_guid; a test checks they agree)."""
-    import uuid
-
-    namespace = uuid.UUID("5d0c6a52-3c5e-4d8e-9a57-7f1f3b0c2e11")
-    _run(db, ["ALTER TABLE codes ADD COLUMN guid TEXT"])
-    for code_id, name in db.execute("SELECT id, name FROM codes").fetchall():
-        db.execute("UPDATE codes SET guid = ? WHERE id = ?", [str(uuid.uuid5(namespace, f"code:{name.lower()}")), code_id])
-    _run(db, ["CREATE UNIQUE INDEX codes_guid ON codes(guid) WHERE guid IS NOT NULL"])
-
-
-@migrations(name="0013_codings_import_index")
-def codings_import_index(db: Database) -> None:
-    """Answers by external id alone: `codings import` looks each row up by it (the unique index on
-    (event_id, external_id) cannot serve a lookup without the event), a full scan per row before (issue 10)."""
-    _run(db, ["CREATE INDEX IF NOT EXISTS responses_external_ref ON responses(external_id) WHERE external_id IS NOT NULL"])
 
 
 @migrations(name="0016_sessions_drafts")
@@ -450,32 +470,19 @@ def sessions_drafts(db: Database) -> None:
     )
 
 
-@migrations(name="0012_embeddings")
-def embeddings(db: Database) -> None:
-    """One sentence vector per answer (data/embeddings.py), computed from its redacted text by the model named in
-    `model`. Deleting an answer deletes its vector (foreign keys are on: erasure, bundle erasure); changing its
-    redacted text deletes it too, so that a stale vector is never read (it is recomputed at the next top-up)."""
-    _run(
-        db,
-        [
-            """CREATE TABLE response_embeddings (
-                response_id TEXT PRIMARY KEY REFERENCES responses(id) ON DELETE CASCADE,
-                model TEXT NOT NULL,                  -- analysis.embeddings.MODEL_ID
-                vector BLOB NOT NULL                  -- DIM little-endian float16 values
-            )""",
-            """CREATE TRIGGER response_embeddings_stale AFTER UPDATE OF redacted_text ON responses
-                WHEN OLD.redacted_text IS NOT NEW.redacted_text
-                BEGIN DELETE FROM response_embeddings WHERE response_id = NEW.id; END""",
-        ],
-    )
-
-
 @migrations(name="0017_import_submission_ids")
 def import_submission_ids(db: Database) -> None:
     """Respondents by their imported submission id alone: a survey tool's UUID submission id (KoBo _uuid, ODK
     instanceID) is unique across the whole database, so an import looks it up in every event (data/importer.py)."""
     _run(db, ["CREATE INDEX IF NOT EXISTS respondents_external_ref_any ON respondents(external_ref) "
               "WHERE external_ref IS NOT NULL"])
+
+
+@migrations(name="0018_event_area_languages")
+def event_area_languages(db: Database) -> None:
+    """The area named in question 4 per language ({"ur": "ڈڈلی"}), as JSON; NULL: the one `area` in every language
+    (data/events.area_for)."""
+    _run(db, ["ALTER TABLE events ADD COLUMN area_languages TEXT"])
 
 
 @migrations(name="0019_rounds_actions")
@@ -532,10 +539,3 @@ def rounds_actions(db: Database) -> None:
             "CREATE INDEX snapshots_round ON snapshots(round_id, taken_at)",
         ],
     )
-
-
-@migrations(name="0018_event_area_languages")
-def event_area_languages(db: Database) -> None:
-    """The area named in question 4 per language ({"ur": "ڈڈلی"}), as JSON; NULL: the one `area` in every language
-    (data/events.area_for)."""
-    _run(db, ["ALTER TABLE events ADD COLUMN area_languages TEXT"])
