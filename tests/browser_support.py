@@ -60,17 +60,19 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(db_path: Path, env: dict[str, str] | None = None) -> Iterator[str]:
-    """Run the app against `db_path` on a free loopback port; yield its base URL; stop it afterwards."""
-    port = free_port()
-    log_path = db_path.parent / f"streamlit-{port}.log"
-    environment = {**os.environ, "THRIVE_DB": str(db_path), **(env or {})}
+def run_streamlit(script: Path, *, port: int | None = None, env: dict[str, str] | None = None,
+                  log_path: Path | None = None, cwd: Path = ROOT) -> Iterator[str]:
+    """`streamlit run script` headless on a loopback port (a free one unless given, so that a restart can come back
+    where the page expects it); yield its base URL once it answers its health check; stop it afterwards."""
+    port = port or free_port()
+    log_path = log_path or script.parent / f"streamlit-{port}.log"
+    environment = {**os.environ, **(env or {})}
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless=true",
+            [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless=true",
              f"--server.port={port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false",
              "--server.fileWatcherType=none"],
-            cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
+            cwd=cwd, env=environment, stdout=log, stderr=subprocess.STDOUT,
         )
         try:
             url = f"http://127.0.0.1:{port}"
@@ -93,6 +95,17 @@ def streamlit_server(db_path: Path, env: dict[str, str] | None = None) -> Iterat
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def streamlit_server(db_path: Path, env: dict[str, str] | None = None, *, port: int | None = None,
+                     log_name: str | None = None) -> Iterator[str]:
+    """Run the app against `db_path` on a loopback port (free unless given); yield its base URL; stop it afterwards."""
+    port = port or free_port()
+    with run_streamlit(ROOT / "app.py", port=port, env={"THRIVE_DB": str(db_path), **(env or {})},
+                       log_path=db_path.parent / (log_name or f"streamlit-{port}.log")) as url:
+        yield url
 
 
 @contextlib.contextmanager

@@ -56,7 +56,9 @@ def test_peer_researcher_records_a_respondent_end_to_end(seeded):
         page.get_by_text("Saved. Thank you!").wait_for()
         wait_for_app(page)
         screenshot(page, "collect_saved")
-        assert page.locator(".st-key-collect_answer_thrive_helps textarea").input_value() == ""
+        from playwright.sync_api import expect
+
+        expect(page.locator(".st-key-collect_answer_thrive_helps textarea")).to_have_value("", timeout=20_000)
 
         # a second respondent, Save double-tapped: one respondent stored
         choose_group_and_consent(page, "Parent or carer")
@@ -75,8 +77,8 @@ def test_peer_researcher_records_a_respondent_end_to_end(seeded):
         page.locator(".st-key-collect_language").get_by_role("radio", name="اردو (draft)").tap()
         wait_for_app(page)
         page.get_by_text("بچوں اور نوجوانوں کو پھلنے پھولنے میں کیا چیز مدد دیتی ہے؟").wait_for()
-        direction = page.locator(".st-key-collect_form").evaluate("e => getComputedStyle(e).direction")
-        assert direction == "rtl"
+        page.wait_for_function(
+            "() => getComputedStyle(document.querySelector('.st-key-collect_form')).direction === 'rtl'")
         screenshot(page, "collect_urdu")
 
     db = open_db(path)

@@ -3,13 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,13 +10,13 @@ import pytest
 from data import accounts, open_db
 from data.events import create_event
 from tests.browser_support import (
-    ROOT,
     choose_group_and_consent,
     free_port,
     require_browser,
     screenshot,
     sign_in,
     start_collecting,
+    streamlit_server,
     tablet_page,
     wait_for_app,
 )
@@ -38,39 +31,9 @@ ANSWERS = {
 }
 
 
-@contextlib.contextmanager
-def server_on(port: int, db_path: Path, log_name: str) -> Iterator[str]:
-    """`streamlit run app.py` on a given loopback port (so a restart comes back where the page expects it)."""
-    log_path = db_path.parent / log_name
-    environment = {**os.environ, "THRIVE_DB": str(db_path)}
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless=true",
-             f"--server.port={port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false",
-             "--server.fileWatcherType=none"],
-            cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.time() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    pass
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(f"streamlit did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
-                time.sleep(0.3)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+def server_on(port: int, db_path: Path, log_name: str):
+    """The app on a given loopback port, so a restart comes back where the page expects it."""
+    return streamlit_server(db_path, port=port, log_name=log_name)
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ strings in a control block, which must make links: the check can fail).
 from __future__ import annotations
 
 import contextlib
-import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,7 +50,7 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 WAIT_MS = 60_000  # a condition waited for, not a sleep: CI is a busy 2-core machine
 
 #: JavaScript: every link and every image-like element whose target is not this host (mailto: and the like count).
-OFF_HOST = """() => {
+OFF_HOST = r"""() => {
   const local = (u) => (u.protocol === 'http:' || u.protocol === 'https:')
                        && ['127.0.0.1', 'localhost'].includes(u.hostname);
   const found = [];
@@ -318,40 +317,10 @@ def test_md_escape_output_renders_as_the_same_text_with_no_link_or_image(tmp_pat
         assert set(shown) == {hostile}, set(shown) - {hostile}
 
 
-@contextlib.contextmanager
-def _scratch_server(script: Path) -> Iterator[str]:
+def _scratch_server(script: Path):
     """Run a one-file Streamlit script (not the app) on a free loopback port."""
-    import subprocess
-    import time
-    import urllib.request
+    from tests.browser_support import run_streamlit
 
-    from tests.browser_support import free_port
+    return run_streamlit(script, log_path=script.with_suffix(".log"), cwd=script.parent)
 
-    port = free_port()
-    log = script.with_suffix(".log")
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless=true", f"--server.port={port}",
-             "--server.address=127.0.0.1", "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"],
-            cwd=script.parent, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.time() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    pass
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(f"streamlit did not start:\n{log.read_text(errors='replace')[-3000:]}")
-                time.sleep(0.3)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
