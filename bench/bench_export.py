@@ -3,7 +3,7 @@
 Prints the export's time against a floor measured in the same run -- a bare openpyxl write-only dump of the same
 cells, already materialised in memory (no styles, no formula safety) -- and the export's peak memory, measured in a
 fresh subprocess with resource.getrusage. Targets: export <= 30 s, <= 1.5x the floor, peak < 1.5 GB.
-Run: python bench/bench_export.py [--answers N]
+Run: python bench/bench_export.py [--answers N] [--kinds xlsx,csv,report] [--db /tmp/e550k.db]
 """
 
 from __future__ import annotations
@@ -57,8 +57,53 @@ def floor(db_path: Path, out: Path) -> float:
     return time.perf_counter() - t0
 
 
+def export_csv(db_path: Path, out: Path, kind: str = "csv") -> float:
+    """`export csv` (or `report`) as the CLI runs it: load, build, write."""
+    from data.findings import load_frames
+    from exports import tables
+
+    t0 = time.perf_counter()
+    db = open_db(db_path)
+    ex = tables.build(load_frames(db, LEAD, with_text=True))
+    if kind == "csv":
+        from exports.csv_export import write_csv
+
+        write_csv(ex, out)
+    else:
+        from exports.report import write_report
+
+        write_report(ex, out)
+    db.conn.close()
+    return time.perf_counter() - t0
+
+
+def csv_floor(db_path: Path, out: Path) -> float:
+    """The CSV floor: pandas DataFrame.to_csv of the same cells (the Responses table as a frame, built untimed)."""
+    import pandas as pd
+
+    from data.findings import load_frames
+    from exports import tables
+
+    db = open_db(db_path)
+    ex = tables.build(load_frames(db, LEAD, with_text=True))
+    db.conn.close()
+    table = tables.responses(ex)
+    frame = pd.DataFrame.from_records(list(table.rows()), columns=table.headers)
+    del ex
+    t0 = time.perf_counter()
+    frame.to_csv(out, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+    return time.perf_counter() - t0
+
+
 def child(mode: str, db_path: str, out: str) -> None:
-    seconds = floor(Path(db_path), Path(out)) if mode == "floor" else export(Path(db_path), Path(out))[0]
+    if mode == "floor":
+        seconds = floor(Path(db_path), Path(out))
+    elif mode == "csvfloor":
+        seconds = csv_floor(Path(db_path), Path(out))
+    elif mode in ("csv", "report"):
+        seconds = export_csv(Path(db_path), Path(out), mode)
+    else:
+        seconds = export(Path(db_path), Path(out))[0]
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     print(f"{seconds:.3f} {peak_kib}")
 
@@ -76,18 +121,38 @@ def main() -> None:
     parser.add_argument("--answers", type=int, default=100_000)
     parser.add_argument("--respondents", type=int, default=30_000)
     parser.add_argument("--codings", type=int, default=200_000)
+    parser.add_argument("--kinds", default="xlsx", help="comma-separated: xlsx (vs a bare openpyxl dump), csv (vs "
+                        "pandas to_csv of the same frame), report (time only; target <= 15 s)")
+    parser.add_argument("--db", help="build the synthetic database here once and reuse it (e.g. /tmp/bench550k.db)")
     parser.add_argument("--child", nargs=3, metavar=("MODE", "DB", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
         return
-    from bench_findings import build
+    from bench_findings import cached
 
     with tempfile.TemporaryDirectory() as tmp:
-        db_path = Path(tmp) / "bench.db"
-        built = build(db_path, args.answers, args.respondents, args.codings)
+        db_path, how = cached(args.db or str(Path(tmp) / "bench.db"), args.answers, args.respondents, args.codings)
         print(f"synthetic data: {args.answers:,} answers, {args.respondents:,} respondents, {args.codings:,} codings "
-              f"({built['build_s']:.1f} s)")
+              f"({how})")
+        kinds = args.kinds.split(",")
+        if "csv" in kinds:
+            csv_floors, csvs, csv_peak = [], [], 0.0
+            for i in range(2):
+                csv_floors.append(run_child("csvfloor", db_path, Path(tmp) / f"floor{i}.csv")[0])
+                seconds, mib = run_child("csv", db_path, Path(tmp) / f"export{i}.csv")
+                csvs.append(seconds)
+                csv_peak = max(csv_peak, mib)
+            print(f"pandas to_csv of the same frame (floor): {', '.join(f'{f:.2f}' for f in csv_floors)} s")
+            print(f"export csv (load + tables + write): {', '.join(f'{e:.2f}' for e in csvs)} s; best "
+                  f"{min(csvs):.2f} s, ratio to best floor {min(csvs) / min(csv_floors):.2f} (target <= 2); "
+                  f"peak {csv_peak:.0f} MiB")
+        if "report" in kinds:
+            runs = [run_child("report", db_path, Path(tmp) / f"report{i}.docx") for i in range(2)]
+            print(f"report (load + tables + docx with charts): {', '.join(f'{r[0]:.2f}' for r in runs)} s "
+                  f"(target <= 15 s); peak {max(r[1] for r in runs):.0f} MiB")
+        if "xlsx" not in kinds:
+            return
         # each measurement in a fresh process, floor and export alternating, so machine load hits both alike
         floors, exports_ = [], []
         peak = 0.0

@@ -50,18 +50,18 @@ def main() -> None:
     parser.add_argument("--answers", type=int, default=100_000)
     parser.add_argument("--respondents", type=int, default=30_000)
     parser.add_argument("--codings", type=int, default=200_000)
+    parser.add_argument("--db", help="build the synthetic database here once and reuse it (e.g. /tmp/bench550k.db)")
     parser.add_argument("--child", nargs=3, metavar=("MODE", "DB", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
         return
-    from bench_findings import build
+    from bench_findings import cached
 
     with tempfile.TemporaryDirectory() as tmp:
-        db_path = Path(tmp) / "bench.db"
-        built = build(db_path, args.answers, args.respondents, args.codings)
+        db_path, how = cached(args.db or str(Path(tmp) / "bench.db"), args.answers, args.respondents, args.codings)
         print(f"synthetic data: {args.answers:,} answers, {args.respondents:,} respondents, {args.codings:,} codings "
-              f"({built['build_s']:.1f} s)")
+              f"({how})")
         load_s, load_mib = run_child("load", db_path, Path(tmp) / "none")
         out = Path(tmp) / "p.qdpx"
         qdpx_s, qdpx_mib = run_child("qdpx", db_path, out)

@@ -1,7 +1,7 @@
 """Benchmark: findings computations for one filter change, and a full AppTest run of the Findings page.
 
 100,000 answers from 30,000 respondents with 200,000 codings (synthetic, built with executemany in a temp DB).
-Run: python bench/bench_findings.py [--answers N]   Floors: computations <= 1 s, page <= 5 s.
+Run: python bench/bench_findings.py [--answers N] [--db /tmp/f550k.db]   Floors: computations <= 1 s, page <= 5 s.
 """
 
 from __future__ import annotations
@@ -77,6 +77,17 @@ def build(path: Path, answers: int = 100_000, respondents: int = 30_000, codings
     return {"build_s": time.perf_counter() - t0}
 
 
+def cached(db: str, answers: int, respondents: int, codings: int) -> tuple[Path, str]:
+    """`--db PATH`: build the synthetic database there once and reuse it on later runs (the build takes minutes at
+    550,000 answers on a loaded machine). Give a different path per size: an existing file is reused as it is."""
+    path = Path(db)
+    if path.exists():
+        return path, f"reused {path}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    built = build(path, answers, respondents, codings)
+    return path, f"built {path} in {built['build_s']:.1f} s"
+
+
 def timed(fn, *args, **kwargs):
     t0 = time.perf_counter()
     result = fn(*args, **kwargs)
@@ -88,15 +99,15 @@ def main() -> None:
     parser.add_argument("--answers", type=int, default=100_000)
     parser.add_argument("--respondents", type=int, default=30_000)
     parser.add_argument("--codings", type=int, default=200_000)
+    parser.add_argument("--db", help="build the synthetic database here once and reuse it (e.g. /tmp/bench550k.db)")
     args = parser.parse_args()
     from analysis import findings as af
     from data import findings as df
 
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "bench.db"
-        built = build(path, args.answers, args.respondents, args.codings)
+        path, how = cached(args.db or str(Path(tmp) / "bench.db"), args.answers, args.respondents, args.codings)
         print(f"synthetic data: {args.answers:,} answers, {args.respondents:,} respondents, "
-              f"{args.codings:,} codings built in {built['build_s']:.1f} s")
+              f"{args.codings:,} codings ({how})")
         lead = User("bench_lead", frozenset({"strategy_lead"}))
         db = open_db(path)
         frames, t_load = timed(df.load_frames, db, lead, with_text=True, coding_details=False)

@@ -129,12 +129,14 @@ CHUNK_ROWS = 50_000
 
 def response_chunks(ex: ExportSet, size: int = CHUNK_ROWS) -> Iterator[list[list[Any]]]:
     """The Responses table's columns (in `responses(ex).headers` order) as Python lists, `size` rows at a time."""
-    a = ex.sel.answers
+    a, mask = ex.prep.answers, ex.sel.mask  # the kept rows taken chunk by chunk: never a copy of the whole frame
     per_answer = _codes_per_answer(ex)
     qlabels, glabels = ex.prep.questions, ex.prep.groups
     date_cache: dict[Any, Any] = {}
     for start in range(0, len(a), size):
-        part = a.iloc[start:start + size]
+        part = a.iloc[start:start + size][mask[start:start + size]]
+        if not len(part):
+            continue
         rid = _objects(part["response_id"]).tolist()
         edates = []
         for value in _objects(part["event_date"]).tolist():
@@ -154,7 +156,6 @@ def response_chunks(ex: ExportSet, size: int = CHUNK_ROWS) -> Iterator[list[list
 
 def responses(ex: ExportSet) -> Table:
     """One row per answer: ids, event, date, question, group, text, its codes (all coders pooled)."""
-    a = ex.sel.answers
     headers = ["response_id", "respondent_id", "event", "event_date", "question_id", "question", "group",
                "answer_redacted"] + (["answer_original"] if ex.originals else []) + ["codes", "recorded_at_utc"]
     widths = [38, 38, 28, 12, 14, 40, 22, 60] + ([60] if ex.originals else []) + [40, 20]
@@ -165,7 +166,8 @@ def responses(ex: ExportSet) -> Table:
 
     return Table("Responses", "One row per answer: ids, event and its date, question, respondent group, the answer "
                  "(personal details redacted" + ("; the original as entered beside it" if ex.originals else "")
-                 + f"; {WITHHELD_TEXT} where a safeguarding flag withholds it), and its codes from all coders.", headers, widths, rows, len(a))
+                 + f"; {WITHHELD_TEXT} where a safeguarding flag withholds it), and its codes from all coders.", headers, widths, rows,
+                 ex.sel.n_answers)
 
 
 def codings_table(ex: ExportSet) -> Table:
