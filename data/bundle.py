@@ -865,10 +865,140 @@ def import_bundle(db: Database, user: User, file: str | Path | bytes | IO[bytes]
 def conflicts(db: Database, user: User, *, unresolved_only: bool = True, limit: int = 500) -> list[dict[str, Any]]:
     """Records that arrived in a bundle and clash with a local one, newest first (admins)."""
     require(user, "bundle")
-    sql = "SELECT id, bundle_id, table_name, record_id, reason, incoming, local, found_at, found_by FROM bundle_conflicts"
+    sql = ("SELECT id, bundle_id, table_name, record_id, reason, incoming, local, found_at, found_by, resolved_at, "
+           "resolved_by, resolution, resolution_note FROM bundle_conflicts")
     if unresolved_only:
         sql += " WHERE resolved_at IS NULL"
     return _rows(db, sql + " ORDER BY id DESC LIMIT ?", [int(limit)])
+
+
+#: what "keep incoming" may replace, per table: fields whose new value touches no other record
+RESOLVABLE_FIELDS: dict[str, tuple[str, ...]] = {
+    "responses": ("text", "redacted_text"),    # redacted_text is worked out again, never taken from the bundle
+    "respondents": ("group_id", "profile"),
+    "events": ("name", "venue", "area"),
+    "codes": ("label", "definition"),
+}
+RESOLUTIONS = ("local", "incoming")
+
+
+class ConflictError(ValueError):
+    """A conflict cannot be resolved as asked; the message says why and what to do. Nothing was written."""
+
+
+@dataclass
+class Resolution:
+    conflict_id: int
+    keep: str
+    table: str
+    record_id: str
+    fields: list[str]                                            # fields replaced by the incoming version
+    flags_raised: list[str] = field(default_factory=list)       # flag ids raised by the re-screening
+
+    def summary(self) -> str:
+        if self.keep == "local":
+            text = f"Conflict {self.conflict_id} resolved: the local {self.table} record {self.record_id} is kept."
+        else:
+            text = (f"Conflict {self.conflict_id} resolved: the incoming version replaced "
+                    f"{', '.join(self.fields) or 'nothing'} of {self.table} record {self.record_id}.")
+        if self.flags_raised:
+            text += (f" The new text may be a disclosure: {len(self.flags_raised)} safeguarding flag(s) raised, "
+                     "now in the safeguarding queue.")
+        return text
+
+
+def _same(a: Any, b: Any) -> bool:
+    return a == b or (a in (None, "") and b in (None, ""))
+
+
+def resolve_conflict(db: Database, user: User, conflict_id: int, keep: str, note: str) -> Resolution:
+    """Resolve one open bundle conflict (admins, "bundle"): `keep="local"` marks it resolved; `keep="incoming"`
+    replaces the local record's fields with the bundle's version where that is safe (RESOLVABLE_FIELDS), screening
+    a new answer text again (redaction, disclosure check and a flag). One transaction with its audit row."""
+    from analysis import privacy, safeguarding
+    from data import flags
+
+    require(user, "bundle")
+    if keep not in RESOLUTIONS:
+        raise ConflictError(f"Choose what to keep: {' or '.join(RESOLUTIONS)}.")
+    note = (note or "").strip()
+    if not note:
+        raise ConflictError("Write a note saying why (it is kept with the conflict and in the audit log).")
+    with transaction(db):
+        found = _rows(db, "SELECT * FROM bundle_conflicts WHERE id = ?", [int(conflict_id)])
+        if not found:
+            raise ConflictError(f"There is no bundle conflict {conflict_id}.")
+        row = found[0]
+        table, record_id = row["table_name"], row["record_id"]
+        if row["resolved_at"]:
+            raise ConflictError(f"Conflict {conflict_id} was already resolved by {row['resolved_by'] or '?'} at "
+                                f"{row['resolved_at'][:16].replace('T', ' ')} UTC.")
+        result = Resolution(int(conflict_id), keep, table, record_id, [])
+        if keep == "incoming":
+            _apply_incoming(db, user, row, result, privacy, safeguarding, flags)
+        db.execute("UPDATE bundle_conflicts SET resolved_at = ?, resolved_by = ?, resolution = ?, "
+                   "resolution_note = ? WHERE id = ?", [now_utc(), user.username, keep, note, int(conflict_id)])
+        audit.record(db, user, "bundle_conflict_resolved", "bundle_conflict", str(conflict_id), keep=keep,
+                     table=table, record_id=record_id, fields=result.fields, flags_raised=result.flags_raised,
+                     note=note)
+    return result
+
+
+def _apply_incoming(db: Database, user: User, row: dict[str, Any], result: Resolution, privacy: Any,
+                    safeguarding: Any, flags: Any) -> None:
+    table, record_id = row["table_name"], row["record_id"]
+    allowed = RESOLVABLE_FIELDS.get(table)
+    if allowed is None:
+        raise ConflictError(f"A conflicting {table.replace('_', ' ')} record cannot be replaced by the bundle's "
+                            "version here (it would change other records). Keep the local one, or change it by hand.")
+    incoming = json.loads(row["incoming"])
+    key = "name" if table == "codes" else "id"
+    local = _rows(db, f"SELECT * FROM [{table}] WHERE [{key}] = ?", [record_id])
+    if not local or incoming.get(key) != record_id:
+        raise ConflictError(f"The {table} record {record_id} is not here any more (erased, or the bundle's version "
+                            "is a different record): only keeping the local state is possible.")
+    mine = local[0]
+    if table == "codes":
+        parent = _rows(db, "SELECT name FROM codes WHERE id = ?", [mine["parent_id"]]) if mine["parent_id"] else []
+        mine = dict(mine, parent=parent[0]["name"] if parent else None)
+        compared = CODE_DEFINITION
+    else:
+        compared = tuple(k for k in incoming if k in mine)
+    others = sorted(k for k in compared if k not in allowed and not _same(incoming.get(k), mine.get(k)))
+    if table == "responses":
+        others = [k for k in others if k != "text_purged_at" or incoming.get("text_purged_at")]
+    if others:
+        raise ConflictError(f"The bundle's version also differs in {', '.join(others)}, which cannot be replaced "
+                            "here. Keep the local one, or change it by hand.")
+    if table == "responses" and mine.get("text_purged_at"):
+        raise ConflictError("The original text of this answer was purged here by retention; the bundle's text "
+                            "cannot bring it back. Keep the local one.")
+    changed = [k for k in allowed if k in incoming and k != "redacted_text" and not _same(incoming[k], mine.get(k))]
+    if table == "responses":
+        if "text" in changed:
+            text = incoming["text"]
+            db.execute("UPDATE responses SET text = ?, redacted_text = ? WHERE id = ?",
+                       [text, privacy.redact(text), record_id])
+            changed.append("redacted_text")
+            disclosure = safeguarding.check(text, mine.get("question_id"))
+            if disclosure:
+                flag = flags.raise_flag(db, user, kind="auto", reason=disclosure.reason,
+                                        respondent_id=mine.get("respondent_id"), response_id=record_id,
+                                        event_id=mine.get("event_id"), category=disclosure.category,
+                                        strength=disclosure.strength)
+                result.flags_raised.append(flag.id)
+    elif changed:
+        sets = ", ".join(f"[{k}] = ?" for k in changed)
+        values = [incoming[k] for k in changed]
+        if table == "codes":
+            sets += ", updated_at = ?"
+            values.append(now_utc())
+        try:
+            db.execute(f"UPDATE [{table}] SET {sets} WHERE [{key}] = ?", [*values, record_id])
+        except sqlite3.IntegrityError as exc:
+            raise ConflictError(f"The bundle's version breaks a rule of this database ({exc}). Keep the local "
+                                "one, or change it by hand.") from exc
+    result.fields = changed
 
 
 def bundle_filename(when: dt.datetime | None = None) -> str:

@@ -539,3 +539,16 @@ def rounds_actions(db: Database) -> None:
             "CREATE INDEX snapshots_round ON snapshots(round_id, taken_at)",
         ],
     )
+
+
+@migrations(name="0020_bundle_conflict_resolution")
+def bundle_conflict_resolution(db: Database) -> None:
+    """How an admin resolved a bundle conflict (data/bundle.resolve_conflict): the version kept ('local' or
+    'incoming') and their note. resolved_at and resolved_by came with 0010_bundles; a resolved conflict is not open."""
+    _run(
+        db,
+        [
+            "ALTER TABLE bundle_conflicts ADD COLUMN resolution TEXT CHECK (resolution IN ('local', 'incoming'))",
+            "ALTER TABLE bundle_conflicts ADD COLUMN resolution_note TEXT",
+        ],
+    )

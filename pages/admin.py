@@ -275,6 +275,47 @@ with bundle_tab:
                         st.session_state["admin_bundle_preview"] = None
                         done(report.summary())
 
+        st.subheader("Conflicts to resolve")
+        open_conflicts = bundle.conflicts(db, user)
+        if not open_conflicts:
+            st.caption("No open conflicts: every record a bundle brought either matched or was new.")
+        else:
+            st.caption("A record that came in a bundle with the same id as one here but different content was not "
+                       "imported. Keep the version here, or take the bundle's (for answer texts, groups and profiles, "
+                       "event names, venues and areas, and code labels and definitions); a new answer text is "
+                       "redacted and checked for a disclosure again.")
+            st.dataframe(pd.DataFrame([{"conflict": c["id"], "records": c["table_name"], "record": c["record_id"],
+                                        "reason": c["reason"], "found (UTC)": c["found_at"][:16].replace("T", " "),
+                                        "by": c["found_by"] or ""} for c in open_conflicts]), hide_index=True)
+            by_id = {c["id"]: c for c in open_conflicts}
+            picked = st.selectbox("Conflict", options=list(by_id), key="admin_conflict_chosen",
+                                  format_func=lambda i: f"{i}: {by_id[i]['table_name']} {by_id[i]['record_id']}")
+            conflict = by_id[picked]
+            incoming = json.loads(conflict["incoming"])
+            local = json.loads(conflict["local"]) if conflict["local"] else {}
+
+            def shown(value) -> str:
+                return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+            fields = [k for k in dict.fromkeys([*local, *incoming]) if local.get(k) != incoming.get(k)]
+            st.dataframe(pd.DataFrame([{"field": k, "here": shown(local.get(k)) if local else "(nothing here)",
+                                        "in the bundle": shown(incoming.get(k))} for k in fields],
+                                      columns=["field", "here", "in the bundle"]), hide_index=True)
+            if not bundle.RESOLVABLE_FIELDS.get(conflict["table_name"]):
+                st.text("The bundle's version of this kind of record cannot replace the one here: keep the local one.")
+            with st.form("admin_conflict_form"):
+                keep = st.radio("Keep", options=list(bundle.RESOLUTIONS), horizontal=True, key="admin_conflict_keep",
+                                format_func={"local": "The version here", "incoming": "The bundle's version"}.get)
+                note = st.text_input("Note (why; kept with the conflict and in the audit log)",
+                                     key="admin_conflict_note")
+                if st.form_submit_button("Resolve", type="primary"):
+                    try:
+                        resolved = bundle.resolve_conflict(db, user, picked, keep, note)
+                    except bundle.ConflictError as exc:
+                        st.error(session.md_escape(str(exc)))
+                    else:
+                        done(resolved.summary())
+
 # --- audit log -----------------------------------------------------------------------------------------------------
 with audit_tab:
     if user.can("audit"):

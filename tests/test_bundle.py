@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import json
 import os
 import random
 import shutil
@@ -606,3 +607,209 @@ def test_admin_page_previews_then_imports(world, db_path):
     at.run()
     at.button(key="admin_bundle_preview_button").click().run()
     assert any("refused" in e.value for e in at.error)
+
+
+# --- resolving conflicts (an admin keeps the local or the incoming version) ---------------------------------------
+
+def _pair(tmp_path: Path) -> dict:
+    """A laptop with one event and one respondent, merged once into a hub: later changes on the laptop conflict."""
+    laptop, hub = tmp_path / "laptop.db", tmp_path / "hub.db"
+    db = open_db(laptop)
+    ev = events.create_event(db, ADMIN, name="Park day", date="2026-11-21")
+    saved = capture.save_respondent(db, RESEARCHER, event_id=ev.id, group_id="young_person", consent=True,
+                                    answers={"thrive_helps": ["the youth club on fridays"]})
+    rid = db.execute("SELECT id FROM responses WHERE respondent_id = ?", [saved.respondent_id]).fetchone()[0]
+    db.conn.close()
+    open_db(hub).conn.close()
+    export(laptop, tmp_path / "first.zip")
+    merge(hub, tmp_path / "first.zip")
+    return dict(laptop=laptop, hub=hub, event_id=ev.id, respondent_id=saved.respondent_id, response_id=rid,
+                tmp=tmp_path)
+
+
+def _conflicting(pair: dict, sql: str, params: list) -> list[dict]:
+    """Change the laptop with `sql`, carry a bundle to the hub, and return the hub's open conflicts."""
+    db = open_db(pair["laptop"])
+    with db.conn:
+        db.execute(sql, params)
+    db.conn.close()
+    out = pair["tmp"] / f"change{len(list(pair['tmp'].glob('change*.zip')))}.zip"
+    export(pair["laptop"], out)
+    report = merge(pair["hub"], out)
+    assert report.conflict_count >= 1
+    db = open_db(pair["hub"])
+    try:
+        return bundle.conflicts(db, HUB_ADMIN)
+    finally:
+        db.conn.close()
+
+
+def _answer_conflict(pair: dict, text: str) -> int:
+    found = _conflicting(pair, "UPDATE responses SET text = ? WHERE id = ?", [text, pair["response_id"]])
+    (row,) = [c for c in found if c["table_name"] == "responses"]
+    return row["id"]
+
+
+def _resolutions(db) -> list[dict]:
+    return [json.loads(r[0]) for r in db.execute(
+        "SELECT detail FROM audit WHERE action = 'bundle_conflict_resolved' ORDER BY id")]
+
+
+def test_keep_local_marks_it_resolved_and_changes_nothing_else(tmp_path):
+    pair = _pair(tmp_path)
+    cid = _answer_conflict(pair, "ring me on 07700 900123")
+    db = open_db(pair["hub"])
+    before = db.execute("SELECT text, redacted_text FROM responses WHERE id = ?", [pair["response_id"]]).fetchone()
+    result = bundle.resolve_conflict(db, HUB_ADMIN, cid, "local", "the hub's text is the one typed at the event")
+    assert result.keep == "local" and result.fields == [] and "kept" in result.summary()
+    assert db.execute("SELECT text, redacted_text FROM responses WHERE id = ?",
+                      [pair["response_id"]]).fetchone() == before
+    assert bundle.conflicts(db, HUB_ADMIN) == [], "a resolved conflict is not open"
+    (row,) = bundle.conflicts(db, HUB_ADMIN, unresolved_only=False)
+    assert (row["resolution"], row["resolved_by"], row["resolution_note"]) == (
+        "local", HUB_ADMIN.username, "the hub's text is the one typed at the event")
+    assert row["resolved_at"]
+    (detail,) = _resolutions(db)
+    assert detail["keep"] == "local" and detail["table"] == "responses" and detail["record_id"] == pair["response_id"]
+    with pytest.raises(bundle.ConflictError, match="already resolved"):
+        bundle.resolve_conflict(db, HUB_ADMIN, cid, "incoming", "changed my mind")
+    assert len(_resolutions(db)) == 1
+    db.conn.close()
+
+
+def test_keep_incoming_replaces_the_text_and_redacts_it_again(tmp_path):
+    pair = _pair(tmp_path)
+    cid = _answer_conflict(pair, "ring me on 07700 900123 about the club")
+    db = open_db(pair["hub"])
+    result = bundle.resolve_conflict(db, HUB_ADMIN, cid, "incoming", "the laptop corrected a typo")
+    assert result.fields == ["text", "redacted_text"] and result.flags_raised == []
+    text, redacted = db.execute("SELECT text, redacted_text FROM responses WHERE id = ?",
+                                [pair["response_id"]]).fetchone()
+    assert text == "ring me on 07700 900123 about the club"
+    assert "07700" not in redacted and "[phone]" in redacted, "the redacted text is worked out again"
+    assert db.execute("SELECT COUNT(*) FROM flags").fetchone()[0] == 0
+    (detail,) = _resolutions(db)
+    assert detail["keep"] == "incoming" and detail["fields"] == ["text", "redacted_text"]
+    assert "07700" not in json.dumps(detail), "no answer text in the audit log"
+    db.conn.close()
+
+
+def test_incoming_disclosure_is_screened_and_flagged(tmp_path):
+    pair = _pair(tmp_path)
+    cid = _answer_conflict(pair, "my dad hits me when he's drunk")
+    db = open_db(pair["hub"])
+    assert db.execute("SELECT COUNT(*) FROM flags").fetchone()[0] == 0, "the conflict itself raised nothing here"
+    result = bundle.resolve_conflict(db, HUB_ADMIN, cid, "incoming", "laptop text is right")
+    assert len(result.flags_raised) == 1 and "safeguarding" in result.summary()
+    flag = db.execute("SELECT response_id, respondent_id, status, category, kind FROM flags WHERE id = ?",
+                      result.flags_raised).fetchone()
+    assert flag == (pair["response_id"], pair["respondent_id"], "open", "physical", "auto")
+    assert _resolutions(db)[0]["flags_raised"] == result.flags_raised
+    db.conn.close()
+
+
+def test_note_is_required_and_nothing_is_written_without_it(tmp_path):
+    pair = _pair(tmp_path)
+    cid = _answer_conflict(pair, "changed on the laptop")
+    db = open_db(pair["hub"])
+    for note in ("", "   ", None):
+        with pytest.raises(bundle.ConflictError, match="note"):
+            bundle.resolve_conflict(db, HUB_ADMIN, cid, "incoming", note)
+    with pytest.raises(bundle.ConflictError, match="local or incoming"):
+        bundle.resolve_conflict(db, HUB_ADMIN, cid, "both", "a note")
+    assert [c["id"] for c in bundle.conflicts(db, HUB_ADMIN)] == [cid]
+    assert db.execute("SELECT text FROM responses WHERE id = ?", [pair["response_id"]]).fetchone()[0] == \
+        "the youth club on fridays"
+    assert _resolutions(db) == []
+    db.conn.close()
+
+
+def test_other_roles_are_refused(tmp_path):
+    from data.users import PermissionDenied
+
+    pair = _pair(tmp_path)
+    cid = _answer_conflict(pair, "changed on the laptop")
+    db = open_db(pair["hub"])
+    for role in ("engagement_officer", "safeguarding_lead", "strategy_lead", "peer_researcher"):
+        with pytest.raises(PermissionDenied):
+            bundle.resolve_conflict(db, User("x", frozenset({role})), cid, "incoming", "a note")
+    assert [c["id"] for c in bundle.conflicts(db, HUB_ADMIN)] == [cid] and _resolutions(db) == []
+    db.conn.close()
+
+
+def test_incoming_respondent_and_event_fields(tmp_path):
+    pair = _pair(tmp_path)
+    _conflicting(pair, "UPDATE respondents SET group_id = 'parent_carer' WHERE id = ?", [pair["respondent_id"]])
+    found = _conflicting(pair, "UPDATE events SET name = 'Park day (north)', venue = 'North park' WHERE id = ?",
+                         [pair["event_id"]])
+    by_table = {c["table_name"]: c["id"] for c in found}
+    db = open_db(pair["hub"])
+    assert bundle.resolve_conflict(db, HUB_ADMIN, by_table["respondents"], "incoming", "group fixed").fields == \
+        ["group_id"]
+    assert bundle.resolve_conflict(db, HUB_ADMIN, by_table["events"], "incoming", "renamed").fields == \
+        ["name", "venue"]
+    assert db.execute("SELECT group_id FROM respondents WHERE id = ?",
+                      [pair["respondent_id"]]).fetchone()[0] == "parent_carer"
+    assert db.execute("SELECT name, venue FROM events WHERE id = ?", [pair["event_id"]]).fetchone() == \
+        ("Park day (north)", "North park")
+    db.conn.close()
+
+
+def test_incoming_refused_where_it_is_not_safe(tmp_path):
+    pair = _pair(tmp_path)
+    # an answer moved to another question as well: only its text may be taken from a bundle
+    found = _conflicting(pair, "UPDATE responses SET text = 'moved', question_id = 'thrive_stops' WHERE id = ?",
+                         [pair["response_id"]])
+    (cid,) = [c["id"] for c in found if c["table_name"] == "responses"]
+    db = open_db(pair["hub"])
+    with pytest.raises(bundle.ConflictError, match="question_id"):
+        bundle.resolve_conflict(db, HUB_ADMIN, cid, "incoming", "a note")
+    assert db.execute("SELECT text, question_id FROM responses WHERE id = ?", [pair["response_id"]]).fetchone() == \
+        ("the youth club on fridays", "thrive_helps")
+    # a table whose records cannot be replaced (a coding's key) is refused in plain words
+    with db.conn:
+        db.execute("INSERT INTO bundle_conflicts (bundle_id, table_name, record_id, reason, incoming, found_at) "
+                   "VALUES ('b', 'codings', 'r/code/coder', 'same coding, different source or time', '{}', 'now')")
+    coding_id = db.execute("SELECT MAX(id) FROM bundle_conflicts").fetchone()[0]
+    with pytest.raises(bundle.ConflictError, match="cannot be replaced"):
+        bundle.resolve_conflict(db, HUB_ADMIN, coding_id, "incoming", "a note")
+    assert {c["id"] for c in bundle.conflicts(db, HUB_ADMIN)} == {cid, coding_id} and _resolutions(db) == []
+    # keeping the local state is always possible
+    bundle.resolve_conflict(db, HUB_ADMIN, coding_id, "local", "the hub's coding stands")
+    assert [c["id"] for c in bundle.conflicts(db, HUB_ADMIN)] == [cid]
+    with pytest.raises(bundle.ConflictError, match="no bundle conflict"):
+        bundle.resolve_conflict(db, HUB_ADMIN, 999_999, "local", "a note")
+    db.conn.close()
+
+
+def test_admin_page_resolves_a_conflict(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    pair = _pair(tmp_path)
+    cid = _answer_conflict(pair, "the youth club on fridays and saturdays")
+    monkeypatch.setenv("THRIVE_DB", str(pair["hub"]))
+    from data import accounts
+
+    db = open_db(pair["hub"])
+    accounts.create_user(db, None, HUB_ADMIN.username, "password-123456", ["admin"])
+    db.conn.close()
+    at = AppTest.from_file(str(ROOT / "pages" / "admin.py"), default_timeout=60)
+    at.session_state["auth_user"] = HUB_ADMIN
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="admin_conflict_chosen").value == cid
+    rows = [r for df in at.dataframe if "field" in df.value.columns for r in df.value.to_dict("records")]
+    assert {"field": "text", "here": "the youth club on fridays",
+            "in the bundle": "the youth club on fridays and saturdays"} in rows
+    at.radio(key="admin_conflict_keep").set_value("incoming")
+    at.button(key="FormSubmitter:admin_conflict_form-Resolve").click().run()
+    assert any("note" in e.value for e in at.error), "a note is required"
+    at.text_input(key="admin_conflict_note").input("laptop has the full answer")
+    at.button(key="FormSubmitter:admin_conflict_form-Resolve").click().run()
+    assert not at.exception, at.exception
+    assert any("incoming version replaced" in s.value for s in at.success)
+    db = open_db(pair["hub"])
+    assert db.execute("SELECT text FROM responses WHERE id = ?", [pair["response_id"]]).fetchone()[0] == \
+        "the youth club on fridays and saturdays"
+    assert bundle.conflicts(db, HUB_ADMIN) == []
+    db.conn.close()

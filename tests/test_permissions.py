@@ -166,6 +166,8 @@ ACTIONS: list[Action] = [
     Action("import_bundle", ("bundle",), lambda c, u: bundle.import_bundle(c.db, u, c.bundle)),
     Action("preview_bundle", ("bundle",), lambda c, u: bundle.import_bundle(c.db, u, c.bundle, dry_run=True)),
     Action("bundle_conflicts", ("bundle",), lambda c, u: bundle.conflicts(c.db, u)),
+    Action("resolve_bundle_conflict", ("bundle",), lambda c, u: bundle.resolve_conflict(
+        c.db, u, c.conflict_id, "local", "kept the hub's version")),
     # review before analysis (engagement officers and admins)
     Action("set_review_answer", ("review",), lambda c, u: review.set_review(
         c.db, u, response_id=c.response_id, state="has_issues", comment="half the answer is missing")),
@@ -221,13 +223,18 @@ def _build_world(db) -> dict[str, object]:
     accounts.create_user(db, User("ada", frozenset({"admin"})), "sam", "password-123456", ["strategy_lead"])
     own_bundle = io.BytesIO()
     bundle.export_bundle(db, everyone, own_bundle)
+    # the venue changed after the export: its own bundle brings back a conflict for an admin to resolve
+    with db.conn:
+        db.execute("UPDATE events SET venue = 'Moved to the library' WHERE id = ?", [event.id])
+    bundle.import_bundle(db, everyone, own_bundle.getvalue())
+    conflict_id = bundle.conflicts(db, everyone)[0]["id"]
     round_ = rounds.create_round(db, everyone, "Neglect strategy 2019")
     rounds.assign_events(db, everyone, round_.id, [event.id])
     other_event = events.create_event(db, everyone, name="Youth club night", date="2026-12-02")
     action = round_actions.add_action(db, everyone, round_.id, codes[0], "Open the youth club on Fridays")
     return dict(round_id=round_.id, other_event_id=other_event.id, action_id=action.id, event=event, respondent_id=saved.respondent_id, response_id=response_id, code=codes[0],
                 other_code=codes[1], code_id=codebook.get_code(db, codes[0]).id, flag_id=saved.flags[0].id,
-                postit_id=postit.response_id, bundle=own_bundle.getvalue())
+                postit_id=postit.response_id, bundle=own_bundle.getvalue(), conflict_id=conflict_id)
 
 
 @pytest.fixture(scope="module")
