@@ -443,6 +443,7 @@ def main() -> None:
 
     # The action bar: fixed to the bottom of the screen, whatever the scroll position.
     tablet.action_bar_css("collect_actions")
+    tablet.commit_on_leave()  # the focused box is sent (and kept in the draft) before the page goes away
     with st.container(key="collect_actions"):
         save, worry, clear = st.columns([2, 1.4, 1], vertical_alignment="center")
         save.button(session.md_escape(t("collect.save", lang)), type="primary", width="stretch", key="collect_save",

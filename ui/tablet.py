@@ -73,6 +73,24 @@ _INPUTMODE_SCRIPT = """<script>(function(){{
   apply();
 }})();</script>"""
 
+#: Streamlit sends a text box's value to the server only when the box loses focus. Before the page goes away (the
+#: tab is hidden or discarded, the page is reloaded or closed), blur the focused text box so that its words are sent
+#: and kept in the draft. Installed once per browser page; a constant, with no user text in it.
+_COMMIT_ON_LEAVE_SCRIPT = """<script>(function(){
+  if (window.__thriveCommitOnLeave) { return; }
+  window.__thriveCommitOnLeave = true;
+  function commit() {
+    var el = document.activeElement;
+    if (el && (el.tagName === 'TEXTAREA' || (el.tagName === 'INPUT' && /^(text|search|email|tel|url|number|)$/
+        .test((el.getAttribute('type') || '').toLowerCase())))) { el.blur(); }
+  }
+  document.addEventListener('visibilitychange', function() {
+    if (document.visibilityState === 'hidden') { commit(); }
+  });
+  window.addEventListener('pagehide', commit);
+  window.addEventListener('beforeunload', commit);
+})();</script>"""
+
 _KEY_SHAPE = re.compile(r"^[a-z0-9_]+$")
 _LABEL_SHAPE = re.compile(r"^[\w ]+$")
 
@@ -115,6 +133,12 @@ def input_mode(label: str, mode: str | None) -> None:
     with _hidden("inputmode_script"):
         st.html(_INPUTMODE_SCRIPT.format(label=repr(label), mode=repr(mode) if mode else "null"),
                 unsafe_allow_javascript=True)
+
+
+def commit_on_leave() -> None:
+    """Send the focused text box to the server when the tab is hidden or the page unloads (see the script)."""
+    with _hidden("commit_on_leave_script"):
+        st.html(_COMMIT_ON_LEAVE_SCRIPT, unsafe_allow_javascript=True)
 
 
 @dataclass(frozen=True)
@@ -187,5 +211,5 @@ def status(kind: str, text: str, key: str) -> None:
         getattr(st, kind)(text, icon=icons[kind])
 
 
-__all__ = ["t", "base_css", "action_bar_css", "highlight", "scroll", "input_mode", "phone_pieces",
-           "procedure_numbers", "safeguarding_alert", "status"]
+__all__ = ["t", "base_css", "action_bar_css", "highlight", "scroll", "input_mode", "commit_on_leave",
+           "phone_pieces", "procedure_numbers", "safeguarding_alert", "status"]
