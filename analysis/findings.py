@@ -99,11 +99,11 @@ class Prepared:
         if self._tokens is None:
             self._tokens = np.empty(len(self.answers), dtype=object)
         memo = self._tokens
-        texts = self.answers["text"].to_numpy()
         missing = [i for i in rix if memo[i] is None]
-        for i in missing:
-            memo[i] = tokenise(texts[i])
-        return [memo[i] for i in rix]
+        if missing:  # only the missing texts become Python strings (to_numpy of the whole column cost ~0.3 s)
+            for i, text in zip(missing, self.answers["text"].take(missing).tolist(), strict=True):
+                memo[i] = tokenise(text)
+        return memo[rix].tolist()
 
     @property
     def withheld(self) -> np.ndarray:
@@ -536,8 +536,9 @@ def words_and_phrases(sel: Selection, question_id: str | None = None, n: int = 1
     if "text" not in sel.prep.answers:
         return _word_table([], n), _phrase_table([], n, min_count)
     mask = sel.mask & ~sel.prep.withheld  # a disclosure's words must not surface in a phrase table
-    if question_id is not None:
-        mask = mask & (sel.prep.answers["question_id"].to_numpy() == question_id)
+    if question_id is not None:  # through the integer question index, not a compare over every answer's string
+        q_ix = np.flatnonzero(sel.prep.q_values == question_id)
+        mask = mask & (sel.prep.answers["qix"].to_numpy() == (q_ix[0] if len(q_ix) else -1))
     docs = sel.prep.tokens(np.flatnonzero(mask))
     return _word_table(docs, n), _phrase_table(docs, n, min_count)
 
