@@ -48,6 +48,9 @@ WORRY_NOTE = "collect_worry_note"
 #: Short, so that two real people giving identical answers one after the other are both stored; a notice says
 #: when a tap was ignored, so a genuine identical respondent can be entered again.
 DOUBLE_TAP_SECONDS = 5
+#: A tap on the cleared form this soon after a save is the rest of a double tap, however long the first save's rerun
+#: took on a busy laptop: the confirmation stays on screen instead of "Nothing to save yet".
+EMPTY_AFTER_SAVE_SECONDS = 60
 #: "I'm worried" on an empty form flags the respondent saved last if that was this recently; otherwise the person
 #: in front of the peer researcher is someone new, and the flag goes on the event.
 LAST_RESPONDENT_SECONDS = 10 * 60
@@ -175,7 +178,7 @@ def on_save(event_id: str, qs: QuestionSet) -> None:
     form = read_form(qs)
     last = state.get(LAST)
     if last and last["event_id"] == event_id and not state.get(WORRIED):
-        if form.untouched and time.time() - last["at"] < DOUBLE_TAP_SECONDS:
+        if form.untouched and time.time() - last["at"] < EMPTY_AFTER_SAVE_SECONDS:
             # A second tap after the form was cleared: nothing to do, keep the confirmation on screen.
             return
         if form.fingerprint(event_id) == last["fingerprint"] and time.time() - last["at"] < DOUBLE_TAP_SECONDS:
