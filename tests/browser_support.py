@@ -180,3 +180,26 @@ def open_page(page, title: str) -> None:
         page.locator('[class*="st-key-topbar_menu"] button').first.tap()
     link.tap()
     wait_for_app(page)
+
+
+def seed_event_db(path: Path, *, procedure: str | None = None):
+    """A database at `path` with an admin (password123456), the peer researcher pia (PIN 482193) and one open event
+    ("Family fun day"); with `procedure`, the local safeguarding procedure. Returns the event."""
+    from data import accounts, open_db, settings
+    from data.events import create_event
+
+    db = open_db(path)
+    try:
+        accounts.create_user(db, None, "admin", "password123456", ["admin"])
+        admin = accounts.sign_in(db, "admin", "password123456")
+        accounts.create_user(db, admin, "pia", "482193", ["peer_researcher"], kind="pin", display_name="Pia")
+        if procedure is not None:
+            settings.put(db, admin, "safeguarding_procedure", procedure)
+        return create_event(db, admin, name="Family fun day", date="2026-11-20", venue="Stourbridge library")
+    finally:
+        db.conn.close()
+
+
+def answer_box(page, question_id: str):
+    """The Collect page's text box for one question."""
+    return page.locator(f".st-key-collect_answer_{question_id} textarea")

@@ -8,13 +8,12 @@ import re
 
 import pytest
 
-from data import accounts, open_db, settings
-from data.events import create_event
 from tests.browser_support import (
     TABLET,
     open_page,
     require_browser,
     screenshot,
+    seed_event_db,
     sign_in,
     start_collecting,
     streamlit_server,
@@ -32,14 +31,7 @@ PROCEDURE = ("Stay calm and listen.\nTell the event lead straight away.\nIf a ch
 @pytest.fixture
 def seeded(tmp_path):
     path = tmp_path / "layout.db"
-    db = open_db(path)
-    accounts.create_user(db, None, "admin", "password123456", ["admin"])
-    admin = accounts.sign_in(db, "admin", "password123456")
-    accounts.create_user(db, admin, "pia", "482193", ["peer_researcher"], kind="pin", display_name="Pia")
-    settings.put(db, admin, "safeguarding_procedure", PROCEDURE)
-    event = create_event(db, admin, name="Family fun day", date="2026-11-20", venue="Stourbridge library")
-    db.conn.close()
-    return path, event
+    return path, seed_event_db(path, procedure=PROCEDURE)
 
 
 class Taps:

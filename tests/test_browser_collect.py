@@ -6,12 +6,12 @@ import time
 
 import pytest
 
-from data import accounts, open_db
-from data.events import create_event
+from data import open_db
 from tests.browser_support import (
     choose_group_and_consent,
     require_browser,
     screenshot,
+    seed_event_db,
     sign_in,
     start_collecting,
     streamlit_server,
@@ -25,13 +25,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def seeded(tmp_path):
     path = tmp_path / "browser.db"
-    db = open_db(path)
-    accounts.create_user(db, None, "admin", "password123456", ["admin"])
-    admin = accounts.sign_in(db, "admin", "password123456")
-    accounts.create_user(db, admin, "pia", "482193", ["peer_researcher"], kind="pin", display_name="Pia")
-    event = create_event(db, admin, name="Family fun day", date="2026-11-20", venue="Stourbridge library")
-    db.conn.close()
-    return path, event
+    return path, seed_event_db(path)
 
 
 def test_peer_researcher_records_a_respondent_end_to_end(seeded):

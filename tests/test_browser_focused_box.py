@@ -14,11 +14,12 @@ import time
 
 import pytest
 
-from data import accounts, open_db
-from data.events import create_event
+from data import open_db
 from tests.browser_support import (
+    answer_box,
     choose_group_and_consent,
     require_browser,
+    seed_event_db,
     sign_in,
     start_collecting,
     streamlit_server,
@@ -34,17 +35,8 @@ TYPED = "A trusted adult to talk to, and the youth club"
 @pytest.fixture
 def seeded(tmp_path):
     path = tmp_path / "focused.db"
-    db = open_db(path)
-    accounts.create_user(db, None, "admin", "password123456", ["admin"])
-    admin = accounts.sign_in(db, "admin", "password123456")
-    accounts.create_user(db, admin, "pia", "482193", ["peer_researcher"], kind="pin", display_name="Pia")
-    create_event(db, admin, name="Family fun day", date="2026-11-20", venue="Stourbridge library")
-    db.conn.close()
+    seed_event_db(path)
     return path
-
-
-def answer_box(page, question_id: str):
-    return page.locator(f".st-key-collect_answer_{question_id} textarea")
 
 
 def draft_answers(path) -> list[str | None]:

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from data import accounts, open_db
-from data.events import create_event
+from data import open_db
 from tests.browser_support import (
+    answer_box,
     choose_group_and_consent,
     free_port,
     require_browser,
     screenshot,
+    seed_event_db,
     sign_in,
     start_collecting,
     streamlit_server,
@@ -39,17 +40,7 @@ def server_on(port: int, db_path: Path, log_name: str):
 @pytest.fixture
 def seeded(tmp_path):
     path = tmp_path / "browser.db"
-    db = open_db(path)
-    accounts.create_user(db, None, "admin", "password123456", ["admin"])
-    admin = accounts.sign_in(db, "admin", "password123456")
-    accounts.create_user(db, admin, "pia", "482193", ["peer_researcher"], kind="pin", display_name="Pia")
-    event = create_event(db, admin, name="Family fun day", date="2026-11-20", venue="Stourbridge library")
-    db.conn.close()
-    return path, event
-
-
-def answer_box(page, question_id: str):
-    return page.locator(f".st-key-collect_answer_{question_id} textarea")
+    return path, seed_event_db(path)
 
 
 def type_answer(page, question_id: str, text: str) -> None:
