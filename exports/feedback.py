@@ -157,9 +157,25 @@ def convert(docx: Path, fmt: str, out_dir: Path | None = None, timeout: float = 
     result = out_dir / (docx.stem + "." + fmt)
     if not result.exists():
         if fmt == "png":  # Writer's PNG export needs a graphics build; Debian's -nogui packages have none
-            raise FeedbackError("This LibreOffice cannot draw PNG pictures (a build without graphics, such as "
-                                "libreoffice-writer-nogui); use the PDF, or install libreoffice-writer.")
+            return _first_page_png(convert(docx, "pdf", out_dir, timeout), result, timeout)
         raise FeedbackError(f"LibreOffice made no {fmt.upper()} file (is libreoffice-writer installed?).")
+    return result
+
+
+def _first_page_png(pdf: Path, result: Path, timeout: float) -> Path:
+    """The PDF's first page as a PNG through poppler's pdftoppm, for a LibreOffice without graphics."""
+    program = shutil.which("pdftoppm")
+    if program is None:
+        raise FeedbackError("This LibreOffice cannot draw PNG pictures (a build without graphics, such as "
+                            "libreoffice-writer-nogui) and pdftoppm is not installed; use the PDF, or install "
+                            "poppler-utils.")
+    try:
+        subprocess.run([program, "-png", "-r", "100", "-f", "1", "-l", "1", "-singlefile", str(pdf),
+                        str(result.with_suffix(""))], check=True, capture_output=True, timeout=timeout)
+    except (subprocess.SubprocessError, OSError) as exc:
+        raise FeedbackError("The sheet's PDF could not be turned into a PNG picture.") from exc
+    if not result.exists():
+        raise FeedbackError("pdftoppm made no PNG file.")
     return result
 
 
