@@ -321,39 +321,42 @@ with tabs[4]:
     can_pin = user.can("code")
     qcode = st.selectbox("Theme or code", list(code_labels), key="findings_quote_code",
                          format_func=lambda c: code_labels.get(c, str(c)))
-    quotes = quotes_for(DB_PATH, VERSION, flt, int(qcode), user)
-    if quotes.empty:
-        st.info("No coded answers for this code in the selection.")
-    st.caption("Pinned quotes (chosen by the engagement team) come first; the rest are a default choice of typical "
-               "answers across groups. Personal details are redacted; an answer under a safeguarding flag is never "
-               "quoted or offered for pinning.")
-    for i, q in enumerate(quotes.itertuples()):
-        with st.container(border=True):
-            st.text(q.text)
-            st.caption(session.md_escape(f"{q.group} · {q.event_name}") + (" · pinned" if q.pinned else ""))
-            if can_pin:
-                if q.pinned:
-                    if st.button("Unpin", key=f"findings_unpin_{i}", icon=":material/keep_off:"):
-                        df.unpin_quote(db, user, int(qcode), q.response_id)
+    if qcode is None:  # no code at this level yet (an empty or unused codebook)
+        st.info("No codes to quote from yet: quotes appear once answers are coded.")
+    else:
+        quotes = quotes_for(DB_PATH, VERSION, flt, int(qcode), user)
+        if quotes.empty:
+            st.info("No coded answers for this code in the selection.")
+        st.caption("Pinned quotes (chosen by the engagement team) come first; the rest are a default choice of typical "
+                   "answers across groups. Personal details are redacted; an answer under a safeguarding flag is never "
+                   "quoted or offered for pinning.")
+        for i, q in enumerate(quotes.itertuples()):
+            with st.container(border=True):
+                st.text(q.text)
+                st.caption(session.md_escape(f"{q.group} · {q.event_name}") + (" · pinned" if q.pinned else ""))
+                if can_pin:
+                    if q.pinned:
+                        if st.button("Unpin", key=f"findings_unpin_{i}", icon=":material/keep_off:"):
+                            df.unpin_quote(db, user, int(qcode), q.response_id)
+                            st.rerun()
+                    elif st.button("Pin", key=f"findings_pin_{i}", icon=":material/keep:"):
+                        df.pin_quote(db, user, int(qcode), q.response_id)
                         st.rerun()
-                elif st.button("Pin", key=f"findings_pin_{i}", icon=":material/keep:"):
-                    df.pin_quote(db, user, int(qcode), q.response_id)
-                    st.rerun()
-    if can_pin:
-        candidates = af.coded_answers(af.select(prep, flt), int(qcode))
-        candidates = candidates[~candidates["pinned"]].head(300)
-        if len(candidates):
-            with st.expander("Pin another answer"):
-                texts = dict(zip(candidates["response_id"], candidates["text"], strict=False))
-                choice = st.selectbox("Answer", list(texts), key="findings_pin_choice",
-                                      format_func=lambda r: texts[r][:120])
-                if st.button("Pin this answer", key="findings_pin_other"):
-                    try:
-                        df.pin_quote(db, user, int(qcode), choice)
-                    except df.FindingsError as exc:
-                        st.error(session.md_escape(str(exc)))
-                    else:
-                        st.rerun()
+        if can_pin:
+            candidates = af.coded_answers(af.select(prep, flt), int(qcode))
+            candidates = candidates[~candidates["pinned"]].head(300)
+            if len(candidates):
+                with st.expander("Pin another answer"):
+                    texts = dict(zip(candidates["response_id"], candidates["text"], strict=False))
+                    choice = st.selectbox("Answer", list(texts), key="findings_pin_choice",
+                                          format_func=lambda r: texts[r][:120])
+                    if st.button("Pin this answer", key="findings_pin_other"):
+                        try:
+                            df.pin_quote(db, user, int(qcode), choice)
+                        except df.FindingsError as exc:
+                            st.error(session.md_escape(str(exc)))
+                        else:
+                            st.rerun()
 
 # --- progress ---------------------------------------------------------------------------------------------------
 with tabs[5]:

@@ -174,3 +174,15 @@ def test_a_flagged_answer_is_counted_but_neither_quoted_nor_in_the_words(db, see
             if col in frame:
                 assert not {"centre", "withheld", "safeguarding"} & set(frame[col]), frame
     assert [d for d in at.dataframe if "word" in d.value]  # the words table was there to check
+
+
+def test_answers_without_any_codebook_yet(db, admin, lead):
+    """Answers collected, nothing coded and no codebook: every tab renders; Quotes says why it has none."""
+    from data.capture import save_respondent
+    from data.events import create_event
+
+    event = create_event(db, admin, name="Family fun day", date="2026-11-20")
+    save_respondent(db, admin, event_id=event.id, group_id="young_person", consent=True,
+                    answers={"thrive_helps": ["Youth club on Fridays"]})
+    at = run_page(lead)
+    assert any("No codes to quote from yet" in i.value for i in at.info)
