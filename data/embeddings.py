@@ -166,14 +166,14 @@ def no_background() -> Iterator[None]:
 
 
 def background_enabled() -> bool:
-    """False inside no_background(); else env THRIVE_EMBED_BACKGROUND: "1" on, "0" off; unset: on, except inside a
-    pytest run (tests that want it set it), so that every import in the test suite does not load the model."""
+    """False inside no_background(); else env THRIVE_EMBED_BACKGROUND: "0"/"false"/"no"/"" off, anything else or
+    unset on. The test suite sets it to "0" in tests/conftest.py (tests that want it set "1")."""
     if _no_background.get():
         return False
     value = os.environ.get("THRIVE_EMBED_BACKGROUND")
     if value is not None:
         return value.strip() not in ("", "0", "false", "no")
-    return "PYTEST_CURRENT_TEST" not in os.environ
+    return True
 
 
 def top_up_in_background(db: Database, *, batch: int = 256) -> threading.Thread | None:

@@ -5,6 +5,7 @@ AppTest tests set `auth_user` in session_state instead of clicking through sign-
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -13,6 +14,11 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+# The suite's own settings, inherited by every app server a browser test starts: vectors are computed only where a
+# test asks (THRIVE_EMBED_BACKGROUND=1), and a missing translation raises instead of falling back to English.
+os.environ.setdefault("THRIVE_EMBED_BACKGROUND", "0")
+os.environ.setdefault("THRIVE_I18N_STRICT", "1")
 
 from data import open_db  # noqa: E402
 from data.users import ROLES, User  # noqa: E402

@@ -45,7 +45,7 @@ def test_missing_key_raises_in_tests_and_english_always():
 
 
 def test_missing_key_falls_back_to_english_outside_tests(monkeypatch):
-    monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
+    monkeypatch.delenv("THRIVE_I18N_STRICT", raising=False)
     monkeypatch.delitem(catalogue("ur"), "collect.save")
     assert t("collect.save", "ur") == "Save"
 
