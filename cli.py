@@ -394,18 +394,24 @@ def users_reset(db: Database, name: str, pin: bool) -> None:
     click.echo(f"New {kind} issued for {name}.")
 
 
+def _account_or_fail(db: Database, name: str):
+    """The account called `name`, or exit with the reason (unknown name) as the CLI's error."""
+    from data.accounts import AccountError, get_account
+
+    try:
+        return get_account(db, name)
+    except AccountError as exc:
+        fail(str(exc))
+
+
 @users.command("sessions")
 @click.argument("name")
 @with_db
 def users_sessions(db: Database, name: str) -> None:
     """List an account's signed-in sessions (browsers kept signed in by a cookie); never their tokens."""
     from data import sessions, settings
-    from data.accounts import AccountError, get_account
 
-    try:
-        account = get_account(db, name)
-    except AccountError as exc:
-        fail(str(exc))
+    account = _account_or_fail(db, name)
     idle = settings.get_int(db, "idle_timeout_minutes") * 60
     found = sessions.list_active(db, cli_user(), account.username)
     live = {s.id for s in sessions.list_active(db, cli_user(), account.username, idle_seconds=idle)}
@@ -423,12 +429,8 @@ def users_sessions(db: Database, name: str) -> None:
 def users_revoke_sessions(db: Database, name: str) -> None:
     """Sign an account out everywhere now (a lost tablet, a PIN seen by someone else)."""
     from data import sessions
-    from data.accounts import AccountError, get_account
 
-    try:
-        account = get_account(db, name)
-    except AccountError as exc:
-        fail(str(exc))
+    account = _account_or_fail(db, name)
     count = sessions.admin_revoke(db, cli_user(), username=account.username)
     click.echo(f"Ended {count} session(s) of {account.username}.")
 
