@@ -813,3 +813,48 @@ def test_admin_page_resolves_a_conflict(tmp_path, monkeypatch):
         "the youth club on fridays and saturdays"
     assert bundle.conflicts(db, HUB_ADMIN) == []
     db.conn.close()
+
+
+def test_incoming_code_label_and_definition_and_a_refused_reparent(tmp_path):
+    """A code edited on the laptop after the first merge: its label and definition can be taken from the bundle; a
+    version that also moves it under another theme is refused (moving it would move its codings)."""
+    pair = _pair(tmp_path)
+    laptop = open_db(pair["laptop"])
+    codebook.create_code(laptop, ADMIN, "club_nights", "Club nights", definition="Youth clubs in the evening")
+    codebook.create_code(laptop, ADMIN, "places_theme", "Places")
+    coding.apply_code(laptop, User("olu", frozenset({"engagement_officer"})), pair["response_id"], "club_nights")
+    laptop.conn.close()
+    export(pair["laptop"], tmp_path / "codes.zip")
+    merge(pair["hub"], tmp_path / "codes.zip")
+    found = _conflicting(pair, "UPDATE codes SET label = 'Youth club nights', definition = 'Clubs after school' "
+                         "WHERE name = 'club_nights'", [])
+    (cid,) = [c["id"] for c in found if c["table_name"] == "codes"]
+    hub = open_db(pair["hub"])
+    result = bundle.resolve_conflict(hub, HUB_ADMIN, cid, "incoming", "the laptop's wording was agreed")
+    assert result.fields == ["label", "definition"]
+    assert hub.execute("SELECT label, definition FROM codes WHERE name = 'club_nights'").fetchone() == \
+        ("Youth club nights", "Clubs after school")
+    hub.conn.close()
+    parent = "(SELECT id FROM codes WHERE name = 'places_theme')"
+    found = _conflicting(pair, f"UPDATE codes SET label = 'Club nights again', parent_id = {parent} "
+                         "WHERE name = 'club_nights'", [])
+    (cid,) = [c["id"] for c in found if c["table_name"] == "codes"]
+    hub = open_db(pair["hub"])
+    with pytest.raises(bundle.ConflictError, match="parent"):
+        bundle.resolve_conflict(hub, HUB_ADMIN, cid, "incoming", "a note")
+    assert hub.execute("SELECT label, parent_id FROM codes WHERE name = 'club_nights'").fetchone() == \
+        ("Youth club nights", None), "a refused resolution writes nothing"
+    hub.conn.close()
+
+
+def test_incoming_respondent_profile(tmp_path):
+    pair = _pair(tmp_path)
+    found = _conflicting(pair, "UPDATE respondents SET profile = ? WHERE id = ?",
+                         [json.dumps({"age_band": "16-17"}), pair["respondent_id"]])
+    (cid,) = [c["id"] for c in found if c["table_name"] == "respondents"]
+    hub = open_db(pair["hub"])
+    assert bundle.resolve_conflict(hub, HUB_ADMIN, cid, "incoming", "age band added at the event").fields == \
+        ["profile"]
+    assert json.loads(hub.execute("SELECT profile FROM respondents WHERE id = ?",
+                                  [pair["respondent_id"]]).fetchone()[0]) == {"age_band": "16-17"}
+    hub.conn.close()
