@@ -154,16 +154,32 @@ def list_actions(db: Database, user: User, round_id: int | None = None, code_id:
 
 @dataclass(frozen=True)
 class FeedbackTheme:
+    """One theme on the sheet. Post-its are anonymous answers, not people (issue 9), so the two are counted apart:
+    `respondents` of the `base` people with a coded answer raised it, and it is on `postits` of the `postit_base`
+    coded post-its."""
+
     code_id: int
     label: str
     respondents: int
     base: int
     quote: str | None  # a representative answer (redacted; never a withheld one), or None
     actions: tuple[Action, ...] = ()
+    postits: int = 0
+    postit_base: int = 0
 
     @property
     def share(self) -> float:
+        """Share of the people (post-its not counted)."""
         return self.respondents / self.base if self.base else 0.0
+
+    @property
+    def postit_share(self) -> float:
+        return self.postits / self.postit_base if self.postit_base else 0.0
+
+    @property
+    def voices(self) -> int:
+        """People and post-its together: how the sheet ranks its themes (never shown as a count of people)."""
+        return self.respondents + self.postits
 
 
 @dataclass(frozen=True)
@@ -188,12 +204,14 @@ class FeedbackSheet:
     themes: list[FeedbackTheme]
     languages: list[FeedbackLanguage]
     area: str = ""
+    coded_people: int = 0  # people with at least one coded answer: the base of the people shares
+    coded_postits: int = 0  # post-its with a coded answer: the base of the post-it shares
     generated: dt.date = field(default_factory=lambda: dt.datetime.now(dt.UTC).date())
 
 
 def feedback_sheet(db: Database, user: User, round_id: int, *, top: int = 4) -> FeedbackSheet:
-    """What a round's feedback sheet says: its `top` themes (raised by the most people across the questions, never
-    a count under the small-number threshold), plus any other theme with an action (up to 6 in all), each with one
+    """What a round's feedback sheet says: its `top` themes (raised by the most people and post-its together across
+    the questions, never a total under the small-number threshold; people and post-its are then counted apart), plus any other theme with an action (up to 6 in all), each with one
     representative answer (analysis.findings.quotes, which never picks a withheld answer) and its actions; and the
     languages the round used, with the question wording in each."""
     require(user, "export")
@@ -210,21 +228,31 @@ def feedback_sheet(db: Database, user: User, round_id: int, *, top: int = 4) -> 
     sel = af.select(prep, af.Filter())
     head = af.headline(sel)
     pairs = sel.pairs[sel.pairs["code_id"].isin(prep.themes)]
-    people = pairs.groupby("code_id")["rsp"].nunique().sort_values(ascending=False)
-    base = int(sel.pairs["rsp"].nunique())
+    answers = sel.answers
+    postit_rsp = (answers.loc[answers["flipchart"].astype(bool), "rsp"].unique() if "flipchart" in answers
+                  else [])
+    on_postit = pairs["rsp"].isin(postit_rsp)
+    voices = pairs.groupby("code_id")["rsp"].nunique().sort_values(ascending=False, kind="stable")
+    people = pairs[~on_postit].groupby("code_id")["rsp"].nunique()
+    postits = pairs[on_postit].groupby("code_id")["rsp"].nunique()
+    coded = sel.pairs["rsp"]
+    base = int(coded.nunique())  # people and post-its: the base for choosing themes
+    coded_postits = int(coded[coded.isin(postit_rsp)].nunique())
+    coded_people = base - coded_postits
     threshold = config.SMALL_CELL_THRESHOLD
     labels = prep.code_labels
     by_theme: dict[int, list[Action]] = {}
     for action in list_actions(db, user, round_id=target.id):
         by_theme.setdefault(prep.theme_of.get(action.code_id, action.code_id), []).append(action)
-    shown = [int(c) for c, n in people.items() if n >= threshold and base >= threshold]
+    shown = [int(c) for c, n in voices.items() if n >= threshold and base >= threshold]
     chosen = shown[:top] + [c for c in shown[top:] if c in by_theme]
     chosen = chosen[:max(top, 6)]
     themes = []
     for code_id in chosen:
         q = af.quotes(sel, code_id, 1)
-        themes.append(FeedbackTheme(code_id, labels.get(code_id, str(code_id)), int(people[code_id]), base,
-                                    str(q["text"].iloc[0]) if len(q) else None, tuple(by_theme.get(code_id, ()))))
+        themes.append(FeedbackTheme(code_id, labels.get(code_id, str(code_id)), int(people.get(code_id, 0)),
+                                    coded_people, str(q["text"].iloc[0]) if len(q) else None,
+                                    tuple(by_theme.get(code_id, ())), int(postits.get(code_id, 0)), coded_postits))
     try:
         area = settings.get(db, "area_name")
     except KeyError:
@@ -241,4 +269,4 @@ def feedback_sheet(db: Database, user: User, round_id: int, *, top: int = 4) -> 
                                           bool(lang and lang.status == "reviewed"), code == qs.default_language,
                                           qs.text(qs.title, code), texts))
     return FeedbackSheet(target.name, target.first_date, target.last_date, head["respondents"], head["postits"],
-                         head["answers"], themes, languages, area)
+                         head["answers"], themes, languages, area, coded_people, coded_postits)

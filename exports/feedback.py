@@ -22,11 +22,15 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
+import config
+
 BODY_PT = 14
 HEADING_PT = 24
 ENGLISH_NOTE = ("Only the questions are written in {name} on this page; the rest is in English, because no "
                 "translation of it exists yet.")
 DRAFT_NOTE = "The {name} wording of the questions is a draft translation that a native speaker has not yet checked."
+POSTIT_NOTE = ("Post-it notes are anonymous, so they are counted apart from people (one person may have written "
+               "several, or talked to us as well).")
 QUOTE_NOTE = "Quotes are people's own words (personal details removed), in the language they used."
 WE_SAID = {"done": "We did", "in_progress": "We are doing", "planned": "We will", "dropped": "We decided not to"}
 
@@ -66,12 +70,43 @@ def _para(doc: Any, text: str, *, size: int = BODY_PT, bold: bool = False, lang:
     return para
 
 
-def _pct(theme: Any) -> str:
-    return f"{theme.share:.0%}"
+def _part(n: int, base: int, noun: str, threshold: int) -> str:
+    """"30 of 80 people (38%)"; a count under the small-number threshold as "fewer than 5 of 80 people" (no share);
+    out of a base under the threshold, "some of the 3 people"."""
+    if n == 0:
+        return f"none of the {base:,} {noun}"
+    if base < threshold:
+        return f"some of the {base:,} {noun}"
+    if n < threshold:
+        return f"fewer than {threshold} of {base:,} {noun}"
+    return f"{n:,} of {base:,} {noun} ({n / base:.0%})"
 
 
-def write_feedback(sheet: Any, target: str | Path | IO[bytes]) -> None:
-    """Write the sheet: one page per language (the default language first)."""
+def theme_counts(theme: Any, threshold: int | None = None) -> str:
+    """How many raised a theme, people and post-its apart (a post-it is an anonymous answer, not a person):
+    "raised by 30 of 80 people (38%) and on 11 of 66 post-its (17%)". Bases are those with a coded answer."""
+    t = config.SMALL_CELL_THRESHOLD if threshold is None else threshold
+    parts = []
+    if theme.base:
+        parts.append("raised by " + _part(theme.respondents, theme.base, "people", t))
+    if theme.postit_base:
+        parts.append(("and on " if parts else "raised on ") + _part(theme.postits, theme.postit_base, "post-its", t))
+    return " ".join(parts)
+
+
+def coded_line(sheet: Any) -> str:
+    """What the theme counts are out of, when not everyone's answers could be sorted into themes (yet)."""
+    if sheet.coded_people >= sheet.people and sheet.coded_postits >= sheet.postits:
+        return ""
+    whom = f"{sheet.coded_people:,} of the {sheet.people:,} people"
+    if sheet.postits:
+        whom += f" and {sheet.coded_postits:,} of the {sheet.postits:,} post-its"
+    return f"So far, what {whom} said has been sorted into themes; each count below is out of those."
+
+
+def write_feedback(sheet: Any, target: str | Path | IO[bytes], threshold: int | None = None) -> None:
+    """Write the sheet: one page per language (the default language first). Counts under `threshold` (the
+    small-number rule, config.SMALL_CELL_THRESHOLD) are said as "fewer than"."""
     doc = Document()
     section = doc.sections[0]
     section.orientation = WD_ORIENT.PORTRAIT
@@ -98,9 +133,14 @@ def write_feedback(sheet: Any, target: str | Path | IO[bytes]) -> None:
             _para(doc, f"{lang.name}: " + ENGLISH_NOTE.format(name=lang.name), size=BODY_PT - 2)
             if not lang.reviewed:
                 _para(doc, DRAFT_NOTE.format(name=lang.name), size=BODY_PT - 2)
-        people = f"{sheet.people:,} people" + (f" and {sheet.postits:,} post-it notes" if sheet.postits else "")
+        people = " and ".join(x for x in (f"{sheet.people:,} people" if sheet.people or not sheet.postits else "",
+                                          f"{sheet.postits:,} post-it notes" if sheet.postits else "") if x)
         _para(doc, f"{sheet.round_name}{' · ' + when if when else ''}. Thank you: {people} told us what helps "
                    f"children{' in ' + sheet.area if sheet.area else ''} thrive.", size=BODY_PT)
+        sorted_so_far = coded_line(sheet)
+        if sheet.postits or sorted_so_far:
+            _para(doc, " ".join(x for x in (POSTIT_NOTE if sheet.postits else "", sorted_so_far) if x),
+                  size=BODY_PT - 2)
         if lang:
             _para(doc, "We asked:", bold=True, space_after=2)
             for text in lang.questions:
@@ -108,7 +148,7 @@ def write_feedback(sheet: Any, target: str | Path | IO[bytes]) -> None:
         if not sheet.themes:
             _para(doc, "We are still reading what people said; this sheet will show the main themes soon.")
         for theme in sheet.themes:
-            _para(doc, f"{theme.label} — raised by {theme.respondents:,} of {theme.base:,} people ({_pct(theme)})",
+            _para(doc, f"{theme.label} — {theme_counts(theme, threshold)}",
                   size=BODY_PT + 2, bold=True, space_after=2)
             if theme.quote:
                 _para(doc, f"You said: “{theme.quote}”", space_after=2)

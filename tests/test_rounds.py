@@ -298,6 +298,83 @@ def test_feedback_sheet_never_quotes_a_withheld_answer_and_covers_the_languages(
     assert min(sizes) >= 11 and max(sizes) >= 24  # plain, large text
 
 
+def _postits(db, admin, event_id, codes_per_postit):
+    """Transcribed flipchart post-its at an event, each coded with the given code ids (none: left uncoded)."""
+    from data.capture import add_transcribed
+    from data.db import now_utc
+
+    for i, codes in enumerate(codes_per_postit):
+        made = add_transcribed(db, admin, event_id=event_id, question_id="thrive_helps", group_id="parent_carer",
+                               text=f"post-it number {i}")
+        for code_id in codes:
+            db.execute("INSERT INTO codings (response_id, code_id, coder, created_at) VALUES (?, ?, 'olu', ?)",
+                       [made.response_id, code_id, now_utc()])
+    db.conn.commit()
+
+
+def test_feedback_sheet_counts_post_its_apart_from_people(db, admin, officer, two_rounds, tmp_path):
+    """Post-its are anonymous answers, not people (issue 9 item 7): the sheet never adds them to a count of people.
+    2026: 7 people (6 raise "Thrive factors", 1 "Barriers"); 12 post-its, 6 on friends (Thrive factors), 4 on
+    money (Barriers), 2 not coded yet."""
+    from exports import feedback
+
+    ids, _, new = two_rounds
+    _postits(db, admin, ids["events"]["e2"], [[3]] * 6 + [[5]] * 4 + [[]] * 2)
+    sheet = actions.feedback_sheet(db, officer, new.id)
+    assert (sheet.people, sheet.postits, sheet.coded_people, sheet.coded_postits) == (7, 12, 7, 10)
+    themes = {t.label: t for t in sheet.themes}
+    thrive, barriers = themes["Thrive factors"], themes["Barriers"]
+    assert (thrive.respondents, thrive.base, thrive.postits, thrive.postit_base) == (6, 7, 6, 10)
+    assert (barriers.respondents, barriers.postits, barriers.voices) == (1, 4, 5)  # on the sheet: 5 voices in all
+    path = tmp_path / "sheet.docx"
+    feedback.write_feedback(sheet, path)
+    text = _docx_text(path.read_bytes())
+    assert "Thank you: 7 people and 12 post-it notes told us" in text
+    assert "Thrive factors — raised by 6 of 7 people (86%) and on 6 of 10 post-its (60%)" in text
+    # 1 person and 4 post-its: both under the small-number threshold, so neither count (nor a share) is given
+    assert "Barriers — raised by fewer than 5 of 7 people and on fewer than 5 of 10 post-its" in text
+    assert "what 7 of the 7 people and 10 of the 12 post-its said has been sorted into themes" in text
+    assert "counted apart from people" in text
+    # every count of people is out of the people, every count of post-its out of the post-its: never 17 "people"
+    assert set(re.findall(r"of (?:the )?([\d,]+) people", text)) == {"7"}
+    assert set(re.findall(r"of (?:the )?([\d,]+) post-its", text)) <= {"10", "12"}
+    assert "17 people" not in text and "19 people" not in text
+
+
+def test_feedback_sheet_of_post_its_only_and_of_people_only(db, admin, officer, two_rounds):
+    from exports import feedback
+
+    ids, old, new = two_rounds
+    sheet = actions.feedback_sheet(db, officer, old.id)  # the 2019 youth club: people, no post-its
+    text = _docx_text(feedback.feedback_bytes(sheet))
+    assert "post-it" not in text  # no post-its: nothing said about them
+    assert "Thrive factors — raised by 5 of 5 people (100%)" in text  # "dunno" was not coded: 5 of the 6
+    assert "what 5 of the 6 people said has been sorted into themes" in text
+    only = rounds.create_round(db, admin, "Flipchart only")
+    from data.events import create_event
+
+    wall = create_event(db, admin, name="Library wall", date="2026-12-05")
+    rounds.assign_events(db, admin, only.id, [wall.id])
+    _postits(db, admin, wall.id, [[2]] * 6 + [[3]])
+    text = _docx_text(feedback.feedback_bytes(actions.feedback_sheet(db, officer, only.id)))
+    assert "Thank you: 7 post-it notes told us" in text and "0 people" not in text
+    assert "Thrive factors — raised on 7 of 7 post-its (100%)" in text and not re.search(r"\d+ people", text)
+
+
+@pytest.mark.parametrize("n,base,pn,pbase,expected", [
+    (30, 80, 11, 66, "raised by 30 of 80 people (38%) and on 11 of 66 post-its (17%)"),
+    (30, 80, 0, 66, "raised by 30 of 80 people (38%) and on none of the 66 post-its"),
+    (4, 80, 0, 0, "raised by fewer than 5 of 80 people"),
+    (2, 3, 9, 40, "raised by some of the 3 people and on 9 of 40 post-its (22%)"),
+    (0, 0, 9, 40, "raised on 9 of 40 post-its (22%)"),
+])
+def test_theme_counts_wording(n, base, pn, pbase, expected):
+    from exports import feedback
+
+    theme = actions.FeedbackTheme(1, "Theme", n, base, None, (), pn, pbase)
+    assert feedback.theme_counts(theme, threshold=5) == expected
+
+
 def test_feedback_sheet_of_a_round_without_codings(db, admin, event):
     r = rounds.create_round(db, admin, "Just started")
     rounds.assign_events(db, admin, r.id, [event.id])
