@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from data import capture, events, flags, settings
 from data.users import PermissionDenied
@@ -42,6 +43,13 @@ GROUP = "collect_group"
 CONSENT = "collect_consent"
 AGE_BAND = "collect_profile_age_band"
 WORRY_NOTE = "collect_worry_note"
+
+# Fragments (issue 14): a tap reruns only the part of the page it changes, not app.py's frame and the whole page.
+TOP = "collect_top_fragment"  # safeguarding guidance, the one status area, the scroll and highlight scripts
+COUNTS = "collect_counts_fragment"  # the three counters
+FORM = "collect_form_fragment"  # group, profile, consent, the answers; keeps the draft
+ACTIONS = "collect_actions_fragment"  # the action bar: Save, I'm worried, Clear
+AFTER_SAVE = [TOP, COUNTS, FORM, ACTIONS]
 
 #: A second Save with exactly the same form within this many seconds is the same respondent tapped twice: the
 #: browser sends the old form once more if it has not yet received the cleared one (seen in Chromium on a tablet).
@@ -74,6 +82,48 @@ CSS = """<style>
 .st-key-collect_form [data-testid="InputInstructions"] { display: none; }
 .st-key-collect_form textarea, .st-key-collect_form input { unicode-bidi: plaintext; font-size: 1.1rem; }
 </style>"""
+#: Fewer taps per respondent (issue 9), installed once per browser page; a constant with no user text in it.
+#: Ticking consent moves into the first answer box (the consent itself stays a tap of its own, never pre-ticked);
+#: choosing a group does the same once consent is given, and otherwise brings the consent into view. In an answer
+#: box, Enter on an empty line (a second Enter after an answer, or Enter in an empty box) moves to the next
+#: question instead of adding a blank line; in the last box it leaves the box, which sends it.
+FLOW_SCRIPT = """<script>(function(){
+  if (window.__thriveCollectFlow) { return; }
+  window.__thriveCollectFlow = true;
+  function boxes() {
+    return Array.prototype.slice.call(document.querySelectorAll('.st-key-collect_form textarea'));
+  }
+  function intoFirstBox() {
+    var all = boxes();
+    if (all.length && all.every(function(b) { return !b.value.trim(); })) {
+      all[0].focus({preventScroll: true}); all[0].scrollIntoView({block: 'center'});
+      return true;
+    }
+    return false;
+  }
+  document.addEventListener('change', function(e) {
+    var t = e.target;
+    if (t && t.type === 'checkbox' && t.checked && t.closest('.st-key-collect_consent')) { intoFirstBox(); }
+  }, true);
+  document.addEventListener('click', function(e) {
+    var pill = e.target && e.target.closest && e.target.closest('.st-key-collect_group button');
+    if (!pill) { return; }
+    var consent = document.querySelector('.st-key-collect_consent input[type=checkbox]');
+    if (consent && consent.checked) { intoFirstBox(); }
+    else if (consent) { consent.closest('.st-key-collect_consent').scrollIntoView({block: 'center'}); }
+  }, true);
+  document.addEventListener('keydown', function(e) {
+    var box = e.target;
+    if (e.key !== 'Enter' || e.shiftKey || e.isComposing || !box || box.tagName !== 'TEXTAREA'
+        || !box.closest('.st-key-collect_form')) { return; }
+    var before = box.value.slice(0, box.selectionStart), after = box.value.slice(box.selectionEnd);
+    if (after.trim() || !(before === '' || before.slice(-1) === '\\n')) { return; }
+    e.preventDefault();
+    var all = boxes(), next = all[all.indexOf(box) + 1];
+    if (next) { next.focus({preventScroll: true}); next.scrollIntoView({block: 'center'}); } else { box.blur(); }
+  }, true);
+})();</script>"""
+
 RTL_CSS = ("<style>.st-key-collect_form, .st-key-collect_status, .st-key-collect_guidance_box, .st-key-collect_actions"
            " { direction: rtl; text-align: right; }</style>")
 
@@ -446,7 +496,9 @@ def main() -> None:
 
     # The action bar: fixed to the bottom of the screen, whatever the scroll position.
     tablet.action_bar_css("collect_actions")
-    tablet.commit_on_leave()  # the focused box is sent (and kept in the draft) before the page goes away
+    # the focused box is sent before the page goes away, and this tab keeps every box until Save or Clear
+    device = session.session_id()
+    tablet.commit_on_leave(tablet.box_scope(device, user.username, event.id) if device else None)
     with st.container(key="collect_actions"):
         save, worry, clear = st.columns([2, 1.4, 1], vertical_alignment="center")
         save.button(session.md_escape(t("collect.save", lang)), type="primary", width="stretch", key="collect_save",

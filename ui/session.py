@@ -276,7 +276,12 @@ def cookie_script(db: Database) -> str | None:
 
 
 def sync_cookie(db: Database) -> None:
-    """Emit cookie_script, in a container that takes no room on screen."""
+    """Emit cookie_script, in a container that takes no room on screen. While nobody is signed in, the text boxes
+    this tab kept (ui.tablet.commit_on_leave) are forgotten too: the tablet may pass to someone else."""
+    if current_user() is None:
+        from ui import tablet  # ui.tablet imports this module
+
+        tablet.forget_boxes()
     script = cookie_script(db)
     if script is None:
         return

@@ -8,6 +8,8 @@ into HTML. Procedure text is rendered as escaped markdown; the only links are te
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass
 
@@ -73,26 +75,107 @@ _INPUTMODE_SCRIPT = """<script>(function(){{
   apply();
 }})();</script>"""
 
-#: Streamlit sends a text box's value to the server only when the box loses focus. Before the page goes away (the
-#: tab is hidden or discarded, the page is reloaded or closed), blur the focused text box so that its words are sent
-#: and kept in the draft. Installed once per browser page; a constant, with no user text in it.
+#: Streamlit sends a text box's value to the server only when the box loses focus. Two safety nets, installed once
+#: per browser page (a constant script; the only value put into it is a hex scope, see `box_scope`):
+#: - before the page goes away (tab hidden or discarded, reload, close) the focused text box is blurred, so that its
+#:   words are sent and kept in the server-side draft. That message travels on a WebSocket the unloading page is
+#:   closing, and the new page may read the draft before the old session has stored it: a race, lost about 1 in 4.
+#: - so every keystroke of a box in the form is also kept in this tab's sessionStorage (per scope: sign-in session,
+#:   user and event; never localStorage, so nothing outlives the tab). After a reload each box is looked at once: if
+#:   its kept words differ from what the server put back, they go into the box and are committed through the widget
+#:   itself (native value setter, input event, blur), as if typed. Tapping Save or Clear, signing out, or another
+#:   scope forgets them.
 _COMMIT_ON_LEAVE_SCRIPT = """<script>(function(){
-  if (window.__thriveCommitOnLeave) { return; }
+  var PREFIX = 'thrive.box.';
+  window.__thriveBoxScope = '%(scope)s';
+  window.__thriveBoxForm = '%(form)s';
+  window.__thriveBoxForget = %(forget)s;
+  function store() {  // no sign-in session (scope 'none'): nothing is kept
+    if (window.__thriveBoxScope === 'none') { return null; }
+    try { return window.sessionStorage; } catch (e) { return null; }
+  }
+  function sweep() {  // entries of any other scope (another person, event or sign-in) go
+    var s = null, scope = window.__thriveBoxScope, gone = [];
+    try { s = window.sessionStorage; } catch (e) { return; }
+    for (var i = 0; i < s.length; i++) {
+      var k = s.key(i);
+      if (k && k.indexOf(PREFIX) === 0 && k.indexOf(PREFIX + scope + '.') !== 0) { gone.push(k); }
+    }
+    gone.forEach(function(k) { s.removeItem(k); });
+  }
+  sweep();
+  if (window.__thriveCommitOnLeave) { if (window.__thriveBoxScan) { window.__thriveBoxScan(); } return; }
   window.__thriveCommitOnLeave = true;
+  var checked = {};
+  function isBox(el) {
+    return !!el && (el.tagName === 'TEXTAREA' || (el.tagName === 'INPUT' && /^(text|search|email|tel|url|number|)$/
+        .test((el.getAttribute('type') || '').toLowerCase())));
+  }
+  function boxKey(el) {  // the widget key of a text box inside the form, or null
+    if (!isBox(el) || !el.closest('.st-key-' + window.__thriveBoxForm)) { return null; }
+    var holder = el.closest('[class*="st-key-"]');
+    var m = holder && /(?:^|\\s)st-key-([A-Za-z0-9_]+)/.exec(holder.className);
+    return m && m[1] !== window.__thriveBoxForm ? m[1] : null;
+  }
+  function slot(key) { return PREFIX + window.__thriveBoxScope + '.' + key; }
+  function forget() {
+    var s = store(), scope = PREFIX + window.__thriveBoxScope + '.', gone = [];
+    if (!s) { return; }
+    for (var i = 0; i < s.length; i++) { var k = s.key(i); if (k && k.indexOf(scope) === 0) { gone.push(k); } }
+    gone.forEach(function(k) { s.removeItem(k); });
+  }
+  document.addEventListener('input', function(e) {
+    var key = boxKey(e.target), s = store();
+    if (key && s) { try { s.setItem(slot(key), JSON.stringify({v: e.target.value})); } catch (err) {} }
+  }, true);
+  document.addEventListener('click', function(e) {  // Save or Clear: the form is done with
+    var keys = window.__thriveBoxForget || [];
+    for (var i = 0; i < keys.length; i++) {
+      if (e.target.closest && e.target.closest('.st-key-' + keys[i] + ' button')) { forget(); return; }
+    }
+  }, true);
+  function put(el, text) {  // as if typed: React sees the change, then the blur commits it to the server
+    var proto = el.tagName === 'TEXTAREA' ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
+    Object.getOwnPropertyDescriptor(proto, 'value').set.call(el, text);
+    el.dispatchEvent(new Event('input', {bubbles: true}));
+    el.focus({preventScroll: true});
+    el.blur();
+  }
+  function scan() {
+    var s = store(), form = document.querySelector('.st-key-' + window.__thriveBoxForm);
+    if (!s || !form) { return; }
+    form.querySelectorAll('textarea, input').forEach(function(el) {
+      var key = boxKey(el);
+      if (!key || checked[slot(key)]) { return; }
+      checked[slot(key)] = true;  // once per page load: after that the box itself is the truth
+      var kept = null;
+      try { kept = JSON.parse(s.getItem(slot(key)) || 'null'); } catch (err) { kept = null; }
+      if (kept && typeof kept.v === 'string' && kept.v !== el.value && !el.disabled) { put(el, kept.v); }
+    });
+  }
+  window.__thriveBoxScan = scan;
   function commit() {
     var el = document.activeElement;
-    if (el && (el.tagName === 'TEXTAREA' || (el.tagName === 'INPUT' && /^(text|search|email|tel|url|number|)$/
-        .test((el.getAttribute('type') || '').toLowerCase())))) { el.blur(); }
+    if (isBox(el)) { el.blur(); }
   }
   document.addEventListener('visibilitychange', function() {
     if (document.visibilityState === 'hidden') { commit(); }
   });
   window.addEventListener('pagehide', commit);
   window.addEventListener('beforeunload', commit);
+  new MutationObserver(scan).observe(document.body, {childList: true, subtree: true});
+  scan();
 })();</script>"""
+
+#: Forgets every text box kept in this tab (nobody is signed in: the tablet may pass to someone else).
+FORGET_BOXES_SCRIPT = """<script>(function(){ try { var s = window.sessionStorage, gone = [];
+  for (var i = 0; i < s.length; i++) { var k = s.key(i); if (k && k.indexOf('thrive.box.') === 0) { gone.push(k); } }
+  gone.forEach(function(k) { s.removeItem(k); }); } catch (e) {}
+  if (document.currentScript) { document.currentScript.remove(); } })();</script>"""
 
 _KEY_SHAPE = re.compile(r"^[a-z0-9_]+$")
 _LABEL_SHAPE = re.compile(r"^[\w ]+$")
+_SCOPE_SHAPE = re.compile(r"^[0-9a-f]{32}$")
 
 
 def _hidden(key: str) -> st.delta_generator.DeltaGenerator:
@@ -135,10 +218,31 @@ def input_mode(label: str, mode: str | None) -> None:
                 unsafe_allow_javascript=True)
 
 
-def commit_on_leave() -> None:
-    """Send the focused text box to the server when the tab is hidden or the page unloads (see the script)."""
+def box_scope(device: str, username: str, event_id: str) -> str:
+    """The hex name under which this tab keeps the form's boxes: one per sign-in session, user and event (a hash,
+    so no name or id is written into the page)."""
+    return hashlib.sha256("\n".join([device, username, event_id]).encode("utf-8")).hexdigest()[:32]
+
+
+def commit_on_leave(scope: str | None, *, form_key: str = "collect_form",
+                    forget_on: tuple[str, ...] = ("collect_save", "collect_clear")) -> None:
+    """Keep the text boxes inside the container `form_key` safe across a reload (see the script): the focused box
+    is sent when the page goes away, and every box is kept in this tab under `scope` (`box_scope`; None when
+    there is no sign-in session: nothing kept) until a button keyed in `forget_on` is tapped."""
+    if scope is not None and not _SCOPE_SHAPE.match(scope):
+        raise ValueError("a box scope is 32 hex digits")
+    if not _KEY_SHAPE.match(form_key) or not all(_KEY_SHAPE.match(k) for k in forget_on):
+        raise ValueError("not a widget key")
     with _hidden("commit_on_leave_script"):
-        st.html(_COMMIT_ON_LEAVE_SCRIPT, unsafe_allow_javascript=True)
+        st.html(_COMMIT_ON_LEAVE_SCRIPT % {"scope": scope or "none", "form": form_key,
+                                           "forget": json.dumps(list(forget_on))},
+                unsafe_allow_javascript=True)
+
+
+def forget_boxes() -> None:
+    """Forget every text box this tab kept (called while nobody is signed in)."""
+    with _hidden("forget_boxes_script"):
+        st.html(FORGET_BOXES_SCRIPT, unsafe_allow_javascript=True)
 
 
 @dataclass(frozen=True)
@@ -212,4 +316,5 @@ def status(kind: str, text: str, key: str) -> None:
 
 
 __all__ = ["t", "base_css", "action_bar_css", "highlight", "scroll", "input_mode", "commit_on_leave",
+           "box_scope", "forget_boxes",
            "phone_pieces", "procedure_numbers", "safeguarding_alert", "status"]
