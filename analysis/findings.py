@@ -555,13 +555,73 @@ def words_by_question(sel: Selection, n: int = 15) -> dict[str, tuple[pd.DataFra
 QUOTE_MIN_CHARS = 30
 QUOTE_MAX_CHARS = 240
 _QUOTE_CANDIDATES = 3000
+#: Content words (3+ letters, not a stop word or a number) an answer holding a redaction placeholder needs outside
+#: its placeholders to be quoted: below this, what the answer says is the redacted detail ("...I'm on [phone]").
+QUOTE_MIN_WORDS_BESIDE_REDACTION = 3
+#: Content words that make an answer stand alone as a quote; shorter answers are chosen only when no such answer is
+#: left (a two-word answer such as "my family" can still be what people said, in reply to the question).
+QUOTE_STANDALONE_WORDS = 3
+#: Whole answers that say nothing (compared folded, punctuation ignored).
+NON_ANSWERS = frozenset({"dunno", "idk", "dont know", "don t know", "not sure", "no idea", "no comment", "nothing",
+                         "none", "na", "n a", "pass", "no", "yes", "ok", "okay", "same", "same as above", "as above",
+                         "see above"})
+
+
+@functools.cache
+def _placeholder_pattern() -> Any:
+    """The redaction placeholders (analysis.privacy) and the safeguarding withholding text, as one pattern."""
+    import re
+
+    from analysis.privacy import PLACEHOLDERS
+    from data.flags import WITHHELD_TEXT
+
+    marks = sorted({*PLACEHOLDERS.values(), WITHHELD_TEXT}, key=len, reverse=True)
+    return re.compile("|".join(re.escape(m) for m in marks), re.IGNORECASE)
+
+
+def _content_words(text: str) -> list[str]:
+    from analysis.text import stopwords as text_stopwords
+
+    stop = text_stopwords()
+    return [w for w in tokenise(text) if len(w) >= 3 and w not in stop and not w.isdigit()]
+
+
+def quote_problem(text: str) -> str | None:
+    """Why an answer cannot be a representative quote, or None when it can.
+
+    A quote must be a finding, not noise: never an answer that is mostly redaction placeholders, one whose
+    meaningful content is a redacted detail (a fragment such as "...I'm on [phone]", fewer than
+    QUOTE_MIN_WORDS_BESIDE_REDACTION content words beside its placeholders), one with no content word at all, or a
+    non-answer ("dunno", "not sure")."""
+    return _quote_check(text)[0]
+
+
+def _quote_check(text: str) -> tuple[str | None, int]:
+    """(quote_problem, content words outside placeholders)."""
+    text = str(text or "")
+    stripped, placeholders = _placeholder_pattern().subn(" ", text)
+    words = _content_words(stripped)
+    if placeholders:
+        if placeholders >= len(words) or len(stripped.strip(" .…,;:-")) < len(text) * 0.5:
+            return "mostly redacted details", len(words)
+        if len(words) < QUOTE_MIN_WORDS_BESIDE_REDACTION:
+            return "its meaningful content is a redacted detail", len(words)
+        return None, len(words)
+    if not words:
+        return "too short to stand alone", 0
+    if " ".join(tokenise(text)) in NON_ANSWERS:
+        return "not an answer", len(words)
+    return None, len(words)
 
 
 def quotes(sel: Selection, code_id: int, n: int = 3) -> pd.DataFrame:
     """Representative answers for a code: the officer's pins first, then a default choice.
 
-    The default takes answers in turn from different respondent groups (so one voice does not dominate), and
-    within a group prefers moderate length (30-240 characters), then the words most typical of the code's answers.
+    The default never takes an answer quote_problem rejects (mostly redaction placeholders, a fragment whose
+    meaningful content is a redacted detail, no content word, a non-answer); it takes answers in turn from different
+    respondent groups (so one voice does not dominate), and within a group prefers answers that stand alone (at least
+    QUOTE_STANDALONE_WORDS content words), then moderate length (30-240 characters), then the words most typical of
+    the code's answers. Pins are the engagement team's choice and are kept as pinned.
     An answer withheld for safeguarding is never chosen, even when pinned (a release brings the pin back).
     Columns: response_id, text, question_id, group_id, group, event_name, pinned.
     """
@@ -579,10 +639,14 @@ def quotes(sel: Selection, code_id: int, n: int = 3) -> pd.DataFrame:
     rest = cand[~cand["response_id"].isin(pinned_ids)]
     chosen = [pinned]
     need = max(0, n - len(pinned))
-    if need and len(rest):
-        pool = rest
+    pool = rest
+    if need and len(pool):
         if len(pool) > _QUOTE_CANDIDATES:  # evenly spaced, deterministic sample keeps this fast
             pool = pool.iloc[np.linspace(0, len(pool) - 1, _QUOTE_CANDIDATES).astype(int)]
+        checks = [_quote_check(t) for t in pool["text"]]
+        ok = np.array([problem is None for problem, _ in checks], dtype=bool)
+        pool = pool[ok]  # a finding, not noise
+        standalone = [int(count >= QUOTE_STANDALONE_WORDS) for (_, count), keep in zip(checks, ok, strict=True) if keep]
         length = pool["text"].str.len()
         moderate = ((length >= QUOTE_MIN_CHARS) & (length <= QUOTE_MAX_CHARS)).astype(int)
         tokens = [set(w for w in ws if not _is_stop(w)) for ws in prep.tokens(pool["rix"].to_numpy())]
@@ -590,8 +654,9 @@ def quotes(sel: Selection, code_id: int, n: int = 3) -> pd.DataFrame:
         for ws in tokens:
             freq.update(ws)
         scores = [sum(freq[w] for w in ws) / (len(ws) + 3) for ws in tokens]
-        pool = pool.assign(_moderate=moderate.to_numpy(), _score=scores).sort_values(
-            ["_moderate", "_score", "response_id"], ascending=[False, False, True])
+        pool = pool.assign(_moderate=np.asarray(standalone, dtype=int) * 2 + moderate.to_numpy(),
+                           _score=scores).sort_values(["_moderate", "_score", "response_id"],
+                                                      ascending=[False, False, True])
         picked: list[int] = []
         seen_text: set[str] = set()
         by_group = {g: list(idx) for g, idx in pool.groupby("group_id", sort=False).groups.items()}

@@ -258,6 +258,8 @@ def test_frames_mark_withheld_answers_and_analysis_honours_the_mark(db, admin, l
     assert "warm home" not in set(phrases["phrase"])
     # the same frames without the mark: the answer is an ordinary quote again (the mark is what withholds it)
     unmarked = frames.answers.assign(withheld=False)
+    # (with its words back: the placeholder text alone is no quote either, see quote_problem)
+    unmarked.loc[unmarked["response_id"] == target, "text"] = "family support and a warm home"
     prep = af.prepare(unmarked, frames.codings, frames.codes, frames.pins, frames.questions, frames.groups)
     assert target in set(af.quotes(af.select(prep, af.Filter()), 2, n=20)["response_id"])
 
@@ -283,3 +285,61 @@ def test_default_level_follows_the_codebook(prep):
     asked = af.prepare(prep.answers.drop(columns=["rix", "rsp", "qix", "gix"]),
                        pd.DataFrame({"response_id": [], "code_id": []}), codes, questions=prep.questions)
     assert af.default_level(asked) == "code"
+
+
+# --- quotes are findings, not noise (issue 12) -------------------------------------------------------------------
+
+def _frames(rows, codes=None):
+    """Plain frames for prepare(): rows of (text, group, [code ids]); one respondent per answer, one question."""
+    answers = pd.DataFrame({
+        "response_id": [f"a{i}" for i in range(len(rows))], "respondent_id": [f"r{i}" for i in range(len(rows))],
+        "event_id": "e1", "question_id": "thrive_helps", "position": 0, "group_id": [g for _, g, _ in rows],
+        "created_at": "2026-11-20T10:00:00+00:00", "day": "2026-11-20", "event_name": "Fair",
+        "event_date": "2026-11-20", "text": [t for t, _, _ in rows], "withheld": False, "flipchart": False})
+    codings = pd.DataFrame([(f"a{i}", c) for i, (_, _, cs) in enumerate(rows) for c in cs],
+                           columns=["response_id", "code_id"])
+    codes = codes if codes is not None else pd.DataFrame({
+        "code_id": [1, 2], "name": ["places", "youth_club"], "label": ["Places", "Youth club"],
+        "parent_id": pd.array([pd.NA, 1], dtype="Int64")})
+    return af.prepare(answers, codings, codes)
+
+
+NOISE = ["...I'm on [phone]", "[name] [name]", "Ring [name] on [phone] or [email]", "My neighbour [name] at [address]",
+         "… and then", "ok", "Dunno!", "not sure", "[withheld: safeguarding]"]
+GOOD = ["My nan [name] picks us up from school and cooks a proper tea every night",
+        "The youth club on Friday nights keeps us off the streets",
+        "No one listens to us"]
+
+
+@pytest.mark.parametrize("text", NOISE)
+def test_noise_is_never_a_quote(text):
+    assert af.quote_problem(text) is not None
+
+
+@pytest.mark.parametrize("text", GOOD + ["my family", "Text me on [phone] if you want to talk about the food bank"])
+def test_findings_can_be_quotes(text):
+    assert af.quote_problem(text) is None
+
+
+def test_quotes_skip_noise_and_still_choose_good_answers():
+    rows = [(t, "young_person", [2]) for t in NOISE] + [(t, "parent_carer", [2]) for t in GOOD]
+    prep = _frames(rows)
+    chosen = af.quotes(af.select(prep, af.Filter()), 2, n=len(rows))  # room for every answer: noise must stay out
+    assert sorted(chosen["text"]) == sorted(GOOD)
+    assert list(af.quotes(af.select(prep, af.Filter()), 1, n=1)["text"])[0] in GOOD  # the theme, through its sub-code
+
+
+def test_only_noise_gives_no_quote_and_short_answers_come_after_standalone_ones():
+    assert af.quotes(af.select(_frames([(t, "resident", [2]) for t in NOISE]), af.Filter()), 2, n=5).empty
+    rows = [("my family", "resident", [2]), ("family", "young_person", [2]),
+            ("My family is always there for me when school gets hard", "resident", [2])]
+    chosen = af.quotes(af.select(_frames(rows), af.Filter()), 2, n=2)
+    assert chosen["text"].iloc[0] == "My family is always there for me when school gets hard"
+    assert len(chosen) == 2  # a short answer is still what people said, when nothing better is left
+
+
+def test_a_pinned_quote_stays_the_teams_choice():
+    prep = _frames([("...I'm on [phone]", "resident", [2]), (GOOD[1], "resident", [2])])
+    prep.pins = pd.DataFrame({"code_id": [2], "response_id": ["a0"]})
+    chosen = af.quotes(af.select(prep, af.Filter()), 2, n=2)
+    assert list(chosen["pinned"]) == [True, False] and chosen["text"].iloc[1] == GOOD[1]
