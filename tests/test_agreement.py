@@ -4,6 +4,7 @@ stratified stable samples, disagreements side by side and their resolution."""
 from __future__ import annotations
 
 import json
+import random
 from collections import Counter
 
 import pytest
@@ -55,6 +56,146 @@ def test_degenerate_cases_return_none_with_a_reason():
     empty = stats.code_agreement("x", [], {"i0"}, set())
     assert (empty.n, empty.kappa, empty.alpha, empty.observed) == (0, None, None, None)
     assert "no answers" in empty.reason
+
+
+# --- the closed form against nltk's AnnotationTask (which this module used per code until it cost the board
+# report 82 of 98 seconds at 100,000 answers) ---------------------------------------------------------------------
+
+def _nltk(both: int, only_a: int, only_b: int, neither: int) -> tuple[float, float]:
+    """Kappa and alpha of one 2x2 table through nltk.metrics.agreement.AnnotationTask, as the module computed them."""
+    from nltk.metrics.agreement import AnnotationTask
+
+    labels = [(1, 1)] * both + [(1, 0)] * only_a + [(0, 1)] * only_b + [(0, 0)] * neither
+    random.Random(len(labels)).shuffle(labels)  # the order of the answers must not matter
+    task = AnnotationTask(data=[("A", f"i{k}", x) for k, (x, _) in enumerate(labels)]
+                          + [("B", f"i{k}", y) for k, (_, y) in enumerate(labels)])
+    return float(task.kappa()), float(task.alpha())
+
+
+def _random_tables(count: int, seed: int) -> list[tuple[int, int, int, int]]:
+    rng = random.Random(seed)
+    tables = []
+    while len(tables) < count:
+        n = rng.choice([1, 2, 3, 5, 10, 37, 120])
+        weights = [rng.random() ** 2 for _ in range(4)]  # skewed: rare codes, lopsided coders
+        cells = [0, 0, 0, 0]
+        for _ in range(n):
+            cells[rng.choices(range(4), weights)[0]] += 1
+        tables.append(tuple(cells))
+    return tables
+
+
+def _degenerate(both: int, only_a: int, only_b: int, neither: int) -> bool:
+    n = both + only_a + only_b + neither
+    return n == 0 or both + only_a + only_b == 0 or neither + only_a + only_b == 0
+
+
+def test_closed_form_equals_nltk_on_random_tables():
+    compared = 0
+    for table in _random_tables(400, seed=12):
+        result = stats.from_counts("c", *table)
+        both, only_a, only_b, neither = table
+        n = sum(table)
+        assert (result.n, result.applied_a, result.applied_b, result.both) == (n, both + only_a, both + only_b, both)
+        assert result.observed == pytest.approx((both + neither) / n, abs=1e-12)
+        if _degenerate(*table):
+            assert result.kappa is None and result.alpha is None and result.reason
+            continue
+        kappa, alpha = _nltk(*table)
+        assert result.kappa == pytest.approx(kappa, abs=1e-12), table
+        assert result.alpha == pytest.approx(alpha, abs=1e-12), table
+        assert result.reason == ""
+        compared += 1
+    assert compared > 300  # the draw really exercises the non-degenerate path
+
+
+@pytest.mark.parametrize("table", [
+    (3, 0, 0, 7),    # complete agreement with variation
+    (0, 4, 0, 6),    # coder B never applied it
+    (0, 0, 10, 0),   # coder A never, B on every answer
+    (9, 1, 0, 0),    # A on every answer, B on all but one
+    (9, 0, 1, 0),    # B on every answer, A on all but one
+    (0, 1, 0, 0),    # a single answer, coders differ
+    (0, 10, 10, 0),  # every decision differs
+    (1, 0, 0, 1),    # two answers
+    (500, 3, 2, 4495),
+])
+def test_closed_form_equals_nltk_on_edge_tables(table):
+    result = stats.from_counts("c", *table)
+    kappa, alpha = _nltk(*table)
+    assert result.kappa == pytest.approx(kappa, abs=1e-12)
+    assert result.alpha == pytest.approx(alpha, abs=1e-12)
+
+
+@pytest.mark.parametrize(("table", "reason"), [
+    ((0, 0, 0, 0), "no answers"), ((0, 0, 0, 1), "neither coder"), ((0, 0, 0, 25), "neither coder"),
+    ((1, 0, 0, 0), "every answer"), ((25, 0, 0, 0), "every answer"),
+])
+def test_undefined_tables_are_reported_as_before(table, reason):
+    """Expected agreement 1 (a single answer they agree on, the code never or always applied) or no answers:
+    None with the reason, as before; nltk would have said 1 (or failed on no data), which hides that there was
+    nothing to agree about."""
+    result = stats.from_counts("c", *table)
+    assert (result.kappa, result.alpha) == (None, None) and reason in result.reason
+    assert result.observed == (None if sum(table) == 0 else 1.0)
+    if sum(table):
+        assert _nltk(*table) == (1.0, 1.0)
+    # the same through the item-level entry point
+    items = [f"i{k}" for k in range(sum(table))]
+    same = stats.code_agreement("c", items, set(items[:table[0]]), set(items[:table[0]]))
+    assert same == result
+
+
+def test_expected_agreement_one_without_observed_one_is_refused_like_nltk():
+    assert stats._chance_corrected(1.0, 1.0) == 1.0
+    assert stats._chance_corrected(0.8, 0.52) == pytest.approx(7 / 12)
+    with pytest.raises(ValueError):
+        stats._chance_corrected(0.5, 1.0)
+    with pytest.raises(ValueError):
+        stats.from_counts("c", 1, -1, 0, 0)
+
+
+def test_published_examples():
+    # Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", binary data, two observers, 10 units:
+    # A = 0 1 0 0 0 0 0 0 1 0, B = 1 1 1 0 0 1 0 0 0 0 -> alpha = 0.095 (1 - 19*4/(14*6) = 2/21).
+    # Cohen's kappa of the same: Ao = 0.6, Ae = 0.2*0.4 + 0.8*0.6 = 0.56, kappa = 0.04/0.44 = 1/11.
+    a = [0, 1, 0, 0, 0, 0, 0, 0, 1, 0]
+    b = [1, 1, 1, 0, 0, 1, 0, 0, 0, 0]
+    items = [f"u{k}" for k in range(10)]
+    applied_a = {i for i, x in zip(items, a, strict=True) if x}
+    applied_b = {i for i, y in zip(items, b, strict=True) if y}
+    result = stats.code_agreement("x", items, applied_a, applied_b)
+    assert (result.both, result.applied_a, result.applied_b) == (1, 2, 4)
+    assert round(result.alpha, 3) == 0.095 and result.alpha == pytest.approx(2 / 21, abs=1e-12)
+    assert result.kappa == pytest.approx(1 / 11, abs=1e-12) and result.observed == pytest.approx(0.6)
+    # Cohen's kappa, the common textbook table: 50 proposals, both yes 20, A yes / B no 5, A no / B yes 10,
+    # both no 15: Ao = 0.7, Ae = 0.5*0.6 + 0.5*0.4 = 0.5, kappa = 0.4.
+    assert stats.from_counts("y", 20, 5, 10, 15).kappa == pytest.approx(0.4, abs=1e-12)
+
+
+def test_table_equals_per_code_and_nltk_on_random_codings():
+    rng = random.Random(5)
+    codes = [f"c{k}" for k in range(8)]
+    for _ in range(20):
+        answers = [f"r{k}" for k in range(rng.randint(0, 60))]
+        coded_a = {r: set(rng.sample(codes, rng.randint(0, 3))) for r in answers if rng.random() < 0.8}
+        coded_b = {r: set(rng.sample(codes, rng.randint(0, 3))) for r in answers if rng.random() < 0.8}
+        coded_b.update({"b_only": {"c0"}})
+        listed = codes[:6] + ["never_used"]  # c6, c7 are used but not asked for
+        table = stats.agreement_table(listed, coded_a, coded_b)
+        assert list(table) == listed
+        items = sorted(set(coded_a) & set(coded_b))
+        for code in listed:
+            applied_a = {i for i in items if code in coded_a[i]}
+            applied_b = {i for i in items if code in coded_b[i]}
+            expected = stats.code_agreement(code, items, applied_a, applied_b)
+            assert table[code] == expected
+            both = len(applied_a & applied_b)
+            cells = (both, len(applied_a) - both, len(applied_b) - both, len(items) - len(applied_a | applied_b))
+            if not _degenerate(*cells):
+                kappa, alpha = _nltk(*cells)
+                assert table[code].kappa == pytest.approx(kappa, abs=1e-12)
+                assert table[code].alpha == pytest.approx(alpha, abs=1e-12)
 
 
 def test_table_uses_only_answers_both_coded():
