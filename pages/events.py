@@ -1,6 +1,7 @@
-"""Events: create an event, see every event with its counts, close or reopen one.
+"""Events: create an event, see every event with its counts, name its area in each language, close or reopen one.
 
-A closed event takes no new answers (Collect, Transcribe and Import all refuse it).
+A closed event takes no new answers (Collect, Transcribe and Import all refuse it). Question 4 names the area
+("... thrive in {area}?"); the capture pages show it in the language chosen for the respondent.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from data import capture, events, review
-from surveys import QuestionSetError, bundled_keys
+from surveys import QuestionSet, QuestionSetError, bundled, bundled_keys
 from ui import session
 
 # Session keys owned by this page (all prefixed events_).
@@ -31,6 +32,34 @@ def _is_second_tap(name: str, date: dt.date) -> bool:
     return not (name or "").strip() or (events.same_name(name, last["name"]) and date.isoformat() == last["date"])
 
 
+def area_key(code: str, event_id: str | None = None) -> str:
+    """The widget key of the area name in language `code` (on the create form, or for an event being edited)."""
+    return f"events_area_{code}" if event_id is None else f"events_area_{event_id}_{code}"
+
+
+def _other_languages(qs: QuestionSet) -> list:
+    """The languages of a question set besides its default one (whose area name is the event's own area)."""
+    return [x for x in qs.languages if x.code != qs.default_language]
+
+
+def _area_label(language) -> str:
+    return f"Area in question 4, in {language.native_name} ({language.code}, optional)"
+
+
+def _create_languages() -> list:
+    """Every language besides the default of the shipped question sets, once each (the create form is one
+    st.form, so it cannot follow the question set chosen in it; a name for a language the chosen set lacks is
+    refused by the core)."""
+    seen: dict[str, object] = {}
+    for key in bundled_keys():
+        try:
+            for language in _other_languages(bundled(key)):
+                seen.setdefault(language.code, language)
+        except QuestionSetError:
+            continue
+    return list(seen.values())
+
+
 def main() -> None:
     user = session.guard("manage_events")
     db = session.db()
@@ -46,6 +75,10 @@ def main() -> None:
             venue = st.text_input("Venue (optional)", key="events_venue")
             area = st.text_input("Area named in question 4 (optional)", key="events_area",
                                  help="Leave empty to use the partnership's area setting.")
+            create_languages = _create_languages()
+            for language in create_languages:
+                st.text_input(_area_label(language), key=area_key(language.code), max_chars=100,
+                              help="What question 4 says in this language. Empty: the area above.")
             keys = bundled_keys()
             question_set = st.selectbox("Question set", keys, key="events_question_set",
                                         index=keys.index("thrive") if "thrive" in keys else 0)
@@ -62,7 +95,15 @@ def main() -> None:
                     state[MESSAGE] = ("success", f"Created “{event.title}”. It is open for answers.")
                     state[LAST_CREATED] = {"title": event.title, "name": event.name, "date": event.date,
                                            "at": time.time()}
-                    for key in ("events_name", "events_venue", "events_area"):
+                    names = {x.code: state.get(area_key(x.code)) or "" for x in create_languages}
+                    if any(v.strip() for v in names.values()):
+                        try:
+                            events.set_area_languages(db, user, event.id, names)
+                        except events.EventError as exc:  # the event stands; the names are corrected below
+                            state[MESSAGE] = ("warning", f"Created “{event.title}”, but its area names were not "
+                                              f"kept: {exc} Give them under “Area name in each language”.")
+                    for key in ("events_name", "events_venue", "events_area",
+                                *(area_key(x.code) for x in create_languages)):
                         state.pop(key, None)
                     st.rerun()
 
@@ -111,8 +152,36 @@ def main() -> None:
                 state[MESSAGE] = ("success", f"Reopened “{chosen.title}”.")
                 st.rerun()
 
+    _area_names(db, user, chosen)
     if user.can("review"):
         _review_event(db, user, chosen)
+
+
+def _area_names(db, user, chosen) -> None:
+    """Name the chosen event's area in each language of its question set (question 4 in that language)."""
+    qs = events.question_set(db, chosen.question_set_id)
+    others = _other_languages(qs)
+    st.subheader("Area name in each language")
+    if not others:
+        st.caption("This event's question set has one language only.")
+        return
+    st.caption(session.md_escape(
+        f"Question 4 names the area. In the event's own language it says “{events.area_for(db, chosen)}”; give "
+        "the name as people say it in each other language (empty: that name is used)."))
+    named = events.area_languages(db, chosen.id)
+    with st.form(f"events_area_form_{chosen.id}"):
+        for language in others:
+            st.text_input(_area_label(language), value=named.get(language.code, ""),
+                          key=area_key(language.code, chosen.id), max_chars=100)
+        if st.form_submit_button("Save area names", key="events_area_save", width="stretch"):
+            names = {x.code: st.session_state.get(area_key(x.code, chosen.id)) or "" for x in others}
+            try:
+                events.set_area_languages(db, user, chosen.id, names)
+            except events.EventError as exc:
+                st.error(session.md_escape(str(exc)))
+            else:
+                st.session_state[MESSAGE] = ("success", f"Saved the area names of “{chosen.title}”.")
+                st.rerun()
 
 
 def _review_event(db, user, chosen) -> None:

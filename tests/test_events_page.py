@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from data import capture
-from data.events import get_event
+from data.events import area_languages, get_event
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "events.py")
@@ -127,3 +128,71 @@ def test_a_duplicate_of_an_open_event_from_another_session_is_refused_with_a_cle
     assert not at.exception, at.exception
     assert get_event(db, first.id).status == "closed"
     assert any("already an open event" in e.value for e in at.error)
+
+
+URDU_AREA = "ڈڈلی"
+COLLECT = str(ROOT / "pages" / "collect.py")
+
+
+def _collect_label(researcher, event_id: str, language: str) -> str:
+    """The label of question 4 on the Collect page in `language`."""
+    at = AppTest.from_file(COLLECT, default_timeout=30)
+    at.session_state["auth_user"] = researcher
+    at.session_state["collect_event_id"] = event_id
+    at.session_state["collect_language"] = language
+    at.run()
+    assert not at.exception, at.exception
+    return at.text_area(key="collect_answer_thrive_local").label
+
+
+def test_create_event_with_the_area_named_in_urdu_and_the_urdu_capture_page_says_it(db, officer, researcher):
+    at = _create(page(officer))
+    at.text_input(key="events_area").input("Dudley")
+    at.text_input(key="events_area_ur").input(f"  {URDU_AREA} ")
+    _tap_create(at)
+    event_id = db.execute("SELECT id FROM events").fetchone()[0]
+    assert area_languages(db, event_id) == {"ur": URDU_AREA}
+    assert at.text_input(key="events_area_ur").value == ""  # the form is cleared for the next event
+    urdu = _collect_label(researcher, event_id, "ur")
+    assert URDU_AREA in urdu and "Dudley" not in urdu and "thrive" not in urdu
+    english = _collect_label(researcher, event_id, "en")
+    assert "Dudley" in english and URDU_AREA not in english
+
+
+def test_the_area_name_per_language_is_edited_and_removed(db, officer, researcher, event):
+    at = page(officer)
+    field = at.text_input(key=f"events_area_{event.id}_ur")
+    assert field.value == "" and "اردو" in field.label
+    field.input(URDU_AREA)
+    at.button(key="events_area_save").click().run()
+    assert not at.exception, at.exception
+    assert area_languages(db, event.id) == {"ur": URDU_AREA}
+    assert any("Saved the area names" in s.value for s in at.success)
+    assert URDU_AREA in _collect_label(researcher, event.id, "ur")
+
+    at = page(officer)  # a fresh visit shows the stored name, and emptying it removes it
+    assert at.text_input(key=f"events_area_{event.id}_ur").value == URDU_AREA
+    at.text_input(key=f"events_area_{event.id}_ur").input("")
+    at.button(key="events_area_save").click().run()
+    assert area_languages(db, event.id) == {}
+    assert URDU_AREA not in _collect_label(researcher, event.id, "ur")
+
+
+def test_an_area_name_is_limited_to_what_the_core_accepts(db, officer, event):
+    from data.events import EventError, set_area_languages
+
+    at = page(officer)  # the boxes stop at 100 characters, the core's limit ...
+    assert at.text_input(key=f"events_area_{event.id}_ur").max_chars == 100
+    assert at.text_input(key="events_area_ur").max_chars == 100
+    with pytest.raises(EventError, match="too long"):  # ... which refuses a longer name, storing nothing
+        set_area_languages(db, officer, event.id, {"ur": "ا" * 101})
+    assert area_languages(db, event.id) == {}
+
+
+def test_area_names_are_shown_as_typed_not_as_markup(db, officer, admin):
+    from data.events import create_event
+
+    create_event(db, admin, name="Fair", date="2026-07-04", area="**Dudley** [x](http://example.com)")
+    at = page(officer)
+    caption = next(c.value for c in at.caption if "Question 4 names the area" in c.value)
+    assert "\\*\\*Dudley\\*\\*" in caption and "\\[x\\]" in caption
