@@ -13,19 +13,24 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
-from nltk.stem.snowball import SnowballStemmer
-from nltk.tokenize import RegexpTokenizer
-
 RESOURCES = Path(__file__).resolve().parent / "resources"
 
 _APOSTROPHES = str.maketrans({c: "'" for c in "\u2019\u2018\u02bc\u02b9`\u00b4\u2032"})
 _QUOTES = str.maketrans({c: '"' for c in "\u201c\u201d\u201e\u00ab\u00bb"})
 _REPEATS = re.compile(r"([a-z])\1{2,}")  # "sooooo" -> "soo", "loveeee" -> "lovee"
 _APOSTROPHE_RUN = re.compile(r"(?<=[a-z0-9])'(?=[a-z0-9])")
-_TOKENIZER = RegexpTokenizer(r"[^\W_]+(?:&[^\W_]+)*")  # letters and digits of any script; "a&e" stays one word
-# the same pattern compiled with `re`: identical tokens, without nltk's per-call overhead (100,000 answers)
-_FINDALL = re.compile(_TOKENIZER._pattern).findall
-_STEMMER = SnowballStemmer("english")
+_WORD = r"[^\W_]+(?:&[^\W_]+)*"  # letters and digits of any script; "a&e" stays one word
+# the pattern nltk's RegexpTokenizer was given, compiled with `re` (RegexpTokenizer.tokenize is this findall):
+# identical tokens, no per-call overhead, and tokenising never imports nltk (nltk imports scipy.stats: seconds,
+# paid by the report's quotes)
+_FINDALL = re.compile(_WORD).findall
+
+
+@functools.cache
+def _stemmer():
+    from nltk.stem.snowball import SnowballStemmer
+
+    return SnowballStemmer("english")
 
 
 class Word(NamedTuple):
@@ -60,9 +65,9 @@ def lexicon() -> dict[tuple[str, ...], tuple[str, ...]]:
     entries: dict[tuple[str, ...], tuple[str, ...]] = {}
     with (RESOURCES / "lexicon.csv").open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
-            term = tuple(_TOKENIZER.tokenize(fold(row["term"])))
+            term = tuple(_FINDALL(fold(row["term"])))
             if term:
-                entries[term] = tuple(_TOKENIZER.tokenize(fold(row["means"] or "")))
+                entries[term] = tuple(_FINDALL(fold(row["means"] or "")))
     return entries
 
 
@@ -111,7 +116,7 @@ def tokens(text: str) -> list[str]:
 @functools.lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """The Snowball (Porter 2) stem of one lower-case word (numbers as they are)."""
-    return word if word.isdigit() or len(word) < 3 else _STEMMER.stem(word)
+    return word if word.isdigit() or len(word) < 3 else _stemmer().stem(word)
 
 
 def damerau(a: str, b: str, limit: int = 2) -> int:
