@@ -248,9 +248,22 @@ def _library_phones(text: str) -> list[tuple[int, int]]:
     return found
 
 
+# Speed gates (issue 11): each skips a search that cannot match, so results are unchanged; tests/
+# test_screening_equivalence.py replaces them with the full path and compares every result.
+def _may_hold_url(text: str) -> bool:
+    """Every profile address _PROFILE_URL matches holds a "." and a "/"."""
+    return "/" in text and "." in text
+
+
+def _may_hold_at(text: str) -> bool:
+    """Every handle _AT_HANDLE matches starts with "@"."""
+    return "@" in text
+
+
 def _handles(text: str, words: frozenset[str]) -> list[tuple[int, int]]:
-    found = [m.span() for m in _PROFILE_URL.finditer(text)]
-    found += [m.span() for m in _AT_HANDLE.finditer(text)]
+    found = [m.span() for m in _PROFILE_URL.finditer(text)] if _may_hold_url(text) else []
+    if _may_hold_at(text):
+        found += [m.span() for m in _AT_HANDLE.finditer(text)]
     for m in _PLATFORM.finditer(text):
         handle = m.group("h").rstrip(".")
         key = handle.lower().lstrip("@")
@@ -628,6 +641,24 @@ def _coordinated(text: str, spans: list[Span], taken: list[tuple[int, int]], lis
 # --- putting it together --------------------------------------------------------------------------------------------
 
 
+_ASCII_DIGIT = re.compile(r"[0-9]")
+_ASCII_DIGITS = "0123456789"
+
+
+def _has_digit(text: str) -> bool:
+    """any(c.isdigit() for c in text), without a Python loop over an ASCII text (where only 0-9 are digits)."""
+    if text.isascii():
+        return _ASCII_DIGIT.search(text) is not None
+    return any(c.isdigit() for c in text)
+
+
+def _digit_count(text: str) -> int:
+    """sum(c.isdigit() for c in text), the same way."""
+    if text.isascii():
+        return sum(map(text.count, _ASCII_DIGITS))
+    return sum(c.isdigit() for c in text)
+
+
 def _regex_spans(text: str) -> list[Span]:
     """Every detail but names in `text` (already normalised), in the order that settles overlaps."""
     spans: list[Span] = []
@@ -649,13 +680,13 @@ def _regex_spans(text: str) -> list[Span]:
             add(m.start(), m.end(), "email")
     for start, end in _handles(text, _ordinary_words()):
         add(start, end, "handle")
-    if any(c.isdigit() for c in text):
+    if _has_digit(text):
         for m in _POSTCODE.finditer(text):
             # "see u b4 6pm" is a time, not the postcode B4 6PM (which someone would write in capitals)
             if m.group(0)[-2:].lower() in ("am", "pm") and not m.group(0).isupper():
                 continue
             add(m.start(), m.end(), "postcode")
-        if sum(c.isdigit() for c in text) >= 6:
+        if _digit_count(text) >= 6:
             # Helplines, alone or beside a short number ("0800 1111 or 999"), are off limits to every phone rule.
             helplines = [m.span() for m in _RUN.finditer(text) if _digits(m.group(0)) in HELPLINES
                          or len(_digits(m.group(0))) <= 24 and _helpline_and_short(m.group(0))]
@@ -671,7 +702,7 @@ def _regex_spans(text: str) -> list[Span]:
             for start, end in taken:
                 rest[start:end] = " " * (end - start)
             rest_text = "".join(rest)
-            if len(rest_text) <= 20_000 and sum(c.isdigit() for c in rest_text) >= 7:
+            if len(rest_text) <= 20_000 and _digit_count(rest_text) >= 7:
                 for start, end in _library_phones(rest_text):
                     add_phone(start, end)
             for m in _PHONE.finditer(text):
@@ -750,7 +781,7 @@ _EMAIL_LIKE = re.compile(r"[\w.%+-]{1,64}@[\w.-]{1,255}\.[A-Za-z]{2,}")
 
 def _leftovers(text: str) -> list[Span]:
     norm, starts, ends = _normalise(text)
-    spans = [Span(a, b, "phone") for a, b in _phone_runs(norm)] if any(c.isdigit() for c in norm) else []
+    spans = [Span(a, b, "phone") for a, b in _phone_runs(norm)] if _has_digit(norm) else []
     if "@" in norm:
         spans += [Span(*m.span(), "email") for m in _EMAIL_LIKE.finditer(norm)]
     spans = _map_back(spans, starts, ends)

@@ -358,10 +358,19 @@ _CHILD_AGE = re.compile(
     r"\b")
 
 
+_ASCII_DIGIT = re.compile(r"[0-9]")
+
+
+def _may_hold_age(norm: str) -> bool:
+    """Speed gate: both age expressions need a digit 0-9 (once any(str.isdigit()), a Python loop per character).
+    tests/test_screening_equivalence.py compares the results with and without it."""
+    return _ASCII_DIGIT.search(norm) is not None
+
+
 def _age_gap(norm: str) -> str | None:
     """The words giving a child's age and an adult partner's, when a child (under 16, or 16-17 with a partner five or
     more years older) names an adult partner or an adult who takes a romantic or sexual interest."""
-    if not any(ch.isdigit() for ch in norm):
+    if not _may_hold_age(norm):
         return None
     adult = _ADULT_AGE.search(norm)
     child = _CHILD_AGE.search(norm)
