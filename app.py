@@ -9,7 +9,8 @@ import streamlit as st
 
 from data import accounts
 from data.users import ROLE_LABELS, PermissionDenied
-from ui import session, tablet
+from surveys.languages import LANGUAGES, direction
+from ui import i18n, session, tablet
 from ui.i18n import t
 from ui.nav import PAGES
 
@@ -41,23 +42,42 @@ def first_run(db) -> None:
 
 def sign_in_form(db) -> None:
     tablet.base_css()
-    st.title(session.md_escape(t("signin.title")))
+    # the language of this page (every shipped catalogue; the person may not read English)
+    codes = i18n.languages()
+    label = " / ".join(dict.fromkeys(t("signin.language", code) for code in codes))  # readable in every one
+    lang = st.segmented_control(label, codes, format_func=_language_name, key="signin_language", required=True,
+                                default=i18n.BASE) or i18n.BASE
+    if direction(lang) == "rtl":
+        st.html("<style>.st-key-signin_box { direction: rtl; text-align: right; }</style>")
+    with st.container(key="signin_box"):
+        _sign_in_box(db, lang)
+
+
+def _language_name(code: str) -> str:
+    info = LANGUAGES.get(code)
+    name = info.native_name if info else code
+    return name + (" " + t("collect.draft", code) if i18n.meta(code).get("status") == "draft" else "")
+
+
+def _sign_in_box(db, lang: str) -> None:
+    st.title(session.md_escape(t("signin.title", lang)))
     if st.session_state.pop(session.IDLE_NOTICE_KEY, False):
-        st.info(t("signin.idle"))
-    st.write(t("signin.intro"))
+        st.info(t("signin.idle", lang))
+    st.write(t("signin.intro", lang))
     if db.execute("SELECT 1 FROM users WHERE is_demo = 1 LIMIT 1").fetchone():
-        st.info(t("signin.demo"))
+        st.info(t("signin.demo", lang))
     # A peer researcher's PIN: the numeric keypad (Streamlit has no inputmode parameter; a static script sets it)
-    letters = st.toggle(t("signin.letters"), key="signin_letters")
-    tablet.input_mode(t("signin.secret"), None if letters else "numeric")
+    letters = st.toggle(t("signin.letters", lang), key="signin_letters")
+    tablet.input_mode("signin_secret", None if letters else "numeric")
     with st.form("sign_in"):
-        username = st.text_input(t("signin.username"), autocomplete="username")
-        secret = st.text_input(t("signin.secret"), type="password", autocomplete="current-password")
-        if st.form_submit_button(t("signin.button"), type="primary", width="stretch"):
+        username = st.text_input(t("signin.username", lang), autocomplete="username", key="signin_username")
+        secret = st.text_input(t("signin.secret", lang), type="password", autocomplete="current-password",
+                               key="signin_secret")
+        if st.form_submit_button(t("signin.button", lang), type="primary", width="stretch"):
             try:
                 user = accounts.sign_in(db, username, secret)
             except accounts.SignInError as exc:
-                st.error(session.md_escape(str(exc)))
+                st.error(session.md_escape(session.sign_in_refusal(exc, lang)))
             except Exception as exc:
                 if not session.show_db_error(exc):  # busy, full, read-only: say so under the form
                     raise

@@ -266,3 +266,91 @@ def test_admin_page_lists_a_users_sessions_and_signs_them_out_everywhere(db, fir
     assert sessions.get(db, record.id).revoked_why == "revoked by an admin"
     assert sessions.resume(db, token, idle_seconds=900).refused == "revoked"
     assert any("Not signed in anywhere" in c.value for c in at.caption)
+
+
+# --- the sign-in page in the person's language ----------------------------------------------------------------------
+
+def _signin_texts(at) -> str:
+    parts = [e.value for kind in (at.title, at.markdown, at.info, at.error) for e in kind]
+    parts += [w.label for kind in (at.text_input, at.button, at.toggle) for w in kind]
+    return "\n".join(parts).replace("\\", "")
+
+
+def test_the_sign_in_page_speaks_the_chosen_language(db, monkeypatch, pia):
+    from ui.i18n import catalogue, t
+
+    at = _app(monkeypatch, None)
+    at.run()
+    choice = at.segmented_control(key="signin_language")
+    assert choice.value == "en" and choice.options[:2] == ["English", "اردو (مسودہ)"]
+    assert "Language" in choice.label and "زبان" in choice.label  # the choice is readable before it is made
+    assert [w.label for w in at.text_input] == ["Username", "Password or PIN"]
+    choice.set_value("ur").run()
+    assert not at.exception, at.exception
+    assert [w.label for w in at.text_input] == [t("signin.username", "ur"), t("signin.secret", "ur")]
+    assert [b.label for b in at.button] == [t("signin.button", "ur")]
+    shown = _signin_texts(at)
+    for key in ("signin.title", "signin.intro", "signin.letters"):
+        assert t(key, "ur") in shown
+    english = {v for k, v in catalogue("en").items() if k.startswith("signin.") and len(v) > 3}
+    assert [v for v in english if v in shown] == []  # no English interface text left
+    css = [h.proto.body for h in at.get("html")]
+    assert any(".st-key-signin_box { direction: rtl" in b for b in css)
+    # the PIN field still opens the numeric keypad: the script finds it by its key, whatever its label says
+    keypad = [b for b in css if "setAttribute('inputmode'" in b]
+    assert len(keypad) == 1 and "'signin_secret'" in keypad[0] and "'numeric'" in keypad[0]
+
+
+def test_english_sign_in_is_left_to_right_and_keeps_the_keypad(db, monkeypatch, pia):
+    at = _app(monkeypatch, None)
+    at.run()
+    css = [h.proto.body for h in at.get("html")]
+    assert not any("direction: rtl" in b for b in css)
+    assert any("inputmode" in b and "'numeric'" in b for b in css)
+    at.toggle(key="signin_letters").set_value(True).run()  # a password with letters: the full keyboard
+    assert any("inputmode" in b and "null" in b and "'numeric'" not in b for b in (h.proto.body for h in at.get("html")))
+
+
+def test_a_refused_sign_in_is_told_in_the_chosen_language(db, monkeypatch, pia):
+    from ui.i18n import t
+
+    at = _app(monkeypatch, None)
+    at.run()
+    at.segmented_control(key="signin_language").set_value("ur").run()
+    at.text_input(key="signin_username").input("pia")
+    at.text_input(key="signin_secret").input("000000")
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert [e.value.replace("\\", "") for e in at.error] == [t("signin.refused", "ur")]
+    assert session.USER_KEY not in at.session_state
+    at.segmented_control(key="signin_language").set_value("en").run()
+    at.text_input(key="signin_secret").input("000001")
+    at.button[0].click().run()
+    assert any("don't match" in e.value for e in at.error)  # English: the core's own words
+
+
+@pytest.mark.parametrize(("message", "key"), [
+    ("This account is switched off. Ask an admin.", "signin.disabled"),
+    ("Too many wrong tries: this account is locked for about 3 more minute(s), or until an admin unlocks it.",
+     "signin.locked"),
+    ("There have been many wrong sign-ins ... so sign-in is slowed down for everyone. Try again in 4 second(s).",
+     "signin.throttled"),
+    ("That name and password or PIN don't match. Check them and try again.", "signin.refused"),
+])
+def test_sign_in_refusal_names_the_kind_in_urdu_and_keeps_the_core_words_in_english(message, key):
+    from ui.i18n import t
+
+    error = accounts.SignInError(message)
+    assert session.sign_in_refusal(error, "ur") == t(key, "ur")
+    assert session.sign_in_refusal(error, "en") == session.sign_in_refusal(error) == message
+
+
+def test_the_text_boxes_kept_in_the_tab_are_forgotten_while_nobody_is_signed_in(db, monkeypatch, pia):
+    at = _app(monkeypatch, None)
+    at.run()
+    assert any("thrive.box." in h.proto.body and "removeItem" in h.proto.body for h in at.get("html"))
+    token, _ = sessions.start(db, "pia")
+    signed_in = _app(monkeypatch, token)
+    signed_in.run()
+    assert session.USER_KEY in signed_in.session_state
+    assert not any("thrive.box." in h.proto.body for h in signed_in.get("html"))

@@ -150,6 +150,22 @@ def sign_in(user: User, db: Database | None = None) -> None:
         st.session_state[SESSION_TOUCHED_KEY] = time.time()
 
 
+#: Which catalogue text tells a refused sign-in in another language (the core's message is English, with numbers).
+_REFUSAL_KINDS = (("switched off", "signin.disabled"), ("locked", "signin.locked"), ("slowed down", "signin.throttled"))
+
+
+def sign_in_refusal(exc: Exception, lang: str | None = None) -> str:
+    """A refused sign-in in plain words in `lang`: in English the core's own message (it says how long to wait),
+    in another language the catalogue's text for that kind of refusal."""
+    from ui.i18n import BASE, t
+
+    message = str(exc)
+    if lang in (None, BASE):
+        return message
+    key = next((k for words, k in _REFUSAL_KINDS if words in message), "signin.refused")
+    return t(key, lang)
+
+
 def _header(name: str) -> str | None:
     try:
         value = st.context.headers.get(name)

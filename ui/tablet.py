@@ -64,11 +64,12 @@ _SCROLL_SCRIPT = """<script>(function(){{
   if (document.currentScript) {{ document.currentScript.remove(); }}
 }})();</script><!-- {nonce} -->"""
 
-#: Sets inputmode="numeric" on the sign-in secret field (Streamlit's text_input has no such parameter).
+#: Sets inputmode="numeric" on the text input inside the widget container `key` (the sign-in secret field:
+#: Streamlit's text_input has no such parameter). Found by its key, so it works whatever language the label is in.
 _INPUTMODE_SCRIPT = """<script>(function(){{
-  var label = {label}, mode = {mode}, tries = 0;
+  var key = {key}, mode = {mode}, tries = 0;
   function apply() {{
-    var el = document.querySelector('input[aria-label="' + label + '"]');
+    var el = document.querySelector('.st-key-' + key + ' input');
     if (el) {{ if (mode) {{ el.setAttribute('inputmode', mode); }} else {{ el.removeAttribute('inputmode'); }} }}
     if (tries++ < 40) {{ setTimeout(apply, 250); }}
   }}
@@ -174,7 +175,6 @@ FORGET_BOXES_SCRIPT = """<script>(function(){ try { var s = window.sessionStorag
   if (document.currentScript) { document.currentScript.remove(); } })();</script>"""
 
 _KEY_SHAPE = re.compile(r"^[a-z0-9_]+$")
-_LABEL_SHAPE = re.compile(r"^[\w ]+$")
 _SCOPE_SHAPE = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -209,12 +209,12 @@ def scroll(nonce: int, *, to_key: str | None = None, name: str = "scroll") -> No
         st.html(_SCROLL_SCRIPT.format(target=target, nonce=int(nonce)), unsafe_allow_javascript=True)
 
 
-def input_mode(label: str, mode: str | None) -> None:
-    """Give the text input labelled `label` (our own constant label) the keypad `mode` ('numeric'), or none."""
-    if not _LABEL_SHAPE.match(label) or mode not in (None, "numeric"):
-        raise ValueError("input_mode takes a plain widget label and 'numeric' or None")
+def input_mode(key: str, mode: str | None) -> None:
+    """Give the text input keyed `key` the keypad `mode` ('numeric'), or none."""
+    if not _KEY_SHAPE.match(key) or mode not in (None, "numeric"):
+        raise ValueError("input_mode takes a widget key and 'numeric' or None")
     with _hidden("inputmode_script"):
-        st.html(_INPUTMODE_SCRIPT.format(label=repr(label), mode=repr(mode) if mode else "null"),
+        st.html(_INPUTMODE_SCRIPT.format(key=repr(key), mode=repr(mode) if mode else "null"),
                 unsafe_allow_javascript=True)
 
 
