@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 import config
 from analysis import findings as af
@@ -53,6 +55,8 @@ class ExportSet:
     counts: dict[str, int] = field(default_factory=dict)
     codings: pd.DataFrame | None = None
     codes: pd.DataFrame | None = None
+    #: each row of `codings`: the position of its answer in prep.answers (computed once in build)
+    coding_rix: np.ndarray | None = None
 
 
 def _date(value: Any) -> dt.date | None:
@@ -82,13 +86,15 @@ def build(frames: Any, flt: af.Filter | None = None, *, threshold: int | None = 
         else {}
     filters = flt.describe(frames.questions, frames.groups, events, prep.code_labels)
     codings = frames.codings
+    rix = np.zeros(0, dtype=np.int64)
     if len(codings):
         # the kept answers' codings through the answers' index (isin over a large set of Arrow strings is slow)
         pos = pd.Index(prep.answers["response_id"]).get_indexer(codings["response_id"])
-        codings = codings[(pos >= 0) & sel.mask[np.maximum(pos, 0)]]
+        kept = (pos >= 0) & sel.mask[np.maximum(pos, 0)]
+        codings, rix = codings[kept], pos[kept].astype(np.int64)
     out = ExportSet(prep, sel, flt, filters, dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
                     "original_text" in frames.answers, config.SMALL_CELL_THRESHOLD if threshold is None else threshold,
-                    codings=codings, codes=frames.codes)
+                    codings=codings, codes=frames.codes, coding_rix=rix)
     head = af.headline(sel)
     out.counts = {"answers": sel.n_answers, "respondents": head["respondents"],
                   "flipchart post-its (anonymous, not respondents)": head["postits"],
@@ -104,23 +110,45 @@ def _objects(values: Any) -> np.ndarray:
     return np.asarray(values.to_numpy(dtype=object) if hasattr(values, "to_numpy") else values, dtype=object)
 
 
-def _codes_per_answer(ex: ExportSet) -> dict[str, str]:
-    """response_id -> its code names (all coders pooled, each once), sorted and joined with "; "."""
-    codings = ex.codings if ex.codings is not None else pd.DataFrame(columns=["response_id", "code_id"])
-    if not len(codings):
-        return {}
-    names = dict(zip(ex.prep.codes["code_id"], ex.prep.codes["name"], strict=False))
-    pairs = pd.DataFrame({"response_id": codings["response_id"].to_numpy(dtype=object),
-                          "name": codings["code_id"].map(names).to_numpy(dtype=object)}).drop_duplicates()
-    pairs = pairs.sort_values(["response_id", "name"], kind="stable")
-    rids, labels = pairs["response_id"].tolist(), pairs["name"].tolist()
-    per_answer: dict[str, str] = {}
-    start = 0
-    for i in range(1, len(rids) + 1):  # one pass over the sorted pairs (a groupby-agg calls Python per group)
-        if i == len(rids) or rids[i] != rids[start]:
-            per_answer[rids[start]] = "; ".join(str(v) for v in labels[start:i])
-            start = i
-    return per_answer
+def arrow(values: Any) -> pa.Array:
+    """A text column as one pyarrow string array (zero-copy for pandas' Arrow-backed strings); None stays null."""
+    if isinstance(values, pd.Series):
+        values = values.array
+    try:
+        out = pa.array(values)
+    except (TypeError, pa.ArrowInvalid):
+        out = pa.array(np.asarray(values, dtype=object), from_pandas=True)
+    if isinstance(out, pa.ChunkedArray):
+        out = out.combine_chunks()
+    if not (pa.types.is_string(out.type) or pa.types.is_large_string(out.type)):
+        out = pa.array([None if v is None else str(v) for v in out.to_pylist()], type=pa.large_string())
+    return out
+
+
+def codes_column(ex: ExportSet) -> pa.Array:
+    """Per row of prep.answers, its code names (all coders pooled, each once), sorted and joined with "; " ("" for
+    none). Vectorised: (answer, name rank) pairs made unique with numpy, then one list<string> join in pyarrow."""
+    n = len(ex.prep.answers)
+    codings = ex.codings
+    if codings is None or not len(codings):
+        return pa.array([""] * n, type=pa.large_string())
+    rix = ex.coding_rix
+    if rix is None or len(rix) != len(codings):  # an ExportSet not made by build()
+        rix = pd.Index(ex.prep.answers["response_id"]).get_indexer(codings["response_id"]).astype(np.int64)
+    known = dict(zip(ex.prep.codes["code_id"].astype("int64").tolist(), ex.prep.codes["name"].tolist(), strict=False))
+    code_ids = codings["code_id"].to_numpy(dtype=np.int64)
+    # a code id missing from the codebook showed as "nan" (str of a missing name): kept so
+    labels = {int(c): "nan" if (v := known.get(int(c))) is None or v != v else str(v) for c in np.unique(code_ids)}
+    names = sorted(set(labels.values()))
+    rank_of = {name: i for i, name in enumerate(names)}
+    codes = np.fromiter(labels, dtype=np.int64, count=len(labels))
+    ranks = np.fromiter((rank_of[labels[int(c)]] for c in codes), dtype=np.int64, count=len(codes))
+    rank = ranks[np.searchsorted(codes, code_ids)]
+    ok = rix >= 0
+    keys = np.unique(rix[ok] * len(names) + rank[ok])  # sorted by answer, then name; each pair once
+    offsets = np.searchsorted(keys // len(names), np.arange(n + 1, dtype=np.int64)).astype(np.int64)
+    values = pa.array(names, type=pa.large_string()).take(pa.array(keys % len(names)))
+    return pc.binary_join(pa.LargeListArray.from_arrays(pa.array(offsets), values), pa.scalar("; ", pa.large_string()))
 
 
 #: Rows per chunk when the Responses table is built column-wise (bounds the Python objects alive at once).
@@ -130,11 +158,12 @@ CHUNK_ROWS = 50_000
 def response_chunks(ex: ExportSet, size: int = CHUNK_ROWS) -> Iterator[list[list[Any]]]:
     """The Responses table's columns (in `responses(ex).headers` order) as Python lists, `size` rows at a time."""
     a, mask = ex.prep.answers, ex.sel.mask  # the kept rows taken chunk by chunk: never a copy of the whole frame
-    per_answer = _codes_per_answer(ex)
+    codes = codes_column(ex)
     qlabels, glabels = ex.prep.questions, ex.prep.groups
     date_cache: dict[Any, Any] = {}
     for start in range(0, len(a), size):
-        part = a.iloc[start:start + size][mask[start:start + size]]
+        kept = mask[start:start + size]
+        part = a.iloc[start:start + size][kept]
         if not len(part):
             continue
         rid = _objects(part["response_id"]).tolist()
@@ -149,7 +178,7 @@ def response_chunks(ex: ExportSet, size: int = CHUNK_ROWS) -> Iterator[list[list
                 [glabels.get(g, g) for g in _objects(part["group_id"]).tolist()], _objects(part["text"]).tolist()]
         if ex.originals:
             cols.append(_objects(part["original_text"]).tolist())
-        cols.append([per_answer.get(r, "") for r in rid])
+        cols.append(codes.slice(start, len(kept)).filter(pa.array(kept)).to_pylist())
         cols.append(_datetimes(part["created_at"]))
         yield cols
 

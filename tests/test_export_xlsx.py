@@ -160,6 +160,47 @@ def test_csv_has_bom_codes_and_reversible_formula_safety(hostile_db, lead):
     assert rows[0]["event_date"] == "2026-11-20"
 
 
+def _reference_csv(ex) -> bytes:
+    """The CSV as csv.writer writes tables.responses' rows cell by cell (what write_csv must equal)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    table = tables.responses(ex)
+    writer.writerow(table.headers)
+    for row in table.rows():
+        writer.writerow([csv_export.escape_field(csv_export._plain(v)) for v in row])
+    return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
+
+
+CSV_HOSTILE = ['a "quoted" word', "comma, inside", "line\nbreak", "cr\rinside", "both\r\nends", '"', ",", "",
+               "'", "-", "ünïcödé 😀 مرحبا", "trailing space ", " leading space", "tab\tinside"]
+
+
+@pytest.mark.parametrize("originals", [False, True])
+def test_csv_equals_csv_writer_cell_by_cell(hostile_db, admin, event, originals):
+    for text in CSV_HOSTILE:
+        save_respondent(hostile_db, admin, event_id=event.id, group_id="resident", consent=True,
+                        answers={"thrive_stops": [text or "x"]})
+    hostile_db.execute("UPDATE responses SET redacted_text = text WHERE question_id = 'thrive_stops'")
+    empty = hostile_db.execute("SELECT id FROM responses WHERE text = 'x'").fetchone()[0]
+    hostile_db.execute("UPDATE responses SET redacted_text = '' WHERE id = ?", [empty])
+    # timestamps off the common form take the slow path, and must come out as tables._datetimes makes them
+    ids = [r[0] for r in hostile_db.execute("SELECT id FROM responses ORDER BY rowid LIMIT 4").fetchall()]
+    for rid, stamp in zip(ids, ["2026-11-20T14:05:12+01:00", "2026-11-20 09:00:00", "not a time",
+                                "2026-02-30T10:00:00+00:00"], strict=True):
+        hostile_db.execute("UPDATE responses SET created_at = ? WHERE id = ?", [stamp, rid])
+    hostile_db.conn.commit()
+    ex = export_set(hostile_db, admin, originals=originals)
+    data = csv_export.csv_bytes(ex)
+    assert data.split(b"\r\n") == _reference_csv(ex).split(b"\r\n")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    stamps = {r[-1] for r in rows[1:]}
+    assert "2026-11-20 13:05:12" in stamps and "2026-11-20 09:00:00" in stamps and "" in stamps
+    assert {csv_export.unescape_field(r[7]) for r in rows[1:]} >= set(CSV_HOSTILE) - {""}
+    filtered = export_set(hostile_db, admin, af.Filter(questions=("thrive_stops",)), originals=originals)
+    assert csv_export.csv_bytes(filtered) == _reference_csv(filtered)
+    assert len(csv_export.csv_bytes(filtered).decode("utf-8-sig").split("\r\n")) > len(CSV_HOSTILE)
+
+
 def _soffice() -> str | None:
     found = shutil.which("soffice") or shutil.which("libreoffice")
     if found is None:
