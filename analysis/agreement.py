@@ -26,6 +26,7 @@ import random
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
+from typing import Any
 
 NO_ANSWERS = "no answers coded by both coders"
 NOBODY = ("neither coder applied this code: complete agreement, but kappa and alpha are undefined without "
@@ -113,6 +114,55 @@ def agreement_table(codes: Iterable[str], coded_a: Mapping[str, set[str]], coded
         both, a, b = count_both[code], count_a[code], count_b[code]
         result[code] = from_counts(code, both, a - both, b - both, n - a - b + both)
     return result
+
+
+def overview(codings: Any, codes: Any) -> dict[str, Any] | None:
+    """Agreement between the two coders who double-coded the most answers (ties: the pair last in name order),
+    over the codebook's names (`codes`: code_id, name), or None when no answer was coded by two people. Keys:
+    coder_a, coder_b and summary()'s n, codes_with_values, mean_kappa, mean_alpha.
+
+    `codings` is a frame of response_id, code_id, coder (the exports' codings). The same figures as building
+    {answer: set of code names} per coder and calling agreement_table, counted with numpy over integer keys
+    (at 100,000 answers that dictionary building cost ~1.5 s of the report; this takes ~0.1 s)."""
+    import numpy as np
+    import pandas as pd
+
+    if codings is None or codings.empty or codings["coder"].nunique() < 2:
+        return None
+    names = dict(zip(codes["code_id"], codes["name"], strict=False))
+    rid, _ = pd.factorize(codings["response_id"])
+    coders = sorted(codings["coder"].dropna().unique())
+    coder_idx = pd.Categorical(codings["coder"], categories=coders).codes
+    per_coder = [np.unique(rid[coder_idx == k]) for k in range(len(coders))]
+    best = max(((len(np.intersect1d(per_coder[i], per_coder[j], assume_unique=True)), coders[i], coders[j], i, j)
+                for i in range(len(coders)) for j in range(i + 1, len(coders))), default=(0, "", "", -1, -1))
+    if best[0] == 0:
+        return None
+    _, a, b, ia, ib = best
+    items = np.intersect1d(per_coder[ia], per_coder[ib], assume_unique=True)
+    # each coding's code name as an integer (a code id missing from `codes` is named by its id, as before)
+    code_values, code_inverse = np.unique(codings["code_id"].to_numpy(), return_inverse=True)
+    name_idx, labels = pd.factorize(pd.Series([names.get(int(c), str(c)) for c in code_values], dtype=object))
+    name_of_row = name_idx[code_inverse.reshape(-1)].astype(np.int64)
+    k = max(len(labels), 1)
+    on_items = np.isin(rid, items)
+
+    def keys(coder: int) -> np.ndarray:  # the coder's distinct (answer, code name) pairs on the shared answers
+        mask = on_items & (coder_idx == coder)
+        return np.unique(rid[mask].astype(np.int64) * k + name_of_row[mask])
+
+    keys_a, keys_b = keys(ia), keys(ib)
+    count_a = np.bincount(keys_a % k, minlength=k)
+    count_b = np.bincount(keys_b % k, minlength=k)
+    count_both = np.bincount(np.intersect1d(keys_a, keys_b, assume_unique=True) % k, minlength=k)
+    position = {name: i for i, name in enumerate(labels)}
+    n = len(items)
+    table = {}
+    for code in sorted(set(names.values())):
+        i = position.get(code)
+        both, in_a, in_b = (0, 0, 0) if i is None else (int(count_both[i]), int(count_a[i]), int(count_b[i]))
+        table[code] = from_counts(code, both, in_a - both, in_b - both, n - in_a - in_b + both)
+    return {"coder_a": a, "coder_b": b, **summary(table)}
 
 
 def summary(table: Mapping[str, CodeAgreement]) -> dict[str, float | int | None]:

@@ -760,29 +760,11 @@ def respondents_by_group(sel: Selection, threshold: int | None = None) -> pd.Dat
 def agreement_overview(codings: pd.DataFrame, codes: pd.DataFrame) -> dict[str, Any] | None:
     """Agreement between the two coders who double-coded the most answers (analysis.agreement's kappa/alpha),
     or None when no answer was coded by two people. Keys: coder_a, coder_b, n, mean_kappa, mean_alpha,
-    codes_with_values."""
-    if codings.empty or codings["coder"].nunique() < 2:
-        return None
+    codes_with_values. Counted over the frame by analysis.agreement.overview (same figures, no per-coder
+    dictionaries: ~1.5 s of the report at 100,000 answers)."""
     from analysis import agreement
 
-    names = dict(zip(codes["code_id"], codes["name"], strict=False))
-    per_coder = {coder: set(g["response_id"]) for coder, g in codings.groupby("coder")}
-    coders = sorted(per_coder)
-    best = max(((len(per_coder[a] & per_coder[b]), a, b) for i, a in enumerate(coders) for b in coders[i + 1:]),
-               default=(0, "", ""))
-    if best[0] == 0:
-        return None
-    _, a, b = best
-
-    def coded(coder: str) -> dict[str, set[str]]:
-        out: dict[str, set[str]] = {}
-        for rid, code in zip(*(codings.loc[codings["coder"] == coder, c] for c in ("response_id", "code_id")),
-                             strict=False):
-            out.setdefault(rid, set()).add(names.get(int(code), str(code)))
-        return out
-
-    table = agreement.agreement_table(sorted(set(names.values())), coded(a), coded(b))
-    return {"coder_a": a, "coder_b": b, **agreement.summary(table)}
+    return agreement.overview(codings, codes)
 
 
 # --- engagement rounds compared ---------------------------------------------------------------------------------

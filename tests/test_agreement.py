@@ -208,6 +208,75 @@ def test_table_uses_only_answers_both_coded():
     assert overall["n"] == 3 and overall["codes_with_values"] == 2
 
 
+def _overview_by_dicts(codings, codes):
+    """The report's agreement paragraph as analysis.findings.agreement_overview computed it: per coder a dict of
+    answer -> set of code names, the pair who double-coded most, agreement_table over the codebook's names."""
+    names = dict(zip(codes["code_id"], codes["name"], strict=True))
+    per_coder: dict[str, set[str]] = {}
+    coded: dict[str, dict[str, set[str]]] = {}
+    for rid, code, coder in zip(codings["response_id"], codings["code_id"], codings["coder"], strict=True):
+        per_coder.setdefault(coder, set()).add(rid)
+        coded.setdefault(coder, {}).setdefault(rid, set()).add(names.get(int(code), str(code)))
+    coders = sorted(per_coder)
+    best = max(((len(per_coder[a] & per_coder[b]), a, b) for i, a in enumerate(coders) for b in coders[i + 1:]),
+               default=(0, "", ""))
+    if best[0] == 0:
+        return None
+    _, a, b = best
+    table = stats.agreement_table(sorted(set(names.values())), coded[a], coded[b])
+    return {"coder_a": a, "coder_b": b, **stats.summary(table)}
+
+
+def _frames(rows, code_names):
+    import pandas as pd
+
+    codings = pd.DataFrame(rows, columns=["response_id", "code_id", "coder"])
+    codings = codings.astype({"response_id": "str", "coder": "str", "code_id": "int64"})
+    codes = pd.DataFrame({"code_id": list(range(1, len(code_names) + 1)), "name": code_names})
+    return codings, codes
+
+
+def test_overview_from_the_codings_frame_equals_the_dictionaries():
+    rng = random.Random(21)
+    code_names = ["food", "friends", "school", "safety", "money", "parks"]
+    compared = 0
+    for _ in range(60):
+        coders = rng.sample(["ada", "olu", "kim", "zed"], rng.randint(2, 4))
+        rows = []
+        for k in range(rng.randint(1, 80)):
+            for coder in coders:
+                if rng.random() < 0.6:
+                    # code ids 1-6 are in the codebook, 9 is not (named "9" as before); a repeated row is one coding
+                    for code in rng.sample([1, 2, 3, 4, 5, 6, 9], rng.randint(1, 3)):
+                        rows += [(f"r{k}", code, coder)] * rng.choice([1, 1, 2])
+        if not rows:
+            continue
+        codings, codes = _frames(rows, code_names)
+        expected = _overview_by_dicts(codings, codes)
+        assert stats.overview(codings, codes) == expected
+        compared += expected is not None
+    assert compared > 40
+
+
+def test_overview_ties_and_nothing_to_compare():
+    # ada/kim and kim/olu both share two answers: the pair last in name order (kim, olu), as before
+    rows = [("r1", 1, "ada"), ("r2", 1, "ada"), ("r1", 1, "kim"), ("r2", 2, "kim"), ("r3", 1, "kim"),
+            ("r4", 2, "kim"), ("r3", 1, "olu"), ("r4", 1, "olu")]
+    codings, codes = _frames(rows, ["food", "friends"])
+    result = stats.overview(codings, codes)
+    assert result == _overview_by_dicts(codings, codes)
+    assert (result["coder_a"], result["coder_b"], result["n"]) == ("kim", "olu", 2)
+    # food: kim r3, olu r3 r4 -> table (1, 0, 1, 0); friends: kim r4 only -> (0, 1, 0, 1)
+    assert result["mean_kappa"] == pytest.approx((stats.from_counts("f", 1, 0, 1, 0).kappa
+                                                  + stats.from_counts("g", 0, 1, 0, 1).kappa) / 2)
+    one_coder, codes = _frames([("r1", 1, "ada"), ("r2", 2, "ada")], ["food", "friends"])
+    assert stats.overview(one_coder, codes) is None
+    apart, codes = _frames([("r1", 1, "ada"), ("r2", 1, "olu")], ["food"])
+    assert stats.overview(apart, codes) is None and _overview_by_dicts(apart, codes) is None
+    empty, codes = _frames([], ["food"])
+    assert stats.overview(empty, codes) is None
+
+
 def test_stratified_sample_is_proportional_and_stable():
     strata = {"q1": [f"a{k}" for k in range(60)], "q2": [f"b{k}" for k in range(30)], "q3": [f"c{k}" for k in range(10)]}
     drawn = stats.stratified_sample(strata, 20, seed=7)
