@@ -101,6 +101,35 @@ def stable_key(text: str, names: Iterable[str] = (), question: str | None = None
     return hashlib.sha1("\x1f".join([text, question or "", *sorted(names)]).encode("utf-8")).hexdigest()
 
 
+def bounded_sample(labels: Sequence[Iterable[str]], limit: int) -> list[int]:
+    """Positions (ascending) of at most `limit` rows to learn from, stratified by code: every row when there are
+    no more than `limit`; else rows are taken in the order given (the caller sorts them by a hash of their content,
+    so the sample never depends on row order or ids) while one of their codes has fewer than `cap` rows taken.
+    `cap` is the largest number with sum over codes of min(rows with the code, cap) <= limit, so a rare code keeps
+    all its answers and the frequent ones share what is left; each row taken counts against one code under its
+    cap at least, so no more than `limit` rows are taken."""
+    if len(labels) <= limit:
+        return list(range(len(labels)))
+    sets = [frozenset(names) for names in labels]
+    per_code = Counter(n for names in sets for n in names)
+    sizes = sorted(per_code.values())
+    low, high = 1, max(sizes, default=1)
+    while low < high:  # the largest cap whose budget fits the limit
+        mid = (low + high + 1) // 2
+        if sum(min(k, mid) for k in sizes) <= limit:
+            low = mid
+        else:
+            high = mid - 1
+    cap = low
+    taken: Counter = Counter()
+    out: list[int] = []
+    for i, names in enumerate(sets):
+        if names and any(taken[n] < cap for n in names):
+            out.append(i)
+            taken.update(names)
+    return out
+
+
 def text_fold(text: str, folds: int) -> int:
     """The fold of an answer, by a hash of its text: the same answer lands in the same fold in every run."""
     return int(hashlib.sha1(text.encode("utf-8")).hexdigest()[:8], 16) % folds
@@ -237,6 +266,10 @@ class Suggester:
     C_GRID = (2.0, 8.0, 32.0)
     #: answers scored at once by suggest_many (bigger batches are split)
     CHUNK = 10_000
+    #: at scale the model learns from at most this many coded answers: a deterministic sample stratified by code
+    #: (bounded_sample), so a build costs about the same at 10,000 and at 1,000,000 codings (issues 10 and 14).
+    #: Every evaluation set of bench/bench_suggest.py is smaller, so its figures are those of the whole set.
+    TRAIN_MAX = 8_000
     #: shown scores are calibrated from this many coded answers on, on out-of-fold predictions of at most
     #: CAL_SAMPLE of them (3 folds by a hash of the text)
     CALIBRATE_MIN = 40
@@ -305,6 +338,7 @@ class Suggester:
         self.processor = TextProcessor(self._codebook_words())
         self._build_matcher()
         self._corpus = _Corpus()
+        self.n_population = 0  # coded answers given to fit() (n_coded of them were learned from; see TRAIN_MAX)
         self._fitted = False
         self._blend: LogisticRegression | None = None
         self._blend_size = 0  # how many coded answers the blend was last learned from
@@ -409,6 +443,10 @@ class Suggester:
             vector = None if vectors is None else np.asarray(vectors[i], dtype=np.float32)
             rows.append((stable_key(text, names, question), text, names, question, weights, vector))
         rows.sort(key=lambda r: r[0])
+        self.n_population = len(rows)
+        if len(rows) > self.TRAIN_MAX:  # at scale: a sample stratified by code, by the rows' content hashes
+            keep = bounded_sample([[n for n in r[2] if n in self.index] for r in rows], self.TRAIN_MAX)
+            rows = [rows[i] for i in keep]
         if self.embed is not None:
             self.embed.remember([r[1] for r in rows], [r[5] for r in rows])
         self._corpus = _Corpus()

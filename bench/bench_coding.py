@@ -1,9 +1,17 @@
-"""Benchmark: the coding workspace with many answers (python bench/bench_coding.py [--answers N]).
+"""Benchmark: the coding workspace with many answers (python bench/bench_coding.py [--answers N] [--db COPY.db]).
 
 Builds a temporary database of N answers (default 20,000) over 5 events, the starter codebook and 5,000 codings,
 then times what a coder's tap costs in the core (queue page, counts, next answer, apply + undo, bulk preview and
 apply, agreement) and one full run of the coding page under AppTest. Figures are medians of repeated runs, with
 ratios against a floor measured in the same run: one full scan of the answers' text (a LIKE that matches nothing).
+
+--db PATH (issues 10 and 14, at scale): an existing database instead (a COPY: the bench adds and removes codings, sets
+external ids on answers that have none, and replaces <db>.model/). It times, with wall, CPU (all threads of this
+process) and peak RSS: `codings import` of --import-rows rows by external id; the suggestion model's cold build
+on the worker thread; the Code page's first open (AppTest) with no model yet, with the model ready, and after a
+"server restart" (the model read back from disk); then taps: Next, applying a code through the pills, accepting
+a suggestion, each a full rerun of the page. --embed-sample N first stores the sentence vectors of N answers
+(so the bench says what it measured with or without vectors; `cli.py embed` stores all of them).
 """
 
 from __future__ import annotations
@@ -11,6 +19,8 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
+import shutil
 import statistics
 import sys
 import tempfile
@@ -64,11 +74,172 @@ def build(path: Path, answers: int, codings: int, rng: random.Random) -> tuple[U
     return admin, second
 
 
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class Clock:
+    """Wall and CPU seconds (every thread of this process: the model worker too) of one block."""
+
+    def __enter__(self) -> Clock:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.wall, self.cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
+
+    def __str__(self) -> str:
+        return f"{self.wall:8.2f} s wall {self.cpu:8.2f} s CPU"
+
+
+def bench_db(path: Path, import_rows: int, taps: int, embed_sample: int, build_timeout: float) -> None:
+    """The scale figures of issues 10 and 14 on an existing database (see the module docstring)."""
+    from streamlit.testing.v1 import AppTest
+
+    from data import model_service
+    from data.embeddings import embedding_coverage
+
+    os.environ.setdefault("THRIVE_EMBED_BACKGROUND", "0")  # no top-up racing the figures
+    admin = User("bench_admin", frozenset({"admin"}), "Bench admin")
+    rng = random.Random(42)
+    print(f"load average at start: {os.getloadavg()}")
+    with Clock() as c:
+        db = open_db(path)
+    print(f"open (migrations) {c}")
+    answers = db.execute("SELECT count(*) FROM responses").fetchone()[0]
+    codings = db.execute("SELECT count(*) FROM codings").fetchone()[0]
+    coded = db.execute("SELECT count(DISTINCT response_id) FROM codings").fetchone()[0]
+    print(f"{answers:,} answers, {codings:,} codings on {coded:,} answers")
+    if embed_sample:
+        from data.embeddings import ensure_embeddings
+
+        with Clock() as c:
+            stored = ensure_embeddings(db, limit=embed_sample)
+        print(f"stored {stored:,} sentence vectors {c}")
+    have, total = embedding_coverage(db)
+    print(f"sentence vectors stored for {have:,} of {total:,} answers")
+    figures: dict[str, Clock] = {}
+
+    # -- codings import by external id ---------------------------------------------------------------------------
+    if not db.execute("SELECT 1 FROM responses WHERE external_id IS NOT NULL LIMIT 1").fetchone():
+        with Clock() as c, db.conn:
+            db.execute("UPDATE responses SET external_id = 'bx-' || rowid WHERE external_id IS NULL")
+        print(f"(set external ids on every answer for the import: {c})")
+    names = [c.name for c in codebook.list_codes(db)]
+    refs = [r[0] for r in db.execute("SELECT external_id FROM responses WHERE external_id IS NOT NULL "
+                                     "ORDER BY rowid LIMIT ?", [max(import_rows * 20, 100_000)])]
+    lines = ["response_id,code,coder"] + [f"{ref},{rng.choice(names)},bench_import"
+                                          for ref in rng.sample(refs, min(import_rows, len(refs)))]
+    with Clock() as c:
+        result = coding.import_codings_csv(db, admin, "\n".join(lines).encode(), "bench.csv")
+    figures[f"codings import, {len(lines) - 1:,} rows by external id"] = c
+    print(f"imported {result.added:,} codings")
+    with db.conn:
+        db.execute("DELETE FROM codings WHERE coder = 'bench_import'")
+    db.conn.close()
+
+    # -- the suggestion model and the Code page -------------------------------------------------------------------
+    shutil.rmtree(model_service.cache_dir(path.resolve()), ignore_errors=True)
+    os.environ["THRIVE_DB"] = str(path)
+
+    def page() -> AppTest:
+        at = AppTest.from_file(str(ROOT / "pages" / "code.py"), default_timeout=600)
+        at.session_state["auth_user"] = admin
+        return at
+
+    def state(at: AppTest) -> str:
+        return (at.session_state["code_suggester"] or {}).get("state", "?")
+
+    at = page()
+    with Clock() as c:
+        at.run()
+    assert not at.exception, at.exception
+    figures[f"code page: first open, no model yet ({state(at)})"] = c
+    service = model_service.service_for(path)
+    with Clock() as c:
+        ready = service.wait_idle(timeout=build_timeout)
+    snap = service.snapshot()
+    figures["suggestion model: cold build on the worker (after the first open)"] = c
+    print(f"model ready: {ready}; build {snap.build_seconds if snap else float('nan'):.1f} s; "
+          f"learned from {getattr(snap.model, 'n_coded', '?') if snap else '?'} coded answers; "
+          f"meaning: {'yes' if snap and snap.model.embed is not None else 'no'}; peak RSS {peak_rss_mib():,.0f} MiB")
+    at = page()
+    with Clock() as c:
+        at.run()
+    figures[f"code page: first open, model ready ({state(at)})"] = c
+    model_service.shutdown_all()  # a server restart: the next service reads the model back from disk
+    at = page()
+    with Clock() as c:
+        at.run()
+    figures[f"code page: first open after a restart ({state(at)})"] = c
+    assert not at.exception, at.exception
+    print(f"model loaded from disk: {model_service.service_for(path).loads} time(s)")
+
+    def tap(label: str, action) -> None:
+        runs = []
+        for _ in range(taps):
+            with Clock() as c:
+                if action() is False:
+                    return
+                at.run()
+            assert not at.exception, at.exception
+            runs.append(c)
+        runs.sort(key=lambda r: r.wall)
+        figures[f"{label} (median of {taps})"] = runs[len(runs) // 2]
+        figures[f"{label} (slowest of {taps})"] = runs[-1]
+
+    def next_answer():
+        at.button(key="code_next").click()
+
+    themes = [c.name for c in codebook.list_codes(open_db(path, migrate=False)) if c.parent_id is None]
+
+    def apply_pill():
+        for theme in themes:  # the first theme (itself a code) not yet on the answer
+            pills = next((p for p in at.pills if p.key.startswith(f"code_pills_{theme}_")), None)
+            if pills is not None and theme not in (pills.value or []):
+                pills.set_value([*(pills.value or []), theme])
+                return None
+        return False
+
+    def accept():
+        found = [b for b in at.button if b.key and b.key.startswith("code_accept_")]
+        if not found:
+            return False
+        found[0].click()
+
+    tap("code page: tap Next", next_answer)
+    tap("code page: tap a code (pills)", apply_pill)
+    tap("code page: tap Next", next_answer)
+    tap("code page: accept a suggestion", accept)
+    print(f"suggestions on screen: {sum(1 for b in at.button if b.key and b.key.startswith('code_accept_'))}; "
+          f"state {state(at)}")
+    with Clock() as c:
+        service = model_service.service_for(path)
+        service.wait_idle(timeout=build_timeout)
+    figures["suggestion model: rebuild after the taps"] = c
+    model_service.shutdown_all()
+    print(f"peak RSS {peak_rss_mib():,.0f} MiB; load average at the end: {os.getloadavg()}")
+    print(f"{'operation':<72}{'wall s':>9}{'CPU s':>9}")
+    for name, clock in figures.items():
+        print(f"{name:<72}{clock.wall:>9.3f}{clock.cpu:>9.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--answers", type=int, default=20_000)
     parser.add_argument("--codings", type=int, default=5_000)
+    parser.add_argument("--db", type=Path, default=None,
+                        help="an existing database (a COPY: it is changed) for the scale figures")
+    parser.add_argument("--import-rows", type=int, default=5_000)
+    parser.add_argument("--taps", type=int, default=5)
+    parser.add_argument("--embed-sample", type=int, default=0,
+                        help="with --db: first store the sentence vectors of this many answers")
+    parser.add_argument("--build-timeout", type=float, default=3600,
+                        help="with --db: give up waiting for a model build after this many seconds")
     args = parser.parse_args()
+    if args.db is not None:
+        bench_db(args.db, args.import_rows, args.taps, args.embed_sample, args.build_timeout)
+        return
     rng = random.Random(42)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.db"

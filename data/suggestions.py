@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection, Sequence
 import numpy as np
 from sqlite_utils import Database
 
-from analysis.suggest import CodeInfo, Suggester
+from analysis.suggest import CodeInfo, Suggester, bounded_sample, is_placeholder, stable_key
 from data.codebook import list_codes
 from data.flags import withheld_sql
 from data.users import User, require
@@ -50,18 +50,29 @@ def _coded_answers(db: Database, coder: str | None = None) -> tuple[list[str], l
            + (" AND c.coder = ?" if coder else "")
            + " ORDER BY r.id, k.name")
     params: list[str] = list(HUMAN_SOURCES) + ([coder] if coder else [])
-    by_answer: dict[str, tuple[str, str, dict[str, tuple[set[str], set[str]]]]] = {}
-    for response_id, text, question, name, source, who in db.execute(sql, params).fetchall():
-        entry = by_answer.setdefault(response_id, (text, question, {}))
-        sources, coders = entry[2].setdefault(name, (set(), set()))
-        sources.add(source)
-        coders.add(who)
-    ids, rows = [], []
-    for response_id, (text, question, codes) in by_answer.items():
-        ids.append(response_id)
+    ids: list[str] = []
+    rows: list[tuple] = []
+    current: str | None = None
+    text = question = None
+    codes: dict[str, tuple[set[str], set[str]]] = {}
+
+    def flush() -> None:
+        ids.append(current)
         names = sorted(codes)
         rows.append((text, names, question,
                      {n: coding_weight(sorted(codes[n][0]), len(codes[n][1])) for n in names}))
+
+    # streamed in answer order (one answer's codings are consecutive): no whole result set in memory at once
+    for response_id, answer_text, answer_question, name, source, who in db.execute(sql, params):
+        if response_id != current:
+            if current is not None:
+                flush()
+            current, text, question, codes = response_id, answer_text, answer_question, {}
+        sources, coders = codes.setdefault(name, (set(), set()))
+        sources.add(source)
+        coders.add(who)
+    if current is not None:
+        flush()
     return ids, rows
 
 
@@ -79,30 +90,79 @@ def meaning() -> tuple[Callable[[list[str]], np.ndarray] | None, str]:
         return None, f"sentence embeddings failed to load ({exc}); suggestions use words only"
 
 
-def _stored_vectors(db: Database, ids: list[str]) -> np.ndarray | None:
-    """Embeddings stored for these answers (data.embeddings), or None where any is missing or the store is absent."""
+#: at most this many answers without a stored vector are embedded on the fly by one build or one `suggest` (a few
+#: seconds of CPU); with more missing, meaning is left out of that build and the reason says to run `cli.py embed`
+#: (about 130 answers a second of CPU here: 550,000 answers would take over an hour inside a command)
+EMBED_MISSING_MAX = 2_000
+
+
+def _stored_vectors(db: Database, ids: list[str]) -> tuple[np.ndarray | None, np.ndarray]:
+    """(vectors, found) of the embeddings stored for these answers (data.embeddings): float32 rows, zeros where
+    `found` is False; (None, all False) where the store cannot be read."""
+    found = np.zeros(len(ids), dtype=bool)
     if not ids:
-        return None
+        return None, found
     try:
         from data.embeddings import load_embeddings
 
-        vectors = np.asarray(load_embeddings(db, ids), dtype=np.float32)
+        vectors, found = load_embeddings(db, ids, with_mask=True)
+        vectors = np.asarray(vectors, dtype=np.float32)
     except Exception:  # noqa: BLE001 - fall back to computing them
-        return None
-    if vectors.ndim != 2 or vectors.shape[0] != len(ids) or not np.isfinite(vectors).all() \
-            or (np.abs(vectors).sum(axis=1) == 0).any():
-        return None
+        return None, np.zeros(len(ids), dtype=bool)
+    if vectors.ndim != 2 or vectors.shape[0] != len(ids):
+        return None, np.zeros(len(ids), dtype=bool)
+    found = np.asarray(found, dtype=bool) & np.isfinite(vectors).all(axis=1) & (np.abs(vectors).sum(axis=1) > 0)
+    return vectors, found
+
+
+def _fill_missing(vectors: np.ndarray | None, found: np.ndarray, texts: Sequence[str], embed) -> np.ndarray:
+    """The vectors with the missing rows computed by `embed`."""
+    if vectors is None or not found.any():  # none stored: all computed (in the embedding's own width)
+        return np.asarray(embed(list(texts)), dtype=np.float32) if len(texts) else np.zeros((0, 0), np.float32)
+    missing = np.flatnonzero(~found)
+    if len(missing):
+        vectors[missing] = np.asarray(embed([texts[i] for i in missing]), dtype=np.float32)
     return vectors
 
 
-def build_suggester(db: Database, user: User, coder: str | None = None) -> Suggester:
-    """A Suggester over the current codebook, trained on the human codings (of one coder, or all), with the
-    sentence-embedding runtime where it is available (`meaning_reason` says why not otherwise)."""
+def training_rows(db: Database, user: User, coder: str | None = None) -> tuple[list[str], list[tuple], int]:
+    """The coded answers a model learns from (ids, rows as _coded_answers, how many coded answers there are): at scale the deterministic sample
+    stratified by code that the engine would take itself (analysis.suggest.bounded_sample), taken here so that
+    only the sample's vectors are read."""
+    require(user, "code")
+    ids, rows = _coded_answers(db, coder)
+    if len(rows) <= Suggester.TRAIN_MAX:
+        return ids, rows, len(rows)
+    known = {c.name for c in list_codes(db)}
+    order = sorted((i for i in range(len(rows)) if not is_placeholder(rows[i][0])),
+                   key=lambda i: stable_key(rows[i][0], rows[i][1], rows[i][2]))
+    keep = sorted(order[k] for k in bounded_sample([[n for n in rows[i][1] if n in known] for i in order],
+                                                   Suggester.TRAIN_MAX))
+    return [ids[i] for i in keep], [rows[i] for i in keep], len(rows)
+
+
+def build_suggester(db: Database, user: User, coder: str | None = None, *, also_missing: int = 0) -> Suggester:
+    """A Suggester over the current codebook, trained on the human codings (of one coder, or all; at scale a
+    bounded sample, see training_rows), with the sentence-embedding runtime where it is available and the
+    answers' vectors are stored (`meaning_reason` says why not otherwise). `also_missing`: answers to be suggested
+    for that have no stored vector (suggest_uncoded), counted against EMBED_MISSING_MAX with the training ones."""
     require(user, "code")
     embed, reason = meaning()
-    ids, rows = _coded_answers(db, coder)
-    vectors = _stored_vectors(db, ids) if embed is not None else None
-    return Suggester(codebook_for_suggestions(db), embed=embed, meaning_reason=reason).fit(rows, vectors=vectors)
+    ids, rows, population = training_rows(db, user, coder)
+    vectors = None
+    if embed is not None:
+        vectors, found = _stored_vectors(db, ids)
+        missing = int((~found).sum()) + also_missing
+        if missing > EMBED_MISSING_MAX:
+            have = len(ids) - int((~found).sum())
+            embed, reason = None, (f"sentence vectors are stored for only {have:,} of the {len(ids):,} coded answers "
+                                   f"learned from ({missing:,} answers lack one): run `python cli.py embed`; "
+                                   "suggestions use words only until then")
+        else:
+            vectors = _fill_missing(vectors, found, [r[0] for r in rows], embed)
+    model = Suggester(codebook_for_suggestions(db), embed=embed, meaning_reason=reason).fit(rows, vectors=vectors)
+    model.n_population = population
+    return model
 
 
 def suggest_uncoded(db: Database, user: User, top_k: int = 3, *,
@@ -116,7 +176,6 @@ def suggest_uncoded(db: Database, user: User, top_k: int = 3, *,
     require(user, "code")
     if top_k < 1:
         raise ValueError("top_k must be at least 1")
-    suggester = build_suggester(db, user)
     rows = db.execute(
         f"SELECT r.id, r.external_id, coalesce(r.redacted_text, ''), r.question_id FROM responses r "
         f"WHERE NOT EXISTS (SELECT 1 FROM codings c WHERE c.response_id = r.id AND c.source IN ({_MARKS})) "
@@ -128,7 +187,13 @@ def suggest_uncoded(db: Database, user: User, top_k: int = 3, *,
     out: list[dict] = []
     if not rows:
         return out
-    vectors = _stored_vectors(db, [row[0] for row in rows]) if suggester.embed is not None else None
+    vectors, found = (_stored_vectors(db, [row[0] for row in rows]) if meaning()[0] is not None
+                      else (None, np.zeros(len(rows), dtype=bool)))
+    suggester = build_suggester(db, user, also_missing=int((~found).sum()))
+    if suggester.embed is not None:
+        vectors = _fill_missing(vectors, found, [row[2] for row in rows], suggester.embed)
+    else:
+        vectors = None
     ranked = suggester.suggest_many([row[2] for row in rows], top_k=top_k, reasons=False,
                                     questions=[row[3] for row in rows], vectors=vectors)
     for (response_id, external_id, _, _), suggestions in zip(rows, ranked, strict=True):
