@@ -1,13 +1,15 @@
 """Engagement rounds: which events make up each round, what the partnership does about each theme ("you said, we
 did"), the feedback sheet for the communities, and the snapshots of the counts over time.
 
-Session keys (all prefixed "rounds_"): the chosen round, the forms' widgets, `rounds_sheet` (the prepared feedback
-sheet: round id, file name, bytes). Officers and admins manage ("manage_rounds"); strategy leads read.
+Session keys (all prefixed "rounds_"): `rounds_choice` (the chosen round's id; its select box's key changes with the
+round titles), `rounds_new_box` / `rounds_new_done` (the New round form, folded after a round is made), the forms'
+widgets, `rounds_sheet` (the prepared feedback sheet: round id, file name, bytes). Officers and admins manage ("manage_rounds"); strategy leads read.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import altair as alt
 import pandas as pd
@@ -31,7 +33,9 @@ st.caption("A round groups the events of one engagement (for example “Neglect 
            "so that Findings can compare one round with another. An event belongs to one round at most.")
 
 if can_manage:
-    with st.expander("New round", icon=":material/add:"):
+    if st.session_state.pop("rounds_new_done", False):
+        st.session_state["rounds_new_box"] = False  # the round is made: fold the form away again
+    with st.expander("New round", icon=":material/add:", key="rounds_new_box", on_change="rerun"):
         with st.form("rounds_new_form", clear_on_submit=True):
             new_name = st.text_input("Name", key="rounds_new_name", max_chars=rounds.NAME_MAX)
             if st.form_submit_button("Create round", type="primary"):
@@ -41,6 +45,8 @@ if can_manage:
                     st.error(session.md_escape(str(exc)))
                 else:
                     st.session_state["rounds_choice"] = made.id
+                    st.session_state["rounds_new_done"] = True
+                    st.toast(f"Round “{made.name}” created: now put its events in it.")
                     st.rerun()
 
 all_rounds = rounds.list_rounds(db, user)
@@ -51,7 +57,13 @@ if not all_rounds:
 titles = {r.id: r.title for r in all_rounds}
 if st.session_state.get("rounds_choice") not in titles:
     st.session_state["rounds_choice"] = all_rounds[-1].id
-chosen_id = st.selectbox("Round", list(titles), key="rounds_choice", format_func=lambda r: titles[r])
+# The browser keeps a select box's shown label while its value stays the same, so a round renamed or given its
+# first event would still show its old title: the widget's key changes with the titles, the choice is kept apart.
+titles_key = "rounds_choice_" + hashlib.sha1("\n".join(titles.values()).encode()).hexdigest()[:10]
+with st.container(key="rounds_choice_box"):
+    chosen_id = st.selectbox("Round", list(titles), index=list(titles).index(st.session_state["rounds_choice"]),
+                             key=titles_key, format_func=lambda r: titles[r])
+st.session_state["rounds_choice"] = chosen_id
 chosen = next(r for r in all_rounds if r.id == chosen_id)
 
 tab_events, tab_actions, tab_sheet, tab_snapshots = st.tabs(["Events", "You said, we did", "Feedback sheet",
@@ -85,7 +97,8 @@ with tab_events:
             except rounds.RoundError as exc:
                 st.error(session.md_escape(str(exc)))
             else:
-                st.toast(f"{n} event(s) added")
+                st.toast(f"{n} event{'s' if n != 1 else ''} added to {chosen.name}" if n else "Nothing changed: "
+                         "those events were in this round already.")
                 st.rerun()
         if in_round:
             names = {e.id: f"{e.name} ({e.date})" for e in in_round}
