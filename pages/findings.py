@@ -485,6 +485,8 @@ if len(tabs) > 7:
                             f"{r.ci_high * 100:+.0f})")
                 if not shown.empty and not shown["clear"].any():
                     st.text("No change is larger than chance alone could explain at this sample size.")
+                elif len(chance := shown[~shown["clear"] & shown["change"].notna()]["label"].unique()):
+                    st.text(f"Could be chance (the 95 % interval includes no change): {', '.join(chance)}")
                 appeared = cmp[(cmp["status"] == "appeared") & ~cmp["suppressed"]]["label"].unique()
                 vanished = cmp[(cmp["status"] == "vanished") & ~cmp["suppressed"]]["label"].unique()
                 if len(appeared):
