@@ -940,6 +940,55 @@ def _rows(numbers: list[int]) -> str:
 
 
 WRITE_BATCH = 2_500
+
+# The per-day counts (migration 0024_capture_speed) are kept by a trigger on every inserted respondent and answer;
+# its date(created_at, 'localtime') and upsert are two thirds of a bulk insert's cost. A big import drops the two
+# insert triggers inside its own transaction, inserts, adds the same counts with one upsert per (event, timestamp),
+# and puts the triggers back from their stored text before it commits (a rollback puts them back too). Only when a
+# trigger's text is exactly the one below: any other version keeps firing row by row.
+_BULK_COUNT_MIN = 2_000
+_ADD_COUNTS = ("INSERT INTO event_day_counts (event_id, day, people, postits, answers) "
+               "VALUES ({event}, COALESCE(date({created}, 'localtime'), ''), {people}, {postits}, {answers}) "
+               "ON CONFLICT (event_id, day) DO UPDATE SET people = people + excluded.people, "
+               "postits = postits + excluded.postits, answers = answers + excluded.answers;")
+_COUNT_TRIGGERS = {
+    "respondents_counted": "CREATE TRIGGER respondents_counted AFTER INSERT ON respondents BEGIN " + _ADD_COUNTS.format(
+        event="NEW.event_id", created="NEW.created_at", people="(NEW.source IS NOT 'transcribed')",
+        postits="(NEW.source IS 'transcribed')", answers="0") + " END",
+    "responses_counted": "CREATE TRIGGER responses_counted AFTER INSERT ON responses BEGIN " + _ADD_COUNTS.format(
+        event="NEW.event_id", created="NEW.created_at", people="0", postits="0", answers="1") + " END",
+}
+
+
+class _CountsInBulk:
+    """Inside the import's transaction: the count triggers dropped (those whose text is known), to be replayed by
+    finish() as one upsert per distinct (event, created_at), then recreated exactly as they were stored."""
+
+    def __init__(self, db: Database):
+        self._db = db
+        stored = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN (?, ?)",
+                                 list(_COUNT_TRIGGERS)).fetchall())
+        self.dropped = {name: sql for name, sql in stored.items() if sql == _COUNT_TRIGGERS[name]}
+        for name in self.dropped:
+            db.execute(f"DROP TRIGGER {name}")
+
+    def finish(self, respondents: list[tuple[str, str]], responses: list[tuple[str, str]]) -> None:
+        """Add what the dropped triggers would have added for these (event id, created_at) rows; restore them.
+        Imported respondents have source 'import': each is one person, no post-it."""
+        sql = _ADD_COUNTS.format(event="?", created="?", people="?", postits="0", answers="?")
+        if "respondents_counted" in self.dropped:
+            self._db.conn.executemany(sql, [(e, c, n, 0) for (e, c), n in _tally(respondents).items()])
+        if "responses_counted" in self.dropped:
+            self._db.conn.executemany(sql, [(e, c, 0, n) for (e, c), n in _tally(responses).items()])
+        for sql_text in self.dropped.values():
+            self._db.execute(sql_text)
+
+
+def _tally(rows: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    counts: dict[tuple[str, str], int] = {}
+    for key in rows:
+        counts[key] = counts.get(key, 0) + 1
+    return counts
 #: ids looked up in one query (SQLite's default limit on bound parameters is 32,766 in 3.32+; stay well under)
 _LOOKUP_BATCH = 900
 
@@ -1052,6 +1101,7 @@ def _write_rows(db: Database, user: User, filename: str, resolved: dict[str, Eve
             response_id = next(fresh_ids)
             responses.append((screened_at, response_id, respondent_id, event_id, question_id, position, text,
                               ext_id, when))
+        counted = _CountsInBulk(db) if len(responses) >= _BULK_COUNT_MIN else None
         db.conn.executemany(
             "INSERT INTO respondents (id, event_id, group_id, profile, language, consent, consent_method, source, "
             "external_ref, recorded_by, created_at) VALUES (?, ?, ?, '{}', 'en', 1, 'import', 'import', ?, ?, ?)",
@@ -1074,6 +1124,9 @@ def _write_rows(db: Database, user: User, filename: str, resolved: dict[str, Eve
                 _insert_responses(db, batch)
                 batch = []
         _insert_responses(db, batch)
+        if counted is not None:
+            counted.finish([(eid, when) for _, eid, _, _, when in respondents],
+                           [(row[3], row[8]) for row in responses])
         for response_id, respondent_id, event_id, disclosure in disclosures:
             flags.raise_flag(db, user, kind="auto", reason=disclosure.reason, respondent_id=respondent_id,
                              response_id=response_id, event_id=event_id, category=disclosure.category,

@@ -205,3 +205,72 @@ def test_a_repeated_answer_is_screened_once_and_every_copy_gets_its_result(db, o
     assert result.flags_raised == 3
     redacted = [r for (r,) in db.execute("SELECT redacted_text FROM responses ORDER BY external_id")]
     assert all("07700" not in r for r in redacted[:3]) and redacted[3] == "parks"
+
+
+def _day_counts(db) -> list[tuple]:
+    return [tuple(r) for r in db.execute(
+        "SELECT e.name, c.day, c.people, c.postits, c.answers FROM event_day_counts c JOIN events e ON e.id = c.event_id "
+        "ORDER BY e.name, c.day").fetchall()]
+
+
+def _triggers(db) -> list[tuple]:
+    return [tuple(r) for r in db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name")]
+
+
+def _big_file(rows: int, times: bool) -> bytes:
+    when = ["2026-11-23 10:00:00", "2026-11-24 23:30:00", "", "23/11/2026 14:05"]
+    return csv_bytes([[f"r{i}", "thrive_helps", "young_person", f"answer {i % 7}", f"p{i // 3}",
+                       "Big day" if i % 5 else "Other day", when[i % 4] if times else ""] for i in range(rows)],
+                     header=("id", "question", "group", "text", "respondent", "event", "created_at"))
+
+
+@pytest.mark.parametrize("times", [True, False])
+def test_a_big_import_counts_per_day_exactly_as_the_triggers_do(db, officer, tmp_path, monkeypatch, times):
+    """A big import drops the two count triggers in its transaction and adds the counts in bulk: the counts, and
+    the triggers afterwards, are the same as a row-by-row import's."""
+    import data.importer as importer
+    from data import open_db
+
+    if "event_day_counts" not in {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}:
+        pytest.skip("this schema keeps no per-day counts")
+    data = _big_file(3_000, times)
+    before = _triggers(db)
+    import_responses(db, officer, data, "big.csv", event="Big day")
+    assert _triggers(db) == before
+    row_by_row = open_db(tmp_path / "row_by_row.db")
+    monkeypatch.setattr(importer, "_BULK_COUNT_MIN", 10 ** 9)
+    import_responses(row_by_row, officer, data, "big.csv", event="Big day")
+    assert _day_counts(db) == _day_counts(row_by_row)
+    # what the counts say is what the tables hold
+    people, answers = counts(db)
+    assert answers == 3_000 and people > 1_000
+    assert sum(r[4] for r in _day_counts(db)) == answers and sum(r[2] for r in _day_counts(db)) == people
+    assert len(_day_counts(db)) == (6 if times else 2)  # 3 days and "today" x 2 events, or today only
+    # and the triggers still count what comes after (a small import goes row by row)
+    import_responses(db, officer, csv_bytes([["x1", "thrive_helps", "young_person", "one more"]]), "one.csv",
+                     event="Big day")
+    assert sum(r[4] for r in _day_counts(db)) == 3_001
+
+
+def test_a_failed_big_import_keeps_the_triggers_and_the_counts(db, officer, monkeypatch):
+    import data.importer as importer
+
+    if not {"responses_counted", "respondents_counted"} <= {t[0] for t in _triggers(db)}:
+        pytest.skip("this schema keeps no per-day counts")
+    before_triggers, before_counts = _triggers(db), _day_counts(db)
+
+    real, calls = importer._insert_responses, []
+
+    def fails_on_the_second_batch(db_, rows):  # the triggers are dropped by then, the counts not yet added
+        calls.append(len(rows))
+        if len(calls) == 2:
+            assert not {"responses_counted", "respondents_counted"} & {t[0] for t in _triggers(db_)}
+            raise RuntimeError("disk full")
+        real(db_, rows)
+
+    monkeypatch.setattr(importer, "_insert_responses", fails_on_the_second_batch)
+    data = _big_file(2_500 + importer.WRITE_BATCH, True)
+    with pytest.raises(RuntimeError, match="disk full"):
+        import_responses(db, officer, data, "big.csv", event="Big day")
+    assert _triggers(db) == before_triggers and _day_counts(db) == before_counts
+    assert counts(db) == (0, 0)
