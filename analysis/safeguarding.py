@@ -313,8 +313,14 @@ _STRETCHED_WORD = re.compile(r"(?<![a-z])[a-z]{0,20}?([a-z])\1{2,}[a-z]{0,20}")
 
 def _deobfuscate(text: str) -> str:
     """Undo the common ways of hiding or stretching a word; runs only where a cheap test says one may be present."""
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text.translate(_INVISIBLE))
+    return _undo_hiding(_visible(text))
+
+
+def _visible(text: str) -> str:
+    return text if text.isascii() else unicodedata.normalize("NFKC", text.translate(_INVISIBLE))
+
+
+def _undo_hiding(text: str) -> str:
     if _HAS_LEET.search(text):
         text = _LEET_WORD.sub(_unleet, text)
     if _HAS_MARK.search(text):
@@ -342,6 +348,15 @@ _HAS_LEET = re.compile(r"[a-z][013457@!$€£|8]|[013457@!$€£|8][a-z]")
 _HAS_MARK = re.compile(r"[a-z][.\-*_~][a-z]")
 _HAS_SPACED = re.compile(r"(?<!\S)[a-z] [a-z] [a-z](?!\S)")
 _HAS_REPEAT = re.compile(r"([a-z])\1\1")
+# One search for all four (speed, issue 11): where none of them matches, _undo_hiding and the squeeze of stretched
+# letters in normalise() change nothing, so both are skipped.
+_MAY_BE_HIDDEN = re.compile(f"{_HAS_LEET.pattern}|{_HAS_MARK.pattern}|{_HAS_SPACED.pattern}|(?P<rep>[a-z])(?P=rep)(?P=rep)")
+
+
+def _may_be_hidden(text: str) -> bool:
+    """Speed gate: could one of _undo_hiding's steps (or a run of three letters) apply? Tested against the full
+    path in tests/test_screening_equivalence.py."""
+    return _MAY_BE_HIDDEN.search(text) is not None
 
 
 # --- a child with an adult partner ("im 14 and my boyfriend is 22", "a 30 year old man messages me ... im 13") ------
@@ -387,8 +402,9 @@ def _age_gap(norm: str) -> str | None:
 def normalise(text: str) -> str:
     """Lower-cased words separated by single spaces, text-speak expanded, sentences separated by " | "."""
     # Each rewrite runs only when a cheap test says it could apply: this runs on every answer of an import.
-    text = _deobfuscate(text.lower().translate(_DROP_APOSTROPHES))
-    text = _REPEATS.sub(r"\1\1", text)
+    text = _visible(text.lower().translate(_DROP_APOSTROPHES))
+    if _may_be_hidden(text):
+        text = _REPEATS.sub(r"\1\1", _undo_hiding(text))
     if any(tail in text for tail in _JOIN_TAILS):
         text = _JOINED.sub(lambda m: m.group(1) + m.group(2), text)
     if " own" in text:
@@ -829,6 +845,11 @@ def _near(sentence: str, start: int, end: int) -> bool:
     return bool(_PERSONAL.search(" ".join(left + [sentence[start:end]] + right)))
 
 
+def _reassuring(sentence: str) -> bool:
+    """Plainly about care and comfort, with no negation (only asked about personal, non-generic sentences)."""
+    return bool(_REASSURING.search(sentence)) and not _NEGATION.search(sentence)
+
+
 def _judge(sentence: str, defining: bool = False) -> tuple[str, str, str] | None:
     """(category, triggering words, confidence) for the first harm concept in `sentence` that reads as personal or
     specific. Confidence is "high" for a stand-alone expression ("kill myself", "touched me") or a harm concept of the
@@ -861,8 +882,7 @@ def _judge(sentence: str, defining: bool = False) -> tuple[str, str, str] | None
             return category, words, ("high" if index < _CORE_COUNT and strength != "topic" else "medium")
         if strength == "event" and not generic and (personal or _FINITE.search(unframed)):
             return category, words, "medium"
-    reassuring = bool(_REASSURING.search(sentence)) and not _NEGATION.search(sentence)
-    if personal and not generic and not reassuring:
+    if personal and not generic and not _reassuring(sentence):
         match = _CONCERN.search(unframed)
         if match:
             return "concern", match.group(0), "medium"

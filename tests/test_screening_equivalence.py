@@ -2,7 +2,8 @@
 replaced by the full path they skip give the same output on every text we hold and on generated, obfuscated text.
 
 The gates: analysis.privacy._has_digit / _digit_count (a regex or str.count instead of a loop over characters),
-_may_hold_url / _may_hold_at (a search that cannot match is skipped), analysis.safeguarding._may_hold_age.
+_may_hold_url / _may_hold_at (a search that cannot match is skipped), analysis.safeguarding._may_hold_age and
+_may_be_hidden (one search standing for the four obfuscation tests and the squeeze of stretched letters).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ FULL_PATH = {
     (privacy, "_may_hold_url"): lambda text: True,
     (privacy, "_may_hold_at"): lambda text: True,
     (safeguarding, "_may_hold_age"): lambda norm: any(ch.isdigit() for ch in norm),
+    (safeguarding, "_may_be_hidden"): lambda text: True,
 }
 
 
@@ -94,7 +96,8 @@ def test_the_sets_reach_every_gate():
     """The comparison means something only if the texts take each gated path: a gate that wrongly says "cannot
     match" must change some result on them."""
     texts = held_texts() + [(t, None) for t in ("my snap is @jake_99", "insta.com/x? instagram.com/jake_b",
-                                                "im 14 and my boyfriend is 22", "call 07700 900123")]
+                                                "im 14 and my boyfriend is 22", "call 07700 900123",
+                                                "he h1ts me", "my dad hiiiits me", "he b.e.a.t.s me")]
     reference = full_path(texts)
     for key in FULL_PATH:
         if key[1] == "_digit_count":
