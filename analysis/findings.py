@@ -93,6 +93,58 @@ class Prepared:
     g_values: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))  # gix -> group_id
     _tokens: np.ndarray | None = None  # memo: rix -> token list, filled on first use
     events: pd.DataFrame | None = None  # the events table, for filter choices (set by the caller)
+    _index: _Index | None = None  # memo: the integer arrays behind the aggregations (Prepared.index)
+    _texts: dict[int, _TextIndex] = field(default_factory=dict)  # memo: qix -> word and phrase counts per answer
+    _quote_memo: np.ndarray | None = None  # memo: rix -> content words if it may be quoted, -2 if not, -1 unknown
+    _quote_terms: np.ndarray | None = None  # memo: rix -> its distinct content words (quote scores)
+
+    @property
+    def index(self) -> _Index:
+        """Integer arrays for the aggregations (_Index), built on first use and kept with this data version."""
+        if self._index is None:
+            self._index = _Index.build(self)
+        return self._index
+
+    def text_index(self, qix: int) -> _TextIndex:
+        """Per-answer word and phrase counts of one question's answers (_TextIndex; -1: every answer), built on
+        first use."""
+        if qix not in self._texts:
+            rows = (np.arange(len(self.answers)) if qix < 0
+                    else np.flatnonzero(self.answers["qix"].to_numpy() == qix))
+            self._texts[qix] = _TextIndex.build(rows, self.tokens(rows), len(self.answers))
+        return self._texts[qix]
+
+    def quote_checks(self, rix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(may be quoted, content words beside placeholders) per answer in `rix` (_quote_check), remembered."""
+        if self._quote_memo is None:
+            self._quote_memo = np.full(len(self.answers), -1, dtype=np.int32)  # -1 not yet checked, -2 noise
+            self._quote_terms = np.empty(len(self.answers), dtype=object)
+        memo, terms = self._quote_memo, self._quote_terms
+        missing = rix[memo[rix] == -1]
+        if missing.size:
+            texts = self.answers["text"].take(missing).tolist()
+            stop = stop_words()
+            for i, text, tokens in zip(missing, texts, self.tokens(missing), strict=True):
+                problem, words = _quote_check(text, tokens)
+                memo[i] = -2 if problem else words
+                terms[i] = frozenset(w for w in tokens if len(w) >= 3 and w not in stop and not w.isdigit())
+        values = memo[rix]
+        return values >= 0, np.maximum(values, 0)
+
+    def quote_terms(self, rix: np.ndarray) -> list[frozenset[str]]:
+        """The distinct content words of answers already checked by quote_checks (for the typical-words score)."""
+        return self._quote_terms[rix].tolist()
+
+    @functools.cached_property
+    def choices(self) -> dict[str, Any]:
+        """The filter widgets' options: question ids (questionnaire order), group ids, first and last event day."""
+        from data.findings import ordered_questions
+
+        dates = pd.to_datetime(pd.Series(pd.unique(self.answers["event_date"])), errors="coerce").dropna()
+        return {"questions": ordered_questions(self.q_values), "groups": sorted(self.g_values,
+                                                                              key=lambda g: self.groups.get(g, g)),
+                "first_day": dates.min().date() if len(dates) else None,
+                "last_day": dates.max().date() if len(dates) else None}
 
     def tokens(self, rix: np.ndarray) -> list[list[str]]:
         """Token lists of these answers' texts, tokenised once per answer and remembered (append-only)."""
@@ -182,13 +234,189 @@ def prepare(answers: pd.DataFrame, codings: pd.DataFrame, codes: pd.DataFrame, p
 
 # --- filtering --------------------------------------------------------------------------------------------------
 
+def _first_of_groups(sorted_keys: np.ndarray) -> np.ndarray:
+    """Start positions of the runs of equal values in a sorted array."""
+    if sorted_keys.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+
+
+def _any_per_group(flags: np.ndarray, order: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """For each group of a sorted grouping (order, starts): is any of its members' flags set?"""
+    if starts.size == 0:
+        return np.zeros(0, dtype=bool)
+    return np.logical_or.reduceat(flags[order], starts)
+
+
+@dataclass
+class _Grouping:
+    """Rows grouped by an int64 key: `order` sorts them, `starts` begins each group, `keys` each group's key."""
+
+    order: np.ndarray
+    starts: np.ndarray
+    keys: np.ndarray
+
+    @classmethod
+    def of(cls, key: np.ndarray) -> _Grouping:
+        order = np.argsort(key, kind="stable")
+        sorted_keys = key[order]
+        starts = _first_of_groups(sorted_keys)
+        return cls(order, starts, sorted_keys[starts])
+
+
+@dataclass
+class _Index:
+    """Integer arrays behind the aggregations, built once per data version (Prepared.index).
+
+    Every table is a count of distinct units (respondents, answers) per key; with the pairs (answer, code) sorted
+    once by (question, code, respondent), (code, respondent) and (question, respondent), a filter costs one gather
+    of its answer mask and one `logical_or.reduceat` per grouping ("does any selected answer of this respondent
+    raise this code for this question?"), then `bincount`s: no sort, groupby or nunique per filter change.
+    Questions, groups and events are dense indexes with one spare slot (the last) for a missing value.
+    """
+
+    n_rsp: int
+    n_q: int  # questions + 1 spare
+    n_g: int  # groups + 1 spare
+    n_c: int
+    code_values: np.ndarray  # cix -> code id, ascending
+    is_theme: np.ndarray  # bool per cix
+    a_rsp: np.ndarray
+    a_q: np.ndarray
+    a_g: np.ndarray
+    a_e: np.ndarray
+    e_values: np.ndarray  # eix -> event id
+    e_dates: pd.Series  # eix -> event date (ISO text)
+    rsp_g: np.ndarray  # respondent -> group index
+    flip: np.ndarray  # bool per answer: a transcribed flipchart post-it
+    p_rix: np.ndarray  # per pair: answer
+    p_c: np.ndarray  # per pair: cix
+    p_qc: np.ndarray  # per pair: question * n_c + cix
+    qcr: _Grouping  # pairs by (question, code, respondent)
+    cr: _Grouping  # pairs by (code, respondent)
+    qr: _Grouping  # pairs by (question, respondent)
+    a_pix: np.ndarray  # per answer: progress row (event name, date, day), -1 if any is missing
+    progress_keys: pd.DataFrame  # pix -> event_name, event_date, day
+    pr: _Grouping  # answers with a progress row by (progress row, respondent); order indexes those answers
+    pr_rows: np.ndarray  # the answers `pr` orders
+    qcr_qc: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # per qcr group: question * n_c + cix
+    qr_q: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # per qr group: question
+    cr_c: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # per cr group: cix
+    cr_r: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # per cr group: respondent
+    cr_cg: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # per cr group: cix * n_g + group
+    cr_by_r: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # cr groups in respondent order
+    p_by_rix: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # pairs in answer order
+
+    @classmethod
+    def build(cls, prep: Prepared) -> _Index:
+        a = prep.answers
+        n = len(a)
+        a_rsp = a["rsp"].to_numpy(dtype=np.int64)
+        n_rsp = int(a_rsp.max()) + 1 if n else 0
+        n_q, n_g = len(prep.q_values) + 1, len(prep.g_values) + 1
+        a_q = a["qix"].to_numpy(dtype=np.int64).copy()
+        a_q[a_q < 0] = n_q - 1
+        a_g = a["gix"].to_numpy(dtype=np.int64).copy()
+        a_g[a_g < 0] = n_g - 1
+        eix, e_values = pd.factorize(a["event_id"])
+        e_values = np.asarray(e_values, dtype=object)
+        eix = eix.astype(np.int64)
+        eix[eix < 0] = len(e_values)
+        present, first = np.unique(eix, return_index=True)  # each event's first answer
+        e_dates = pd.Series([None] * len(e_values), dtype=object)
+        known = present < len(e_values)
+        e_dates.iloc[present[known]] = a["event_date"].to_numpy()[first[known]]
+        rsp_g = np.full(max(n_rsp, 1), n_g - 1, dtype=np.int64)
+        rsp_g[a_rsp] = a_g
+        flip = a["flipchart"].to_numpy(dtype=bool) if "flipchart" in a else np.zeros(n, dtype=bool)
+        code_values = np.sort(prep.codes["code_id"].to_numpy(dtype=np.int64))
+        n_c = len(code_values)
+        themes = set(prep.themes)
+        is_theme = np.array([int(c) in themes for c in code_values], dtype=bool)
+        p_rix = prep.pairs["rix"].to_numpy(dtype=np.int64)
+        p_c = np.searchsorted(code_values, prep.pairs["code_id"].to_numpy(dtype=np.int64)).astype(np.int64)
+        p_rsp = a_rsp[p_rix]
+        p_qc = a_q[p_rix] * n_c + p_c
+        r = max(n_rsp, 1)
+        cols = ["event_name", "event_date", "day"]
+        if n and all(c in a for c in cols):
+            grouped = a.groupby(cols, sort=True, dropna=True)
+            a_pix = grouped.ngroup().to_numpy()
+            a_pix = np.where(np.isnan(a_pix), -1, a_pix).astype(np.int64) if a_pix.dtype.kind == "f" else \
+                a_pix.astype(np.int64)
+            progress_keys = grouped.size().index.to_frame(index=False)
+        else:
+            a_pix, progress_keys = np.full(n, -1, dtype=np.int64), pd.DataFrame(columns=cols)
+        pr_rows = np.flatnonzero(a_pix >= 0)
+        pr = _Grouping.of(a_pix[pr_rows] * r + a_rsp[pr_rows])
+        qcr, cr, qr = _Grouping.of(p_qc * r + p_rsp), _Grouping.of(p_c * r + p_rsp), _Grouping.of(a_q[p_rix] * r + p_rsp)
+        cr_c, cr_r = cr.keys // r, cr.keys % r
+        return cls(n_rsp, n_q, n_g, n_c, code_values, is_theme, a_rsp, a_q, a_g, eix, e_values, e_dates, rsp_g,
+                   flip, p_rix, p_c, p_qc, qcr, cr, qr, a_pix, progress_keys, pr, pr_rows,
+                   qcr.keys // r, qr.keys // r, cr_c, cr_r, cr_c * n_g + rsp_g[cr_r],
+                   np.argsort(cr_r, kind="stable"), np.argsort(p_rix, kind="stable"))
+
+    def level_codes(self, level: str) -> np.ndarray:
+        """bool per cix: the codes reported at this level."""
+        if level == "theme":
+            return self.is_theme
+        if level == "code":
+            return np.ones(self.n_c, dtype=bool)
+        raise ValueError(f"level must be 'theme' or 'code', not {level!r}")
+
+
 @dataclass
 class Selection:
-    """One filter applied: the answers kept (`mask` over Prepared.answers) and their code pairs."""
+    """One filter applied: the answers kept (`mask` over Prepared.answers); their code pairs on demand."""
 
     prep: Prepared
     mask: np.ndarray
-    pairs: pd.DataFrame  # rix, code_id, qix, gix, rsp (qix/gix index prep.q_values/g_values)
+
+    @functools.cached_property
+    def pairs(self) -> pd.DataFrame:
+        """rix, code_id, qix, gix, rsp of every kept answer's codes (qix/gix index prep.q_values/g_values)."""
+        a, pr = self.prep.answers, self.prep.pairs
+        kept = pr[self.pair_mask]
+        krix = kept["rix"].to_numpy()
+        return pd.DataFrame({
+            "rix": krix,
+            "code_id": kept["code_id"].to_numpy(),
+            "qix": a["qix"].to_numpy()[krix],
+            "gix": a["gix"].to_numpy()[krix],
+            "rsp": a["rsp"].to_numpy()[krix],
+        })
+
+    @functools.cached_property
+    def pair_mask(self) -> np.ndarray:
+        """bool per pair of Prepared.pairs: its answer is selected."""
+        return self.mask[self.prep.index.p_rix]
+
+    @functools.cached_property
+    def kept_qcr(self) -> np.ndarray:
+        """bool per (question, code, respondent) of the index: a selected answer raises it."""
+        g = self.prep.index.qcr
+        return _any_per_group(self.pair_mask, g.order, g.starts)
+
+    @functools.cached_property
+    def kept_cr(self) -> np.ndarray:
+        """bool per (code, respondent): a selected answer of that respondent raises the code."""
+        g = self.prep.index.cr
+        return _any_per_group(self.pair_mask, g.order, g.starts)
+
+    @functools.cached_property
+    def kept_qr(self) -> np.ndarray:
+        """bool per (question, respondent): a selected coded answer."""
+        g = self.prep.index.qr
+        return _any_per_group(self.pair_mask, g.order, g.starts)
+
+    def code_rix(self, code_id: int) -> np.ndarray:
+        """The selected answers raising a code (sub-codes included), ascending."""
+        ix = self.prep.index
+        c = int(np.searchsorted(ix.code_values, code_id))
+        if c >= ix.n_c or ix.code_values[c] != code_id:
+            return np.zeros(0, dtype=np.int64)
+        rix = ix.p_rix[ix.p_c == c]
+        return np.unique(rix[self.mask[rix]])
 
     @property
     def answers(self) -> pd.DataFrame:
@@ -200,7 +428,8 @@ class Selection:
 
     @property
     def n_respondents(self) -> int:
-        return int(np.unique(self.prep.answers["rsp"].to_numpy()[self.mask]).size)
+        ix = self.prep.index
+        return int(np.count_nonzero(np.bincount(ix.a_rsp[self.mask], minlength=ix.n_rsp)))
 
     @property
     def n_coded(self) -> int:
@@ -208,35 +437,29 @@ class Selection:
 
 
 def select(prep: Prepared, flt: Filter) -> Selection:
-    """Apply a filter: the code filter keeps answers that raise any chosen code (sub-codes included)."""
-    a = prep.answers
-    mask = np.ones(len(a), dtype=bool)
+    """Apply a filter: the code filter keeps answers that raise any chosen code (sub-codes included).
+    Questions, groups, events and dates are looked up through the dense indexes (Prepared.index)."""
+    ix = prep.index
+    mask = np.ones(len(prep.answers), dtype=bool)
     if flt.questions:
-        mask &= a["question_id"].isin(flt.questions).to_numpy()
+        mask &= np.append(np.isin(prep.q_values, list(flt.questions)), False)[ix.a_q]
     if flt.groups:
-        mask &= a["group_id"].isin(flt.groups).to_numpy()
+        mask &= np.append(np.isin(prep.g_values, list(flt.groups)), False)[ix.a_g]
     if flt.events:
-        mask &= a["event_id"].isin(flt.events).to_numpy()
-    if flt.date_from:
-        mask &= (a["event_date"] >= flt.date_from.isoformat()).to_numpy()
-    if flt.date_to:
-        mask &= (a["event_date"] <= flt.date_to.isoformat()).to_numpy()
-    pr = prep.pairs
+        mask &= np.append(np.isin(ix.e_values, list(flt.events)), False)[ix.a_e]
+    if flt.date_from or flt.date_to:
+        allowed = np.ones(len(ix.e_values), dtype=bool)
+        if flt.date_from:
+            allowed &= (ix.e_dates >= flt.date_from.isoformat()).to_numpy(dtype=bool)
+        if flt.date_to:
+            allowed &= (ix.e_dates <= flt.date_to.isoformat()).to_numpy(dtype=bool)
+        mask &= np.append(allowed, False)[ix.a_e]
     if flt.codes:
-        with_code = np.zeros(len(a), dtype=bool)
-        with_code[pr["rix"].to_numpy()[pr["code_id"].isin(flt.codes).to_numpy()]] = True
+        chosen = np.isin(ix.code_values, np.asarray(flt.codes, dtype=np.int64))
+        with_code = np.zeros(len(prep.answers), dtype=bool)
+        with_code[ix.p_rix[chosen[ix.p_c]]] = True
         mask &= with_code
-    rix = pr["rix"].to_numpy()
-    kept = pr[mask[rix]]
-    krix = kept["rix"].to_numpy()
-    pairs = pd.DataFrame({
-        "rix": krix,
-        "code_id": kept["code_id"].to_numpy(),
-        "qix": a["qix"].to_numpy()[krix],
-        "gix": a["gix"].to_numpy()[krix],
-        "rsp": a["rsp"].to_numpy()[krix],
-    })
-    return Selection(prep, mask, pairs)
+    return Selection(prep, mask)
 
 
 def _level(sel: Selection, level: str) -> pd.DataFrame:
@@ -311,15 +534,22 @@ def theme_shares(sel: Selection, level: str = "theme", threshold: int | None = N
     before a figure is shown or published). Sorted by question (questionnaire order) then share, largest first.
     """
     threshold = config.SMALL_CELL_THRESHOLD if threshold is None else threshold
-    pairs = _level(sel, level)
+    ix = sel.prep.index
     cols = ["question_id", "question", "code_id", "code", "label", "answers", "respondents", "base_respondents",
             "share", "suppressed", "shown", "ci_low", "ci_high"]
-    if pairs.empty:
+    size = ix.n_q * ix.n_c
+    answers = np.bincount(ix.p_qc[sel.pair_mask], minlength=size)
+    qc = np.flatnonzero((answers > 0) & np.tile(ix.level_codes(level), ix.n_q))
+    qc = qc[qc // ix.n_c < ix.n_q - 1]  # the spare slot (a missing question) is never reported
+    if qc.size == 0:
         return pd.DataFrame(columns=cols)
-    counts = pairs.groupby(["qix", "code_id"]).agg(answers=("rix", "size"), respondents=("rsp", "nunique"))
-    base = sel.pairs.groupby("qix")["rsp"].nunique().rename("base_respondents")
-    out = counts.reset_index().merge(base, on="qix")
-    out["question_id"] = sel.prep.q_values[out["qix"].to_numpy()]
+    respondents = np.bincount(ix.qcr_qc[sel.kept_qcr], minlength=size)
+    base = np.bincount(ix.qr_q[sel.kept_qr], minlength=ix.n_q)
+    qix = qc // ix.n_c
+    out = pd.DataFrame({"qix": qix, "code_id": ix.code_values[qc % ix.n_c],
+                        "answers": answers[qc].astype(np.int64), "respondents": respondents[qc].astype(np.int64),
+                        "base_respondents": base[qix].astype(np.int64)})
+    out["question_id"] = sel.prep.q_values[qix]
     out["share"] = out["respondents"] / out["base_respondents"]
     out["question"] = out["question_id"].map(lambda q: sel.prep.questions.get(q, q))
     _label_codes(out, sel.prep)
@@ -356,17 +586,22 @@ def by_group(sel: Selection, level: str = "theme", threshold: int | None = None)
     (`shown` is the count as it may be published: an int or "<5"; `share` is NaN where suppressed).
     """
     threshold = config.SMALL_CELL_THRESHOLD if threshold is None else threshold
-    pairs = _level(sel, level)
+    ix = sel.prep.index
     cols = ["code_id", "code", "label", "group_id", "group", "respondents", "base_respondents", "share",
             "suppressed", "shown", "ci_low", "ci_high"]
-    if sel.pairs.empty:
+    kept = sel.kept_cr
+    coded_rsp = np.zeros(max(ix.n_rsp, 1), dtype=bool)
+    coded_rsp[ix.cr_r[kept]] = True
+    base = np.bincount(ix.rsp_g[coded_rsp], minlength=ix.n_g)
+    groups = np.flatnonzero(base[:-1] > 0)
+    if groups.size == 0:
         return pd.DataFrame(columns=cols)
-    base = sel.pairs.groupby("gix")["rsp"].nunique()
-    codes = sorted(pairs["code_id"].unique()) if not pairs.empty else []
-    grid = pd.MultiIndex.from_product([codes, base.index], names=["code_id", "gix"])
-    counts = pairs.groupby(["code_id", "gix"])["rsp"].nunique().reindex(grid, fill_value=0)
-    out = counts.rename("respondents").reset_index()
-    out["base_respondents"] = out["gix"].map(base).astype("int64")
+    counts = np.bincount(ix.cr_cg[kept], minlength=ix.n_c * ix.n_g).reshape(ix.n_c, ix.n_g)
+    codes = np.flatnonzero((counts.sum(axis=1) > 0) & ix.level_codes(level))
+    out = pd.DataFrame({"code_id": np.repeat(ix.code_values[codes], groups.size),
+                        "gix": np.tile(groups, codes.size),
+                        "respondents": counts[np.ix_(codes, groups)].reshape(-1).astype(np.int64)})
+    out["base_respondents"] = base[out["gix"].to_numpy()].astype("int64")
     out["group_id"] = sel.prep.g_values[out["gix"].to_numpy()]
     out["suppressed"] = ((out["respondents"] > 0) & (out["respondents"] < threshold)) | (
         out["base_respondents"] < threshold)
@@ -417,6 +652,29 @@ def compare_groups(table: pd.DataFrame, group_a: str, group_b: str) -> pd.DataFr
 
 # --- co-occurrence ----------------------------------------------------------------------------------------------
 
+#: Cells of one dense block of the units x codes incidence matrix (float32: 64 MB).
+_GRAM_BLOCK_CELLS = 16_000_000
+
+
+def _gram(rows: np.ndarray, cix: np.ndarray, n_codes: int) -> np.ndarray:
+    """codes x codes: for every pair of codes, the units raising both (the diagonal: units raising each). `rows`
+    (ascending unit numbers) and `cix` are the distinct (unit, code) incidences. The units x codes 0/1 matrix is
+    built densely in blocks of units and multiplied through BLAS (exact: float32 holds every count of a block, the
+    sum is kept in float64)."""
+    gram = np.zeros((n_codes, n_codes), dtype=np.float64)
+    block = max(1, _GRAM_BLOCK_CELLS // max(n_codes, 1))
+    start = 0
+    while start < rows.size:
+        first = rows[start]
+        end = int(np.searchsorted(rows, first + block, side="left"))
+        dense = np.zeros((int(rows[end - 1] - first) + 1, n_codes), dtype=np.float32)
+        dense[rows[start:end] - first, cix[start:end]] = 1.0
+        gram += (dense.T @ dense).astype(np.float64)
+        start = end
+    return np.rint(gram).astype(np.int64)
+
+
+
 def cooccurrence(sel: Selection, level: str = "theme", unit: str = "answer") -> pd.DataFrame:
     """How often two codes are raised together, by the same answer or by the same respondent.
 
@@ -428,23 +686,23 @@ def cooccurrence(sel: Selection, level: str = "theme", unit: str = "answer") -> 
     if unit not in ("answer", "respondent"):
         raise ValueError("unit must be 'answer' or 'respondent'")
     cols = ["code_id_a", "code_a", "label_a", "code_id_b", "code_b", "label_b", "both", "units", "share"]
-    pairs = _level(sel, level)
-    key = "rix" if unit == "answer" else "rsp"
-    units = pairs[[key, "code_id"]].drop_duplicates()
-    if units.empty:
+    ix = sel.prep.index
+    at_level = ix.level_codes(level)
+    if unit == "answer":  # the pairs are distinct (answer, code) already; taken in answer order
+        order = ix.p_by_rix
+        keep = sel.pair_mask[order] & at_level[ix.p_c[order]]
+        rows, cix = ix.p_rix[order][keep], ix.p_c[order][keep]
+    else:  # distinct (respondent, code) units, taken in respondent order
+        order = ix.cr_by_r
+        keep = sel.kept_cr[order] & at_level[ix.cr_c[order]]
+        rows, cix = ix.cr_r[order][keep], ix.cr_c[order][keep]
+    if rows.size == 0:
         return pd.DataFrame(columns=cols)
-    n_units = units[key].nunique()
-    # units x codes incidence matrix; its Gram matrix counts, for every pair of codes, the units raising both
-    from scipy import sparse
-
-    u_idx, _ = pd.factorize(units[key])
-    c_idx, c_values = pd.factorize(units["code_id"], sort=True)
-    incidence = sparse.csr_matrix((np.ones(len(units), dtype=np.int64), (u_idx, c_idx)),
-                                  shape=(n_units, len(c_values)))
-    gram = sparse.triu(incidence.T @ incidence, k=1).tocoo()  # k=1: each pair once, a before b in id order
-    code_values = np.asarray(c_values, dtype=np.int64)
-    out = pd.DataFrame({"code_id_a": code_values[gram.row], "code_id_b": code_values[gram.col],
-                        "both": gram.data.astype(np.int64)})
+    n_units = int(np.count_nonzero(np.r_[True, rows[1:] != rows[:-1]]))
+    gram = np.triu(_gram(rows, cix, ix.n_c), k=1)  # k=1: each pair once, a before b in id order
+    a_ix, b_ix = np.nonzero(gram)
+    out = pd.DataFrame({"code_id_a": ix.code_values[a_ix], "code_id_b": ix.code_values[b_ix],
+                        "both": gram[a_ix, b_ix].astype(np.int64)})
     out = out[out["both"] > 0]
     if sel.prep.lineage and not out.empty:  # a sub-code always "co-occurs" with its theme: not news
         related = pd.MultiIndex.from_tuples(list(sel.prep.lineage))
@@ -482,10 +740,6 @@ def stop_words() -> frozenset[str]:
     from analysis.text import stopwords as text_stopwords
 
     return text_stopwords() | QUESTION_WORDS
-
-
-def _is_stop(word: str) -> bool:
-    return len(word) < 3 or word in stop_words() or word.isdigit()
 
 
 def _word_table(docs: Iterable[list[str]], n: int) -> pd.DataFrame:
@@ -536,11 +790,79 @@ def words_and_phrases(sel: Selection, question_id: str | None = None, n: int = 1
     if "text" not in sel.prep.answers:
         return _word_table([], n), _phrase_table([], n, min_count)
     mask = sel.mask & ~sel.prep.withheld  # a disclosure's words must not surface in a phrase table
-    if question_id is not None:  # through the integer question index, not a compare over every answer's string
-        q_ix = np.flatnonzero(sel.prep.q_values == question_id)
-        mask = mask & (sel.prep.answers["qix"].to_numpy() == (q_ix[0] if len(q_ix) else -1))
-    docs = sel.prep.tokens(np.flatnonzero(mask))
-    return _word_table(docs, n), _phrase_table(docs, n, min_count)
+    if question_id is None:
+        return sel.prep.text_index(-1).tables(mask, n, min_count)
+    q_ix = np.flatnonzero(sel.prep.q_values == question_id)  # the integer question index, not a string compare
+    if not len(q_ix):
+        return _word_table([], n), _phrase_table([], n, min_count)
+    return sel.prep.text_index(int(q_ix[0])).tables(mask, n, min_count)
+
+
+@dataclass
+class _TextIndex:
+    """Word and phrase counts per answer for one question's answers (or every answer), built once per data
+    version: `presence` (answers x content words, 1 where an answer uses the word) and `phrase_counts` (answers x
+    two-word phrases of content words within one answer, how often). A selection's tables are then one sparse
+    product with its answer mask, exact (the same counts as _word_table and _phrase_table over the tokens)."""
+
+    rows: np.ndarray  # the answers (rix), in matrix row order
+    words: list[str]
+    word_rank: np.ndarray  # position of each word in text order (ties in a count are broken alphabetically)
+    presence: Any  # scipy.sparse.csr_matrix
+    phrases: list[tuple[str, str]]
+    phrase_rank: np.ndarray
+    phrase_counts: Any
+
+    @classmethod
+    def build(cls, rows: np.ndarray, docs: list[list[str]], n_answers: int) -> _TextIndex:
+        from scipy import sparse
+
+        lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+        doc_of = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
+        flat = np.fromiter(itertools.chain.from_iterable(docs), dtype=object, count=int(lengths.sum()))
+        ids, vocab = pd.factorize(flat) if flat.size else (np.zeros(0, dtype=np.int64), [])
+        vocab = [str(w) for w in vocab]
+        stop = stop_words()
+        content = np.array([len(w) > 2 and w not in stop and not w.isdigit() for w in vocab], dtype=bool)
+        compact = np.full(len(vocab), -1, dtype=np.int64)
+        compact[content] = np.arange(int(content.sum()))
+        words = [w for w, keep in zip(vocab, content, strict=True) if keep]
+        n_words = len(words)
+        is_content = content[ids] if ids.size else np.zeros(0, dtype=bool)
+        presence = sparse.csr_matrix((np.ones(int(is_content.sum()), dtype=np.float64),
+                                      (doc_of[is_content], compact[ids[is_content]])), shape=(len(docs), n_words))
+        presence.sum_duplicates()
+        presence.data[:] = 1.0  # counted once per answer
+        both = (doc_of[1:] == doc_of[:-1]) & is_content[1:] & is_content[:-1] if ids.size else np.zeros(0, bool)
+        key = compact[ids[:-1][both]] * max(n_words, 1) + compact[ids[1:][both]]
+        pix, pvalues = pd.factorize(key) if key.size else (np.zeros(0, dtype=np.int64), np.zeros(0, np.int64))
+        pvalues = np.asarray(pvalues, dtype=np.int64)
+        phrase_counts = sparse.csr_matrix((np.ones(pix.size, dtype=np.float64), (doc_of[:-1][both], pix)),
+                                          shape=(len(docs), len(pvalues)))
+        phrase_counts.sum_duplicates()
+        word_rank = np.empty(n_words, dtype=np.int64)
+        word_rank[sorted(range(n_words), key=words.__getitem__)] = np.arange(n_words)
+        first, second = pvalues // max(n_words, 1), pvalues % max(n_words, 1)
+        phrase_rank = np.empty(len(pvalues), dtype=np.int64)
+        phrase_rank[np.lexsort((word_rank[second], word_rank[first]))] = np.arange(len(pvalues))
+        phrases = [(words[a], words[b]) for a, b in zip(first.tolist(), second.tolist(), strict=True)]
+        return cls(rows, words, word_rank, presence, phrases, phrase_rank, phrase_counts)
+
+    def tables(self, mask: np.ndarray, n: int, min_count: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(top words, top phrases) of the answers in `mask` (a bool per answer of Prepared.answers)."""
+        weights = mask[self.rows].astype(np.float64)
+        word_counts = np.rint(self.presence.T @ weights).astype(np.int64)
+        phrase_counts = np.rint(self.phrase_counts.T @ weights).astype(np.int64)
+        top_w = self._top(word_counts, self.word_rank, 1, n)
+        top_p = self._top(phrase_counts, self.phrase_rank, max(min_count, 1), n)
+        return (pd.DataFrame([(self.words[i], int(word_counts[i])) for i in top_w], columns=["word", "count"]),
+                pd.DataFrame([(" ".join(self.phrases[i]), int(phrase_counts[i])) for i in top_p],
+                             columns=["phrase", "count"]))
+
+    @staticmethod
+    def _top(counts: np.ndarray, rank: np.ndarray, least: int, n: int) -> np.ndarray:
+        cand = np.flatnonzero(counts >= least)
+        return cand[np.lexsort((rank[cand], -counts[cand]))][:n]
 
 
 def words_by_question(sel: Selection, n: int = 15) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
@@ -579,11 +901,17 @@ def _placeholder_pattern() -> Any:
     return re.compile("|".join(re.escape(m) for m in marks), re.IGNORECASE)
 
 
-def _content_words(text: str) -> list[str]:
+def _content_count(tokens: Iterable[str]) -> int:
     from analysis.text import stopwords as text_stopwords
 
     stop = text_stopwords()
-    return [w for w in tokenise(text) if len(w) >= 3 and w not in stop and not w.isdigit()]
+    return sum(1 for w in tokens if len(w) >= 3 and w not in stop and not w.isdigit())
+
+
+@functools.lru_cache(maxsize=64)
+def _placeholder_words(mark: str) -> int:
+    """Content words the tokeniser finds inside one placeholder ("[phone]" -> "phone")."""
+    return _content_count(tokenise(mark))
 
 
 def quote_problem(text: str) -> str | None:
@@ -596,22 +924,24 @@ def quote_problem(text: str) -> str | None:
     return _quote_check(text)[0]
 
 
-def _quote_check(text: str) -> tuple[str | None, int]:
-    """(quote_problem, content words outside placeholders)."""
+def _quote_check(text: str, tokens: list[str] | None = None) -> tuple[str | None, int]:
+    """(quote_problem, content words outside placeholders); `tokens`: the text's tokenise(), when known."""
     text = str(text or "")
-    stripped, placeholders = _placeholder_pattern().subn(" ", text)
-    words = _content_words(stripped)
-    if placeholders:
-        if placeholders >= len(words) or len(stripped.strip(" .…,;:-")) < len(text) * 0.5:
-            return "mostly redacted details", len(words)
-        if len(words) < QUOTE_MIN_WORDS_BESIDE_REDACTION:
-            return "its meaningful content is a redacted detail", len(words)
-        return None, len(words)
+    tokens = tokenise(text) if tokens is None else tokens
+    marks = _placeholder_pattern().findall(text)
+    words = _content_count(tokens) - sum(_placeholder_words(m) for m in marks)
+    if marks:
+        stripped = _placeholder_pattern().sub(" ", text)
+        if len(marks) >= words or len(stripped.strip(" .…,;:-")) < len(text) * 0.5:
+            return "mostly redacted details", words
+        if words < QUOTE_MIN_WORDS_BESIDE_REDACTION:
+            return "its meaningful content is a redacted detail", words
+        return None, words
     if not words:
         return "too short to stand alone", 0
-    if " ".join(tokenise(text)) in NON_ANSWERS:
-        return "not an answer", len(words)
-    return None, len(words)
+    if " ".join(tokens) in NON_ANSWERS:
+        return "not an answer", words
+    return None, words
 
 
 def quotes(sel: Selection, code_id: int, n: int = 3) -> pd.DataFrame:
@@ -629,32 +959,31 @@ def quotes(sel: Selection, code_id: int, n: int = 3) -> pd.DataFrame:
     prep = sel.prep
     if "text" not in prep.answers:
         return pd.DataFrame(columns=cols)
-    rix = np.unique(sel.pairs.loc[sel.pairs["code_id"] == code_id, "rix"].to_numpy())
+    rix = sel.code_rix(code_id)
     rix = rix[~prep.withheld[rix]]  # withheld for safeguarding: never a quote, pinned or not
     if rix.size == 0:
         return pd.DataFrame(columns=cols)
-    cand = prep.answers.iloc[rix]
     pinned_ids = set(prep.pins.loc[prep.pins["code_id"] == code_id, "response_id"]) if len(prep.pins) else set()
-    pinned = cand[cand["response_id"].isin(pinned_ids)].assign(pinned=True)
-    rest = cand[~cand["response_id"].isin(pinned_ids)]
+    is_pin = (prep.answers["response_id"].take(rix).isin(pinned_ids).to_numpy(dtype=bool) if pinned_ids
+              else np.zeros(rix.size, dtype=bool))
+    pinned = prep.answers.iloc[rix[is_pin]].assign(pinned=True)
     chosen = [pinned]
     need = max(0, n - len(pinned))
-    pool = rest
-    if need and len(pool):
-        if len(pool) > _QUOTE_CANDIDATES:  # evenly spaced, deterministic sample keeps this fast
-            pool = pool.iloc[np.linspace(0, len(pool) - 1, _QUOTE_CANDIDATES).astype(int)]
-        checks = [_quote_check(t) for t in pool["text"]]
-        ok = np.array([problem is None for problem, _ in checks], dtype=bool)
-        pool = pool[ok]  # a finding, not noise
-        standalone = [int(count >= QUOTE_STANDALONE_WORDS) for (_, count), keep in zip(checks, ok, strict=True) if keep]
+    rest = rix[~is_pin]
+    if need and rest.size:
+        if rest.size > _QUOTE_CANDIDATES:  # evenly spaced, deterministic sample keeps this fast
+            rest = rest[np.linspace(0, rest.size - 1, _QUOTE_CANDIDATES).astype(int)]
+        ok, words = prep.quote_checks(rest)
+        pool = prep.answers.iloc[rest[ok]]  # a finding, not noise
+        standalone = (words[ok] >= QUOTE_STANDALONE_WORDS).astype(int)
         length = pool["text"].str.len()
         moderate = ((length >= QUOTE_MIN_CHARS) & (length <= QUOTE_MAX_CHARS)).astype(int)
-        tokens = [set(w for w in ws if not _is_stop(w)) for ws in prep.tokens(pool["rix"].to_numpy())]
+        tokens = prep.quote_terms(rest[ok])
         freq: Counter[str] = Counter()
         for ws in tokens:
             freq.update(ws)
         scores = [sum(freq[w] for w in ws) / (len(ws) + 3) for ws in tokens]
-        pool = pool.assign(_moderate=np.asarray(standalone, dtype=int) * 2 + moderate.to_numpy(),
+        pool = pool.assign(_moderate=standalone * 2 + moderate.to_numpy(),
                            _score=scores).sort_values(["_moderate", "_score", "response_id"],
                                                       ascending=[False, False, True])
         picked: list[int] = []
@@ -683,7 +1012,7 @@ def coded_answers(sel: Selection, code_id: int) -> pd.DataFrame:
     """Every selected answer raising a code that may be quoted (for choosing pins; withheld answers are left out):
     response_id, text, group, pinned."""
     prep = sel.prep
-    rix = np.unique(sel.pairs.loc[sel.pairs["code_id"] == code_id, "rix"].to_numpy())
+    rix = sel.code_rix(code_id)
     rix = rix[~prep.withheld[rix]]
     out = prep.answers.iloc[rix][["response_id", "text", "question_id", "group_id"]].copy()
     pinned_ids = set(prep.pins.loc[prep.pins["code_id"] == code_id, "response_id"]) if len(prep.pins) else set()
@@ -698,13 +1027,20 @@ def progress(sel: Selection) -> pd.DataFrame:
     """Answers collected per event and day, coded and uncoded. Columns: event_name, event_date, day, answers,
     respondents, coded, uncoded, coded_share."""
     cols = ["event_name", "event_date", "day", "answers", "respondents", "coded", "uncoded", "coded_share"]
-    a = sel.answers
-    if a.empty:
+    ix = sel.prep.index
+    rows = ix.progress_keys
+    in_row = sel.mask & (ix.a_pix >= 0)
+    answers = np.bincount(ix.a_pix[in_row], minlength=len(rows))
+    present = np.flatnonzero(answers > 0)
+    if present.size == 0:
         return pd.DataFrame(columns=cols)
-    a = a.assign(_coded=sel.prep.coded[sel.mask])
-    out = a.groupby(["event_name", "event_date", "day"]).agg(
-        answers=("rix", "size"), respondents=("rsp", "nunique"), coded=("_coded", "sum")).reset_index()
-    out["coded"] = out["coded"].astype("int64")
+    kept = _any_per_group(sel.mask[ix.pr_rows], ix.pr.order, ix.pr.starts)
+    respondents = np.bincount(ix.pr.keys // max(ix.n_rsp, 1), weights=kept, minlength=len(rows))
+    coded = np.bincount(ix.a_pix[in_row & sel.prep.coded], minlength=len(rows))
+    out = rows.iloc[present].reset_index(drop=True)
+    out["answers"] = answers[present].astype("int64")
+    out["respondents"] = respondents[present].astype("int64")
+    out["coded"] = coded[present].astype("int64")
     out["uncoded"] = out["answers"] - out["coded"]
     out["coded_share"] = out["coded"] / out["answers"]
     return out.sort_values(["event_date", "event_name", "day"])[cols].reset_index(drop=True)
@@ -732,24 +1068,35 @@ def headline(sel: Selection) -> dict[str, int]:
 
     "respondents" counts people: a transcribed flipchart post-it (answers column `flipchart`) is an anonymous
     answer, counted in "postits", its answers in "flipchart_answers" (they are part of "answers")."""
-    a = sel.answers
-    flipchart = a["flipchart"].to_numpy(dtype=bool) if "flipchart" in a else np.zeros(len(a), dtype=bool)
+    ix = sel.prep.index
+    mask = sel.mask
+
+    def distinct(values: np.ndarray, among: np.ndarray, size: int) -> int:
+        return int(np.count_nonzero(np.bincount(values[among], minlength=size)))
+
+    coded = mask & sel.prep.coded
     return {
-        "answers": int(len(a)),
-        "respondents": int(a["rsp"][~flipchart].nunique()),
-        "postits": int(a["rsp"][flipchart].nunique()),
-        "flipchart_answers": int(flipchart.sum()),
-        "coded_answers": sel.n_coded,
-        "coded_respondents": int(sel.pairs["rsp"].nunique()),
-        "events": int(a["event_id"].nunique()),
+        "answers": int(mask.sum()),
+        "respondents": distinct(ix.a_rsp, mask & ~ix.flip, ix.n_rsp),
+        "postits": distinct(ix.a_rsp, mask & ix.flip, ix.n_rsp),
+        "flipchart_answers": int((mask & ix.flip).sum()),
+        "coded_answers": int(coded.sum()),
+        "coded_respondents": distinct(ix.a_rsp, coded, ix.n_rsp),
+        "events": distinct(ix.a_e, mask, len(ix.e_values) + 1),
     }
 
 
 def respondents_by_group(sel: Selection, threshold: int | None = None) -> pd.DataFrame:
     """Respondents per group in the selection, with the publishable count. Columns: group_id, group,
     respondents, answers, shown."""
-    a = sel.answers
-    out = a.groupby("group_id").agg(respondents=("rsp", "nunique"), answers=("rix", "size")).reset_index()
+    ix = sel.prep.index
+    present = np.bincount(ix.a_rsp[sel.mask], minlength=ix.n_rsp) > 0
+    respondents = np.bincount(ix.rsp_g[:ix.n_rsp][present], minlength=ix.n_g)
+    answers = np.bincount(ix.a_g[sel.mask], minlength=ix.n_g)
+    gix = np.flatnonzero(answers[:-1] > 0)
+    out = pd.DataFrame({"group_id": sel.prep.g_values[gix], "respondents": respondents[gix].astype("int64"),
+                        "answers": answers[gix].astype("int64")})
+    out = out.sort_values("group_id", ignore_index=True)  # as a groupby on the id would give them
     out["group"] = out["group_id"].map(lambda g: sel.prep.groups.get(g, g))
     out["shown"] = [suppress_count(n, threshold=threshold) for n in out["respondents"]]
     return out.sort_values("respondents", ascending=False)[["group_id", "group", "respondents", "answers", "shown"]]
