@@ -45,7 +45,8 @@ def sign_in_form(db) -> None:
     # the language of this page (every shipped catalogue; the person may not read English)
     codes = i18n.languages()
     label = " / ".join(dict.fromkeys(t("signin.language", code) for code in codes))  # readable in every one
-    lang = st.segmented_control(label, codes, format_func=_language_name, key="signin_language", required=True,
+    lang = st.segmented_control(session.md_escape(label), codes, key="signin_language", required=True,
+                                format_func=lambda code: session.md_escape(_language_name(code)),
                                 default=i18n.BASE) or i18n.BASE
     if direction(lang) == "rtl":
         st.html("<style>.st-key-signin_box { direction: rtl; text-align: right; }</style>")

@@ -42,8 +42,9 @@ def _other_languages(qs: QuestionSet) -> list:
     return [x for x in qs.languages if x.code != qs.default_language]
 
 
-def _area_label(language) -> str:
-    return f"Area in question 4, in {language.native_name} ({language.code}, optional)"
+def _area_prompt(language) -> str:
+    """The field's label, in plain words that md_escape leaves as they are (so it is also the accessible name)."""
+    return f"Area in question 4 in {language.native_name}, optional"
 
 
 def _create_languages() -> list:
@@ -77,7 +78,7 @@ def main() -> None:
                                  help="Leave empty to use the partnership's area setting.")
             create_languages = _create_languages()
             for language in create_languages:
-                st.text_input(_area_label(language), key=area_key(language.code), max_chars=100,
+                st.text_input(session.md_escape(_area_prompt(language)), key=area_key(language.code), max_chars=100,
                               help="What question 4 says in this language. Empty: the area above.")
             keys = bundled_keys()
             question_set = st.selectbox("Question set", keys, key="events_question_set",
@@ -171,7 +172,7 @@ def _area_names(db, user, chosen) -> None:
     named = events.area_languages(db, chosen.id)
     with st.form(f"events_area_form_{chosen.id}"):
         for language in others:
-            st.text_input(_area_label(language), value=named.get(language.code, ""),
+            st.text_input(session.md_escape(_area_prompt(language)), value=named.get(language.code, ""),
                           key=area_key(language.code, chosen.id), max_chars=100)
         if st.form_submit_button("Save area names", key="events_area_save", width="stretch"):
             names = {x.code: st.session_state.get(area_key(x.code, chosen.id)) or "" for x in others}

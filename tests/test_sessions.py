@@ -282,7 +282,7 @@ def test_the_sign_in_page_speaks_the_chosen_language(db, monkeypatch, pia):
     at = _app(monkeypatch, None)
     at.run()
     choice = at.segmented_control(key="signin_language")
-    assert choice.value == "en" and choice.options[:2] == ["English", "اردو (مسودہ)"]
+    assert choice.value == "en" and [o.replace("\\", "") for o in choice.options[:2]] == ["English", "اردو (مسودہ)"]
     assert "Language" in choice.label and "زبان" in choice.label  # the choice is readable before it is made
     assert [w.label for w in at.text_input] == ["Username", "Password or PIN"]
     choice.set_value("ur").run()
