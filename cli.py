@@ -759,7 +759,10 @@ def suggest_cmd(db: Database, top_k: int, out: Path) -> None:
 
     from data.suggestions import suggest_uncoded
 
-    rows = suggest_uncoded(db, cli_user(), top_k)
+    notes: list[str] = []
+    rows = suggest_uncoded(db, cli_user(), top_k, notes=notes)
+    for note in notes:
+        click.echo(f"Note: {note}", err=True)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=["response_id", "external_id", "code", "rank", "score"])

@@ -446,7 +446,13 @@ def main() -> None:
     parser.add_argument("--max-coded", type=int, default=None, help="largest number of coded answers on a curve")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--train-max", type=int, default=None,
+                        help="learn from at most this many coded answers (Suggester.TRAIN_MAX, a sample stratified "
+                             "by code): set below the curve's sizes to see what the sample taken at scale costs")
     args = parser.parse_args()
+    if args.train_max:
+        Suggester.TRAIN_MAX = args.train_max
+        print(f"Suggester.TRAIN_MAX = {args.train_max:,}: larger training sets are sampled, stratified by code")
     n_splits = args.splits or (2 if args.quick else 5)
     sizes = tuple(n for n in SIZES if n <= 500) if args.quick else SIZES
     if args.max_coded:

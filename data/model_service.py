@@ -53,6 +53,10 @@ DEBOUNCE_SECONDS = 0.5
 REBUILD_GAP_FACTOR = 2.0
 #: how long a page waits for a model when none is usable (first open, or after a flag): then it says "preparing"
 PAGE_WAIT_SECONDS = float(os.environ.get("THRIVE_SUGGEST_WAIT_SECONDS", "4"))
+#: the page waits for a build only where it is likely to be ready within the wait: at most this many codings, or
+#: the last build took no longer than the wait; a model being read from disk is always waited for. At scale a
+#: first open says "being prepared" at once rather than after the wait (issue 14: first open within 5 s)
+QUICK_BUILD_CODINGS = 2_000
 FORMAT = 1
 _ENGINE_FILES = ("analysis/suggest.py", "analysis/text.py", "data/suggestions.py")
 _ROOT = Path(__file__).resolve().parent.parent
@@ -147,6 +151,8 @@ class ModelService:
         self._poked = False
         self._urgent = False
         self._building = False
+        self._loading = True  # until the worker's first step has looked for a model on disk
+        self._last_build_seconds = 0.0
         self._saving = False  # writing the newest model to disk (wait_idle waits for it)
         self._error = ""
         self._stopped = False
@@ -179,9 +185,19 @@ class ModelService:
                 remaining = deadline - time.monotonic()
                 if self._error and not self._building and not self._poked:
                     return View(None, None, "error", self._error)
+                if remaining > 0 and not self._worth_waiting(wait):
+                    remaining = 0.0
                 if remaining <= 0 or self._stopped:
                     return View(None, None, "error" if self._error else "preparing", self._error)
                 self._cond.wait(timeout=min(remaining, 0.5))
+
+    def _worth_waiting(self, wait: float) -> bool:
+        """Whether a model is likely to be usable within `wait` seconds (see QUICK_BUILD_CODINGS); under the lock."""
+        if self._loading or self._wanted is None:
+            return True
+        if self._last_build_seconds:
+            return self._last_build_seconds <= wait
+        return self._wanted.codings[0] <= QUICK_BUILD_CODINGS
 
     def snapshot(self) -> Snapshot | None:
         with self._cond:
@@ -247,6 +263,7 @@ class ModelService:
                 with self._cond:
                     self._error = str(exc) or exc.__class__.__name__
                     self._building = False
+                    self._loading = False
                     self._cond.notify_all()
                 time.sleep(1.0)
             first = False
@@ -264,7 +281,12 @@ class ModelService:
                 self._wanted = key
                 self._cond.notify_all()
             if first:
-                self._load_from_disk(key)
+                try:
+                    self._load_from_disk(key)
+                finally:
+                    with self._cond:
+                        self._loading = False
+                        self._cond.notify_all()
             snap = self.snapshot()
             if snap is not None and snap.key == key:
                 return
@@ -303,6 +325,7 @@ class ModelService:
             self._error = ""
             self.builds += 1
             self._next_allowed = time.monotonic() + REBUILD_GAP_FACTOR * seconds
+            self._last_build_seconds = seconds
             self._cond.notify_all()
         log.info("suggestion model built from %s codings in %.1f s", key.codings[0], seconds)
         try:

@@ -166,12 +166,14 @@ def build_suggester(db: Database, user: User, coder: str | None = None, *, also_
 
 
 def suggest_uncoded(db: Database, user: User, top_k: int = 3, *,
-                    response_ids: Collection[str] | None = None) -> list[dict]:
+                    response_ids: Collection[str] | None = None, notes: list[str] | None = None) -> list[dict]:
     """For every answer without a human coding, its top_k codes: dicts response_id, external_id, code, rank, score.
 
     Rank 1 is the best; answers for which no code scores above zero get no rows, nor do withheld answers.
     `response_ids` limits the answers suggested for (the benchmark's test answers); the model still learns from
-    every coded answer.
+    every coded answer (at scale a bounded sample of them, see training_rows). `notes`, where given, receives one
+    line saying why meaning was not used (no runtime, or too few stored vectors) and how many coded answers were
+    learned from when that was a sample.
     """
     require(user, "code")
     if top_k < 1:
@@ -190,6 +192,12 @@ def suggest_uncoded(db: Database, user: User, top_k: int = 3, *,
     vectors, found = (_stored_vectors(db, [row[0] for row in rows]) if meaning()[0] is not None
                       else (None, np.zeros(len(rows), dtype=bool)))
     suggester = build_suggester(db, user, also_missing=int((~found).sum()))
+    if notes is not None:
+        if suggester.meaning_reason:
+            notes.append(suggester.meaning_reason)
+        if suggester.n_coded < suggester.n_population:
+            notes.append(f"learned from a sample of {suggester.n_coded:,} of the {suggester.n_population:,} coded "
+                         "answers, stratified by code")
     if suggester.embed is not None:
         vectors = _fill_missing(vectors, found, [row[2] for row in rows], suggester.embed)
     else:

@@ -148,7 +148,14 @@ def test_too_many_missing_vectors_means_words_only_and_says_so(many_coded, admin
     monkeypatch.setattr(suggestions, "EMBED_MISSING_MAX", 10)
     model = suggestions.build_suggester(db, admin)
     assert model.embed is None and "cli.py embed" in model.meaning_reason
-    rows = suggestions.suggest_uncoded(db, admin, 2)
-    assert rows == []  # every answer is coded; nothing to suggest, and no failure
+    from data.importer import import_responses
+
+    import_responses(db, admin, b"id,question,group,text,respondent\nu1,thrive_helps,young_person,so skint,q1\n",
+                     "u.csv", event="scale")
+    notes: list[str] = []
+    monkeypatch.setattr(Suggester, "TRAIN_MAX", 100)
+    rows = suggestions.suggest_uncoded(db, admin, 2, notes=notes)
+    assert rows and rows[0]["code"] == "money"
+    assert any("cli.py embed" in n for n in notes) and any("sample of" in n and "300" in n for n in notes)
     monkeypatch.setattr(suggestions, "EMBED_MISSING_MAX", 10_000)
     assert suggestions.build_suggester(db, admin).embed is not None
