@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 from docx import Document
 
@@ -58,6 +62,45 @@ def test_report_reports_agreement_when_two_people_coded(db, admin, lead):
     body = "\n".join(p.text for p in open_doc(report.report_bytes(build(db, lead))).paragraphs)
     assert "ada_admin and olu_officer both coded 13 answers" in body  # "dunno" is uncoded
     assert "Mean Cohen's kappa" in body
+
+
+def _second_coder(db):
+    """ada_admin codes every coded answer as olu_officer did, so the agreement paragraph has two coders."""
+    for (rid, code) in db.execute("SELECT response_id, code_id FROM codings").fetchall():
+        db.execute("INSERT INTO codings (response_id, code_id, coder, created_at) VALUES (?, ?, 'ada_admin', '')",
+                   [rid, code])
+    db.conn.commit()
+
+
+#: Run in a fresh interpreter: the report as the CLI writes it, then which nltk / scipy modules got imported.
+_FRESH_REPORT = """
+import json, sys
+from data import open_db, findings as df
+from data.users import User
+from exports import report, tables
+db = open_db(sys.argv[1])
+ex = tables.build(df.load_frames(db, User("sam_lead", frozenset({"strategy_lead"})), with_text=True))
+data = report.report_bytes(ex)
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("nltk", "scipy"))
+import io
+from docx import Document
+body = "\\n".join(p.text for p in Document(io.BytesIO(data)).paragraphs)
+print(json.dumps({"heavy": heavy, "agreement": "Mean Cohen's kappa" in body, "quotes": body.count("\u201c")}))
+"""
+
+
+def test_the_report_never_imports_nltk_or_scipy(db_path, db, admin):
+    """nltk imports scipy.stats under it: seconds of CPU the board report paid for its quotes' tokens (issue 12:
+    the report within 15 s). Quotes, intervals and agreement are all computed without them."""
+    seed(db, admin)
+    _second_coder(db)
+    db.conn.close()
+    done = subprocess.run([sys.executable, "-c", _FRESH_REPORT, str(db_path)], cwd=Path(__file__).resolve().parents[1],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["agreement"] and result["quotes"] >= 3  # the paragraphs that used to need nltk are there
+    assert result["heavy"] == []
 
 
 def test_report_on_an_empty_selection(db, admin, lead):
