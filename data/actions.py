@@ -209,6 +209,34 @@ class FeedbackSheet:
     generated: dt.date = field(default_factory=lambda: dt.datetime.now(dt.UTC).date())
 
 
+def reach(db: Database, user: User, round_id: int) -> dict[int, FeedbackTheme]:
+    """What people said about each code in a round, for the actions recorded against it: code id -> FeedbackTheme
+    (no quote, no actions) with the people and the post-its raising it (a sub-code's counts include its own
+    sub-codes, a theme's its sub-codes), out of those with a coded answer. Raw counts: callers apply the
+    small-number rule when they show them (exports.feedback.theme_counts does)."""
+    require(user, "findings")
+    from analysis import findings as af
+    from data.findings import load_frames
+    from data.rounds import _get
+
+    target = _get(db, round_id)
+    frames = load_frames(db, user, coding_details=False, round_id=target.id)
+    prep = af.prepare(frames.answers, frames.codings, frames.codes, frames.pins, frames.questions, frames.groups)
+    sel = af.select(prep, af.Filter())
+    answers = sel.answers
+    postit_rsp = answers.loc[answers["flipchart"].astype(bool), "rsp"].unique() if "flipchart" in answers else []
+    pairs = sel.pairs
+    on_postit = pairs["rsp"].isin(postit_rsp)
+    people = pairs[~on_postit].groupby("code_id")["rsp"].nunique()
+    postits = pairs[on_postit].groupby("code_id")["rsp"].nunique()
+    coded = pairs["rsp"]
+    coded_postits = int(coded[coded.isin(postit_rsp)].nunique())
+    coded_people = int(coded.nunique()) - coded_postits
+    return {int(c): FeedbackTheme(int(c), prep.code_labels.get(int(c), str(c)), int(people.get(c, 0)), coded_people,
+                                  None, (), int(postits.get(c, 0)), coded_postits)
+            for c in pairs["code_id"].unique()}
+
+
 def feedback_sheet(db: Database, user: User, round_id: int, *, top: int = 4) -> FeedbackSheet:
     """What a round's feedback sheet says: its `top` themes (raised by the most people and post-its together across
     the questions, never a total under the small-number threshold; people and post-its are then counted apart), plus any other theme with an action (up to 6 in all), each with one

@@ -20,7 +20,9 @@ from data import actions as round_actions
 from data import rounds
 from data.codebook import list_codes
 from data.events import list_events
+from data.findings import data_version
 from data.paths import safe_filename
+from data.users import User
 from ui import session
 
 user = session.guard("findings")
@@ -118,14 +120,36 @@ with tab_events:
                     st.rerun()
 
 # --- actions per theme ------------------------------------------------------------------------------------------
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def reach(path: str, version: tuple, round_id: int, _user: User) -> dict:
+    """People and post-its raising each code in the round (data.actions.reach), once per data version."""
+    return round_actions.reach(db, _user, round_id)
+
+
 with tab_actions:
     st.caption("What the partnership will do about what people raised in this round: an owner, a due date and a "
                "status for each action. The feedback sheet shows them beside what people said.")
     found = round_actions.list_actions(db, user, chosen.id)
     if found:
-        st.dataframe(pd.DataFrame([{"Theme": a.label, "Action": a.what, "Owner": a.owner, "Due": a.due or "",
-                                    "Status": a.status_label, "Note": a.note} for a in found]),
-                     hide_index=True, width="stretch")
+        from exports.feedback import theme_counts
+
+        said = reach(str(config.db_path()), data_version(db), chosen.id, user)  # what people said, beside it
+
+        def people_said(code_id: int) -> str:
+            theme = said.get(code_id)
+            return theme_counts(theme) if theme else "nobody in this round"
+
+        def who_when(a: round_actions.Action) -> str:
+            return ", ".join(x for x in (a.owner, f"by {a.due}" if a.due else "") if x)
+
+        # status before owner and date, the note only where one is written: the status stays in view on a tablet
+        table = pd.DataFrame([{"Theme": a.label, "People said": people_said(a.code_id), "Action": a.what,
+                               "Status": a.status_label, "Who, by when": who_when(a), "Note": a.note}
+                              for a in found])
+        if not table["Note"].astype(bool).any():
+            table = table.drop(columns="Note")
+        st.dataframe(table, hide_index=True, width="stretch")
     else:
         st.info("No actions recorded for this round yet.")
     if can_manage:

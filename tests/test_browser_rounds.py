@@ -167,8 +167,9 @@ def test_an_officer_creates_a_round_puts_an_event_in_it_and_records_an_action(se
         expect(page.get_by_text("No actions recorded for this round yet.")).to_have_count(0, timeout=WAIT_MS)
         tall(page, "rounds_officer_action")
         rows = grid(page, 0)
-        assert [(r["Theme"], r["Action"], r["Owner"], r["Status"]) for r in rows] == [
-            ("Things to do and places", "A youth bus in the town park on Fridays", "Youth service", "Planned")]
+        assert rows == [{"Theme": "Things to do and places", "People said": "nobody in this round",  # no answers yet
+                         "Action": "A youth bus in the town park on Fridays", "Status": "Planned",
+                         "Who, by when": "Youth service"}]
     db = open_db(seeded)
     try:
         admin = User("admin", frozenset({"admin"}))
@@ -198,8 +199,8 @@ def test_a_strategy_lead_sees_the_rounds_and_compares_this_round_with_the_last(s
         expect(page.get_by_text(ACTION)).to_have_count(1, timeout=WAIT_MS)
         tall(page, "rounds_lead_actions")
         action = grid(page, 0)
-        assert [(r["Theme"], r["Action"], r["Owner"], r["Due"], r["Status"]) for r in action] == [
-            ("Family and relationships", ACTION, "Early help", "2027-03-31", "In progress")]
+        assert action == [{"Theme": "Family and relationships", "People said": "raised by 16 of 20 people (80%)",
+                           "Action": ACTION, "Status": "In progress", "Who, by when": "Early help, by 2027-03-31"}]
         expect(page.get_by_role("button", name="Record action")).to_have_count(0)
         choose(page, "rounds_choice_box", OLD_T)
         expect(round_box(page)).to_have_value(OLD_T, timeout=WAIT_MS)

@@ -326,6 +326,9 @@ def test_feedback_sheet_counts_post_its_apart_from_people(db, admin, officer, tw
     thrive, barriers = themes["Thrive factors"], themes["Barriers"]
     assert (thrive.respondents, thrive.base, thrive.postits, thrive.postit_base) == (6, 7, 6, 10)
     assert (barriers.respondents, barriers.postits, barriers.voices) == (1, 4, 5)  # on the sheet: 5 voices in all
+    reach = actions.reach(db, officer, new.id)  # beside the actions on the Rounds page: the same counts
+    assert (reach[1].respondents, reach[1].base, reach[1].postits, reach[1].postit_base) == (6, 7, 6, 10)
+    assert (reach[3].respondents, reach[3].postits) == (1, 6)  # the sub-code "Friends": 1 person, 6 post-its
     path = tmp_path / "sheet.docx"
     feedback.write_feedback(sheet, path)
     text = _docx_text(path.read_bytes())
@@ -546,6 +549,8 @@ def test_rounds_page_for_an_officer(db, admin, officer, two_rounds):
     tables = [d.value for d in at.dataframe]
     assert any("Family centre drop-in" in set(t.get("Event", [])) for t in tables)
     assert any("More family centre sessions" in set(t.get("Action", [])) for t in tables)
+    said = next(t for t in tables if "People said" in t)
+    assert list(said["People said"]) == ["raised by 5 of 7 people (71%)"]  # "Loving family": 5 of the 7
     assert any(list(t.get("Label", [])) == ["Q3 2026", "Q4 2026"] for t in tables)
     charts = at.get("vega_lite_chart")
     assert len(charts) == 2  # counts over time, theme shares over time
