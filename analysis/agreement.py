@@ -123,40 +123,46 @@ def overview(codings: Any, codes: Any) -> dict[str, Any] | None:
 
     `codings` is a frame of response_id, code_id, coder (the exports' codings). The same figures as building
     {answer: set of code names} per coder and calling agreement_table, counted with numpy over integer keys
-    (at 100,000 answers that dictionary building cost ~1.5 s of the report; this takes ~0.1 s)."""
+    (at 100,000 answers that dictionary building cost ~1.5 s of the report; this takes ~0.06 s, ~0.5 s at 1.1 M
+    codings)."""
     import numpy as np
     import pandas as pd
 
     if codings is None or codings.empty or codings["coder"].nunique() < 2:
         return None
     names = dict(zip(codes["code_id"], codes["name"], strict=False))
-    rid, _ = pd.factorize(codings["response_id"])
+    rid, answers = pd.factorize(codings["response_id"])
     coders = sorted(codings["coder"].dropna().unique())
     coder_idx = pd.Categorical(codings["coder"], categories=coders).codes
-    per_coder = [np.unique(rid[coder_idx == k]) for k in range(len(coders))]
-    best = max(((len(np.intersect1d(per_coder[i], per_coder[j], assume_unique=True)), coders[i], coders[j], i, j)
+    # which answers each coder coded, as one row of booleans per coder (cheaper than unique/intersect at 1 M codings)
+    present = np.zeros((len(coders), len(answers)), dtype=bool)
+    known = coder_idx >= 0
+    present[coder_idx[known], rid[known]] = True
+    best = max(((int(np.count_nonzero(present[i] & present[j])), coders[i], coders[j], i, j)
                 for i in range(len(coders)) for j in range(i + 1, len(coders))), default=(0, "", "", -1, -1))
     if best[0] == 0:
         return None
     _, a, b, ia, ib = best
-    items = np.intersect1d(per_coder[ia], per_coder[ib], assume_unique=True)
+    shared = present[ia] & present[ib]
+    n = int(np.count_nonzero(shared))
+    item_pos = np.cumsum(shared) - 1  # each shared answer's place among them
     # each coding's code name as an integer (a code id missing from `codes` is named by its id, as before)
-    code_values, code_inverse = np.unique(codings["code_id"].to_numpy(), return_inverse=True)
+    code_inverse, code_values = pd.factorize(codings["code_id"])
     name_idx, labels = pd.factorize(pd.Series([names.get(int(c), str(c)) for c in code_values], dtype=object))
-    name_of_row = name_idx[code_inverse.reshape(-1)].astype(np.int64)
+    name_of_row = name_idx[code_inverse]
     k = max(len(labels), 1)
-    on_items = np.isin(rid, items)
+    on_shared = shared[rid]
 
-    def keys(coder: int) -> np.ndarray:  # the coder's distinct (answer, code name) pairs on the shared answers
-        mask = on_items & (coder_idx == coder)
-        return np.unique(rid[mask].astype(np.int64) * k + name_of_row[mask])
+    def seen(coder: int) -> np.ndarray:  # the coder's (shared answer, code name) pairs, each once, as n x k booleans
+        mask = on_shared & (coder_idx == coder)
+        out = np.zeros(n * k, dtype=bool)
+        out[item_pos[rid[mask]].astype(np.int64) * k + name_of_row[mask]] = True
+        return out.reshape(n, k)
 
-    keys_a, keys_b = keys(ia), keys(ib)
-    count_a = np.bincount(keys_a % k, minlength=k)
-    count_b = np.bincount(keys_b % k, minlength=k)
-    count_both = np.bincount(np.intersect1d(keys_a, keys_b, assume_unique=True) % k, minlength=k)
+    seen_a, seen_b = seen(ia), seen(ib)
+    count_a, count_b = seen_a.sum(axis=0), seen_b.sum(axis=0)
+    count_both = (seen_a & seen_b).sum(axis=0)
     position = {name: i for i, name in enumerate(labels)}
-    n = len(items)
     table = {}
     for code in sorted(set(names.values())):
         i = position.get(code)

@@ -10,6 +10,7 @@ its respondent approved, and neither marked "has issues"), with their codings an
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,24 +56,48 @@ class Frames:
 
 
 def data_version(db: Database) -> tuple[Any, ...]:
-    """A cheap fingerprint of everything findings read: changes whenever answers, codings, codes, pins or
-    safeguarding flags do (a flag raised or released withholds or releases an answer's text).
+    """A cheap fingerprint of everything findings read: changes whenever answers, respondents, codings, codes, pins,
+    events or safeguarding flags do (a flag raised or released withholds or releases an answer's text).
 
-    Used as the st.cache_data key so a filter change reuses loaded frames and an edit invalidates them.
+    Used as the st.cache_data key so a filter change reuses loaded frames and an edit invalidates them. Inserts
+    move a table's largest rowid; in-place edits of the columns findings read and deletions move the counter kept
+    by the 0021_findings_speed triggers (a re-redaction, a merge moving codings to another code, a group changed,
+    an erasure), so the key is a few index look-ups whatever the size of the data.
     """
+    try:
+        edits = db.execute("SELECT n FROM findings_edits WHERE id = 1").fetchone()
+    except sqlite3.OperationalError:  # a database opened without the migration (never through data.open_db)
+        edits = None
+    if edits is None:
+        return _data_version_by_scan(db)
+    row = db.execute(
+        "SELECT (SELECT MAX(rowid) FROM responses), (SELECT MAX(rowid) FROM respondents), "
+        "(SELECT MAX(id) FROM codings), "
+        "(SELECT COUNT(*) FROM codes), (SELECT MAX(updated_at) FROM codes), "
+        "(SELECT COUNT(*) FROM pinned_quotes), (SELECT MAX(at) FROM pinned_quotes), "
+        "(SELECT COUNT(*) FROM events), (SELECT MAX(created_at) FROM events), "
+        # flags: raised (count), released or unreleased (updated_at moves with both; the released set itself)
+        "(SELECT COUNT(*) FROM flags), (SELECT MAX(updated_at) FROM flags), "
+        "(SELECT COUNT(released_at) FROM flags), (SELECT TOTAL(rowid) FROM flags WHERE released_at IS NOT NULL)"
+    ).fetchone()
+    from data.review import version as review_version  # a review changes what "approved only" shows
+
+    return ("edits", edits[0], *row, *review_version(db))
+
+
+def _data_version_by_scan(db: Database) -> tuple[Any, ...]:
+    """data_version without the edit counter: counts, largest ids and sums over every answer and coding."""
     row = db.execute(
         "SELECT (SELECT COUNT(*) FROM responses), (SELECT MAX(rowid) FROM responses), "
         "(SELECT COUNT(*) FROM codings), (SELECT MAX(id) FROM codings), "
         "(SELECT COUNT(*) FROM codes), (SELECT MAX(updated_at) FROM codes), "
         "(SELECT COUNT(*) FROM pinned_quotes), (SELECT MAX(at) FROM pinned_quotes), "
         "(SELECT COUNT(*) FROM events), (SELECT MAX(created_at) FROM events), (SELECT COUNT(*) FROM respondents), "
-        # in-place edits: a re-redaction changes text lengths, a merge moves codings to another code (~30 ms at 100k)
         "(SELECT TOTAL(length(redacted_text)) FROM responses), (SELECT TOTAL(code_id) FROM codings), "
-        # flags: raised (count), released or unreleased (updated_at moves with both; the released set itself)
         "(SELECT COUNT(*) FROM flags), (SELECT MAX(updated_at) FROM flags), "
         "(SELECT COUNT(released_at) FROM flags), (SELECT TOTAL(rowid) FROM flags WHERE released_at IS NOT NULL)"
     ).fetchone()
-    from data.review import version as review_version  # a review changes what "approved only" shows
+    from data.review import version as review_version
 
     return tuple(row) + review_version(db)
 

@@ -264,6 +264,41 @@ def test_frames_mark_withheld_answers_and_analysis_honours_the_mark(db, admin, l
     assert target in set(af.quotes(af.select(prep, af.Filter()), 2, n=20)["response_id"])
 
 
+@pytest.mark.parametrize("edit", [
+    "UPDATE respondents SET group_id = 'resident' WHERE rowid = 2",  # a group corrected: every share moves
+    "DELETE FROM responses WHERE rowid = 3",  # not the largest rowid: only the edit counter sees it
+    "DELETE FROM codings WHERE id = 2",
+    "UPDATE responses SET question_id = 'thrive_stops' WHERE rowid = 4",
+    "UPDATE events SET date = '2027-01-01'",
+    "INSERT INTO codings (response_id, code_id, coder, created_at) SELECT id, 3, 'x', '' FROM responses LIMIT 1",
+])
+def test_data_version_sees_edits_and_deletions_through_the_counter(db, lead, seeded, edit):
+    before = df.data_version(db)
+    assert before[0] == "edits"  # the 0021_findings_speed counter, not a scan over every answer
+    db.execute(edit)
+    db.conn.commit()
+    assert df.data_version(db) != before
+
+
+def test_data_version_ignores_columns_findings_do_not_read(db, lead, seeded):
+    before = df.data_version(db)
+    db.execute("UPDATE responses SET recorded_by = 'someone_else'")
+    db.conn.commit()
+    assert df.data_version(db) == before
+
+
+def test_data_version_without_the_counter_scans(db, lead, seeded):
+    for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'findings_%'"
+                              ).fetchall():
+        db.execute(f"DROP TRIGGER {name}")
+    db.execute("DROP TABLE findings_edits")  # as a database from before 0021_findings_speed
+    before = df.data_version(db)
+    assert before[0] != "edits"
+    db.execute("UPDATE responses SET redacted_text = redacted_text || '!' WHERE rowid = 1")
+    db.conn.commit()
+    assert df.data_version(db) != before
+
+
 def test_data_version_changes_when_a_flag_is_raised(db, admin, lead, seeded):
     from data import flags
 
