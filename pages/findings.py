@@ -153,11 +153,11 @@ events = prep.events
 event_names = dict(zip(events["event_id"], events["name"] + " (" + events["date"] + ")", strict=False))
 code_labels = {int(r.code_id): (r.label if pd.isna(r.parent_id) else f"— {r.label}")
                for r in prep.codes.itertuples()}
-question_ids = df.ordered_questions(prep.answers["question_id"].unique())
-group_ids = sorted(prep.answers["group_id"].unique(), key=lambda g: prep.groups.get(g, g))
-dates = pd.to_datetime(prep.answers["event_date"], errors="coerce").dropna()
-first_day = dates.min().date() if len(dates) else dt.date.today()
-last_day = dates.max().date() if len(dates) else dt.date.today()
+choices = prep.choices  # worked out once per data version, not on every rerun
+question_ids = list(choices["questions"])
+group_ids = list(choices["groups"])
+first_day = choices["first_day"] or dt.date.today()
+last_day = choices["last_day"] or dt.date.today()
 
 with st.expander("Filters", expanded=False, icon=":material/filter_list:"):
     c1, c2 = st.columns(2)
