@@ -16,6 +16,7 @@ import argparse
 import csv
 import io
 import os
+import resource
 import sqlite3
 import sys
 import tempfile
@@ -69,20 +70,26 @@ class _NoScreening:
         pass
 
 
-def timed_import(path: Path, data: bytes, name: str, *, screening: bool) -> tuple[float, float, int]:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed_import(path: Path, data: bytes, name: str, *, screening: bool) -> tuple[float, float, float, int]:
+    """(wall s, cpu s of this process, cpu s of the screening helper (a child, counted once it has exited), rows)"""
     db = open_db(path)
     real = importer.BackgroundScreening
     if not screening:
         importer.BackgroundScreening = _NoScreening
     try:
-        start, cpu = time.perf_counter(), time.process_time()
+        start, cpu, child = time.perf_counter(), time.process_time(), _children_cpu()
         importer.import_responses(db, ADMIN, io.BytesIO(data), name, event="Scale import")
-        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+        elapsed, cpu, child = time.perf_counter() - start, time.process_time() - cpu, _children_cpu() - child
     finally:
         importer.BackgroundScreening = real
     stored = db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
     db.conn.close()
-    return elapsed, cpu, stored
+    return elapsed, cpu, child, stored
 
 
 def main() -> None:
@@ -113,14 +120,17 @@ def _main() -> None:
         floor_cpu = time.process_time() - cpu
         print(f"(3) floor: csv parse + uuid4 ids + one executemany of {rows:,} rows: {floor:.2f} s "
               f"(cpu {floor_cpu:.2f} s)")
-        bare, bare_cpu, stored = timed_import(work / "bare.db", data, name, screening=False)
+        bare, bare_cpu, _, stored = timed_import(work / "bare.db", data, name, screening=False)
         print(f"(2) import without screening: {bare:.2f} s (cpu {bare_cpu:.2f} s), stored {stored:,} = "
-              f"{bare / floor:.2f} x floor (cpu {bare_cpu / floor_cpu:.2f} x)")
-        whole, whole_cpu, stored = timed_import(work / "whole.db", data, name, screening=True)
-        print(f"(1) whole import: {whole:.2f} s (cpu here {whole_cpu:.2f} s, the helper's not counted), stored "
-              f"{stored:,} = {whole / floor:.2f} x floor   "
-              f"(targets <= 60 s and <= 5 x floor: {'OK' if whole <= 60 else 'MISSED'} / "
-              f"{'OK' if whole <= 5 * floor else 'MISSED'})")
+              f"{bare / floor:.2f} x floor (cpu {bare_cpu / floor_cpu:.2f} x)   load {os.getloadavg()[0]:.1f}")
+        whole, whole_cpu, helper_cpu, stored = timed_import(work / "whole.db", data, name, screening=True)
+        total_cpu = whole_cpu + helper_cpu
+        print(f"(1) whole import: {whole:.2f} s (cpu {whole_cpu:.2f} s here + {helper_cpu:.2f} s in the screening "
+              f"helper = {total_cpu:.2f} s), stored {stored:,} = {whole / floor:.2f} x floor (cpu "
+              f"{total_cpu / floor_cpu:.2f} x)   load {os.getloadavg()[0]:.1f}\n"
+              f"    targets <= 60 s and <= 5 x floor: {'OK' if whole <= 60 else 'MISSED'} / "
+              f"{'OK' if whole <= 5 * floor else 'MISSED'} (wall); on two idle cores the cpu time would allow "
+              f"{max(total_cpu / 2, whole_cpu):.0f} s at best")
     reader = csv.reader(io.StringIO(long_data.decode("utf-8"), newline=""))
     next(reader)
     sample = [(r[3], r[1]) for _, r in zip(range(args.screen_sample), reader, strict=False)]

@@ -25,7 +25,7 @@ from sqlite_utils import Database
 import config
 from analysis.screening import BackgroundScreening, screen
 from data import audit, flags, import_mapping
-from data.db import new_ids, now_utc, transaction
+from data.db import new_id, new_ids, now_utc, transaction
 from data.events import Event, create_event, events_named, question_set
 from data.users import User, require
 from surveys import QuestionSet
@@ -1049,7 +1049,8 @@ def _write_rows(db: Database, user: User, filename: str, resolved: dict[str, Eve
                 existing_refs[(event_id, ref)] = respondent_id
         # A submission whose id is a UUID (KoBo _uuid, ODK instanceID) is one submission wherever it is stored: its
         # answers and respondent are looked for in every event, and new answers join the respondent's own event.
-        uuid_refs = sorted({ref for *_, ref in prepared if ref and import_mapping.submission_uuid(ref) == ref})
+        refs = {(event_name, ref) for _, _, event_name, *_, ref in prepared if ref}
+        uuid_refs = sorted({ref for _, ref in refs if import_mapping.submission_uuid(ref) == ref})
         elsewhere: dict[str, tuple[str, str]] = {}  # submission UUID -> (respondent id, its event id)
         if uuid_refs:
             for ref, respondent_id, event_id in _stored_anywhere(
@@ -1067,7 +1068,10 @@ def _write_rows(db: Database, user: User, filename: str, resolved: dict[str, Eve
         # at most two ids per row (an answer, maybe a respondent), made in one go
         # sorted: rows then go into the primary-key and respondent indexes in key order (appends, not page splits
         # all over the tree); each id is still a random UUID4
-        fresh_ids = iter(sorted(new_ids(2 * len(prepared))))
+        # one per answer and one per new respondent: a row without a respondent cell is a respondent of its own, a
+        # respondent cell one per event name (an upper bound: some are found stored); more only if that is ever wrong
+        needed = len(prepared) + sum(1 for *_, ref in prepared if not ref) + len(refs)
+        fresh_ids = itertools.chain(sorted(new_ids(needed)), iter(new_id, None))
         for number, screened_at, event_name, ext_id, question_id, group_id, text, created_at, respondent_ref \
                 in prepared:
             result.rows += 1
