@@ -5,7 +5,6 @@ Each save is one transaction: the respondent, their answers, the redacted texts 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -178,11 +177,6 @@ def flag_respondent(db: Database, user: User, respondent_id: str, note: str = ""
                             respondent_id=respondent_id, event_id=row[0])
 
 
-def _start_of_local_day_utc() -> str:
-    local_midnight = dt.datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
-    return local_midnight.astimezone(dt.UTC).isoformat(timespec="microseconds")
-
-
 #: A transcribed post-it is stored as its own anonymous "respondent" row, but it is not a person: counts of people
 #: leave these rows out and count them as post-its beside the people.
 POSTIT_SQL = "source = 'transcribed'"
@@ -190,12 +184,11 @@ POSTIT_SQL = "source = 'transcribed'"
 
 def respondents_today(db: Database, user: User, event_id: str) -> int:
     """People recorded at this event since local midnight (what the peer researcher sees after Save); transcribed
-    post-its are not people and are left out."""
+    post-its are not people and are left out. One row of the counts the triggers keep (0024_capture_speed)."""
     require(user, "collect")
-    return db.execute(
-        f"SELECT COUNT(*) FROM respondents WHERE event_id = ? AND created_at >= ? AND NOT ({POSTIT_SQL})",  # noqa: S608
-        [event_id, _start_of_local_day_utc()],
-    ).fetchone()[0]
+    row = db.execute("SELECT people FROM event_day_counts WHERE event_id = ? AND day = date('now', 'localtime')",
+                     [event_id]).fetchone()
+    return row[0] if row else 0
 
 
 @dataclass(frozen=True)
@@ -207,15 +200,16 @@ class EventCounts:
 
 
 def event_counts(db: Database, user: User, event_id: str) -> EventCounts:
-    """Counts for one event: no answer text, so a peer researcher may see them for their event."""
+    """Counts for one event: no answer text, so a peer researcher may see them for their event. A read of the event's
+    few per-day rows (kept by triggers, 0024_capture_speed), not a count of its answers: constant time at any size."""
     require(user, "collect")
-    people, postits, answers = db.execute(
-        f"SELECT (SELECT COUNT(*) FROM respondents WHERE event_id = ? AND NOT ({POSTIT_SQL})), "  # noqa: S608
-        f"(SELECT COUNT(*) FROM respondents WHERE event_id = ? AND {POSTIT_SQL}), "
-        "(SELECT COUNT(*) FROM responses WHERE event_id = ?)",
-        [event_id, event_id, event_id],
+    people, postits, answers, today = db.execute(
+        "SELECT COALESCE(SUM(people), 0), COALESCE(SUM(postits), 0), COALESCE(SUM(answers), 0), "
+        "COALESCE(SUM(CASE WHEN day = date('now', 'localtime') THEN people END), 0) "
+        "FROM event_day_counts WHERE event_id = ?",
+        [event_id],
     ).fetchone()
-    return EventCounts(people, respondents_today(db, user, event_id), answers, postits)
+    return EventCounts(people, today, answers, postits)
 
 
 @dataclass(frozen=True)

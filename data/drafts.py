@@ -29,18 +29,16 @@ def _blob(state: dict[str, Any]) -> tuple[str, str]:
 
 
 def save_draft(db: Database, user: User, device: str, event_id: str, state: dict[str, Any]) -> bool:
-    """Keep the form's fields; returns False (and writes nothing) when they are what is already stored."""
+    """Keep the form's fields; returns False (and changes nothing) when they are what is already stored. One
+    statement: the stored fingerprint is compared by the upsert itself, not read first."""
     text, fingerprint = _blob(state)
-    stored = db.execute("SELECT fingerprint FROM drafts WHERE username = ? AND device = ? AND event_id = ?",
-                        [user.username, device, event_id]).fetchone()
-    if stored and stored[0] == fingerprint:
-        return False
     with transaction(db):
-        db.execute("INSERT INTO drafts (username, device, event_id, state, fingerprint, updated_at) "
-                   "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (username, device, event_id) DO UPDATE SET "
-                   "state = excluded.state, fingerprint = excluded.fingerprint, updated_at = excluded.updated_at",
-                   [user.username, device, event_id, text, fingerprint, now_utc()])
-    return True
+        cur = db.execute("INSERT INTO drafts (username, device, event_id, state, fingerprint, updated_at) "
+                         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (username, device, event_id) DO UPDATE SET "
+                         "state = excluded.state, fingerprint = excluded.fingerprint, updated_at = excluded.updated_at "
+                         "WHERE drafts.fingerprint IS NOT excluded.fingerprint",
+                         [user.username, device, event_id, text, fingerprint, now_utc()])
+    return cur.rowcount > 0
 
 
 def load_draft(db: Database, user: User, device: str, event_id: str) -> dict[str, Any] | None:

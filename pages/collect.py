@@ -10,12 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 import time
 import uuid
 from dataclasses import dataclass
 
 import streamlit as st
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from data import capture, events, flags, settings
 from data.users import PermissionDenied
@@ -44,12 +44,11 @@ CONSENT = "collect_consent"
 AGE_BAND = "collect_profile_age_band"
 WORRY_NOTE = "collect_worry_note"
 
-# Fragments (issue 14): a tap reruns only the part of the page it changes, not app.py's frame and the whole page.
-TOP = "collect_top_fragment"  # safeguarding guidance, the one status area, the scroll and highlight scripts
-COUNTS = "collect_counts_fragment"  # the three counters
-FORM = "collect_form_fragment"  # group, profile, consent, the answers; keeps the draft
-ACTIONS = "collect_actions_fragment"  # the action bar: Save, I'm worried, Clear
-AFTER_SAVE = [TOP, COUNTS, FORM, ACTIONS]
+# Not a fragment (issue 14 item 2 looked at): in Streamlit 1.67 a keyed rerun of the form (st.rerun("key") from
+# Save) leaves an emptied text box showing its old words in the browser, and with the form and the bar as one
+# fragment a tap outside it (Sign out, Menu, the language) made straight after typing is lost, because the box's
+# own fragment rerun swallows it (tests/test_browser_focused_box.py). So every tap reruns the page; what a rerun
+# costs was made small instead: counters from a few rows, the draft compared in memory, screening loaded early.
 
 #: A second Save with exactly the same form within this many seconds is the same respondent tapped twice: the
 #: browser sends the old form once more if it has not yet received the cleared one (seen in Chromium on a tablet).
@@ -101,15 +100,20 @@ FLOW_SCRIPT = """<script>(function(){
     }
     return false;
   }
-  document.addEventListener('change', function(e) {
-    var t = e.target;
-    if (t && t.type === 'checkbox' && t.checked && t.closest('.st-key-collect_consent')) { intoFirstBox(); }
+  document.addEventListener('click', function(e) {
+    var box = e.target && e.target.closest && e.target.closest('.st-key-collect_consent');
+    if (!box) { return; }
+    // after the tap's own focus on the tick box has landed (still within the tap's user activation)
+    setTimeout(function() {
+      var tick = box.querySelector('input[type=checkbox]');
+      if (tick && tick.checked) { intoFirstBox(); }
+    }, 80);
   }, true);
   document.addEventListener('click', function(e) {
     var pill = e.target && e.target.closest && e.target.closest('.st-key-collect_group button');
     if (!pill) { return; }
     var consent = document.querySelector('.st-key-collect_consent input[type=checkbox]');
-    if (consent && consent.checked) { intoFirstBox(); }
+    if (consent && consent.checked) { setTimeout(intoFirstBox, 60); }
     else if (consent) { consent.closest('.st-key-collect_consent').scrollIntoView({block: 'center'}); }
   }, true);
   document.addEventListener('keydown', function(e) {
@@ -268,6 +272,17 @@ def on_save(event_id: str, qs: QuestionSet) -> None:
     state[TOKEN] = str(uuid.uuid4())
     clear_form(qs)
     _scroll_to(None)  # back to the top: the next person's group and consent
+    return None
+
+
+def _event_open(event_id: str) -> bool:
+    db = session.db()
+    try:
+        return events.get_event(db, event_id).is_open
+    except events.EventError:
+        return False
+    finally:
+        db.conn.close()
 
 
 def on_worried(event_id: str, qs: QuestionSet) -> None:
@@ -401,8 +416,107 @@ def show_status(event_id: str, lang: str) -> None:
             tablet.status("success", text, key="collect_status")
 
 
+def counters(db, event_id: str, lang: str) -> None:
+    counts = capture.event_counts(db, session.current_user(), event_id)
+    c1, c2, c3 = st.columns(3)
+    c1.metric(session.md_escape(t("collect.people_today", lang)), counts.respondents_today)
+    c2.metric(session.md_escape(t("collect.people_event", lang)), counts.respondents)
+    c3.metric(session.md_escape(t("collect.answers_event", lang)), counts.answers)
+    if counts.postits:
+        st.caption(session.md_escape(t("collect.postits", lang, count=f"{counts.postits:,}")))
+
+
+def top(db, event_id: str, qs: QuestionSet, lang: str) -> None:
+    """Safeguarding guidance first, then the one status area: both at the top, where the view returns."""
+    state = st.session_state
+    show_guidance(db, event_id, qs, lang)
+    show_status(event_id, lang)
+    if state[ERROR_FIELD]:
+        tablet.highlight(state[ERROR_FIELD])
+    if state[SCROLL]:
+        count, field = state[SCROLL]
+        tablet.scroll(count, to_key=field, name="collect_scroll")
+
+
+def form(qs: QuestionSet, lang: str, area: str) -> None:
+    with st.container(key="collect_form"):
+        st.pills(session.md_escape(t("collect.group", lang)), [g.id for g in qs.groups],
+                 format_func=lambda gid: qs.text(qs.group(gid).label, lang), key=GROUP, persist_state="session")
+        if qs.profile:
+            with st.expander(session.md_escape(t("collect.about", lang))):
+                for p in qs.profile:
+                    label = qs.text(p.label, lang)
+                    if p.type == "single_choice":
+                        options = {o.id: qs.text(o.label, lang) for o in p.options}
+                        st.pills(label, list(options), format_func=options.get, key=profile_key(p.id),
+                                 persist_state="session")
+                    else:
+                        st.text_input(label, key=profile_key(p.id), max_chars=200, persist_state="session")
+        with st.container(border=True):
+            st.markdown(session.md_escape(qs.text(qs.consent, lang)))
+            st.checkbox(session.md_escape(t("collect.consent_tick", lang)), key=CONSENT, persist_state="session")
+        for q in qs.questions:
+            label = f"**{session.md_escape(qs.text(q.label, lang, area=area))}**"
+            helptext = qs.text(q.help, lang) if q.help else t("collect.one_per_line", lang)
+            if q.type == "free_text":
+                st.text_area(label, key=answer_key(q.id), height=130, persist_state="session",
+                             placeholder=helptext)
+            else:
+                options = {o.id: qs.text(o.label, lang) for o in q.options}
+                st.pills(label, list(options), format_func=options.get, key=answer_key(q.id),
+                         selection_mode="multi" if q.type == "multiple_choice" else "single",
+                         persist_state="session")
+
+
+def actions(event_id: str, qs: QuestionSet, lang: str) -> None:
+    """The action bar: fixed to the bottom of the screen, whatever the scroll position."""
+    with st.container(key="collect_actions"):
+        save, worry, clear = st.columns([2, 1.4, 1], vertical_alignment="center")
+        save.button(session.md_escape(t("collect.save", lang)), type="primary", width="stretch", key="collect_save",
+                    icon=":material/save:", on_click=on_save, args=(event_id, qs))
+        worry.button(session.md_escape(t("collect.worried", lang)), key="collect_worry", width="stretch",
+                     icon=":material/shield_person:", on_click=on_worried, args=(event_id, qs))
+        clear.button(session.md_escape(t("collect.clear", lang)), key="collect_clear", width="stretch",
+                     on_click=on_clear, args=(qs,))
+
+
+def capture_area(event_id: str, qs: QuestionSet, lang: str, area: str, counts_slot, top_slot) -> None:
+    """The counters and the top (drawn into their slots higher up the page), the form and the action bar."""
+    db = session.db()
+    try:
+        with counts_slot.container():
+            counters(db, event_id, lang)
+        with top_slot.container():
+            top(db, event_id, qs, lang)
+        form(qs, lang, area)
+        actions(event_id, qs, lang)
+        collect_draft.keep(db, session.current_user(), event_id)  # the form as typed so far (data/drafts.py)
+    finally:
+        db.conn.close()
+
+
+@st.cache_resource(show_spinner=False)
+def _screening_warmed() -> threading.Thread:
+    """Once per server process, in the background: load and compile the redaction and disclosure rules (about a
+    second), so that the first Save after a server start does not wait for them (data/capture imports them late)."""
+
+    def warm() -> None:
+        try:
+            from analysis import privacy, safeguarding
+
+            privacy.redact("warm up 07700 900123")
+            safeguarding.check("warm up", "thrive_helps")
+        except Exception:  # noqa: BLE001 - only a head start: the first Save loads them itself if this failed
+            log.exception("warming the screening rules failed")
+
+    thread = threading.Thread(target=warm, name="thrive-warm-screening", daemon=True)
+    thread.start()
+    return thread
+
+
 def main() -> None:
     user = session.guard("collect")
+    _screening_warmed()
     db = session.db()
     state = st.session_state
     if state.get(OWNER, user.username) != user.username:
@@ -436,6 +550,7 @@ def main() -> None:
         state[LANGUAGE] = qs.default_language
     lang = _lang(qs)
     area = events.area_for(db, event, lang)  # the area as named in this language, if the event names it
+    db.conn.close()  # capture_area opens its own
 
     head, change = st.columns([3, 1], vertical_alignment="center")
     head.markdown(f"#### {session.md_escape(event.name)}" + (f"  \n{session.md_escape(event.venue)}" if event.venue else ""))
@@ -443,17 +558,8 @@ def main() -> None:
         state[EVENT] = None
         state[LAST] = None
         st.rerun()
-    counts = capture.event_counts(db, user, event.id)
-    c1, c2, c3 = st.columns(3)
-    c1.metric(session.md_escape(t("collect.people_today", lang)), counts.respondents_today)
-    c2.metric(session.md_escape(t("collect.people_event", lang)), counts.respondents)
-    c3.metric(session.md_escape(t("collect.answers_event", lang)), counts.answers)
-    if counts.postits:
-        st.caption(session.md_escape(t("collect.postits", lang, count=f"{counts.postits:,}")))
-
-    # Safeguarding guidance first, then the one status area: both at the top, where the view returns.
-    show_guidance(db, event.id, qs, lang)
-    show_status(event.id, lang)
+    counts_slot = st.container(key="collect_counts")  # filled by capture_area
+    top_slot = st.container(key="collect_top")
 
     if len(languages) > 1:
         names = {x.code: x.native_name + (" " + t("collect.draft", lang) if x.status == "draft" else "")
@@ -466,54 +572,14 @@ def main() -> None:
     if qs.language(lang) is not None and qs.language(lang).direction == "rtl":
         st.html(RTL_CSS)
 
-    with st.container(key="collect_form"):
-        st.pills(session.md_escape(t("collect.group", lang)), [g.id for g in qs.groups],
-                 format_func=lambda gid: qs.text(qs.group(gid).label, lang), key=GROUP, persist_state="session")
-        if qs.profile:
-            with st.expander(session.md_escape(t("collect.about", lang))):
-                for p in qs.profile:
-                    label = qs.text(p.label, lang)
-                    if p.type == "single_choice":
-                        options = {o.id: qs.text(o.label, lang) for o in p.options}
-                        st.pills(label, list(options), format_func=options.get, key=profile_key(p.id),
-                                 persist_state="session")
-                    else:
-                        st.text_input(label, key=profile_key(p.id), max_chars=200, persist_state="session")
-        with st.container(border=True):
-            st.markdown(session.md_escape(qs.text(qs.consent, lang)))
-            st.checkbox(session.md_escape(t("collect.consent_tick", lang)), key=CONSENT, persist_state="session")
-        for q in qs.questions:
-            label = f"**{session.md_escape(qs.text(q.label, lang, area=area))}**"
-            helptext = qs.text(q.help, lang) if q.help else t("collect.one_per_line", lang)
-            if q.type == "free_text":
-                st.text_area(label, key=answer_key(q.id), height=130, persist_state="session",
-                             placeholder=helptext)
-            else:
-                options = {o.id: qs.text(o.label, lang) for o in q.options}
-                st.pills(label, list(options), format_func=options.get, key=answer_key(q.id),
-                         selection_mode="multi" if q.type == "multiple_choice" else "single",
-                         persist_state="session")
-
-    # The action bar: fixed to the bottom of the screen, whatever the scroll position.
     tablet.action_bar_css("collect_actions")
     # the focused box is sent before the page goes away, and this tab keeps every box until Save or Clear
     device = session.session_id()
     tablet.commit_on_leave(tablet.box_scope(device, user.username, event.id) if device else None)
-    with st.container(key="collect_actions"):
-        save, worry, clear = st.columns([2, 1.4, 1], vertical_alignment="center")
-        save.button(session.md_escape(t("collect.save", lang)), type="primary", width="stretch", key="collect_save",
-                    icon=":material/save:", on_click=on_save, args=(event.id, qs))
-        worry.button(session.md_escape(t("collect.worried", lang)), key="collect_worry", width="stretch",
-                     icon=":material/shield_person:", on_click=on_worried, args=(event.id, qs))
-        clear.button(session.md_escape(t("collect.clear", lang)), key="collect_clear", width="stretch",
-                     on_click=on_clear, args=(qs,))
-
-    if state[ERROR_FIELD]:
-        tablet.highlight(state[ERROR_FIELD])
-    if state[SCROLL]:
-        count, field = state[SCROLL]
-        tablet.scroll(count, to_key=field, name="collect_scroll")
-    collect_draft.keep(db, user, event.id)  # the form as typed so far, kept server-side (data/drafts.py)
+    with st.container(key="collect_flow_script"):
+        st.html("<style>.st-key-collect_flow_script { display: none; }</style>")
+        st.html(FLOW_SCRIPT, unsafe_allow_javascript=True)
+    capture_area(event.id, qs, lang, area, counts_slot, top_slot)
 
 
 main()

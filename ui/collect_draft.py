@@ -3,7 +3,9 @@ the first run of a new Streamlit session (a reload, a discarded tab, a server re
 is cleared. The device is the sign-in session (ui.session.session_id); without one nothing is kept.
 
 Session keys owned here: `collect_draft_restored` (this session has looked for a draft), `collect_draft_saved`
-(fingerprint of what was stored last, so an unchanged form costs no query).
+(fingerprint of what this session stored last, or EMPTY once its draft is gone): every run compares the form with
+it in memory, so an unchanged form (most runs, and every run after Save or Clear) costs no query at all, and a
+changed one costs one write.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ PREFIXES = ("collect_answer_", "collect_profile_")
 #: Kept, but on their own do not make a draft worth keeping.
 _BOOKKEEPING = ("collect_language", "collect_token")
 EVENT = "collect_event_id"
+#: `SAVED` when this session's draft for the event is known to be gone (deleted, or never written).
+EMPTY = "empty"
 
 
 def _wanted(key: str) -> bool:
@@ -94,14 +98,21 @@ def keep(db: Database, user: User, event_id: str) -> None:
         return
     state = st.session_state
     fields = form_state()
+    if _empty(fields):
+        if state.get(SAVED) == _empty_mark(event_id):
+            return
+        _quietly("clear", lambda: drafts.clear_draft(db, user, device, event_id))
+        state[SAVED] = _empty_mark(event_id)
+        return
     fingerprint = _fingerprint(event_id, fields)
     if state.get(SAVED) == fingerprint:
         return
-    if _empty(fields):
-        _quietly("clear", lambda: drafts.clear_draft(db, user, device, event_id))
-    else:
-        _quietly("save", lambda: drafts.save_draft(db, user, device, event_id, fields))
-    state[SAVED] = fingerprint
+    if _quietly("save", lambda: drafts.save_draft(db, user, device, event_id, fields)) is not None:
+        state[SAVED] = fingerprint  # a skipped write (busy database) is tried again on the next run
+
+
+def _empty_mark(event_id: str) -> str:
+    return f"{EMPTY}:{event_id}"
 
 
 def forget() -> None:
@@ -109,5 +120,11 @@ def forget() -> None:
     device, user, event_id = session.session_id(), session.current_user(), st.session_state.get(EVENT)
     if device is None or user is None or not event_id:
         return
-    _quietly("clear", lambda: drafts.clear_draft(session.db(), user, device, event_id))
-    st.session_state.pop(SAVED, None)
+    db = session.db()
+    try:
+        if _quietly("clear", lambda: drafts.clear_draft(db, user, device, event_id)) is not None:
+            st.session_state[SAVED] = _empty_mark(event_id)  # the emptied form that follows needs no query
+        else:
+            st.session_state.pop(SAVED, None)
+    finally:
+        db.conn.close()
