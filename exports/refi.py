@@ -18,16 +18,19 @@ import io
 import re
 import uuid
 import zipfile
-from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from lxml import etree
 
 from data.flags import WITHHELD_TEXT
+from exports import tables
 from exports.tables import ExportSet, Progress, no_progress
 
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -157,43 +160,86 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
-class _Codings:
-    """Each answer's codings grouped by coder, held as sorted arrays (a dict of lists cost ~1 GB at 550,000)."""
-
-    def __init__(self, codings: pd.DataFrame, code_ids: dict[int, str]):
-        if len(codings):
-            codings = codings[codings["code_id"].astype("int64").isin(list(code_ids))]
-        codings = codings.sort_values(["response_id", "coder", "code_id"], kind="stable") if len(codings) else codings
-        self.rid = codings["response_id"].to_numpy(dtype=object) if len(codings) else []
-        self.coder = codings["coder"].to_numpy(dtype=object) if len(codings) else []
-        self.code = codings["code_id"].to_numpy(dtype="int64") if len(codings) else []
-        self.cid = codings["coding_id"].to_numpy(dtype="int64") if len(codings) else []
-        self.at = codings["created_at"].to_numpy(dtype=object) if len(codings) else []
-        self.span: dict[str, tuple[int, int]] = {}
-        start = 0
-        for i in range(1, len(self.rid) + 1):
-            if i == len(self.rid) or self.rid[i] != self.rid[start]:
-                self.span[self.rid[start]] = (start, i)
-                start = i
-
-    def by_coder(self, rid: str) -> list[tuple[str, list[int]]]:
-        """[(coder, [row positions])] in coder order."""
-        a, b = self.span.get(rid, (0, 0))
-        out: list[tuple[str, list[int]]] = []
-        for i in range(a, b):
-            if out and out[-1][0] == self.coder[i]:
-                out[-1][1].append(i)
-            else:
-                out.append((self.coder[i], [i]))
-        return out
+def _escape_text(text: str) -> str:
+    """Element text as libxml2 (lxml) serialises it: & < > and CR escaped."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if "\r" in text:
+        text = text.replace("\r", "&#13;")
+    return text
 
 
-def _answer_rows(answers: pd.DataFrame, qid: str) -> Iterator[tuple[str, str, str, str, Any, bool]]:
-    rows = answers[answers["question_id"] == qid]
-    withheld = rows["withheld"] if "withheld" in rows else [False] * len(rows)
-    for rid, text, gid, event, created, held in zip(rows["response_id"], rows["text"], rows["group_id"],
-                                                    rows["event_name"], rows["created_at"], withheld, strict=False):
-        yield rid, WITHHELD_TEXT if held else _xml_text(text), gid, event, created, bool(held)
+_ATTR_SPECIAL = re.compile('[&<>"\n\r\t]')
+_ATTR_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
+
+
+def _escape_attr(value: str) -> str:
+    """An attribute value as libxml2 serialises it (double quotes; & < > " LF CR TAB escaped)."""
+    return _ATTR_SPECIAL.sub(lambda m: _ATTR_ESCAPES[m.group()], value) if _ATTR_SPECIAL.search(value) else value
+
+
+#: XML 1.0's forbidden characters (_XML_ILLEGAL) in RE2 syntax, for pyarrow.
+_XML_ILLEGAL_RE2 = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x{fffe}\\x{ffff}]"
+_ISO_UTC = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(\+00:00|Z)?$"
+
+
+def _iso_list(values: pa.Array) -> list[str | None]:
+    """_iso of every value, the stored UTC form by slicing (checked: it must print back as itself), the rest
+    through _iso itself."""
+    values = pc.cast(values, pa.large_string())
+    plain = pc.fill_null(pc.match_substring_regex(values, _ISO_UTC), False)
+    stamp = pc.utf8_slice_codeunits(values, 0, 19)
+    parsed = pc.strptime(pc.if_else(plain, stamp, pa.scalar(None, pa.large_string())), format="%Y-%m-%dT%H:%M:%S",
+                         unit="s", error_is_null=True)
+    fast = pc.fill_null(pc.equal(pc.strftime(parsed, format="%Y-%m-%dT%H:%M:%S"), stamp), False)
+    out = pc.binary_join_element_wise(stamp, pa.scalar("Z", pa.large_string()), pa.scalar("", pa.large_string()))
+    cells = out.to_pylist()
+    slow = np.flatnonzero(~fast.to_numpy(zero_copy_only=False))
+    if len(slow):
+        for i, value in zip(slow.tolist(), values.take(pa.array(slow)).to_pylist(), strict=True):
+            cells[i] = _iso(value)
+    return cells
+
+
+class _CodingIndex:
+    """The kept codings as integer arrays sorted by (answer position, coder, code, stored order): each answer's
+    codings are one run, found by binary search; strings are made only for the chunk being written."""
+
+    def __init__(self, ex: ExportSet, code_guids: dict[int, str], coders: list[str]):
+        codings = ex.codings if ex.codings is not None else pd.DataFrame()
+        rix = ex.coding_rix
+        if len(codings) and (rix is None or len(rix) != len(codings)):
+            rix = pd.Index(ex.prep.answers["response_id"]).get_indexer(codings["response_id"]).astype(np.int64)
+        if not len(codings):
+            rix = np.zeros(0, dtype=np.int64)
+        code = codings["code_id"].to_numpy(dtype=np.int64) if len(codings) else np.zeros(0, dtype=np.int64)
+        keep = np.isin(code, np.fromiter(code_guids, dtype=np.int64, count=len(code_guids))) & (rix >= 0)
+        rows = np.flatnonzero(keep)
+        coder = (pd.Categorical(codings["coder"].to_numpy(dtype=object)[rows], categories=coders).codes.astype(
+            np.int64) if len(rows) else np.zeros(0, dtype=np.int64))
+        order = np.lexsort((rows, code[rows], coder, rix[rows]))
+        self.rix, self.coder, self.code = rix[rows][order], coder[order], code[rows][order]
+        self.row = rows[order]  # position in ex.codings, for its id and time
+        self.cid = codings["coding_id"].to_numpy(dtype=np.int64)[self.row] if len(rows) else self.row
+        self.created = tables.arrow(codings["created_at"]) if len(codings) else pa.array([], pa.large_string())
+        self.coders = coders
+        self.code_guids = code_guids
+
+    def chunk(self, positions: np.ndarray) -> tuple[np.ndarray, list[int], list[int], list[str], list[str | None]]:
+        """For answers at `positions` (ascending): offsets into the flattened runs, and per coding of the runs its
+        coder index, id, code GUID and _iso time."""
+        a = np.searchsorted(self.rix, positions, "left")
+        b = np.searchsorted(self.rix, positions, "right")
+        lens = b - a
+        offsets = np.concatenate([[0], np.cumsum(lens)])
+        idx = np.arange(offsets[-1], dtype=np.int64) + np.repeat(a - offsets[:-1], lens)
+        at = _iso_list(self.created.take(pa.array(self.row[idx]))) if len(idx) else []
+        return (offsets, self.coder[idx].tolist(), self.cid[idx].tolist(),
+                [self.code_guids[c] for c in self.code[idx].tolist()], at)
 
 
 def _memo_frame(memos: pd.DataFrame | None) -> pd.DataFrame:
@@ -203,11 +249,49 @@ def _memo_frame(memos: pd.DataFrame | None) -> pd.DataFrame:
     return memos
 
 
+def _question_positions(ex: ExportSet, questions: list[str]) -> dict[str, np.ndarray]:
+    """Each question's kept answers as positions in prep.answers, in the answers' order."""
+    qcol = tables.arrow(ex.prep.answers["question_id"])
+    mask = ex.sel.mask
+    return {q: np.flatnonzero(mask & pc.fill_null(pc.equal(qcol, q), False).to_numpy(zero_copy_only=False))
+            for q in questions}
+
+
+def _texts(ex: ExportSet, positions: np.ndarray) -> list[str]:
+    """The answers' texts as written to the sources: XML-safe, WITHHELD_TEXT where withheld."""
+    a = ex.prep.answers
+    take = pa.array(positions)
+    text = pc.fill_null(pc.cast(tables.arrow(a["text"]).take(take), pa.large_string()), "")
+    text = pc.replace_substring_regex(text, _XML_ILLEGAL_RE2, "\ufffd")
+    held = ex.prep.withheld[positions]
+    if held.any():
+        text = pc.if_else(pa.array(held), pa.scalar(WITHHELD_TEXT, pa.large_string()), text)
+    return text.to_pylist()
+
+
+class _Out:
+    """Strings gathered and written to the zip entry a megabyte at a time."""
+
+    def __init__(self, fh: IO[bytes]):
+        self.fh, self.parts, self.size = fh, [], 0
+
+    def __call__(self, text: str) -> None:
+        self.parts.append(text)
+        self.size += len(text)
+        if self.size > 1 << 20:
+            self.flush()
+
+    def flush(self) -> None:
+        self.fh.write("".join(self.parts).encode("utf-8"))
+        self.parts, self.size = [], 0
+
+
 def write_qdpx(ex: ExportSet, target: str | Path | IO[bytes], progress: Progress = no_progress, *,
                memos: pd.DataFrame | None = None) -> None:
-    """Write the project as a .qdpx (zip: sources/*.txt, then project.qde), streaming both: the source texts go
-    straight into the zip and project.qde is written element by element (lxml.etree.xmlfile), so memory does not
-    grow with the XML (550,000 answers: bench/bench_export.py --qdpx).
+    """Write the project as a .qdpx (zip: sources/*.txt, then project.qde), streaming both: the source texts and
+    project.qde go into the zip entries a megabyte at a time, written from the answers chunk by chunk (the
+    XML escaped as libxml2 does), so neither the document nor all codings as Python objects are ever held
+    (550,000 answers: bench/bench_export.py --kinds qdpx).
 
     Every PlainTextSelection carries creatingUser (QualCoder credits a coding to its selection's creatingUser and
     keeps one coding per code, coder and span), so an answer coded by two coders has one selection per coder.
@@ -217,56 +301,57 @@ def write_qdpx(ex: ExportSet, target: str | Path | IO[bytes], progress: Progress
     data.refi_import.memos_for_export) and pinned quotes become <Notes>, referred to from their selection (NoteRef)
     and their text source (where QualCoder reads annotations), or from their code (code memos).
     """
-    answers = ex.sel.answers
-    codings = ex.codings if ex.codings is not None and len(ex.codings) else pd.DataFrame(
-        columns=["coding_id", "response_id", "code_id", "coder", "created_at"])
     memos = _memo_frame(memos)
     from data.findings import ordered_questions
 
-    questions = ordered_questions(answers["question_id"].unique()) if len(answers) else []
-    many = len(answers) > 200_000
+    mask = ex.sel.mask
+    kept_q = tables.arrow(ex.prep.answers["question_id"]).filter(pa.array(mask))
+    questions = ordered_questions(pc.unique(kept_q).to_pylist()) if len(kept_q) else []
+    positions = _question_positions(ex, questions)
+    many = int(mask.sum()) > 200_000
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         # 1. the source texts, with each answer's offsets (code points) kept as two int arrays per question
-        spans: dict[str, tuple[array, array]] = {}
+        spans: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for qi, qid in enumerate(questions):
-            starts, ends = array("q"), array("q")
+            rows = positions[qid]
+            starts, ends = np.zeros(len(rows), dtype=np.int64), np.zeros(len(rows), dtype=np.int64)
             offset = 0
             with zf.open(f"sources/{source_guid(qid)}.txt", "w", force_zip64=many) as fh:
-                buffer: list[str] = []
-                size = 0
-                for n, (_rid, text, *_rest) in enumerate(_answer_rows(answers, qid)):
-                    if n:
-                        buffer.append(SEPARATOR)
-                        offset += len(SEPARATOR)
-                    starts.append(offset)
-                    offset += len(text)
-                    ends.append(offset)
-                    buffer.append(text)
-                    size += len(text)
-                    if size > 1 << 20:
-                        fh.write("".join(buffer).encode("utf-8"))
-                        buffer, size = [], 0
-                fh.write("".join(buffer).encode("utf-8"))
+                for c in range(0, len(rows), tables.CHUNK_ROWS):
+                    texts = _texts(ex, rows[c:c + tables.CHUNK_ROWS])
+                    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + len(SEPARATOR)
+                    if c:
+                        fh.write(SEPARATOR.encode("utf-8"))
+                    s = offset + np.concatenate([[0], np.cumsum(lengths)[:-1]])
+                    starts[c:c + len(texts)] = s
+                    ends[c:c + len(texts)] = s + lengths - len(SEPARATOR)
+                    offset = int(s[-1] + lengths[-1])
+                    fh.write(SEPARATOR.join(texts).encode("utf-8"))
             spans[qid] = (starts, ends)
             progress(0.05 + 0.25 * (qi + 1) / max(len(questions), 1), f"Source text {qi + 1} written")
         # 2. project.qde
         with zf.open("project.qde", "w", force_zip64=many) as fh:
-            _write_project(ex, fh, answers, codings, memos, questions, spans, progress)
+            _write_project(ex, fh, memos, questions, positions, spans, progress)
     progress(1.0, "Project ready")
 
 
-def _write_project(ex: ExportSet, fh: IO[bytes], answers: pd.DataFrame, codings: pd.DataFrame,
-                   memos: pd.DataFrame, questions: list[str], spans: dict[str, tuple[array, array]],
+def _write_project(ex: ExportSet, fh: IO[bytes], memos: pd.DataFrame, questions: list[str],
+                   positions: dict[str, np.ndarray], spans: dict[str, tuple[np.ndarray, np.ndarray]],
                    progress: Progress) -> None:
     P = f"{{{PROJECT_NS}}}"
+    NS = f' xmlns="{PROJECT_NS}"'
     now = ex.generated_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-    coders = sorted(set(codings["coder"]))
+    a, mask = ex.prep.answers, ex.sel.mask
+    codings = ex.codings if ex.codings is not None and len(ex.codings) else pd.DataFrame(
+        columns=["coding_id", "response_id", "code_id", "coder", "created_at"])
+    coders = sorted(set(pc.unique(tables.arrow(codings["coder"])).to_pylist())) if len(codings) else []
     users = {c: guid("user", c) for c in coders}
     export_user = guid("user", EXPORT_USER)
     note_authors = sorted(set(memos["author"]) | set(ex.prep.pins["pinned_by"] if len(ex.prep.pins) else []))
     for name in note_authors:
         users.setdefault(name, guid("user", name))
-    groups = sorted(set(answers["group_id"])) if len(answers) else []
+    gcol = tables.arrow(a["group_id"])
+    groups = sorted(set(pc.unique(gcol.filter(pa.array(mask))).to_pylist())) if mask.any() else []
     has_codes = len(ex.prep.codes) > 0 or bool(groups)
 
     # the codebook (small): built as a tree, then written whole
@@ -286,9 +371,16 @@ def _write_project(ex: ExportSet, fh: IO[bytes], answers: pd.DataFrame, codings:
     guid_of_code = {int(k): v for k, v in code_ids.items()}
     answer_notes: dict[str, list[str]] = {}
     notes: list[tuple[str, str, str, Any, str | None, str]] = []  # guid, name, text, author, when, answer id
-    kept = set(answers["response_id"]) if len(answers) else set()
-    withheld = set(answers.loc[answers["withheld"], "response_id"]) if "withheld" in answers and len(answers) \
-        else set()
+    asked = [t for k, t in zip(memos["target_type"], memos["target_id"], strict=False) if k == "response"]
+    asked += list(ex.prep.pins["response_id"]) if len(ex.prep.pins) else []
+    kept: set[str] = set()
+    withheld: set[str] = set()
+    if asked:  # only the answers notes point at are looked up (never a set of every answer id)
+        pos = pd.Index(a["response_id"]).get_indexer(pd.Index(list(dict.fromkeys(asked)), dtype=object))
+        ids = list(dict.fromkeys(asked))
+        held = ex.prep.withheld
+        kept = {r for r, p in zip(ids, pos.tolist(), strict=True) if p >= 0 and mask[p]}
+        withheld = {r for r, p in zip(ids, pos.tolist(), strict=True) if p >= 0 and mask[p] and held[p]}
     for mid, kind, tid, author, text, created in zip(memos["memo_id"], memos["target_type"], memos["target_id"],
                                                     memos["author"], memos["text"], memos["created_at"],
                                                     strict=False):
@@ -325,103 +417,118 @@ def _write_project(ex: ExportSet, fh: IO[bytes], answers: pd.DataFrame, codings:
                           _iso(at), rid))
     progress(0.35, "Codebook written")
 
-    cod = _Codings(codings, guid_of_code)
-    rows_by_q = {qid: answers[answers["question_id"] == qid] for qid in questions}
+    cod = _CodingIndex(ex, guid_of_code, coders)
+    coder_guids = [users[c] for c in coders]
     answer_at: dict[str, tuple[str, int, int]] = {}  # answers with notes -> (source, start, end)
-
-    with etree.xmlfile(fh, encoding="UTF-8") as xf:
-        xf.write_declaration()
-        with xf.element(f"{P}Project", {"name": "Thrive Voices", "origin": ORIGIN, "creationDateTime": now},
-                        nsmap={None: PROJECT_NS}):
-            users_el = etree.Element(f"{P}Users", nsmap={None: PROJECT_NS})
-            for name, g in list(users.items()) + [(EXPORT_USER, export_user)]:
-                etree.SubElement(users_el, f"{P}User", {"guid": g, "name": _xml_text(name), "id": _xml_text(name)})
-            xf.write(users_el)
-            if has_codes:
-                xf.write(codebook)
-            if groups:
-                with xf.element(f"{P}Cases"):
-                    for gid in groups:
-                        with xf.element(f"{P}Case", {"guid": case_guid(gid),
-                                                       "name": _xml_text(ex.prep.groups.get(gid, gid))}):
-                            with xf.element(f"{P}Description"):
-                                xf.write("Respondent group")
-                            for rid in answers.loc[answers["group_id"] == gid, "response_id"]:
-                                xf.write(etree.Element(f"{P}SelectionRef", {"targetGUID": selection_guid(rid)},
-                                                       nsmap={None: PROJECT_NS}))
-            if questions:
-                with xf.element(f"{P}Sources"):
-                    for qi, qid in enumerate(questions):
-                        starts, ends = spans[qid]
-                        src_guid = source_guid(qid)
-                        label = ex.prep.questions.get(qid, qid)
-                        with xf.element(f"{P}TextSource", {"guid": src_guid, "name": _xml_text(label),
-                                                           "plainTextPath": f"internal://{src_guid}.txt",
-                                                           "creationDateTime": now}):
-                            with xf.element(f"{P}Description"):
-                                xf.write(_xml_text(f"Answers to “{label}” ({qid}), one per selection, separated by "
-                                                   "a blank line."))
-                            source_notes: list[str] = []
-                            for n, (rid, text, gid, event, created, held) in enumerate(_answer_rows(rows_by_q[qid],
-                                                                                                   qid)):
-                                start, end = starts[n], ends[n]
-                                desc = (f"{ex.prep.groups.get(gid, gid)} at {event}; answer {rid}"
-                                        + ("; text withheld for safeguarding" if held else ""))
-                                per_coder = cod.by_coder(rid) or [(None, [])]
-                                mine = answer_notes.get(rid, [])
-                                if mine:
-                                    answer_at[rid] = (src_guid, start, end)
-                                    source_notes += mine
-                                for k, (coder, rows) in enumerate(per_coder):
-                                    attrs = {"guid": selection_guid(rid, None if k == 0 else coder),
-                                             "name": _xml_text(text[:60]), "startPosition": str(start),
-                                             "endPosition": str(end),
-                                             "creatingUser": users[coder] if coder is not None else export_user}
-                                    when = _iso(created)
-                                    if when:
-                                        attrs["creationDateTime"] = when
-                                    with xf.element(f"{P}PlainTextSelection", attrs):
-                                        with xf.element(f"{P}Description"):
-                                            xf.write(_xml_text(desc))
-                                        for i in rows:
-                                            cattrs = {"guid": guid("coding", int(cod.cid[i])),
-                                                      "creatingUser": users[coder]}
-                                            when = _iso(cod.at[i])
-                                            if when:
-                                                cattrs["creationDateTime"] = when
-                                            with xf.element(f"{P}Coding", cattrs):
-                                                xf.write(etree.Element(f"{P}CodeRef", {
-                                                    "targetGUID": guid_of_code[int(cod.code[i])]},
-                                                    nsmap={None: PROJECT_NS}))
-                                        if k == 0:
-                                            with xf.element(f"{P}Coding", {"guid": guid("case-coding", rid),
-                                                                           "creatingUser": attrs["creatingUser"]}):
-                                                xf.write(etree.Element(f"{P}CodeRef", {"targetGUID": case_guid(gid)},
-                                                                       nsmap={None: PROJECT_NS}))
-                                            for g in mine:
-                                                xf.write(etree.Element(f"{P}NoteRef", {"targetGUID": g},
-                                                                       nsmap={None: PROJECT_NS}))
-                            for g in source_notes:
-                                xf.write(etree.Element(f"{P}NoteRef", {"targetGUID": g}, nsmap={None: PROJECT_NS}))
-                        progress(0.35 + 0.6 * (qi + 1) / max(len(questions), 1),
-                                 f"Source {qi + 1} of {len(questions)} written")
-            if notes:
-                with xf.element(f"{P}Notes"):
-                    for g, name, text, author, when, rid in notes:
-                        attrs = {"guid": g, "name": _xml_text(name), "creatingUser": users.get(author, export_user)}
-                        if when:
-                            attrs["creationDateTime"] = when
-                        with xf.element(f"{P}Note", attrs):
-                            with xf.element(f"{P}PlainTextContent"):
-                                xf.write(_xml_text(text))
-                            if rid and rid in answer_at:
-                                _src, start, end = answer_at[rid]
-                                xf.write(etree.Element(f"{P}PlainTextSelection", {
-                                    "guid": guid("note-selection", g), "startPosition": str(start),
-                                    "endPosition": str(end)}, nsmap={None: PROJECT_NS}))
-            with xf.element(f"{P}Description"):
-                xf.write(_xml_text("Exported from Thrive Voices. Filters: "
-                                   + "; ".join(f"{k}: {v}" for k, v in ex.filters.items())))
+    out = _Out(fh)
+    out("<?xml version='1.0' encoding='UTF-8'?>\n")
+    out(f'<Project{NS} name="Thrive Voices" origin="{_escape_attr(ORIGIN)}" creationDateTime="{now}">')
+    users_el = etree.Element(f"{P}Users", nsmap={None: PROJECT_NS})
+    for name, g in list(users.items()) + [(EXPORT_USER, export_user)]:
+        etree.SubElement(users_el, f"{P}User", {"guid": g, "name": _xml_text(name), "id": _xml_text(name)})
+    out(etree.tostring(users_el, encoding="UTF-8").decode("utf-8"))
+    if has_codes:
+        out(etree.tostring(codebook, encoding="UTF-8").decode("utf-8"))
+    rid_col = tables.arrow(a["response_id"])
+    if groups:
+        out("<Cases>")
+        kept_rows = np.flatnonzero(mask)
+        kept_groups = gcol.take(pa.array(kept_rows))
+        for gid in groups:
+            out(f'<Case guid="{case_guid(gid)}" name="{_escape_attr(_xml_text(ex.prep.groups.get(gid, gid)))}">'
+                "<Description>Respondent group</Description>")
+            rows = kept_rows[pc.fill_null(pc.equal(kept_groups, gid), False).to_numpy(zero_copy_only=False)]
+            for c in range(0, len(rows), tables.CHUNK_ROWS):
+                out("".join(f'<SelectionRef{NS} targetGUID="{selection_guid(rid)}"/>'
+                            for rid in rid_col.take(pa.array(rows[c:c + tables.CHUNK_ROWS])).to_pylist()))
+            out("</Case>")
+        out("</Cases>")
+    if questions:
+        out("<Sources>")
+        glabel = ex.prep.groups
+        for qi, qid in enumerate(questions):
+            starts, ends = spans[qid]
+            src_guid = source_guid(qid)
+            label = ex.prep.questions.get(qid, qid)
+            out(f'<TextSource guid="{src_guid}" name="{_escape_attr(_xml_text(label))}" '
+                f'plainTextPath="internal://{src_guid}.txt" creationDateTime="{now}"><Description>'
+                + _escape_text(_xml_text(f"Answers to “{label}” ({qid}), one per selection, separated by a blank "
+                                         "line.")) + "</Description>")
+            source_notes: list[str] = []
+            rows_q = positions[qid]
+            for c in range(0, len(rows_q), tables.CHUNK_ROWS):
+                rows = rows_q[c:c + tables.CHUNK_ROWS]
+                take = pa.array(rows)
+                texts = _texts(ex, rows)
+                rids = rid_col.take(take).to_pylist()
+                gids = gcol.take(take).to_pylist()
+                events = tables.arrow(a["event_name"]).take(take).to_pylist()
+                created = _iso_list(tables.arrow(a["created_at"]).take(take))
+                held = ex.prep.withheld[rows].tolist()
+                offsets, c_coder, c_id, c_code, c_at = cod.chunk(rows)
+                offsets = offsets.tolist()
+                for j, rid in enumerate(rids):
+                    n = c + j
+                    start, end = int(starts[n]), int(ends[n])
+                    gid, text = gids[j], texts[j]
+                    desc = _escape_text(_xml_text(f"{glabel.get(gid, gid)} at {events[j]}; answer {rid}"
+                                                  + ("; text withheld for safeguarding" if held[j] else "")))
+                    name = _escape_attr(text[:60])
+                    when = created[j]
+                    stamp = f' creationDateTime="{when}"' if when else ""
+                    mine = answer_notes.get(rid, [])
+                    if mine:
+                        answer_at[rid] = (src_guid, start, end)
+                        source_notes += mine
+                    lo, hi = offsets[j], offsets[j + 1]
+                    k = 0
+                    i = lo
+                    while True:  # one selection per coder (the first: the answer's own GUID)
+                        if i < hi:
+                            coder = c_coder[i]
+                            stop = i
+                            while stop < hi and c_coder[stop] == coder:
+                                stop += 1
+                            user = coder_guids[coder]
+                            sel = selection_guid(rid) if k == 0 else guid("selection", f"{rid}:{coders[coder]}")
+                        else:
+                            stop, user, sel = i, export_user, selection_guid(rid)
+                        parts = [f'<PlainTextSelection guid="{sel}" name="{name}" startPosition="{start}" '
+                                 f'endPosition="{end}" creatingUser="{user}"{stamp}><Description>{desc}</Description>']
+                        for r in range(i, stop):
+                            at = f' creationDateTime="{c_at[r]}"' if c_at[r] else ""
+                            parts.append(f'<Coding guid="{guid("coding", c_id[r])}" creatingUser="{user}"{at}>'
+                                         f'<CodeRef{NS} targetGUID="{c_code[r]}"/></Coding>')
+                        if k == 0:
+                            parts.append(f'<Coding guid="{guid("case-coding", rid)}" creatingUser="{user}">'
+                                         f'<CodeRef{NS} targetGUID="{case_guid(gid)}"/></Coding>')
+                            parts += [f'<NoteRef{NS} targetGUID="{g}"/>' for g in mine]
+                        parts.append("</PlainTextSelection>")
+                        out("".join(parts))
+                        k += 1
+                        i = stop
+                        if i >= hi:
+                            break
+            out("".join(f'<NoteRef{NS} targetGUID="{g}"/>' for g in source_notes) + "</TextSource>")
+            progress(0.35 + 0.6 * (qi + 1) / max(len(questions), 1), f"Source {qi + 1} of {len(questions)} written")
+        out("</Sources>")
+    if notes:
+        out("<Notes>")
+        for g, name, text, author, when, rid in notes:
+            stamp = f' creationDateTime="{when}"' if when else ""
+            parts = [f'<Note guid="{g}" name="{_escape_attr(_xml_text(name))}" '
+                     f'creatingUser="{users.get(author, export_user)}"{stamp}><PlainTextContent>'
+                     f"{_escape_text(_xml_text(text))}</PlainTextContent>"]
+            if rid and rid in answer_at:
+                _src, start, end = answer_at[rid]
+                parts.append(f'<PlainTextSelection{NS} guid="{guid("note-selection", g)}" startPosition="{start}" '
+                             f'endPosition="{end}"/>')
+            out("".join(parts) + "</Note>")
+        out("</Notes>")
+    out("<Description>" + _escape_text(_xml_text("Exported from Thrive Voices. Filters: "
+                                                  + "; ".join(f"{k}: {v}" for k, v in ex.filters.items())))
+        + "</Description></Project>")
+    out.flush()
 
 
 def qdpx_bytes(ex: ExportSet, progress: Progress = no_progress, *, memos: pd.DataFrame | None = None) -> bytes:
