@@ -336,6 +336,25 @@ def withheld_version(db: Database, user: User) -> tuple[Any, ...]:
                             "FROM flags").fetchone())
 
 
+@dataclass(frozen=True)
+class DataVersion:
+    """O(1) markers that move whenever answers or codings change (every change is audited; deletions leave a
+    tombstone): what a page may cache counts and filter choices on between reruns (issue 14: a tap at 550,000)."""
+
+    audit: int
+    codings: int
+    responses: int
+    tombstones: int
+    events: int
+
+
+def data_version(db: Database) -> DataVersion:
+    row = db.execute("SELECT (SELECT coalesce(max(id), 0) FROM audit), (SELECT coalesce(max(id), 0) FROM codings), "
+                     "(SELECT coalesce(max(rowid), 0) FROM responses), (SELECT coalesce(max(id), 0) FROM tombstones), "
+                     "(SELECT count(*) FROM events)").fetchone()
+    return DataVersion(*(int(v) for v in row))
+
+
 def coders(db: Database, user: User) -> list[str]:
     """Everyone who has coded at least one answer, by name."""
     require(user, "code")

@@ -33,6 +33,7 @@ PREVIEW = "code_bulk_preview"  # (code, filters) of the preview shown, so Apply 
 BULK_CODE = "code_bulk_code"
 SUGGESTER = "code_suggester"  # {"version": key, "model": Suggester or None, "state": str, "error": str}
 CODE_MEMO_TARGET = "code_memo_code"
+CACHE = "code_cache"  # {name: (key, value)}: counts and filter choices kept between reruns while the data is the same
 TOP_K = 3
 
 CSS = """<style>
@@ -46,7 +47,7 @@ db = session.db()
 # "" stands for "all" in the filter boxes (a None value would show as an empty box).
 for key, default in ((QUESTION, ""), (GROUP, ""), (EVENT, ""), (STATE, "uncoded"), (SEARCH, ""),
                      (SAMPLE, ""), (CURRENT, None), (GEN, 0), (FLASH, None), (PREVIEW, None), (BULK_CODE, None),
-                     (SUGGESTER, None), (CODE_MEMO_TARGET, None)):
+                     (SUGGESTER, None), (CODE_MEMO_TARGET, None), (CACHE, None)):
     st.session_state.setdefault(key, default)
 
 st.markdown(CSS, unsafe_allow_html=True)  # static CSS only, never user text
@@ -82,6 +83,38 @@ def fresh_db():
         yield conn
     finally:
         conn.conn.close()
+
+
+def cached(name: str, key, compute):
+    """compute() once per key: counts over 550,000 answers cost a few hundred ms, and most taps change nothing
+    they depend on (the key holds data.coding.data_version, which moves with every change to answers or codings)."""
+    store = st.session_state[CACHE] = st.session_state[CACHE] or {}
+    hit = store.get(name)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    value = compute()
+    store[name] = (key, value)
+    return value
+
+
+def scope_of(f: Filters) -> Filters:
+    """What coding.counts depends on (not the state or the search)."""
+    return Filters(question=f.question, group=f.group, event=f.event, sample_id=f.sample_id)
+
+
+def counted_after_own_coding(cdb, answer_id: str, version_before, had_codes: bool) -> None:
+    """After this coder's own coding of one answer: move the cached counts by it rather than counting all the
+    answers again, where nothing else changed since they were counted (their version is the one before)."""
+    store = st.session_state.get(CACHE) or {}
+    hit = store.get("counts")
+    if hit is None or hit[0][1] != version_before:
+        return
+    (scope, _), counted = hit
+    has_codes = bool(coding.get_answer(cdb, user, answer_id).codes)
+    delta = int(has_codes) - int(had_codes)
+    if delta and coding.matches(cdb, user, scope, answer_id):
+        counted = coding.Counts(counted.total, counted.coded + delta)
+    store["counts"] = ((scope, coding.data_version(cdb)), counted)
 
 
 def bump(message: str | None = None) -> None:
@@ -129,7 +162,9 @@ def learn(cdb=None, answer_id: str = "") -> None:
 def on_pills(answer_id: str, key: str, group: list[str]) -> None:
     chosen = set(st.session_state.get(key) or [])
     with fresh_db() as cdb:
-        had = set(coding.get_answer(cdb, user, answer_id).codes) & set(group)
+        version = coding.data_version(cdb)
+        all_had = set(coding.get_answer(cdb, user, answer_id).codes)
+        had = all_had & set(group)
         try:
             for name in sorted(chosen - had):
                 coding.apply_code(cdb, user, answer_id, name)
@@ -139,6 +174,7 @@ def on_pills(answer_id: str, key: str, group: list[str]) -> None:
             bump(f"⚠️ {exc}")
             return
         if chosen or had:
+            counted_after_own_coding(cdb, answer_id, version, bool(all_had))
             learn(cdb, answer_id)
     if chosen - had:
         st.session_state[FLASH] = "Applied " + ", ".join(label_of(n) for n in sorted(chosen - had))
@@ -148,11 +184,14 @@ def on_pills(answer_id: str, key: str, group: list[str]) -> None:
 
 def on_accept(answer_id: str, name: str, score: float) -> None:
     with fresh_db() as cdb:
+        version = coding.data_version(cdb)
+        had = bool(coding.get_answer(cdb, user, answer_id).codes)
         try:
             coding.accept_suggestion(cdb, user, answer_id, name, score=score)
         except coding.CodingError as exc:
             bump(f"⚠️ {exc}")
             return
+        counted_after_own_coding(cdb, answer_id, version, had)
         learn(cdb, answer_id)
     bump(f"Accepted suggestion: {label_of(name)}")
 
@@ -234,7 +273,8 @@ def on_review(answer_id: str, state: str, target_key: str, comment_key: str) -> 
 # --- counts, undo, filters -------------------------------------------------------------------------------------------
 
 current_filters = filters()
-counts = coding.counts(db, user, current_filters)
+version = coding.data_version(db)
+counts = cached("counts", (scope_of(current_filters), version), lambda: coding.counts(db, user, current_filters))
 c1, c2, c3, c4 = st.columns([1, 1, 1, 1.6], vertical_alignment="bottom")
 c1.metric("Coded by you", f"{counts.coded:,}")
 c2.metric("Remaining", f"{counts.remaining:,}")
@@ -250,7 +290,8 @@ if st.session_state[FLASH]:
     (st.warning if message.startswith("⚠️") else st.success)(session.md_escape(message.removeprefix("⚠️ ")))
     st.session_state[FLASH] = None
 
-choices = coding.filter_choices(db, user)
+choices = cached("choices", (version.responses, version.tombstones, version.events),
+                 lambda: coding.filter_choices(db, user))
 with st.expander("Filter the queue", expanded=False):
     f1, f2 = st.columns(2)
     questions = dict(choices["questions"])
@@ -324,7 +365,11 @@ if answer is None:
     st.session_state[CURRENT] = first
     answer = coding.get_answer(db, user, first)
 
-matching = coding.queue(db, user, current_filters, page_size=1).total
+if current_filters.search.strip():
+    matching = cached("matching", (current_filters, version),
+                      lambda: coding.queue(db, user, current_filters, page_size=1).total)
+else:  # the same number as the queue's count, from the counts above
+    matching = {"uncoded": counts.remaining, "coded": counts.coded}.get(current_filters.state, counts.total)
 place = coding.position(db, user, current_filters, answer.id)
 nav1, nav2, nav3 = st.columns([1, 2, 1], vertical_alignment="center")
 nav1.button("◀ Previous", key="code_prev", on_click=on_move, args=(False,), width="stretch")
