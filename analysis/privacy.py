@@ -550,11 +550,12 @@ def _names(text: str, taken: list[tuple[int, int]]) -> list[Span]:
     if not _may_have_names(text):
         return []
     plain, ambiguous = _name_lists()
+    ordinary = _ordinary_words()  # the same frozenset each call (lru_cache); looked up once here for speed
     spans: list[Span] = []
     last_end = -1
     for match in _WORD.finditer(text):
         start, end = match.span()
-        if start < last_end or any(a <= start < b for a, b in taken):
+        if start < last_end or taken and any(a <= start < b for a, b in taken):
             continue
         word = match.group(0)
         key = word.lower()
@@ -576,16 +577,16 @@ def _names(text: str, taken: list[tuple[int, int]]) -> list[Span]:
             before = text[max(0, start - 40):start]
             after = text[end:end + 60]
             after_match = _CONTEXT_AFTER.match(after)
-            if after_match and after_match.group(0).lstrip()[:1] in "&an" and key in _ordinary_words():
+            if after_match and after_match.group(0).lstrip()[:1] in "&an" and key in ordinary:
                 after_match = None  # "Mum and me", "Football and me": only an unknown word is a name by that
-            if not (in_plain or in_ambiguous) and (key in _CALENDAR or key in _ordinary_words()
+            if not (in_plain or in_ambiguous) and (key in _CALENDAR or key in ordinary
                                                    and not _TITLE_BEFORE.search(before)):
                 continue  # "my mum Saturday", "my son Football": an ordinary word, unless a title says otherwise
             is_name = bool(_CONTEXT_BEFORE.search(before) or after_match
                            or (in_ambiguous and _CONTEXT_WEAK.search(before))
-                           or (key not in _ordinary_words() and key not in _PLACE_WORDS
+                           or (key not in ordinary and key not in _PLACE_WORDS
                                and _CONTEXT_COMPANION.search(before)))
-        elif not capitalised and len(key) >= 3 and key not in _ordinary_words() and key not in _TITLES:
+        elif not capitalised and len(key) >= 3 and key not in ordinary and key not in _TITLES:
             # A word in lower case after a title, a role or "my mate": a name unless it is an ordinary word.
             is_name = bool(_CONTEXT_LOWER.search(text[max(0, start - 40):start]))
         if not is_name or key in _NOT_SURNAME or key in _TITLES:

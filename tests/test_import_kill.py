@@ -83,9 +83,29 @@ def kill_when(proc: subprocess.Popen, condition, timeout: float = 120) -> str:
     return "timeout"
 
 
+def counted(db_path: Path) -> tuple[set[str], tuple[int, int]]:
+    """(the count triggers present, (people, answers) in the per-day counts), where the schema keeps them."""
+    db = open_db(db_path)
+    try:
+        triggers = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name IN "
+                                              "('responses_counted', 'respondents_counted')")}
+        has_counts = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'event_day_counts'").fetchone()
+        sums = db.execute("SELECT COALESCE(SUM(people), 0), COALESCE(SUM(answers), 0) FROM event_day_counts"
+                          ).fetchone() if has_counts else (0, 0)
+        return triggers, tuple(sums)
+    finally:
+        db.conn.close()
+
+
 def assert_all_or_nothing(db_path: Path) -> tuple[int, int, int]:
     after_kill = counts(db_path)
     assert after_kill in ((0, 0, 0), (ROWS, ROWS // 4, 1)), f"partial import survived a SIGKILL: {after_kill}"
+    # a big import drops the per-day count triggers inside its transaction: a kill must leave them, and the counts
+    # must say what the tables hold
+    triggers, (people, answers) = counted(db_path)
+    if triggers:
+        assert triggers == {"responses_counted", "respondents_counted"}, f"count triggers lost: {triggers}"
+        assert (answers, people) == after_kill[:2], f"counts {people}/{answers} vs tables {after_kill[:2]}"
     return after_kill
 
 
