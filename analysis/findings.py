@@ -901,10 +901,15 @@ def _placeholder_pattern() -> Any:
     return re.compile("|".join(re.escape(m) for m in marks), re.IGNORECASE)
 
 
-def _content_count(tokens: Iterable[str]) -> int:
+@functools.cache
+def _text_stop() -> frozenset[str]:
     from analysis.text import stopwords as text_stopwords
 
-    stop = text_stopwords()
+    return text_stopwords()
+
+
+def _content_count(tokens: Iterable[str]) -> int:
+    stop = _text_stop()
     return sum(1 for w in tokens if len(w) >= 3 and w not in stop and not w.isdigit())
 
 

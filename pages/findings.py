@@ -110,26 +110,47 @@ def chart_context(question: str = "", n: int | None = None) -> list[str]:
                                 "people with a coded answer", f"{dt.date.today():%d %B %Y}")
 
 
-def chart_block(chart, table: pd.DataFrame, name: str, key: str, caption: str = "", title: str = "",
+@st.cache_data(max_entries=256, show_spinner=False)
+def chart_spec(kind: str, data: pd.DataFrame, args: tuple, title: str, context: tuple[str, ...]) -> dict:
+    """The titled chart's Vega-Lite spec (exports.charts `kind` over `data`), built and validated by Altair once
+    per chart data and title: a rerun that shows the same chart reads the spec, not Altair again (building and
+    validating the page's charts cost about half a second of CPU on every rerun)."""
+    return charts.titled(getattr(charts, kind)(data, *args), title, list(context)).to_dict()
+
+
+def _rendered(spec: dict, fmt: str) -> bytes | str:
+    """A chart's PNG or SVG from its spec (vl-convert, offline, as exports.charts.to_png/to_svg), when asked."""
+    import json
+
+    import vl_convert
+
+    text = json.dumps(spec)
+    return vl_convert.vegalite_to_png(text, scale=2.0) if fmt == "png" else vl_convert.vegalite_to_svg(text)
+
+
+def chart_block(chart: tuple | None, table: pd.DataFrame, name: str, key: str, caption: str = "", title: str = "",
                 context: list[str] | None = None) -> None:
     """A chart, its table one click away, and PNG/SVG downloads made only when asked for (table only if no chart).
-    The chart carries its title, question, filters, n and date, on screen and in every download."""
+    `chart` is (exports.charts function name, its data, its other arguments). The chart carries its title,
+    question, filters, n and date, on screen and in every download."""
     if chart is None:
         st.dataframe(readable(table), hide_index=True, width="stretch")
         return
-    chart = charts.titled(chart, title or name.replace("-", " ").capitalize(),
-                          context if context is not None else chart_context())
+    kind, data, args = chart
+    spec = chart_spec(kind, data, tuple(args), title or name.replace("-", " ").capitalize(),
+                      tuple(context if context is not None else chart_context()))
     # on screen the chart takes the column's width (a fixed width would be scaled down, shrinking the text too)
-    st.altair_chart(chart.properties(width="container"), width="stretch",
-                    alt=(caption or name.replace("-", " ")) + " The table behind this chart holds the same figures.")
+    st.vega_lite_chart(spec={**spec, "width": "container"}, width="stretch",
+                       alt=(caption or name.replace("-", " ")) + " The table behind this chart holds the same figures.")
     if caption:
         st.caption(caption)
     with st.expander("Table behind this chart"):
         st.dataframe(readable(table), hide_index=True, width="stretch")
     left, right = st.columns(2)
-    left.download_button("PNG", data=functools.partial(charts.to_png, chart), file_name=safe_filename(f"{slug(name)}.png"),
+    left.download_button("PNG", data=functools.partial(_rendered, spec, "png"),
+                         file_name=safe_filename(f"{slug(name)}.png"),
                          mime="image/png", key=f"findings_png_{key}", on_click="ignore", icon=":material/image:")
-    right.download_button("SVG", data=functools.partial(charts.to_svg, chart),
+    right.download_button("SVG", data=functools.partial(_rendered, spec, "svg"),
                           file_name=safe_filename(f"{slug(name)}.svg"),
                           mime="image/svg+xml", key=f"findings_svg_{key}", on_click="ignore",
                           icon=":material/draw:")
@@ -222,7 +243,7 @@ with tabs[0]:
         if plotted.empty:
             st.info(f"Fewer than {threshold} people raised each code here: shown only as “<{threshold}” in the table.")
             plotted = None
-        chart_block(charts.themes_bar(plotted.head(12)) if plotted is not None else None,
+        chart_block(("themes_bar", plotted.head(12), ()) if plotted is not None else None,
                     q.drop(columns=["question_id", "code_id"]), f"themes-{qid}",
                     f"themes_{qid}", f"Share of the {base:,} respondents with a coded answer to this question who "
                                      f"raised each {level_choice.lower()[:-1]} (the 12 most raised; all in the "
@@ -242,7 +263,7 @@ with tabs[1]:
         lines = chart_context()
         if folded:
             lines.append(charts.folded_line(folded))
-        chart_block(charts.heatmap(shown_cells) if len(shown_cells) else None,
+        chart_block(("heatmap", shown_cells, ()) if len(shown_cells) else None,
                     table.drop(columns=["code_id", "group_id"]), "themes-by-group", "heatmap",
                     f"Share of each group's respondents (with a coded answer) raising each of the 15 most common "
                     f"{level_choice.lower()}; pale grey cells: fewer than {threshold} people, not shown."
@@ -276,7 +297,7 @@ with tabs[1]:
                                    else f"more often raised by {more}")
                         st.text(f"• {r.label}: {r.share_a:.0%} of {name_a} vs {r.share_b:.0%} of {name_b} "
                                 f"({gap}; {verdict})")
-                    chart_block(charts.comparison(shown.head(15), name_a, name_b), cmp, f"compare-{a}-{b}",
+                    chart_block(("comparison", shown.head(15), (name_a, name_b)), cmp, f"compare-{a}-{b}",
                                 "compare", "Largest differences first; codes with fewer than "
                                            f"{threshold} people in either group are left out.")
 
@@ -291,7 +312,7 @@ with tabs[2]:
         st.info("No two codes are raised together in this selection.")
     else:
         plotted = cooc[cooc["both"] >= threshold].head(15)
-        chart_block(charts.cooccurrence_map(plotted, unit=unit) if len(plotted) else None,
+        chart_block(("cooccurrence_map", plotted, ("", unit)) if len(plotted) else None,
                     cooc.drop(columns=["code_id_a", "code_id_b"]),
                     f"together-by-{unit}", "cooc",
                     f"How many {unit}s raise both, the 15 most frequent pairs (all in the table; a code is never "
@@ -309,12 +330,12 @@ with tabs[3]:
         if word_table.empty:
             st.info("No words to count.")
         else:
-            chart_block(charts.words_bar(word_table, "word", "Words"), word_table, f"words-{wq}", "words")
+            chart_block(("words_bar", word_table, ("word", "Words")), word_table, f"words-{wq}", "words")
     with w2:
         if phrases.empty:
             st.info("No phrase is used twice yet.")
         else:
-            chart_block(charts.words_bar(phrases, "phrase", "Phrases"), phrases, f"phrases-{wq}", "phrases")
+            chart_block(("words_bar", phrases, ("phrase", "Phrases")), phrases, f"phrases-{wq}", "phrases")
 
 # --- quotes -----------------------------------------------------------------------------------------------------
 with tabs[4]:
@@ -364,7 +385,7 @@ with tabs[5]:
     if progress.empty:
         st.info("No answers in this selection.")
     else:
-        chart_block(charts.progress_bars(progress), progress, "progress", "progress",
+        chart_block(("progress_bars", progress, ()), progress, "progress", "progress",
                     "Answers collected per event and day, and how many have been coded.")
 
 # --- exports ----------------------------------------------------------------------------------------------------

@@ -186,3 +186,21 @@ def test_answers_without_any_codebook_yet(db, admin, lead):
                     answers={"thrive_helps": ["Youth club on Fridays"]})
     at = run_page(lead)
     assert any("No codes to quote from yet" in i.value for i in at.info)
+
+
+def test_chart_specs_carry_title_and_context_and_follow_a_filter(seeded, lead):
+    """The charts are drawn from cached Vega-Lite specs (built once per chart data): each still carries its title
+    and context lines, fits the column, and a filter change gives the new figures, not the cached ones."""
+    import json
+
+    at = run_page(lead)
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    assert len(specs) >= 5
+    assert all(s["width"] == "container" and s["title"]["text"].strip() for s in specs)
+    themes = next(s for s in specs if "share of people raising each" in s["title"]["text"])
+    assert any("What helps children and young people thrive?" in line for line in themes["title"]["subtitle"])
+    at.multiselect(key="findings_groups").select("young_person").run()
+    assert not at.exception
+    filtered = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    lines = [line for s in filtered for line in s["title"]["subtitle"]]
+    assert any("Young person" in line for line in lines)  # the filter is in the chart, so the spec is new
