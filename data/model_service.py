@@ -221,6 +221,9 @@ class ModelService:
         while time.monotonic() < deadline:
             with self._cond:
                 self._poke_locked(urgent=True)
+                if self._building or self._saving:  # no need to read the database meanwhile (a count over the
+                    self._cond.wait(timeout=min(1.0, max(deadline - time.monotonic(), 0.0)))  # codings: ~80 ms at 1 M)
+                    continue
             try:
                 with _connect(self.db_path) as db:
                     key = current_key(db)
