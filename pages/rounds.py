@@ -48,7 +48,7 @@ if can_manage:
                 else:
                     st.session_state["rounds_choice"] = made.id
                     st.session_state["rounds_new_done"] = True
-                    st.toast(f"Round “{made.name}” created: now put its events in it.")
+                    st.toast(f"Round “{session.md_escape(made.name)}” created: now put its events in it.")
                     st.rerun()
 
 all_rounds = rounds.list_rounds(db, user)
@@ -99,7 +99,7 @@ with tab_events:
             except rounds.RoundError as exc:
                 st.error(session.md_escape(str(exc)))
             else:
-                st.toast(f"{n} event{'s' if n != 1 else ''} added to {chosen.name}" if n else "Nothing changed: "
+                st.toast(f"{n} event{'s' if n != 1 else ''} added to {session.md_escape(chosen.name)}" if n else "Nothing changed: "
                          "those events were in this round already.")
                 st.rerun()
         if in_round:
