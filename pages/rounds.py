@@ -99,8 +99,8 @@ with tab_events:
             except rounds.RoundError as exc:
                 st.error(session.md_escape(str(exc)))
             else:
-                st.toast(f"{n} event{'s' if n != 1 else ''} added to {session.md_escape(chosen.name)}" if n else "Nothing changed: "
-                         "those events were in this round already.")
+                added = f"{n} event{'s' if n != 1 else ''} added to {session.md_escape(chosen.name)}"
+                st.toast(added if n else "Nothing changed: those events were in this round already.")
                 st.rerun()
         if in_round:
             names = {e.id: f"{e.name} ({e.date})" for e in in_round}
