@@ -241,13 +241,6 @@ def _first_of_groups(sorted_keys: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
 
 
-def _any_per_group(flags: np.ndarray, order: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """For each group of a sorted grouping (order, starts): is any of its members' flags set?"""
-    if starts.size == 0:
-        return np.zeros(0, dtype=bool)
-    return np.logical_or.reduceat(flags[order], starts)
-
-
 @dataclass
 class _Grouping:
     """Rows grouped by an int64 key: `order` sorts them, `starts` begins each group, `keys` each group's key."""
@@ -255,13 +248,20 @@ class _Grouping:
     order: np.ndarray
     starts: np.ndarray
     keys: np.ndarray
+    rows: np.ndarray  # the answer (rix) of each sorted row, int32: a filter's mask is gathered through it once
 
     @classmethod
-    def of(cls, key: np.ndarray) -> _Grouping:
+    def of(cls, key: np.ndarray, rix: np.ndarray) -> _Grouping:
         order = np.argsort(key, kind="stable")
         sorted_keys = key[order]
         starts = _first_of_groups(sorted_keys)
-        return cls(order, starts, sorted_keys[starts])
+        return cls(order, starts, sorted_keys[starts], rix[order].astype(np.int32))
+
+    def any(self, mask: np.ndarray) -> np.ndarray:
+        """Per group: is any of its rows' answers in `mask` (a bool per answer)?"""
+        if self.starts.size == 0:
+            return np.zeros(0, dtype=bool)
+        return np.logical_or.reduceat(mask[self.rows], self.starts)
 
 
 @dataclass
@@ -348,8 +348,10 @@ class _Index:
         else:
             a_pix, progress_keys = np.full(n, -1, dtype=np.int64), pd.DataFrame(columns=cols)
         pr_rows = np.flatnonzero(a_pix >= 0)
-        pr = _Grouping.of(a_pix[pr_rows] * r + a_rsp[pr_rows])
-        qcr, cr, qr = _Grouping.of(p_qc * r + p_rsp), _Grouping.of(p_c * r + p_rsp), _Grouping.of(a_q[p_rix] * r + p_rsp)
+        pr = _Grouping.of(a_pix[pr_rows] * r + a_rsp[pr_rows], pr_rows)
+        qcr = _Grouping.of(p_qc * r + p_rsp, p_rix)
+        cr = _Grouping.of(p_c * r + p_rsp, p_rix)
+        qr = _Grouping.of(a_q[p_rix] * r + p_rsp, p_rix)
         cr_c, cr_r = cr.keys // r, cr.keys % r
         return cls(n_rsp, n_q, n_g, n_c, code_values, is_theme, a_rsp, a_q, a_g, eix, e_values, e_dates, rsp_g,
                    flip, p_rix, p_c, p_qc, qcr, cr, qr, a_pix, progress_keys, pr, pr_rows,
@@ -394,20 +396,17 @@ class Selection:
     @functools.cached_property
     def kept_qcr(self) -> np.ndarray:
         """bool per (question, code, respondent) of the index: a selected answer raises it."""
-        g = self.prep.index.qcr
-        return _any_per_group(self.pair_mask, g.order, g.starts)
+        return self.prep.index.qcr.any(self.mask)
 
     @functools.cached_property
     def kept_cr(self) -> np.ndarray:
         """bool per (code, respondent): a selected answer of that respondent raises the code."""
-        g = self.prep.index.cr
-        return _any_per_group(self.pair_mask, g.order, g.starts)
+        return self.prep.index.cr.any(self.mask)
 
     @functools.cached_property
     def kept_qr(self) -> np.ndarray:
         """bool per (question, respondent): a selected coded answer."""
-        g = self.prep.index.qr
-        return _any_per_group(self.pair_mask, g.order, g.starts)
+        return self.prep.index.qr.any(self.mask)
 
     def code_rix(self, code_id: int) -> np.ndarray:
         """The selected answers raising a code (sub-codes included), ascending."""
@@ -876,7 +875,7 @@ def words_by_question(sel: Selection, n: int = 15) -> dict[str, tuple[pd.DataFra
 
 QUOTE_MIN_CHARS = 30
 QUOTE_MAX_CHARS = 240
-_QUOTE_CANDIDATES = 3000
+_QUOTE_CANDIDATES = 1500
 #: Content words (3+ letters, not a stop word or a number) an answer holding a redaction placeholder needs outside
 #: its placeholders to be quoted: below this, what the answer says is the redacted detail ("...I'm on [phone]").
 QUOTE_MIN_WORDS_BESIDE_REDACTION = 3
@@ -1039,7 +1038,7 @@ def progress(sel: Selection) -> pd.DataFrame:
     present = np.flatnonzero(answers > 0)
     if present.size == 0:
         return pd.DataFrame(columns=cols)
-    kept = _any_per_group(sel.mask[ix.pr_rows], ix.pr.order, ix.pr.starts)
+    kept = ix.pr.any(sel.mask)
     respondents = np.bincount(ix.pr.keys // max(ix.n_rsp, 1), weights=kept, minlength=len(rows))
     coded = np.bincount(ix.a_pix[in_row & sel.prep.coded], minlength=len(rows))
     out = rows.iloc[present].reset_index(drop=True)

@@ -115,7 +115,9 @@ def chart_spec(kind: str, data: pd.DataFrame, args: tuple, title: str, context: 
     """The titled chart's Vega-Lite spec (exports.charts `kind` over `data`), built and validated by Altair once
     per chart data and title: a rerun that shows the same chart reads the spec, not Altair again (building and
     validating the page's charts cost about half a second of CPU on every rerun)."""
-    return charts.titled(getattr(charts, kind)(data, *args), title, list(context)).to_dict()
+    # validated by tests/test_charts.py and the PNG/SVG tests; at run time Altair's JSON-schema check would cost
+    # as much again as building the spec
+    return charts.titled(getattr(charts, kind)(data, *args), title, list(context)).to_dict(validate=False)
 
 
 def _rendered(spec: dict, fmt: str) -> bytes | str:
