@@ -458,6 +458,7 @@ def form(qs: QuestionSet, lang: str, area: str) -> None:
         for q in qs.questions:
             label = f"**{session.md_escape(qs.text(q.label, lang, area=area))}**"
             helptext = qs.text(q.help, lang) if q.help else t("collect.one_per_line", lang)
+            helptext = f"{helptext} {t('collect.enter_next', lang)}"
             if q.type == "free_text":
                 st.text_area(label, key=answer_key(q.id), height=130, persist_state="session",
                              placeholder=helptext)

@@ -403,3 +403,10 @@ def test_guidance_stays_until_read(app, db):
     assert any("Stay calm and listen" in e.value for e in app.error)  # still there for the next person
     app.button(key="collect_guidance_ok").click().run()
     assert not any("Stay calm" in e.value for e in app.error)
+
+
+def test_each_free_text_box_says_how_to_move_on(app):
+    """The Enter shortcut (an empty line goes to the next question) is said where the researcher types."""
+    boxes = [app.text_area(key=f"collect_answer_{q}") for q in ("thrive_helps", "thrive_stops", "neglect_is")]
+    assert all("empty line goes to the next question" in box.placeholder for box in boxes), \
+        [box.placeholder for box in boxes]
