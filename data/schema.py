@@ -554,6 +554,28 @@ def bundle_conflict_resolution(db: Database) -> None:
     )
 
 
+@migrations(name="0021_findings_speed")
+def findings_speed(db: Database) -> None:
+    """A counter of the in-place edits and deletions the findings read (data.findings.data_version), kept by
+    triggers, so the page's cache key is a few index look-ups instead of summing every answer's text length and
+    every coding's code at each rerun (1.5 s at 550,000 answers on a busy machine). Inserts need no trigger (the
+    key holds each table's largest rowid), so imports and captures pay nothing for it."""
+    bump = "UPDATE findings_edits SET n = n + 1 WHERE id = 1;"
+    watched = {  # table: the columns data.findings.load_frames reads (an UPDATE of another column changes nothing)
+        "responses": "respondent_id, event_id, question_id, position, created_at, text, redacted_text",
+        "respondents": "event_id, group_id, source",
+        "codings": "response_id, code_id, coder, source, created_at",
+        "events": "name, date, venue, area, status",
+    }
+    statements = ["CREATE TABLE findings_edits (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)",
+                  "INSERT INTO findings_edits (id, n) VALUES (1, 0)"]
+    for table, columns in watched.items():
+        statements.append(f"CREATE TRIGGER findings_edit_{table} AFTER UPDATE OF {columns} ON {table} "
+                          f"BEGIN {bump} END")
+        statements.append(f"CREATE TRIGGER findings_delete_{table} AFTER DELETE ON {table} BEGIN {bump} END")
+    _run(db, statements)
+
+
 @migrations(name="0024_capture_speed")
 def capture_speed(db: Database) -> None:
     """Counts per event and local calendar day (people, post-its, answers), kept by triggers on every insert, delete
@@ -599,7 +621,7 @@ def capture_speed(db: Database) -> None:
             "CREATE TRIGGER responses_recounted AFTER UPDATE OF event_id, created_at ON responses BEGIN "
             f"{take(*answer('OLD'))} {add(*answer('NEW'))} END",
             "CREATE TRIGGER events_uncounted AFTER DELETE ON events BEGIN "
-            "DELETE FROM event_day_counts WHERE event_id = OLD.event_id; END",
+            "DELETE FROM event_day_counts WHERE event_id = OLD.id; END",
             f"""INSERT INTO event_day_counts (event_id, day, people, postits, answers)
                 SELECT event_id, day, SUM(people), SUM(postits), SUM(answers) FROM (
                     SELECT r.event_id, {day.format(row='r')} AS day, {person.format(row='r')} AS people,
@@ -609,25 +631,3 @@ def capture_speed(db: Database) -> None:
                 GROUP BY event_id, day""",
         ],
     )
-
-
-@migrations(name="0021_findings_speed")
-def findings_speed(db: Database) -> None:
-    """A counter of the in-place edits and deletions the findings read (data.findings.data_version), kept by
-    triggers, so the page's cache key is a few index look-ups instead of summing every answer's text length and
-    every coding's code at each rerun (1.5 s at 550,000 answers on a busy machine). Inserts need no trigger (the
-    key holds each table's largest rowid), so imports and captures pay nothing for it."""
-    bump = "UPDATE findings_edits SET n = n + 1 WHERE id = 1;"
-    watched = {  # table: the columns data.findings.load_frames reads (an UPDATE of another column changes nothing)
-        "responses": "respondent_id, event_id, question_id, position, created_at, text, redacted_text",
-        "respondents": "event_id, group_id, source",
-        "codings": "response_id, code_id, coder, source, created_at",
-        "events": "name, date, venue, area, status",
-    }
-    statements = ["CREATE TABLE findings_edits (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)",
-                  "INSERT INTO findings_edits (id, n) VALUES (1, 0)"]
-    for table, columns in watched.items():
-        statements.append(f"CREATE TRIGGER findings_edit_{table} AFTER UPDATE OF {columns} ON {table} "
-                          f"BEGIN {bump} END")
-        statements.append(f"CREATE TRIGGER findings_delete_{table} AFTER DELETE ON {table} BEGIN {bump} END")
-    _run(db, statements)
