@@ -117,8 +117,9 @@ class Prepared:
     def quote_checks(self, rix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(may be quoted, content words beside placeholders) per answer in `rix` (_quote_check), remembered."""
         if self._quote_memo is None:
-            self._quote_memo = np.full(len(self.answers), -1, dtype=np.int32)  # -1 not yet checked, -2 noise
+            # the terms first, then the marks: another session's thread reading a mark finds its terms set
             self._quote_terms = np.empty(len(self.answers), dtype=object)
+            self._quote_memo = np.full(len(self.answers), -1, dtype=np.int32)  # -1 not yet checked, -2 noise
         memo, terms = self._quote_memo, self._quote_terms
         missing = rix[memo[rix] == -1]
         if missing.size:
@@ -126,8 +127,8 @@ class Prepared:
             stop = stop_words()
             for i, text, tokens in zip(missing, texts, self.tokens(missing), strict=True):
                 problem, words = _quote_check(text, tokens)
-                memo[i] = -2 if problem else words
                 terms[i] = frozenset(w for w in tokens if len(w) >= 3 and w not in stop and not w.isdigit())
+                memo[i] = -2 if problem else words
         values = memo[rix]
         return values >= 0, np.maximum(values, 0)
 
@@ -357,6 +358,16 @@ class _Index:
                    flip, p_rix, p_c, p_qc, qcr, cr, qr, a_pix, progress_keys, pr, pr_rows,
                    qcr.keys // r, qr.keys // r, cr_c, cr_r, cr_c * n_g + rsp_g[cr_r],
                    np.argsort(cr_r, kind="stable"), np.argsort(p_rix, kind="stable"))
+
+    @functools.cached_property
+    def by_answer(self) -> tuple[np.ndarray, np.ndarray]:
+        """(answer, cix) of every pair, in answer order (co-occurrence by answer)."""
+        return self.p_rix[self.p_by_rix], self.p_c[self.p_by_rix]
+
+    @functools.cached_property
+    def by_respondent(self) -> tuple[np.ndarray, np.ndarray]:
+        """(respondent, cix) of every distinct (code, respondent), in respondent order (co-occurrence by person)."""
+        return self.cr_r[self.cr_by_r], self.cr_c[self.cr_by_r]
 
     def level_codes(self, level: str) -> np.ndarray:
         """bool per cix: the codes reported at this level."""
@@ -688,13 +699,12 @@ def cooccurrence(sel: Selection, level: str = "theme", unit: str = "answer") -> 
     ix = sel.prep.index
     at_level = ix.level_codes(level)
     if unit == "answer":  # the pairs are distinct (answer, code) already; taken in answer order
-        order = ix.p_by_rix
-        keep = sel.pair_mask[order] & at_level[ix.p_c[order]]
-        rows, cix = ix.p_rix[order][keep], ix.p_c[order][keep]
+        rows, cix = ix.by_answer
+        keep = sel.mask[rows] & at_level[cix]
     else:  # distinct (respondent, code) units, taken in respondent order
-        order = ix.cr_by_r
-        keep = sel.kept_cr[order] & at_level[ix.cr_c[order]]
-        rows, cix = ix.cr_r[order][keep], ix.cr_c[order][keep]
+        rows, cix = ix.by_respondent
+        keep = sel.kept_cr[ix.cr_by_r] & at_level[cix]
+    rows, cix = rows[keep], cix[keep]
     if rows.size == 0:
         return pd.DataFrame(columns=cols)
     n_units = int(np.count_nonzero(np.r_[True, rows[1:] != rows[:-1]]))
@@ -1012,16 +1022,21 @@ def quotes(sel: Selection, code_id: int, n: int = 3) -> pd.DataFrame:
     return out[cols].reset_index(drop=True)
 
 
-def coded_answers(sel: Selection, code_id: int) -> pd.DataFrame:
+def coded_answers(sel: Selection, code_id: int, limit: int | None = None) -> pd.DataFrame:
     """Every selected answer raising a code that may be quoted (for choosing pins; withheld answers are left out):
-    response_id, text, group, pinned."""
+    response_id, text, group, pinned. With `limit`, every pinned one and the first `limit` that are not."""
     prep = sel.prep
     rix = sel.code_rix(code_id)
     rix = rix[~prep.withheld[rix]]
-    out = prep.answers.iloc[rix][["response_id", "text", "question_id", "group_id"]].copy()
     pinned_ids = set(prep.pins.loc[prep.pins["code_id"] == code_id, "response_id"]) if len(prep.pins) else set()
-    out["pinned"] = out["response_id"].isin(pinned_ids)
-    out["group"] = out["group_id"].map(lambda g: prep.groups.get(g, g))
+    ids = prep.answers["response_id"].take(rix)
+    pinned = ids.isin(pinned_ids).to_numpy(dtype=bool) if pinned_ids else np.zeros(rix.size, dtype=bool)
+    if limit is not None:  # only the rows asked for become a frame (a theme's answers can be most of them)
+        keep = pinned | (np.cumsum(~pinned) <= limit)
+        rix, pinned = rix[keep], pinned[keep]
+    out = prep.answers.iloc[rix][["response_id", "text", "question_id", "group_id"]].copy()
+    out["pinned"] = pinned
+    out["group"] = out["group_id"].map(prep.groups).fillna(out["group_id"])
     return out.reset_index(drop=True)
 
 

@@ -139,7 +139,7 @@ def main() -> None:
             af.cooccurrence(sel, "code", "respondent")
             af.progress(sel)
             af.quotes(sel, prep.themes[0], 5)
-            af.coded_answers(sel, prep.themes[0])  # an officer's "Pin another answer" list
+            af.coded_answers(sel, prep.themes[0], limit=300)  # an officer's "Pin another answer" list
             if words:
                 af.words_and_phrases(sel, flt.questions[0] if flt.questions else "thrive_helps")
 

@@ -366,7 +366,7 @@ with tabs[4]:
                         df.pin_quote(db, user, int(qcode), q.response_id)
                         st.rerun()
         if can_pin:
-            candidates = af.coded_answers(af.select(prep, flt), int(qcode))
+            candidates = af.coded_answers(af.select(prep, flt), int(qcode), limit=300)
             candidates = candidates[~candidates["pinned"]].head(300)
             if len(candidates):
                 with st.expander("Pin another answer"):

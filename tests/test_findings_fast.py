@@ -252,3 +252,15 @@ def test_unknown_question_and_empty_selection():
     assert af.theme_shares(empty).empty and af.by_group(empty).empty and af.cooccurrence(empty).empty
     assert af.progress(empty).empty and af.headline(empty)["answers"] == 0
     assert af.quotes(empty, 1).empty and af.coded_answers(empty, 1).empty
+
+
+def test_coded_answers_limit_keeps_every_pin_and_the_first_unpinned():
+    prep = random_frames(7, n_resp=80)
+    every = af.coded_answers(af.select(prep, af.Filter()), 1)
+    prep.pins = pd.DataFrame({"code_id": [1, 1], "response_id": [every["response_id"].iloc[-1],
+                                                                every["response_id"].iloc[5]]})
+    every = af.coded_answers(af.select(prep, af.Filter()), 1)
+    limited = af.coded_answers(af.select(prep, af.Filter()), 1, limit=3)
+    assert int(every["pinned"].sum()) == 2 and int(limited["pinned"].sum()) == 2
+    assert list(limited.loc[~limited["pinned"], "response_id"]) == list(every.loc[~every["pinned"], "response_id"][:3])
+    assert set(every["group"]) <= set(prep.groups.values())
