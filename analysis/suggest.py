@@ -107,7 +107,8 @@ def bounded_sample(labels: Sequence[Iterable[str]], limit: int) -> list[int]:
     so the sample never depends on row order or ids) while one of their codes has fewer than `cap` rows taken.
     `cap` is the largest number with sum over codes of min(rows with the code, cap) <= limit, so a rare code keeps
     all its answers and the frequent ones share what is left; each row taken counts against one code under its
-    cap at least, so no more than `limit` rows are taken."""
+    cap at least, so no more than `limit` rows are taken. Rows with several codes fill several caps at once: the
+    room left is filled with the next rows in the same order."""
     if len(labels) <= limit:
         return list(range(len(labels)))
     sets = [frozenset(names) for names in labels]
@@ -127,6 +128,10 @@ def bounded_sample(labels: Sequence[Iterable[str]], limit: int) -> list[int]:
         if names and any(taken[n] < cap for n in names):
             out.append(i)
             taken.update(names)
+    if len(out) < limit:  # answers with several codes fill several caps at once: the rest of the room goes to
+        chosen = set(out)  # the next rows in the same order (the codes as frequent as they are)
+        more = [i for i, names in enumerate(sets) if names and i not in chosen][: limit - len(out)]
+        out = sorted(out + more)
     return out
 
 

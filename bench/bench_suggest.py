@@ -436,6 +436,35 @@ def speed(answers: int, codings: int) -> None:
           f"max {max(times) * 1000:.0f} ms over {len(times)} adds (target <= 200 ms)")
 
 
+def sample_cost(coded: int, limits: list[int], n_splits: int) -> None:
+    """What the bounded training sample taken at scale (Suggester.TRAIN_MAX, stratified by code) costs, on real
+    text: the engine (words and codings only, no sentence vectors, so it runs in minutes) fitted on `coded` NHS
+    comments, then on a sample of each size in `limits` drawn from them, ranking the same 1,000 test comments."""
+    evalset = load_nhs()
+    if evalset is None:
+        print(f"sample cost: skipped ({NHS} is absent)")
+        return
+    codes = codes_from_rows(csv.DictReader(io.StringIO(evalset.codebook_csv.decode("utf-8"))))
+    print(f"\n== sample cost on nhs: {coded:,} coded answers, words only, {n_splits} split(s); "
+          "recall@3 / precision@1 / fit CPU s")
+    results: dict[int, list[tuple[float, float, float]]] = {}
+    for pool, test in splits(evalset, n_splits):
+        rows = [(a.text, list(a.codes), a.question) for a in pool[:coded]]
+        for limit in [coded, *limits]:
+            suggester = Suggester(codes)
+            suggester.TRAIN_MAX = limit
+            started = time.process_time()
+            suggester.fit(rows)
+            seconds = time.process_time() - started
+            ranked = [[x.code for x in row] for row in suggester.suggest_many(
+                [a.text for a in test], top_k=3, reasons=False, questions=[a.question for a in test])]
+            results.setdefault(limit, []).append((*metrics(ranked, [list(a.codes) for a in test]), seconds))
+    for limit, got in results.items():
+        label = "all" if limit == coded else f"sample {limit:,}"
+        print(f"  {label:>14}: {statistics.mean(g[0] for g in got):.3f} / {statistics.mean(g[1] for g in got):.3f}"
+              f" / {statistics.mean(g[2] for g in got):.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 splits, sizes up to 500, speed at 20,000 answers")
@@ -446,10 +475,15 @@ def main() -> None:
     parser.add_argument("--max-coded", type=int, default=None, help="largest number of coded answers on a curve")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--sample-cost", action="store_true",
+                        help="only: what the training sample taken at scale costs on 3,000 NHS comments (words only)")
     parser.add_argument("--train-max", type=int, default=None,
                         help="learn from at most this many coded answers (Suggester.TRAIN_MAX, a sample stratified "
                              "by code): set below the curve's sizes to see what the sample taken at scale costs")
     args = parser.parse_args()
+    if args.sample_cost:
+        sample_cost(3000, [1500, 1000], args.splits or 2)
+        return
     if args.train_max:
         Suggester.TRAIN_MAX = args.train_max
         print(f"Suggester.TRAIN_MAX = {args.train_max:,}: larger training sets are sampled, stratified by code")

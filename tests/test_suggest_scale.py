@@ -59,6 +59,15 @@ def test_bounded_sample_keeps_rare_codes_whole_and_caps_the_frequent_ones():
     assert again == list(range(len(keep)))
 
 
+def test_bounded_sample_fills_the_room_left_by_answers_with_several_codes():
+    labels = [["a", "b"]] * 500 + [["c", "d"]] * 500
+    keep = bounded_sample(labels, 100)
+    assert len(keep) == 100 == len(set(keep)) and keep == sorted(keep)
+    # the capped pass takes 25 of each pair (cap 25 per code), the fill takes the next rows in order
+    assert keep[:25] == list(range(25)) and 500 in keep
+    assert bounded_sample(labels, 100) == keep
+
+
 def test_bounded_sample_caps_a_single_code_at_the_limit():
     labels = [["a"]] * 30
     keep = bounded_sample(labels, 10)
