@@ -111,6 +111,14 @@ def store_training_vectors(db, user: User) -> int:
     return len(todo)
 
 
+class Figures(dict):
+    """name -> Clock, each also printed as soon as it is measured (a long run shows its figures on the way)."""
+
+    def __setitem__(self, name: str, clock: Clock) -> None:
+        super().__setitem__(name, clock)
+        print(f"  -> {name}: {clock}", flush=True)
+
+
 def bench_db(path: Path, import_rows: int, taps: int, embed_sample: int, build_timeout: float,
              embed_training: bool = False) -> None:
     """The scale figures of issues 10 and 14 on an existing database (see the module docstring)."""
@@ -142,7 +150,7 @@ def bench_db(path: Path, import_rows: int, taps: int, embed_sample: int, build_t
         print(f"stored the sentence vectors of the model's training sample ({stored:,} answers) {c}")
     have, total = embedding_coverage(db)
     print(f"sentence vectors stored for {have:,} of {total:,} answers")
-    figures: dict[str, Clock] = {}
+    figures = Figures()
 
     # -- codings import by external id ---------------------------------------------------------------------------
     if not db.execute("SELECT 1 FROM responses WHERE external_id IS NOT NULL LIMIT 1").fetchone():
