@@ -219,8 +219,11 @@ class _CodingIndex:
         code = codings["code_id"].to_numpy(dtype=np.int64) if len(codings) else np.zeros(0, dtype=np.int64)
         keep = np.isin(code, np.fromiter(code_guids, dtype=np.int64, count=len(code_guids))) & (rix >= 0)
         rows = np.flatnonzero(keep)
-        coder = (pd.Categorical(codings["coder"].to_numpy(dtype=object)[rows], categories=coders).codes.astype(
-            np.int64) if len(rows) else np.zeros(0, dtype=np.int64))
+        coder = np.zeros(0, dtype=np.int64)
+        if len(rows):  # each coding's coder as its index in `coders`, in pyarrow (no Python string per coding)
+            names = tables.arrow(codings["coder"]).take(pa.array(rows))
+            coder = pc.index_in(names, value_set=pa.array(coders, pa.large_string())).to_numpy(
+                zero_copy_only=False).astype(np.int64)
         order = np.lexsort((rows, code[rows], coder, rix[rows]))
         self.rix, self.coder, self.code = rix[rows][order], coder[order], code[rows][order]
         self.row = rows[order]  # position in ex.codings, for its id and time
