@@ -327,3 +327,41 @@ def test_memos_and_pinned_quotes_become_notes(db, admin, lead):
     poverty = next(c for c in doc.iterfind(".//p:CodeBook//p:Code", NS) if c.get("name") == "Poverty")
     assert notes[poverty.find("p:NoteRef", NS).get("targetGUID")].findtext("p:PlainTextContent", namespaces=NS) \
         == "Watch for benefits talk"
+
+
+def test_hand_escaped_project_reads_back_every_character(db, admin, lead, event):
+    """project.qde is written as text (not through lxml): every character an answer, a memo or a coder's name may
+    hold must parse back exactly (a bare & breaks the file; an unescaped CR in text or LF/TAB in an attribute is
+    normalised away by any XML parser)."""
+    from data.capture import save_respondent
+    from data.refi_import import memos_for_export
+
+    hostile = 'a & b < c > d "q" \'s ]]> line\nbreak\r\nand\rcr\ttab \x01ctrl ünï 😀 مرحبا'
+    seed(db, admin)
+    save_respondent(db, admin, event_id=event.id, group_id="resident", consent=True,
+                    answers={"thrive_local": [hostile]})
+    db.execute("UPDATE responses SET redacted_text = text WHERE question_id = 'thrive_local'")
+    rid = db.execute("SELECT id FROM responses WHERE question_id = 'thrive_local'").fetchone()[0]
+    code = 2
+    db.execute("INSERT INTO codings (response_id, code_id, coder, created_at) VALUES (?, ?, 'zed & <co\"der>', "
+               "'2026-11-21T10:00:00+01:00')", [rid, code])
+    db.execute("INSERT INTO memos (target_type, target_id, author, text, created_at, updated_at) VALUES "
+               "('response', ?, 'olu_officer', ?, '2026-11-22T10:00:00+00:00', '')", [rid, hostile])
+    db.conn.commit()
+    ex = tables.build(df.load_frames(db, lead, with_text=True))
+    zf = zipfile.ZipFile(io.BytesIO(refi.qdpx_bytes(ex, memos=memos_for_export(db, lead))))
+    doc = etree.fromstring(zf.read("project.qde"))
+    schema("Project.xsd").assertValid(doc)
+    clean = refi._xml_text(hostile)
+    sels = [s for s in doc.iterfind(".//p:PlainTextSelection", NS) if s.get("guid") == rid]
+    assert len(sels) == 1 and sels[0].get("name") == clean[:60]
+    assert rid in sels[0].find("p:Description", NS).text
+    coding = sels[0].find("p:Coding", NS)
+    users = {u.get("guid"): u.get("name") for u in doc.findall("p:Users/p:User", NS)}
+    assert users[coding.get("creatingUser")] == 'zed & <co"der>'
+    assert coding.get("creationDateTime") == "2026-11-21T09:00:00Z"  # another offset, converted to UTC
+    memo = next(n for n in doc.findall("p:Notes/p:Note", NS) if n.findtext("p:PlainTextContent", namespaces=NS)
+                == clean)
+    assert memo is not None
+    body = zf.read("sources/" + sels[0].getparent().get("plainTextPath").removeprefix("internal://")).decode()
+    assert body[int(sels[0].get("startPosition")):int(sels[0].get("endPosition"))] == clean
