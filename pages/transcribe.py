@@ -25,10 +25,11 @@ ADDED = "transcribe_added"  # this session's post-its, oldest first: dicts with 
 MESSAGE = "transcribe_message"  # (kind, text) shown once after an add or an undo
 OWNER = "transcribe_owner"  # username whose session list this is
 FLAGGED = "transcribe_flagged"  # True when the last post-it raised a safeguarding flag
+KEEP_AGAIN = "transcribe_keep_again"  # True when the box holds words the tab forgot on Add (it failed) or Undo
 
 CSS = """<style>
 .st-key-transcribe_group button, .st-key-transcribe_question button { min-height: 2.8rem; }
-.st-key-transcribe_entry input { font-size: 1.2rem; min-height: 3rem; unicode-bidi: plaintext; }
+.st-key-transcribe_box input { font-size: 1.2rem; min-height: 3rem; unicode-bidi: plaintext; }
 </style>"""
 
 
@@ -45,10 +46,12 @@ def on_add(labels: dict[str, str]) -> None:
                                          text=text)
     except capture.CaptureError as exc:
         state[MESSAGE] = ("error", t("transcribe.not_added", problems=" ".join(exc.problems)))
+        state[KEEP_AGAIN] = True
         return
     except Exception:  # noqa: BLE001 - keep the typed post-it whatever went wrong
         log.exception("adding a transcribed post-it failed")
         state[MESSAGE] = ("error", t("transcribe.busy"))
+        state[KEEP_AGAIN] = True
         return
     state[ADDED].append({"response_id": result.response_id, "text": text,
                          "question": labels.get(state[QUESTION], state[QUESTION]),
@@ -76,6 +79,7 @@ def on_undo() -> None:
         return
     state[ADDED].pop()
     state[TEXT] = text  # offered back for retyping
+    state[KEEP_AGAIN] = True  # and kept in the tab again, like typed words
     state[MESSAGE] = ("info", t("transcribe.undone"))
 
 
@@ -95,7 +99,7 @@ def main() -> None:
         for key in [k for k in state if str(k).startswith("transcribe_")]:
             del state[key]
     state[OWNER] = user.username
-    for key, default in ((ADDED, []), (MESSAGE, None), (FLAGGED, False)):
+    for key, default in ((ADDED, []), (MESSAGE, None), (FLAGGED, False), (KEEP_AGAIN, False)):
         state.setdefault(key, default)
     tablet.base_css()
     st.html(CSS)
@@ -122,12 +126,20 @@ def main() -> None:
     st.pills(session.md_escape(t("transcribe.group")), list(groups), format_func=lambda g: session.md_escape(groups[g]), key=GROUP,
              persist_state="session")
 
-    with st.form("transcribe_entry", border=True):
-        # not md_escape'd: the label is also the box's accessible name (a catalogue text, our own words)
-        st.text_input(t("transcribe.entry"), key=TEXT,
-                      placeholder=t("transcribe.placeholder"), persist_state="session")
-        st.form_submit_button(session.md_escape(t("transcribe.add")), type="primary", width="stretch", key="transcribe_add",
-                              on_click=on_add, args=({**questions, **groups},))
+    with st.container(key="transcribe_box"):  # an st.form has no key class of its own
+        with st.form("transcribe_entry", border=True):
+            # not md_escape'd: the label is also the box's accessible name (a catalogue text, our own words)
+            st.text_input(t("transcribe.entry"), key=TEXT,
+                          placeholder=t("transcribe.placeholder"), persist_state="session")
+            st.form_submit_button(session.md_escape(t("transcribe.add")), type="primary", width="stretch", key="transcribe_add",
+                                  on_click=on_add, args=({**questions, **groups},))
+    # A reload straight from the box (pull-to-refresh while typing) keeps the words: this tab keeps the box until
+    # the post-it is added (Add or Enter), undone, or the person signs out (the same script as on Collect)
+    device = session.session_id()
+    tablet.commit_on_leave(tablet.box_scope(device, user.username, "transcribe") if device else None,
+                           form_key="transcribe_box", forget_on=("transcribe_add", "transcribe_undo"),
+                           forget_on_enter=True, keep_again=state[KEEP_AGAIN])
+    state[KEEP_AGAIN] = False
 
     show_message()
     if state[FLAGGED]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import secrets
 from dataclasses import dataclass
 
 import phonenumbers
@@ -84,28 +85,35 @@ _INPUTMODE_SCRIPT = """<script>(function(){{
 #: - so every keystroke of a box in the form is also kept in this tab's sessionStorage (per scope: sign-in session,
 #:   user and event; never localStorage, so nothing outlives the tab). After a reload each box is looked at once: if
 #:   its kept words differ from what the server put back, they go into the box and are committed through the widget
-#:   itself (native value setter, input event, blur), as if typed. Tapping Save or Clear, signing out, or another
-#:   scope forgets them.
+#:   itself (native value setter, input event, blur), as if typed. Tapping Save or Clear (the `forget` buttons),
+#:   Enter in a one-line box of a form that Enter submits (`enter`), signing out, or another scope of the same form
+#:   forgets them; each form (Collect, Transcribe) keeps its own entries. When the page says so (`keep`, a fresh
+#:   nonce: the submit failed and the words are still in the box) the form's boxes are kept again as they are.
 _COMMIT_ON_LEAVE_SCRIPT = """<script>(function(){
   var PREFIX = 'thrive.box.';
   window.__thriveBoxScope = '%(scope)s';
   window.__thriveBoxForm = '%(form)s';
   window.__thriveBoxForget = %(forget)s;
+  window.__thriveBoxEnter = %(enter)s;
   function store() {  // no sign-in session (scope 'none'): nothing is kept
     if (window.__thriveBoxScope === 'none') { return null; }
     try { return window.sessionStorage; } catch (e) { return null; }
   }
-  function sweep() {  // entries of any other scope (another person, event or sign-in) go
-    var s = null, scope = window.__thriveBoxScope, gone = [];
+  function sweep() {  // this form's entries of any other scope (another person, event or sign-in) go
+    var s = null, form = PREFIX + window.__thriveBoxForm + '.', gone = [];
     try { s = window.sessionStorage; } catch (e) { return; }
     for (var i = 0; i < s.length; i++) {
       var k = s.key(i);
-      if (k && k.indexOf(PREFIX) === 0 && k.indexOf(PREFIX + scope + '.') !== 0) { gone.push(k); }
+      if (k && k.indexOf(form) === 0 && k.indexOf(form + window.__thriveBoxScope + '.') !== 0) { gone.push(k); }
     }
     gone.forEach(function(k) { s.removeItem(k); });
   }
   sweep();
-  if (window.__thriveCommitOnLeave) { if (window.__thriveBoxScan) { window.__thriveBoxScan(); } return; }
+  if (window.__thriveCommitOnLeave) {
+    if (window.__thriveBoxKeepAll) { window.__thriveBoxKeepAll('%(keep)s'); }
+    if (window.__thriveBoxScan) { window.__thriveBoxScan(); }
+    return;
+  }
   window.__thriveCommitOnLeave = true;
   var checked = {};
   function isBox(el) {
@@ -118,16 +126,29 @@ _COMMIT_ON_LEAVE_SCRIPT = """<script>(function(){
     var m = holder && /(?:^|\\s)st-key-([A-Za-z0-9_]+)/.exec(holder.className);
     return m && m[1] !== window.__thriveBoxForm ? m[1] : null;
   }
-  function slot(key) { return PREFIX + window.__thriveBoxScope + '.' + key; }
+  function slot(key) { return PREFIX + window.__thriveBoxForm + '.' + window.__thriveBoxScope + '.' + key; }
   function forget() {
-    var s = store(), scope = PREFIX + window.__thriveBoxScope + '.', gone = [];
+    var s = store(), scope = PREFIX + window.__thriveBoxForm + '.' + window.__thriveBoxScope + '.', gone = [];
     if (!s) { return; }
     for (var i = 0; i < s.length; i++) { var k = s.key(i); if (k && k.indexOf(scope) === 0) { gone.push(k); } }
     gone.forEach(function(k) { s.removeItem(k); });
   }
-  document.addEventListener('input', function(e) {
-    var key = boxKey(e.target), s = store();
-    if (key && s) { try { s.setItem(slot(key), JSON.stringify({v: e.target.value})); } catch (err) {} }
+  function keep(el) {
+    var key = boxKey(el), s = store();
+    if (key && s) { try { s.setItem(slot(key), JSON.stringify({v: el.value})); } catch (err) {} }
+  }
+  document.addEventListener('input', function(e) { keep(e.target); }, true);
+  var keptFor = null;
+  window.__thriveBoxKeepAll = function(nonce) {  // once per nonce: the form's boxes as they are now
+    var form = document.querySelector('.st-key-' + window.__thriveBoxForm);
+    if (!nonce || nonce === keptFor || !form) { return; }
+    keptFor = nonce;
+    form.querySelectorAll('textarea, input').forEach(function(el) { if (el.value) { keep(el); } });
+  };
+  document.addEventListener('keydown', function(e) {  // Enter submits the form: it is done with, as on Save
+    var el = e.target;
+    if (window.__thriveBoxEnter && e.key === 'Enter' && !e.isComposing && el && el.tagName === 'INPUT'
+        && boxKey(el)) { forget(); }
   }, true);
   document.addEventListener('click', function(e) {  // Save or Clear: the form is done with
     var keys = window.__thriveBoxForget || [];
@@ -166,6 +187,7 @@ _COMMIT_ON_LEAVE_SCRIPT = """<script>(function(){
   window.addEventListener('beforeunload', commit);
   new MutationObserver(scan).observe(document.body, {childList: true, subtree: true});
   scan();
+  window.__thriveBoxKeepAll('%(keep)s');
 })();</script>"""
 
 #: Forgets every text box kept in this tab (nobody is signed in: the tablet may pass to someone else).
@@ -219,23 +241,28 @@ def input_mode(key: str, mode: str | None) -> None:
 
 
 def box_scope(device: str, username: str, event_id: str) -> str:
-    """The hex name under which this tab keeps the form's boxes: one per sign-in session, user and event (a hash,
-    so no name or id is written into the page)."""
+    """The hex name under which this tab keeps the form's boxes: one per sign-in session, user and event (or page:
+    any string naming what the words belong to; a hash, so no name or id is written into the page)."""
     return hashlib.sha256("\n".join([device, username, event_id]).encode("utf-8")).hexdigest()[:32]
 
 
 def commit_on_leave(scope: str | None, *, form_key: str = "collect_form",
-                    forget_on: tuple[str, ...] = ("collect_save", "collect_clear")) -> None:
+                    forget_on: tuple[str, ...] = ("collect_save", "collect_clear"), forget_on_enter: bool = False,
+                    keep_again: bool = False) -> None:
     """Keep the text boxes inside the container `form_key` safe across a reload (see the script): the focused box
     is sent when the page goes away, and every box is kept in this tab under `scope` (`box_scope`; None when
-    there is no sign-in session: nothing kept) until a button keyed in `forget_on` is tapped."""
+    there is no sign-in session: nothing kept) until a button keyed in `forget_on` is tapped or, with
+    `forget_on_enter` (an st.form that Enter submits), Enter is pressed in one of its one-line boxes.
+    `keep_again`: the submit that forgot them failed and the words are still in the boxes: keep them again."""
     if scope is not None and not _SCOPE_SHAPE.match(scope):
         raise ValueError("a box scope is 32 hex digits")
     if not _KEY_SHAPE.match(form_key) or not all(_KEY_SHAPE.match(k) for k in forget_on):
         raise ValueError("not a widget key")
     with _hidden("commit_on_leave_script"):
         st.html(_COMMIT_ON_LEAVE_SCRIPT % {"scope": scope or "none", "form": form_key,
-                                           "forget": json.dumps(list(forget_on))},
+                                           "forget": json.dumps(list(forget_on)),
+                                           "enter": json.dumps(forget_on_enter),
+                                           "keep": secrets.token_hex(8) if keep_again else ""},
                 unsafe_allow_javascript=True)
 
 
