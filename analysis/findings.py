@@ -1146,11 +1146,33 @@ def compare_rounds(sel_a: Selection, sel_b: Selection, level: str = "theme",
     the rounds). `suppressed` is true when either count (or base) is under the small-number threshold: the shares
     and the change are then not to be shown (they would give the count away). `clear` is true when the interval
     leaves out 0: a change that is unlikely to be chance alone. Sorted by question, then the largest change.
+
+    Counted as theme_shares counts: "respondents_*" and "base_*" are people *and* transcribed flipchart post-its,
+    each post-it one anonymous voice; "postits_*" (post-its raising the code) and "postit_base_*" (post-its with a
+    coded answer to the question) say how many of those are post-its, so a page can name them apart.
     """
     threshold = config.SMALL_CELL_THRESHOLD if threshold is None else threshold
     cols = ["question_id", "question", "code_id", "code", "label", "respondents_a", "base_a", "share_a", "shown_a",
             "ci_a_low", "ci_a_high", "respondents_b", "base_b", "share_b", "shown_b", "ci_b_low", "ci_b_high",
-            "change", "ci_low", "ci_high", "status", "suppressed", "clear"]
+            "change", "ci_low", "ci_high", "status", "suppressed", "clear", "postits_a", "postit_base_a",
+            "postits_b", "postit_base_b"]
+
+    def postit_counts(sel: Selection, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Per row of `frame` (question_id, code_id): the selection's post-its raising the code for the question,
+        and its post-its with a coded answer to the question."""
+        ix = sel.prep.index
+        r = max(ix.n_rsp, 1)
+        is_postit = np.zeros(r, dtype=bool)
+        is_postit[ix.a_rsp[ix.flip]] = True
+        raised = np.bincount(ix.qcr_qc[sel.kept_qcr & is_postit[ix.qcr.keys % r]], minlength=ix.n_q * ix.n_c)
+        base = np.bincount(ix.qr_q[sel.kept_qr & is_postit[ix.qr.keys % r]], minlength=ix.n_q)
+        qix = pd.Index(sel.prep.q_values).get_indexer(frame["question_id"])
+        cix = np.searchsorted(ix.code_values, frame["code_id"].to_numpy(dtype=np.int64))
+        known = (qix >= 0) & (cix < ix.n_c)
+        known[known] &= ix.code_values[cix[known]] == frame["code_id"].to_numpy(dtype=np.int64)[known]
+        qc = np.where(known, qix * ix.n_c + np.minimum(cix, ix.n_c - 1), 0)
+        return (np.where(known, raised[qc], 0).astype(np.int64),
+                np.where(qix >= 0, base[np.maximum(qix, 0)], 0).astype(np.int64))
     a = theme_shares(sel_a, level, threshold)
     b = theme_shares(sel_b, level, threshold)
     if a.empty and b.empty:
@@ -1190,6 +1212,8 @@ def compare_rounds(sel_a: Selection, sel_b: Selection, level: str = "theme",
         [~comparable, (out["respondents_a"] > 0) & (out["respondents_b"] > 0), out["respondents_a"] > 0],
         ["not comparable", "both", "appeared"], "vanished")
     out["clear"] = comparable & ((out["ci_low"] > 0) | (out["ci_high"] < 0))
+    out["postits_a"], out["postit_base_a"] = postit_counts(sel_a, out)
+    out["postits_b"], out["postit_base_b"] = postit_counts(sel_b, out)
     from data.findings import ordered_questions
 
     order = {q: i for i, q in enumerate(ordered_questions(out["question_id"]))}

@@ -195,6 +195,30 @@ def test_appeared_vanished_and_not_comparable(db, admin, two_rounds):
     assert appeared.change == pytest.approx(1 / 7)
 
 
+def test_comparison_counts_post_its_as_post_its(db, admin, two_rounds):
+    """A post-it is one anonymous voice in a share (as in the Themes view), and the comparison says how many of
+    each count and base are post-its, so the page can name them apart from people (issue 9 item 7).
+    2026 at thrive_helps: 7 people (6 raise "Thrive factors") and 12 post-its (6 on "Friends", so Thrive factors
+    too; 4 on "Poverty"; 2 not coded yet). 2019: 5 coded young people, no post-its."""
+    ids, old, new = two_rounds
+    _postits(db, admin, ids["events"]["e2"], [[3]] * 6 + [[5]] * 4 + [[]] * 2)
+    cmp = af.compare_rounds(sel_of(db, admin, new.id), sel_of(db, admin, old.id), "code", threshold=5)
+    rows = {(r.question_id, r.code): r for r in cmp.itertuples()}
+    thrive = rows[("thrive_helps", "thrive")]
+    assert (thrive.respondents_a, thrive.base_a, thrive.postits_a, thrive.postit_base_a) == (12, 17, 6, 10)
+    assert (thrive.respondents_b, thrive.base_b, thrive.postits_b, thrive.postit_base_b) == (5, 5, 0, 0)
+    assert thrive.share_a == pytest.approx(12 / 17)
+    friends = rows[("thrive_helps", "friends_social")]
+    assert (friends.postits_a, friends.respondents_a) == (6, 6 + 1)  # one of the 7 people said friends too
+    poverty = rows[("thrive_helps", "poverty_money")]
+    assert (poverty.postits_a, poverty.postit_base_a, poverty.postits_b) == (4, 10, 0)
+    # thrive_stops: nobody wrote a post-it to it in either round
+    assert all(r.postit_base_a == 0 == r.postit_base_b for r in cmp.itertuples() if r.question_id == "thrive_stops")
+    # without post-its the post-it columns are all zero
+    plain = af.compare_rounds(sel_of(db, admin, old.id), sel_of(db, admin, old.id), "theme")
+    assert (plain[["postits_a", "postit_base_a", "postits_b", "postit_base_b"]] == 0).all().all()
+
+
 def test_a_clear_change_is_called_clear(db, admin, event):
     """Twenty people in each round; 18 against 6 raising a code: the interval leaves out 0."""
     from data.db import now_utc
