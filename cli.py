@@ -954,7 +954,8 @@ def export_qdpx_cmd(db: Database, file: Path, **filters: Any) -> None:
     from data.refi_import import memos_for_export
 
     ex = _export_set(db, **filters)
-    _write_export(db, "qdpx", file, ex, memos=memos_for_export(db, cli_user(), ex.sel.answers["response_id"]))
+    kept_ids = ex.prep.answers["response_id"].to_numpy()[ex.sel.mask]  # no copy of every answer column
+    _write_export(db, "qdpx", file, ex, memos=memos_for_export(db, cli_user(), kept_ids))
 
 
 @export_group.command("qdc")

@@ -221,3 +221,27 @@ def test_report_takes_its_title_and_author_from_the_settings(tmp_path, admin):
     props = Document(str(out)).core_properties
     assert props.title == "Dudley voices 2026"
     assert props.author == "Dudley Safeguarding Children Partnership"
+
+
+def test_export_qdpx_with_a_filter_carries_only_the_kept_answers_memos(tmp_path):
+    import zipfile
+
+    from data import open_db
+
+    path = tmp_path / "x.db"
+    source = tmp_path / "answers.csv"
+    source.write_text("id,question,group,text\n1,thrive_helps,young_person,the youth club on fridays\n"
+                      "2,neglect_is,resident,nobody checks they have eaten\n", encoding="utf-8")
+    assert run("import", "responses", str(source), "--event", "Market day", "--db", str(path)).exit_code == 0
+    db = open_db(path)
+    ids = dict(db.execute("SELECT question_id, id FROM responses").fetchall())
+    with db.conn:
+        for question, note in (("thrive_helps", "memo on the club answer"), ("neglect_is", "memo on the food answer")):
+            db.execute("INSERT INTO memos (target_type, target_id, author, text, created_at, updated_at) VALUES "
+                       "('response', ?, 'olu', ?, '2026-11-30T10:00:00', '2026-11-30T10:00:00')", [ids[question], note])
+    db.conn.close()
+    out = tmp_path / "p.qdpx"
+    result = run("export", "qdpx", str(out), "--question", "thrive_helps", "--db", str(path))
+    assert result.exit_code == 0, result.output
+    qde = zipfile.ZipFile(out).read("project.qde").decode("utf-8")
+    assert "memo on the club answer" in qde and "memo on the food answer" not in qde
