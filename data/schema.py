@@ -631,3 +631,10 @@ def capture_speed(db: Database) -> None:
                 GROUP BY event_id, day""",
         ],
     )
+
+
+@migrations(name="0025_capture_resume")
+def capture_resume(db: Database) -> None:
+    """The event a sign-in session is collecting for (data/sessions.capture_event), so that a reload or a server
+    restart after Save comes back to that event's empty form instead of the event chooser."""
+    _run(db, ["ALTER TABLE sessions ADD COLUMN capture_event_id TEXT"])

@@ -144,6 +144,23 @@ def touch(db: Database, session_id: str, *, now: dt.datetime | None = None) -> N
                    [_stamp(_now(now)), session_id])
 
 
+def set_capture_event(db: Database, session_id: str, username: str, event_id: str | None) -> bool:
+    """Remember the event this live session of `username` is collecting for (None: back at the event chooser).
+    Returns False when there is no such live session (nothing is remembered)."""
+    with transaction(db):
+        cur = db.execute("UPDATE sessions SET capture_event_id = ? WHERE id = ? AND username = ? "
+                         "AND revoked_at IS NULL", [event_id, session_id, username])
+    return cur.rowcount > 0
+
+
+def capture_event(db: Database, session_id: str, username: str) -> str | None:
+    """The event this live session of `username` was last collecting for, or None (ended sessions, and another
+    user's, remember nothing)."""
+    row = db.execute("SELECT capture_event_id FROM sessions WHERE id = ? AND username = ? AND revoked_at IS NULL",
+                     [session_id, username]).fetchone()
+    return row[0] if row else None
+
+
 def _forget_drafts(db: Database, session_ids: list[str]) -> None:
     # a revoked session's half-typed form goes with it: the device may be handed to someone else
     db.conn.executemany("DELETE FROM drafts WHERE device = ?", [(s,) for s in session_ids])

@@ -542,6 +542,8 @@ def main() -> None:
         if event is not None and not event.is_open:
             st.warning(session.md_escape(t("collect.event_closed", name=event.name)))
             event = None
+    # the sign-in session remembers the event, so a reload or a restart after Save reopens its empty form
+    collect_draft.remember_event(db, user, event.id if event is not None else None)
     if event is None:
         choose_event(db, user)
         return

@@ -115,3 +115,73 @@ def test_reload_and_server_restart_mid_form_keep_the_sign_in_and_the_answers(see
         db.conn.close()
     for log_name in ("first.log", "second.log"):
         assert token not in (path.parent / log_name).read_text(errors="replace")
+
+
+def on_the_empty_form(page, expect, event_name: str) -> None:
+    """The Collect form of `event_name`, empty for the next person, not the event chooser."""
+    expect(page.get_by_text("Who is this person?")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(event_name).first).to_be_visible()
+    expect(page.get_by_role("button", name="Start collecting")).to_have_count(0)
+    expect(answer_box(page, "thrive_helps")).to_have_value("")
+    expect(page.locator(".st-key-collect_consent input[type=checkbox]")).not_to_be_checked()
+
+
+def test_after_save_a_reload_or_a_restart_comes_back_to_the_same_events_empty_form(seeded):
+    executable = require_browser()
+    from playwright.sync_api import expect
+
+    from data import accounts
+    from data.events import close_event, create_event
+
+    path, event = seeded
+    db = open_db(path)
+    try:  # a second open event, listed first in the chooser, so that landing on the right one means something
+        admin = accounts.sign_in(db, "admin", "password123456")
+        other = create_event(db, admin, name="Another open day", date="2026-11-21", venue="Halesowen")
+    finally:
+        db.conn.close()
+    port = free_port()
+    with tablet_page(executable) as page:
+        with server_on(port, path, "save-first.log") as url:
+            sign_in(page, url, "pia", "482193", path="collect")
+            page.locator(".st-key-collect_event_choice").get_by_role("combobox").tap()
+            page.get_by_role("option", name=event.title).tap()
+            start_collecting(page)
+            choose_group_and_consent(page, "Young person")
+            type_answer(page, "thrive_helps", ANSWERS["thrive_helps"])
+            page.locator(".st-key-collect_save button").tap()
+            expect(page.get_by_text("Saved. Thank you!")).to_be_visible(timeout=30_000)
+
+            page.reload()  # the draft went with Save; the sign-in session still remembers the event
+            wait_for_app(page)
+            on_the_empty_form(page, expect, event.name)
+            expect(page.get_by_text(other.name)).to_have_count(0)
+            screenshot(page, "reload_after_save")
+
+        with server_on(port, path, "save-second.log") as url:
+            page.reload()
+            wait_for_app(page)
+            on_the_empty_form(page, expect, event.name)
+            screenshot(page, "restart_after_save")
+            # a second person at the same event, no event to choose again
+            choose_group_and_consent(page, "Parent or carer")
+            type_answer(page, "thrive_stops", ANSWERS["thrive_stops"])
+            page.locator(".st-key-collect_save button").tap()
+            expect(page.get_by_text("Saved. Thank you!")).to_be_visible(timeout=30_000)
+
+            db = open_db(path)
+            try:  # the event is closed meanwhile: a reload shows the chooser, not a closed event's form
+                close_event(db, admin, event.id)
+            finally:
+                db.conn.close()
+            page.reload()
+            wait_for_app(page)
+            expect(page.get_by_role("button", name="Start collecting")).to_be_visible(timeout=30_000)
+            expect(page.get_by_text("Who is this person?")).to_have_count(0)
+
+    db = open_db(path)
+    try:
+        saved = db.execute("SELECT event_id, group_id FROM respondents ORDER BY created_at").fetchall()
+    finally:
+        db.conn.close()
+    assert saved == [(event.id, "young_person"), (event.id, "parent_carer")]

@@ -141,8 +141,10 @@ def test_clear_deletes_the_draft(db, researcher, event, device):
     assert not at.exception
     assert drafts.load_draft(db, researcher, device, event.id) is None
     again = _page(researcher, device)
-    again.run()
-    assert again.session_state["collect_event_id"] is None
+    again.run()  # the same event's empty form (the sign-in session remembers the event), with nothing in it
+    assert again.session_state["collect_event_id"] == event.id
+    assert again.text_area(key="collect_answer_thrive_helps").value == ""
+    assert again.checkbox(key="collect_consent").value is False
 
 
 def test_a_draft_for_a_closed_event_is_not_reopened(db, admin, researcher, event, device):

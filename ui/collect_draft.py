@@ -5,7 +5,8 @@ is cleared. The device is the sign-in session (ui.session.session_id); without o
 Session keys owned here: `collect_draft_restored` (this session has looked for a draft), `collect_draft_saved`
 (fingerprint of what this session stored last, or EMPTY once its draft is gone): every run compares the form with
 it in memory, so an unchanged form (most runs, and every run after Save or Clear) costs no query at all, and a
-changed one costs one write.
+changed one costs one write. `collect_draft_event_remembered`: the event the sign-in session's record remembers
+(data/sessions.capture_event), so that a reload or a restart after Save reopens that event's empty form.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 import streamlit as st
 
-from data import drafts, events
+from data import drafts, events, sessions
 from data.db import Database, describe_db_error
 from data.users import User
 from ui import session
@@ -34,6 +35,8 @@ PREFIXES = ("collect_answer_", "collect_profile_")
 #: Kept, but on their own do not make a draft worth keeping.
 _BOOKKEEPING = ("collect_language", "collect_token")
 EVENT = "collect_event_id"
+#: The event this session's record is known to remember (data/sessions.capture_event): written only on a change.
+REMEMBERED = "collect_draft_event_remembered"
 #: `SAVED` when this session's draft for the event is known to be gone (deleted, or never written).
 EMPTY = "empty"
 
@@ -73,22 +76,28 @@ def restore(db: Database, user: User) -> None:
     if device is None or state.get(RESTORED):
         return
     state[RESTORED] = True
-    event_id = state.get(EVENT) or _quietly("lookup", lambda: drafts.latest_event(db, user, device))
+    # the event chosen in this sign-in session (kept on its record, even after Save), else the latest draft's
+    remembered = None if state.get(EVENT) else _quietly(
+        "lookup", lambda: sessions.capture_event(db, device, user.username))
+    if remembered:
+        state[REMEMBERED] = remembered
+    event_id = (state.get(EVENT) or remembered
+                or _quietly("lookup", lambda: drafts.latest_event(db, user, device)))
     if not event_id:
         return
-    fields = _quietly("load", lambda: drafts.load_draft(db, user, device, event_id))
-    if not fields:
-        return
     try:
-        if not events.get_event(db, event_id).is_open:
-            return
+        if not events.get_event(db, event_id).is_open or not user.can("collect"):
+            return  # closed or deleted since, or no longer theirs to collect for: the event chooser
     except events.EventError:
         return
     state.setdefault(EVENT, event_id)
+    fields = _quietly("load", lambda: drafts.load_draft(db, user, device, state[EVENT]))
+    if not fields:
+        return
     for key, value in fields.items():
         if _wanted(key):
             state.setdefault(key, value)  # what the browser sent back after a reconnect wins
-    state[SAVED] = _fingerprint(event_id, fields)
+    state[SAVED] = _fingerprint(state[EVENT], fields)
 
 
 def keep(db: Database, user: User, event_id: str) -> None:
@@ -109,6 +118,17 @@ def keep(db: Database, user: User, event_id: str) -> None:
         return
     if _quietly("save", lambda: drafts.save_draft(db, user, device, event_id, fields)) is not None:
         state[SAVED] = fingerprint  # a skipped write (busy database) is tried again on the next run
+
+
+def remember_event(db: Database, user: User, event_id: str | None) -> None:
+    """The event the form is open for (None: back at the event chooser), kept on the sign-in session so that a
+    reload or a server restart after Save comes back to that event's empty form. A write only when it changes."""
+    device = session.session_id()
+    state = st.session_state
+    if device is None or state.get(REMEMBERED, "unknown") == event_id:
+        return
+    if _quietly("remember", lambda: sessions.set_capture_event(db, device, user.username, event_id)) is not None:
+        state[REMEMBERED] = event_id  # a skipped write (busy database) is tried again on the next run
 
 
 def _empty_mark(event_id: str) -> str:
