@@ -171,3 +171,21 @@ def test_without_a_sign_in_session_nothing_is_kept(db, researcher, event):
     at.run()
     _type_half_a_form(at)
     assert db.execute("SELECT COUNT(*) FROM drafts").fetchone()[0] == 0
+
+
+def test_the_chosen_event_is_remembered_per_user_and_live_session_only(db, researcher, event, device):
+    at = _page(researcher, device, collect_event_id=event.id)
+    at.run()
+    assert sessions.capture_event(db, device, researcher.username) == event.id
+    assert sessions.capture_event(db, device, "olu") is None  # another user's name on this session: nothing
+    assert not sessions.set_capture_event(db, device, "olu", event.id)
+    at.button(key="collect_change_event").click().run()  # back at the chooser: forgotten
+    assert not at.exception, at.exception
+    assert sessions.capture_event(db, device, researcher.username) is None
+    again = _page(researcher, device)
+    again.run()
+    assert again.session_state["collect_event_id"] is None
+    sessions.set_capture_event(db, device, researcher.username, event.id)
+    sessions.revoke(db, researcher, device, why="signed out")
+    assert sessions.capture_event(db, device, researcher.username) is None  # an ended session remembers nothing
+    assert not sessions.set_capture_event(db, device, researcher.username, event.id)

@@ -116,3 +116,34 @@ def test_next_person_on_the_same_browser_starts_with_an_empty_list(app, db, offi
     app.run()
     assert plain(app.subheader[0].value) == "Added this session: 0"
     assert app.button(key="transcribe_undo").disabled
+
+
+def _box_script(at) -> str:
+    """The commit_on_leave script this run drew (ui.tablet): what the tab keeps and when it forgets it."""
+    found = [h.proto.body for h in at.get("html") if "__thriveBoxScope" in h.proto.body]
+    assert len(found) == 1
+    return found[0]
+
+
+def test_the_tab_keeps_the_post_it_box_and_keeps_it_again_after_a_refused_add(db, researcher, event):
+    from data import sessions
+    from ui import tablet
+
+    device = sessions.start(db, researcher.username)[1].id
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.session_state["auth_user"] = researcher
+    at.session_state["auth_session_id"] = device
+    at.run()
+    script = _box_script(at)
+    assert tablet.box_scope(device, researcher.username, "transcribe") in script
+    assert "'transcribe_box'" in script and '["transcribe_add", "transcribe_undo"]' in script
+    assert "__thriveBoxEnter = true" in script and "__thriveBoxKeepAll('')" in script  # nothing to keep again yet
+    add(at, "No group chosen yet")  # refused: the tab forgot the box on Enter, so it is told to keep it again
+    assert at.text_input(key="transcribe_text").value == "No group chosen yet"
+    assert re.search(r"__thriveBoxKeepAll\('[0-9a-f]{16}'\)", _box_script(at))
+    at.run()
+    assert "__thriveBoxKeepAll('')" in _box_script(at)  # once only
+
+
+def test_without_a_sign_in_session_the_tab_keeps_nothing(app):
+    assert "__thriveBoxScope = 'none'" in _box_script(app)
