@@ -107,7 +107,7 @@ def chart_context(question: str = "", n: int | None = None) -> list[str]:
         chosen["Review"] = "approved answers only"
     n = int(head["coded_respondents"]) if n is None else n
     return charts.context_lines(question, "; ".join(f"{k}: {v}" for k, v in chosen.items()), n,
-                                "people with a coded answer", f"{dt.date.today():%d %B %Y}")
+                                f"{VOICES} with a coded answer", f"{dt.date.today():%d %B %Y}")
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -225,6 +225,8 @@ m3.metric("Coded", f"{head['coded_answers'] / max(head['answers'], 1):.0%}",
           help=f"{head['coded_answers']:,} of {head['answers']:,} answers have at least one code")
 m4.metric("Events", f"{head['events']:,}")
 threshold = config.SMALL_CELL_THRESHOLD
+# who a share's base counts: each transcribed post-it once, as an anonymous voice beside the people (never a person)
+VOICES = "people and post-its" if head["postits"] else "people"
 
 tabs = st.tabs(["Themes", "Groups", "Together", "Words", "Quotes", "Progress", "Export"]
                + (["Compare rounds"] if len(all_rounds) >= 2 else []))  # appears once two rounds exist
@@ -247,10 +249,10 @@ with tabs[0]:
             plotted = None
         chart_block(("themes_bar", plotted.head(12), ()) if plotted is not None else None,
                     q.drop(columns=["question_id", "code_id"]), f"themes-{qid}",
-                    f"themes_{qid}", f"Share of the {base:,} respondents with a coded answer to this question who "
+                    f"themes_{qid}", f"Share of the {base:,} {VOICES} with a coded answer to this question who "
                                      f"raised each {level_choice.lower()[:-1]} (the 12 most raised; all in the "
                                      "table). The thin line on each bar is its 95% confidence interval (Wilson).",
-                    title=f"{level_choice}: share of people raising each", context=chart_context(label, base))
+                    title=f"{level_choice}: share of {VOICES} raising each", context=chart_context(label, base))
 
 # --- groups -----------------------------------------------------------------------------------------------------
 with tabs[1]:
@@ -464,9 +466,55 @@ with tabs[6]:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def compared(path: str, version: tuple, flt_a: af.Filter, flt_b: af.Filter, level: str, _user: User) -> pd.DataFrame:
+def compared(path: str, version: tuple, flt_a: af.Filter, flt_b: af.Filter, level: str,
+             _user: User) -> tuple[pd.DataFrame, dict, dict]:
+    """The rounds compared, and each round's headline (people, post-its, flipchart answers) for the captions."""
     prep_all = prepared(path, version, _user)
-    return af.compare_rounds(af.select(prep_all, flt_a), af.select(prep_all, flt_b), level)
+    sel_a, sel_b = af.select(prep_all, flt_a), af.select(prep_all, flt_b)
+    return af.compare_rounds(sel_a, sel_b, level), af.headline(sel_a), af.headline(sel_b)
+
+
+def short_name(name: str, limit: int = 24) -> str:
+    """A round's name short enough for a column header at 820 px (the full title is in the header's help)."""
+    return name if len(name) <= limit else name[:limit - 1].rstrip() + "…"
+
+
+def who(people: int, postits: int) -> str:
+    """'7 people and 12 post-its', '20 people', '12 post-its': post-its are anonymous answers, never people."""
+    parts = [f"{people:,} {'person' if people == 1 else 'people'}" if people or not postits else "",
+             f"{postits:,} post-it{'' if postits == 1 else 's'}" if postits else ""]
+    return " and ".join(p for p in parts if p)
+
+
+def round_cell(share: float, k: int, n: int) -> str:
+    """One round's figure for a theme: '80% (16 of 20)'; a count or base under the threshold says so, no share."""
+    if n == 0:
+        return "no coded answers"
+    if n < threshold:
+        return f"too few (<{threshold})"
+    if 0 < k < threshold:
+        return f"<{threshold} of {n:,}"
+    return f"{share:.0%} ({k:,} of {n:,})"
+
+
+def change_words(r) -> str:
+    """The change in points with its 95 % interval, and what it means, in words."""
+    if r.status == "not comparable":
+        return "not comparable (no coded answers in one round)"
+    if r.suppressed:
+        return f"not shown (a count under {threshold})"
+    said = f"{r.change * 100:+.0f} points ({r.ci_low * 100:+.0f} to {r.ci_high * 100:+.0f})"
+    if r.status in ("appeared", "vanished"):
+        said = ("new: " if r.status == "appeared" else "gone: ") + said
+    return said if r.clear else said + ", could be chance"
+
+
+def base_line(name: str, n: int, postits: int) -> str:
+    if n == 0:
+        return f"{name}: no coded answers"
+    if n < threshold:
+        return f"{name}: fewer than {threshold} with a coded answer"
+    return f"{name}: {who(n - postits, postits)} with a coded answer"
 
 
 if len(tabs) > 7:
@@ -476,6 +524,7 @@ if len(tabs) > 7:
         import altair as alt
 
         ids = [r.id for r in all_rounds]  # earliest first
+        round_names = {r.id: r.name for r in all_rounds}
         r1, r2 = st.columns(2)
         round_a = r1.selectbox("Round", ids, index=len(ids) - 1, key="findings_compare_a",
                                format_func=lambda r: round_titles[r])
@@ -488,13 +537,23 @@ if len(tabs) > 7:
                 return dataclasses.replace(flt, events=tuple(rounds_db.event_ids(db, round_id)) or ("(no event)",),
                                            date_from=None, date_to=None)
 
-            cmp = compared(DB_PATH, VERSION, round_filter(round_a), round_filter(round_b), level, user)
+            cmp, head_a, head_b = compared(DB_PATH, VERSION, round_filter(round_a), round_filter(round_b), level,
+                                           user)
             name_a, name_b = round_titles[round_a], round_titles[round_b]
-            st.caption(f"Share of the people with a coded answer to each question who raised each "
+            any_postits = bool(head_a["postits"] or head_b["postits"])
+            unit = "people and post-its" if any_postits else "people"  # as the Themes tab counts them
+            st.caption(f"Share of the {unit} with a coded answer to each question who raised each "
                        f"{level_choice.lower()[:-1]}, in each round; the change ({session.md_escape(name_a)} minus "
                        f"{session.md_escape(name_b)}) in percentage points with its 95 % interval (Newcombe's "
                        f"method). The other filters apply to both rounds; the event and date filters do not. "
-                       f"Figures from fewer than {threshold} people are not shown.")
+                       f"Figures from fewer than {threshold} {unit} are not shown."
+                       + (" A transcribed flipchart post-it is an anonymous answer, not a person: each counts once "
+                          "in a share, as in the Themes tab." if any_postits else ""))
+            for name, head in ((name_a, head_a), (name_b, head_b)):  # how many answers came from flipcharts
+                flip = (f"{head['flipchart_answers']:,} of its {head['answers']:,} answers came from "
+                        f"{head['postits']:,} flipchart post-it{'' if head['postits'] == 1 else 's'}"
+                        if head["postits"] else "no flipchart post-its")
+                st.text(f"{name}: {who(head['respondents'], 0)} and {flip}.")
             if cmp.empty:
                 st.info("Neither round has coded answers in this selection.")
             else:
@@ -516,34 +575,59 @@ if len(tabs) > 7:
                     st.text(f"New in {name_a} (nobody raised it in {name_b}): {', '.join(appeared)}")
                 if len(vanished):
                     st.text(f"Not raised in {name_a} (raised in {name_b}): {', '.join(vanished)}")
+                col_a, col_b = short_name(round_names[round_a]), short_name(round_names[round_b])
+                if col_a == col_b:
+                    col_a, col_b = f"{col_a} (1)", f"{col_b} (2)"
+                what = level_choice[:-1]  # "Theme" or "Sub-code"
+                both = dataclasses.replace(flt, events=(), date_from=None, date_to=None).describe(
+                    prep.questions, prep.groups, event_names, code_labels)
+                chosen = [f"{k}: {v}" for k, v in both.items() if v != "all"] + (
+                    ["Review: approved answers only"] if APPROVED_ONLY else [])
                 for qid in dict.fromkeys(cmp["question_id"]):
                     q = cmp[cmp["question_id"] == qid]
-                    st.subheader(session.md_escape(prep.questions.get(qid, qid)))
+                    question = prep.questions.get(qid, qid)
+                    st.subheader(session.md_escape(question))
+                    first = q.iloc[0]
+                    n_a, n_b = int(first["base_a"]), int(first["base_b"])
+                    st.caption(session.md_escape(
+                        f"{base_line(name_a, n_a, int(first['postit_base_a']))}; "
+                        f"{base_line(name_b, n_b, int(first['postit_base_b']))}."))
                     plot = q[~q["suppressed"] & (q["status"] != "not comparable")].head(15)
                     if len(plot):
-                        base = alt.Chart(plot).encode(y=alt.Y("label:N", sort=None, title=None,
-                                                              axis=alt.Axis(labelLimit=260)))
+                        # Streamlit's chart theme thins out y labels that it finds too close (labelOverlap), and
+                        # with autosize "fit" the axis and title came out of the height: each row gets its own
+                        # 34 px and every label is drawn
+                        base = alt.Chart(plot).encode(y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(
+                            labelLimit=260, labelOverlap=False)))
                         chart = (base.mark_rule(color="#0072B2", strokeWidth=2).encode(
-                                     x=alt.X("ci_low:Q", title=f"Change in share ({name_a} minus {name_b})",
+                                     x=alt.X("ci_low:Q", title=f"Change in share ({col_a} minus {col_b})",
                                              axis=alt.Axis(format="+%")), x2="ci_high:Q")
                                  + base.mark_point(filled=True, size=70, color="#D55E00").encode(
                                      x="change:Q", tooltip=["label:N", alt.Tooltip("change:Q", format="+.0%"),
                                                             alt.Tooltip("ci_low:Q", format="+.0%"),
                                                             alt.Tooltip("ci_high:Q", format="+.0%"), "status:N"])
                                  + alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#555555").encode(x="x:Q"))
-                        st.altair_chart(chart.properties(height=28 * len(plot) + 60, width="container")
-                                        .configure_axis(labelFontSize=13, titleFontSize=13), width="stretch")
-                    table = q.copy()
-                    for col in ("share_a", "share_b", "change", "ci_low", "ci_high"):
-                        table[col] = table[col].where(~table["suppressed"])
-                    for col in ("base_a", "base_b"):  # a small base is as telling as a small count
-                        table[col] = [f"<{threshold}" if 0 < int(n) < threshold else str(int(n)) for n in table[col]]
-                    st.dataframe(table[["label", "shown_a", "base_a", "share_a", "shown_b", "base_b", "share_b",
-                                        "change", "ci_low", "ci_high", "status"]].astype(
-                                            {"shown_a": str, "shown_b": str}).rename(columns={
-                                                "shown_a": f"people {name_a}", "shown_b": f"people {name_b}",
-                                                "base_a": f"base {name_a}", "base_b": f"base {name_b}",
-                                                "share_a": f"share {name_a}", "share_b": f"share {name_b}"}),
-                                 hide_index=True, width="stretch",
-                                 column_config={c: st.column_config.NumberColumn(format="percent") for c in (
-                                     f"share {name_a}", f"share {name_b}", "change", "ci_low", "ci_high")})
+                        lines = [question, f"Filters: {'; '.join(chosen) or 'none (every answer)'}",
+                                 f"n = {n_a:,} ({col_a}) and {n_b:,} ({col_b}) {unit} with a coded answer · "
+                                 f"{dt.date.today():%d %B %Y}"]
+                        chart = charts.titled(chart.properties(
+                            height=34 * len(plot), width="container",
+                            autosize=alt.AutoSizeParams(type="fit-x", contains="padding")),
+                            f"Change in share: {col_a} minus {col_b}", lines)
+                        st.altair_chart(chart, width="stretch")
+                    table = pd.DataFrame({
+                        what: q["label"].to_numpy(),
+                        col_a: [round_cell(s, int(k), int(n)) for s, k, n in zip(q["share_a"], q["respondents_a"],
+                                                                                  q["base_a"], strict=True)],
+                        col_b: [round_cell(s, int(k), int(n)) for s, k, n in zip(q["share_b"], q["respondents_b"],
+                                                                                  q["base_b"], strict=True)],
+                        "Change (95 % interval)": [change_words(r) for r in q.itertuples()],
+                    })
+                    st.dataframe(table, hide_index=True, width="stretch", column_config={
+                        col_a: st.column_config.TextColumn(help=f"{name_a}: share ({unit} raising it of those with "
+                                                                f"a coded answer)"),
+                        col_b: st.column_config.TextColumn(help=f"{name_b}: share ({unit} raising it of those with "
+                                                                f"a coded answer)"),
+                        "Change (95 % interval)": st.column_config.TextColumn(
+                            help=f"{name_a} minus {name_b}, in percentage points; could be chance when the 95 % "
+                                 "interval includes no change")})

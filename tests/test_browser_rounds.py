@@ -6,24 +6,25 @@ the rounds, the events and the action, then opens Findings > Compare rounds and 
 each theme's share in both rounds with its n, the change with its interval said in words (a clear change and one
 that could be chance), a theme that appeared; and downloads the feedback sheet, whose counts are read from the .docx.
 
-Numbers (20 people in each round, one answer each to "What helps children and young people thrive?"):
-  "Family and relationships": 6 of 20 in 2019, 16 of 20 in 2026 (+50 points; Newcombe interval clear of 0);
-  "Things to do and places": 8 of 20, 10 of 20 (+10 points; the interval includes 0: could be chance);
+Numbers (20 people in each round, one answer each to "What helps children and young people thrive?"; in 2019
+also 10 transcribed flipchart post-its, anonymous answers that count once each in a share and never as people):
+  "Family and relationships": 6 of 20 people + 0 of 10 post-its in 2019, 16 of 20 in 2026 (+60 points; clear);
+  "Things to do and places": 8 + 4 of 30 in 2019, 10 of 20 (+10 points; the interval includes 0: could be chance);
   "Money and housing": nobody in 2019, 6 of 20 in 2026 (appeared);
-  "Being listened to" (whoever raised none of those): 12 of 20, 4 of 20 (under 5: shown as "<5", no share).
+  "Being listened to" (whoever raised none of those): 12 + 6 of 30, 4 of 20 (under 5: shown as "<5", no share).
+The tablet (820 px) shows the comparison table without a sideways swipe, and the change chart labels every row.
 """
 
 from __future__ import annotations
 
 import io
-import re
 from pathlib import Path
 
 import pytest
 from docx import Document
 
 from data import accounts, actions, codebook, coding, open_db, rounds
-from data.capture import save_respondent
+from data.capture import add_transcribed, save_respondent
 from data.events import create_event
 from data.users import User
 from tests.browser_support import require_browser, screenshot, sign_in, streamlit_server, tablet_page, wait_for_app
@@ -42,6 +43,7 @@ THEMES = {
     "money": ("Money and housing", 0, 6),
     "listened": ("Being listened to", 12, 4),  # everyone who raises none of the others: everyone has a coded answer
 }
+POSTITS_2019 = {"places": 4, "listened": 6}  # 10 flipchart post-its at the 2019 forum, one theme each
 
 
 def _event_with_answers(db, admin, name: str, date: str, which: int) -> str:
@@ -73,6 +75,11 @@ def seed_rounds(path: Path) -> None:
         for name, (label, _, _) in THEMES.items():
             codebook.create_code(db, admin, name, label, definition=f"What people said about {label.lower()}")
         old_event = _event_with_answers(db, admin, "Youth forum", "2019-10-12", 1)
+        for code, count in POSTITS_2019.items():
+            for i in range(count):
+                made = add_transcribed(db, admin, event_id=old_event, question_id="thrive_helps",
+                                       group_id="young_person", text=f"post-it {code} {i}")
+                coding.apply_many(db, admin, [(made.response_id, code)])
         new_event = _event_with_answers(db, admin, "Family fun day", "2026-11-20", 2)
         create_event(db, admin, name="Spring fair", date="2027-04-18", venue="Town park")
         old = rounds.create_round(db, admin, OLD)
@@ -228,25 +235,54 @@ def test_a_strategy_lead_sees_the_rounds_and_compares_this_round_with_the_last(s
         panel = page.locator("[role=tabpanel]:visible")
         expect(panel.get_by_role("combobox", name="Round")).to_have_value(NEW_T, timeout=WAIT_MS)
         expect(panel.get_by_role("combobox", name="compared with")).to_have_value(OLD_T)
-        low, high = (float(x) for x in newcombe_interval(16, 20, 6, 20))
-        said = (f"• Family and relationships: 80% in {NEW_T} vs 30% in {OLD_T} (50 points more; 95 % interval "
+        postits = sum(POSTITS_2019.values())
+        old_n = 20 + postits  # people and post-its with a coded answer in 2019
+        low, high = (float(x) for x in newcombe_interval(16, 20, 6, old_n))
+        said = (f"• Family and relationships: 80% in {NEW_T} vs 20% in {OLD_T} (60 points more; 95 % interval "
                 f"{low * 100:+.0f} to {high * 100:+.0f})")
         expect(panel.get_by_text(said, exact=True)).to_be_visible(timeout=WAIT_MS)
         expect(panel.get_by_text("Could be chance (the 95 % interval includes no change): Things to do and places",
                                  exact=True)).to_be_visible()
         expect(panel.get_by_text(f"New in {NEW_T} (nobody raised it in {OLD_T}): Money and housing",
                                  exact=True)).to_be_visible()
+        # post-its are named as post-its, never people; how many answers came from flipcharts is said
+        expect(panel.get_by_text(f"{OLD_T}: 20 people and {postits} of its {20 + postits} answers came from "
+                                 f"{postits} flipchart post-its.", exact=True)).to_be_visible()
+        expect(panel.get_by_text(f"{NEW_T}: 20 people and no flipchart post-its.", exact=True)).to_be_visible()
+        expect(panel.get_by_text(f"{OLD_T}: 20 people and {postits} post-its with a coded answer",
+                                 exact=False)).to_be_visible()
+        expect(panel.get_by_text("Share of the people and post-its with a coded answer", exact=False)).to_be_visible()
         tall(page, "rounds_lead_compare")
-        table = {r["label"]: r for r in grid(page, -1)}
+        # at 820 px the whole table is in view: no sideways swipe, every column read at the first position
+        frame = panel.locator('[data-testid="stDataFrame"]').last
+        frame.scroll_into_view_if_needed()
+        wait_for_app(page)
+        scroller = frame.locator(".dvn-scroller").first
+        assert scroller.evaluate("s => s.scrollWidth <= s.clientWidth + 1"), "the table needs a sideways swipe"
+        box, view = frame.bounding_box(), page.viewport_size
+        assert box["x"] >= 0 and box["x"] + box["width"] <= view["width"]
+        screenshot(page, "rounds_lead_compare_table")
+        headers = [th.inner_text().strip() for th in frame.locator("th[role=columnheader]").all()]
+        assert headers == ["Theme", NEW, OLD, "Change (95 % interval)"]
+        table = {r["Theme"]: r for r in grid(page, -1)}
         assert set(table) == {label for label, _, _ in THEMES.values()}
-        for label, n_old, n_new in THEMES.values():
+
+        def cell(k: int, n: int) -> str:
+            return f"<5 of {n}" if 0 < k < 5 else f"{k / n:.0%} ({k} of {n})"
+
+        for code, (label, n_old, n_new) in THEMES.items():
             row = table[label]
-            assert row[f"base {NEW_T}"] == row[f"base {OLD_T}"] == "20"  # the n of each round
-            shown_new = "<5" if 0 < n_new < 5 else str(n_new)
-            assert (row[f"people {NEW_T}"], row[f"people {OLD_T}"]) == (shown_new, str(n_old)), label
-            if n_new >= 5:
-                assert float(row[f"share {NEW_T}"]) == pytest.approx(n_new / 20), label
-                assert float(row[f"share {OLD_T}"]) == pytest.approx(n_old / 20), label
-            else:  # too few: no share, no change
-                assert row[f"share {NEW_T}"] == "" and row["change"] == "", label
-        assert re.fullmatch(r"0\.5\d*", table["Family and relationships"]["change"])
+            k_old = n_old + POSTITS_2019.get(code, 0)
+            assert (row[NEW], row[OLD]) == (cell(n_new, 20), cell(k_old, old_n)), label
+            if n_new < 5:  # too few: no change
+                assert row["Change (95 % interval)"] == "not shown (a count under 5)", label
+                continue
+            lo, hi = (float(x) * 100 for x in newcombe_interval(n_new, 20, k_old, old_n))
+            words = f"{(n_new / 20 - k_old / old_n) * 100:+.0f} points ({lo:+.0f} to {hi:+.0f})"
+            if code == "money":
+                words = "new: " + words
+            if lo <= 0 <= hi:
+                words += ", could be chance"
+            assert row["Change (95 % interval)"] == words, label
+        assert table["Things to do and places"]["Change (95 % interval)"].endswith("could be chance")
+        assert "could be chance" not in table["Family and relationships"]["Change (95 % interval)"]

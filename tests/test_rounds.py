@@ -603,24 +603,62 @@ def test_rounds_page_refuses_a_peer_researcher(db, researcher):
     assert not at.dataframe and not at.tabs
 
 
+def unescaped(captions) -> str:
+    """The captions' text as a person reads it (round names and questions are markdown-escaped on the page)."""
+    return " ".join(re.sub(r"\\(.)", r"\1", c.value).replace("&#58;", ":") for c in captions)
+
+
 def test_findings_compare_tab(db, admin, lead, two_rounds):
     _, old, new = two_rounds
     at = run_page("findings.py", lead, findings_level="Themes")
     assert [t.label for t in at.tabs][-1] == "Compare rounds"
     assert at.selectbox(key="findings_compare_a").value == new.id
     assert at.selectbox(key="findings_compare_b").value == old.id
-    table = next(d.value for d in at.dataframe if "people 2026 refresh (2026-12-01)" in d.value)
-    thrive = table[table["label"] == "Thrive factors"].iloc[0]
-    assert thrive["people 2026 refresh (2026-12-01)"] == "6" and thrive["status"] == "both"
-    assert thrive["change"] == pytest.approx(6 / 7 - 1.0)
-    barriers = table[table["label"] == "Barriers"].iloc[0]
-    assert barriers["status"] == "appeared" and barriers["people 2026 refresh (2026-12-01)"] == "<5"
-    assert math.isnan(barriers["change"])  # one person: no share, no change shown
+    # short headers (the round's name, not its dates), n and share of both rounds first, the change in words
+    table = next(d.value for d in at.dataframe if "2026 refresh" in d.value)
+    assert list(table.columns) == ["Theme", "2026 refresh", "Neglect strategy 2019", "Change (95 % interval)"]
+    rows = {r["Theme"]: r for r in table.to_dict("records")}
+    low, high = (float(x) * 100 for x in af.newcombe_interval(6, 7, 5, 5))
+    assert rows["Thrive factors"] == {"Theme": "Thrive factors", "2026 refresh": "86% (6 of 7)",
+                                      "Neglect strategy 2019": "100% (5 of 5)",
+                                      "Change (95 % interval)": f"-14 points ({low:+.0f} to {high:+.0f}), "
+                                                                "could be chance"}
+    # one person raised "Barriers" in 2026 and nobody in 2019: no share, no change
+    assert rows["Barriers"]["2026 refresh"] == "<5 of 7" and rows["Barriers"]["Neglect strategy 2019"] == "0% (0 of 5)"
+    assert rows["Barriers"]["Change (95 % interval)"] == "not shown (a count under 5)"
     assert any("No change is larger than chance" in t.value for t in at.text)
+    texts = [t.value for t in at.text]
+    assert "2026 refresh (2026-12-01): 7 people and no flipchart post-its." in texts
+    captions = unescaped(at.caption)
+    assert "Share of the people with a coded answer" in captions and "post-it" not in captions
+    assert "2026 refresh (2026-12-01): 7 people with a coded answer; Neglect strategy 2019" in captions
+    # the change chart: one row per theme shown, every label drawn, with its title and n
+    spec = next(c.proto.spec for c in at.get("vega_lite_chart") if "Change in share: 2026" in c.proto.spec)
+    assert '"labelOverlap": false' in spec and "n = 7 (2026 refresh) and 5 (Neglect strategy 2019) people" in spec
+    assert '"height": 34,' in spec  # 34 px for the one theme plotted (Barriers: too few to show a change)
     # the round filter: only the 2019 round's answers
     at.selectbox(key="findings_round").select(old.id).run()
     assert not at.exception
     assert {m.label: m.value for m in at.metric}["Answers"] == "7"
+
+
+def test_findings_compare_tab_names_post_its_apart(db, admin, lead, two_rounds):
+    """Post-its in a round (issue 9 item 7): the bases are named "people and post-its", each question says how
+    many of its base are post-its, and each round how many of its answers came from flipcharts."""
+    ids, old, new = two_rounds
+    _postits(db, admin, ids["events"]["e2"], [[3]] * 6 + [[5]] * 4 + [[]] * 2)
+    at = run_page("findings.py", lead, findings_level="Themes")
+    texts = [t.value for t in at.text]
+    assert "2026 refresh (2026-12-01): 7 people and 12 of its 19 answers came from 12 flipchart post-its." in texts
+    assert "Neglect strategy 2019 (2026-11-20): 6 people and no flipchart post-its." in texts
+    captions = unescaped(at.caption)
+    assert "Share of the people and post-its with a coded answer" in captions
+    assert "2026 refresh (2026-12-01): 7 people and 10 post-its with a coded answer" in captions
+    table = next(d.value for d in at.dataframe if "2026 refresh" in d.value)
+    thrive = table[table["Theme"] == "Thrive factors"].iloc[0]
+    assert thrive["2026 refresh"] == "71% (12 of 17)"  # 6 people and 6 post-its of 7 people and 10 post-its
+    # the Themes tab names its base the same way
+    assert any("people and post-its with a coded answer to this question" in c.value for c in at.caption)
 
 
 def test_findings_has_no_compare_tab_with_one_round(db, admin, lead):
