@@ -273,8 +273,10 @@ class Suggester:
     CHUNK = 10_000
     #: at scale the model learns from at most this many coded answers: a deterministic sample stratified by code
     #: (bounded_sample), so a build costs about the same at 10,000 and at 1,000,000 codings (issues 10 and 14).
-    #: Every evaluation set of bench/bench_suggest.py is smaller, so its figures are those of the whole set.
-    TRAIN_MAX = 8_000
+    #: Every evaluation set of bench/bench_suggest.py is smaller, so its figures are those of the whole set. What a
+    #: sample costs where it binds: bench_suggest.py --sample-cost (3,000 NHS comments: 1,500 of them lose 0.07
+    #: recall@3). 4,000: the build is about 12 s of CPU (liblinear's worst case, random synthetic codes; 8,000: 34 s)
+    TRAIN_MAX = 4_000
     #: shown scores are calibrated from this many coded answers on, on out-of-fold predictions of at most
     #: CAL_SAMPLE of them (3 folds by a hash of the text)
     CALIBRATE_MIN = 40

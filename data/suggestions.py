@@ -8,6 +8,7 @@ suggestions (a suggestion's reason would quote the answer's own words; the coder
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection, Sequence
 
 import numpy as np
@@ -33,6 +34,11 @@ def codebook_for_suggestions(db: Database) -> list[CodeInfo]:
 def coding_weight(sources: Sequence[str], coders: int) -> float:
     """How much one answer's code counts when learning: by the strongest source that gave it (an accepted
     suggestion is weaker than a code given by hand) and by how many coders gave it (agreement counts more)."""
+    return _coding_weight(tuple(sources), coders)
+
+
+@functools.lru_cache(maxsize=256)
+def _coding_weight(sources: tuple[str, ...], coders: int) -> float:
     base = max((Suggester.SOURCE_WEIGHTS.get(source, 1.0) for source in sources), default=1.0)
     return base * min(1.5, 1.0 + 0.25 * (max(coders, 1) - 1))
 
@@ -60,7 +66,7 @@ def _coded_answers(db: Database, coder: str | None = None) -> tuple[list[str], l
         ids.append(current)
         names = sorted(codes)
         rows.append((text, names, question,
-                     {n: coding_weight(sorted(codes[n][0]), len(codes[n][1])) for n in names}))
+                     {n: _coding_weight(tuple(sorted(codes[n][0])), len(codes[n][1])) for n in names}))
 
     # streamed in answer order (one answer's codings are consecutive): no whole result set in memory at once
     for response_id, answer_text, answer_question, name, source, who in db.execute(sql, params):
