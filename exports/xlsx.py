@@ -126,13 +126,19 @@ def _readme(wb: Workbook, ex: ExportSet, tabs: list[Table]) -> None:
 
 def compare_sheet(cmp: Any, name_a: str, name_b: str, threshold: int) -> Table:
     """The "Compare" sheet: analysis.findings.compare_rounds as rows, shares and changes left blank where a count
-    is under the small-number threshold (the counts then shown as "<threshold")."""
-    headers = ["question_id", "question", "code", "label", f"respondents {name_a}", f"base {name_a}",
-               f"share {name_a}", f"respondents {name_b}", f"base {name_b}", f"share {name_b}", "change",
-               "change_95ci_low", "change_95ci_high", "status", "could_be_chance"]
+    is under the small-number threshold (the counts then shown as "<threshold"). Counts and bases are people and
+    post-its (each post-it one anonymous voice, as in the Themes view); the last four columns say how many of them
+    are post-its."""
+    headers = ["question_id", "question", "code", "label", f"people and post-its {name_a}", f"base {name_a}",
+               f"share {name_a}", f"people and post-its {name_b}", f"base {name_b}", f"share {name_b}", "change",
+               "change_95ci_low", "change_95ci_high", "status", "could_be_chance", f"of them post-its {name_a}",
+               f"post-its in base {name_a}", f"of them post-its {name_b}", f"post-its in base {name_b}"]
 
     def number(value: Any) -> float | None:
         return None if value is None or value != value else float(value)  # NaN -> blank
+
+    def count(value: Any) -> int | str:  # a post-it count under the threshold, like any count
+        return f"<{threshold}" if 0 < int(value) < threshold else int(value)
 
     def rows() -> Any:
         for r in cmp.itertuples():
@@ -142,15 +148,18 @@ def compare_sheet(cmp: Any, name_a: str, name_b: str, threshold: int) -> Table:
                    int(r.base_b) if r.base_b >= threshold or r.base_b == 0 else f"<{threshold}",
                    None if hide else number(r.share_b), None if hide else number(r.change),
                    None if hide else number(r.ci_low), None if hide else number(r.ci_high), r.status,
-                   "" if hide or r.status == "not comparable" else ("no" if r.clear else "yes"))
+                   "" if hide or r.status == "not comparable" else ("no" if r.clear else "yes"),
+                   count(r.postits_a), count(r.postit_base_a), count(r.postits_b), count(r.postit_base_b))
 
-    return Table("Compare", f"{name_a} compared with {name_b}: per question and code, the respondents raising it, "
-                 "the base (respondents with a coded answer to the question) and the share in each round, the change "
+    return Table("Compare", f"{name_a} compared with {name_b}: per question and code, the people and post-its "
+                 "raising it (a transcribed flipchart post-it is an anonymous answer, counted once, never as a "
+                 "person; the last columns say how many are post-its), the base (people and post-its with a coded "
+                 "answer to the question) and the share in each round, the change "
                  f"({name_a} minus {name_b}) and its 95 % interval (Newcombe, from Wilson intervals); 'could be "
                  "chance' when the interval includes 0. Status: both, appeared (nobody in the second round), "
                  f"vanished (nobody in the first), not comparable (no coded answers to the question in one round). "
                  f"Counts under {threshold} are shown as \"<{threshold}\" and their shares left blank.", headers,
-                 [14, 40, 24, 34, 14, 10, 10, 14, 10, 10, 10, 12, 12, 14, 12], rows, len(cmp),
+                 [14, 40, 24, 34, 14, 10, 10, 14, 10, 10, 10, 12, 12, 14, 12, 12, 12, 12, 12], rows, len(cmp),
                  {6: "0.0%", 9: "0.0%", 10: "+0.0%;-0.0%", 11: "+0.0%;-0.0%", 12: "+0.0%;-0.0%"})
 
 

@@ -214,6 +214,18 @@ def test_comparison_counts_post_its_as_post_its(db, admin, two_rounds):
     assert (poverty.postits_a, poverty.postit_base_a, poverty.postits_b) == (4, 10, 0)
     # thrive_stops: nobody wrote a post-it to it in either round
     assert all(r.postit_base_a == 0 == r.postit_base_b for r in cmp.itertuples() if r.question_id == "thrive_stops")
+    # the Compare sheet of the workbook names them: people and post-its, and how many are post-its
+    from exports.xlsx import compare_sheet
+
+    sheet = compare_sheet(cmp, "2026", "2019", 5)
+    assert sheet.headers[4] == "people and post-its 2026" and len(sheet.headers) == len(sheet.widths)
+    row = next(r for r in sheet.rows() if r[0] == "thrive_helps" and r[2] == "thrive")
+    assert len(row) == len(sheet.headers)
+    assert dict(zip(sheet.headers[15:], row[15:], strict=True)) == {
+        "of them post-its 2026": 6, "post-its in base 2026": 10, "of them post-its 2019": 0,
+        "post-its in base 2019": 0}
+    poverty_row = next(r for r in sheet.rows() if r[0] == "thrive_helps" and r[2] == "poverty_money")
+    assert poverty_row[15] == "<5"  # 4 post-its: under the small-number threshold, like any count
     # without post-its the post-it columns are all zero
     plain = af.compare_rounds(sel_of(db, admin, old.id), sel_of(db, admin, old.id), "theme")
     assert (plain[["postits_a", "postit_base_a", "postits_b", "postit_base_b"]] == 0).all().all()
@@ -517,7 +529,9 @@ def test_cli_rounds_actions_snapshot_and_exports(db_path, db, admin, tmp_path):
     assert wb.sheetnames[-1] == "Compare"
     rows = list(wb["Compare"].iter_rows(values_only=True))
     head = rows[0]
-    assert head[4] == "respondents 2026 refresh" and head[7] == "respondents Neglect strategy 2019"
+    assert head[4] == "people and post-its 2026 refresh" and head[7] == "people and post-its Neglect strategy 2019"
+    assert head[15:] == ("of them post-its 2026 refresh", "post-its in base 2026 refresh",
+                         "of them post-its Neglect strategy 2019", "post-its in base Neglect strategy 2019")
     theme = next(row for row in rows if row[2] == "thrive" and row[0] == "thrive_helps")
     assert theme[4:7] == (6, 7, pytest.approx(6 / 7)) and theme[13] == "both" and theme[14] == "yes"
     family = next(row for row in rows if row[2] == "family_love")
