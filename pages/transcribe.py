@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 EVENT = "transcribe_event"
 QUESTION = "transcribe_question"
 GROUP = "transcribe_group"
+CHOICE_PARAMS = {EVENT: "event", QUESTION: "question", GROUP: "group"}  # kept in the address across a reload
 TEXT = "transcribe_text"
 ADDED = "transcribe_added"  # this session's post-its, oldest first: dicts with response_id, text, question, group
 MESSAGE = "transcribe_message"  # (kind, text) shown once after an add or an undo
@@ -99,6 +100,11 @@ def main() -> None:
         for key in [k for k in state if str(k).startswith("transcribe_")]:
             del state[key]
     state[OWNER] = user.username
+    # A reload or a server restart starts a new Streamlit session: the chosen event, question and group come back
+    # from the address (ids only, nothing personal), so words this tab kept are never added under another question
+    for key, param in CHOICE_PARAMS.items():
+        if key not in state and st.query_params.get(param):
+            state[key] = st.query_params[param]
     for key, default in ((ADDED, []), (MESSAGE, None), (FLAGGED, False), (KEEP_AGAIN, False)):
         state.setdefault(key, default)
     tablet.base_css()
@@ -120,6 +126,8 @@ def main() -> None:
     groups = {g.id: qs.text(g.label) for g in qs.groups}
     if state.get(QUESTION) not in questions:
         state[QUESTION] = next(iter(questions))
+    if state.get(GROUP) is not None and state[GROUP] not in groups:  # an address naming a group not in this set
+        state[GROUP] = None
     # radio and pill labels are markdown, and a question names the area an admin typed: escaped
     st.radio(session.md_escape(t("transcribe.question")), list(questions), format_func=lambda q: session.md_escape(questions[q]),
              key=QUESTION, persist_state="session")
@@ -136,7 +144,14 @@ def main() -> None:
     # A reload straight from the box (pull-to-refresh while typing) keeps the words: this tab keeps the box until
     # the post-it is added (Add or Enter), undone, or the person signs out (the same script as on Collect)
     device = session.session_id()
-    tablet.commit_on_leave(tablet.box_scope(device, user.username, "transcribe") if device else None,
+    for key, param in CHOICE_PARAMS.items():
+        if state.get(key) and st.query_params.get(param) != state[key]:
+            st.query_params[param] = state[key]
+        elif not state.get(key) and param in st.query_params:
+            del st.query_params[param]
+    # the tab's copy belongs to this event and question: it is never put back under another one
+    scope = f"transcribe\n{event.id}\n{state[QUESTION]}"
+    tablet.commit_on_leave(tablet.box_scope(device, user.username, scope) if device else None,
                            form_key="transcribe_box", forget_on=("transcribe_add", "transcribe_undo"),
                            forget_on_enter=True, keep_again=state[KEEP_AGAIN])
     state[KEEP_AGAIN] = False

@@ -135,7 +135,8 @@ def test_the_tab_keeps_the_post_it_box_and_keeps_it_again_after_a_refused_add(db
     at.session_state["auth_session_id"] = device
     at.run()
     script = _box_script(at)
-    assert tablet.box_scope(device, researcher.username, "transcribe") in script
+    question = at.session_state["transcribe_question"]
+    assert tablet.box_scope(device, researcher.username, f"transcribe\n{event.id}\n{question}") in script
     assert "'transcribe_box'" in script and '["transcribe_add", "transcribe_undo"]' in script
     assert "__thriveBoxEnter = true" in script and "__thriveBoxKeepAll('')" in script  # nothing to keep again yet
     add(at, "No group chosen yet")  # refused: the tab forgot the box on Enter, so it is told to keep it again
@@ -147,3 +148,41 @@ def test_the_tab_keeps_the_post_it_box_and_keeps_it_again_after_a_refused_add(db
 
 def test_without_a_sign_in_session_the_tab_keeps_nothing(app):
     assert "__thriveBoxScope = 'none'" in _box_script(app)
+
+
+def test_choices_come_back_from_the_address_and_the_kept_box_belongs_to_its_question(db, researcher, event):
+    """After a reload (a new session) the event, question and group come back from the address, so words the tab
+    kept are put back under the question they were typed for; another question is another scope."""
+    from data import sessions
+    from ui import tablet
+
+    device = sessions.start(db, researcher.username)[1].id
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.session_state["auth_user"] = researcher
+    at.session_state["auth_session_id"] = device
+    at.run()
+    at.radio(key="transcribe_question").set_value("neglect_is").run()
+    at.pills(key="transcribe_group").set_value("parent_carer").run()
+    assert (at.query_params["question"], at.query_params["group"]) == ("neglect_is", "parent_carer")
+    assert at.query_params["event"] == event.id
+    assert tablet.box_scope(device, researcher.username, f"transcribe\n{event.id}\nneglect_is") in _box_script(at)
+    again = AppTest.from_file(PAGE, default_timeout=30)  # the reload: a new session, the same address
+    again.session_state["auth_user"] = researcher
+    again.session_state["auth_session_id"] = device
+    for key, value in at.query_params.items():
+        again.query_params[key] = value
+    again.run()
+    assert not again.exception, again.exception
+    assert again.radio(key="transcribe_question").value == "neglect_is"
+    assert again.pills(key="transcribe_group").value == "parent_carer"
+    assert tablet.box_scope(device, researcher.username, f"transcribe\n{event.id}\nneglect_is") in \
+        _box_script(again)
+    stale = AppTest.from_file(PAGE, default_timeout=30)  # an address naming a question that is not there
+    stale.session_state["auth_user"] = researcher
+    stale.session_state["auth_session_id"] = device
+    stale.query_params["question"] = "no_such_question"
+    stale.query_params["group"] = "no_such_group"
+    stale.query_params["event"] = "no-such-event"
+    stale.run()
+    assert not stale.exception and stale.radio(key="transcribe_question").value != "no_such_question"
+    assert stale.pills(key="transcribe_group").value is None and stale.session_state["transcribe_group"] is None
