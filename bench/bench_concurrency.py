@@ -39,10 +39,19 @@ MODEL_ERRORS = re.compile(r"inconsistent numbers of samples|IndexError|suggestio
 WAIT_MS = 60_000
 
 
-def make_database(path: Path, answers: int, codings: int) -> float:
+def make_database(path: Path, answers: int, codings: int, source: Path | None = None) -> float:
+    """Build the bench database at `path`, or copy `source` there (a database built before, e.g. by bench_export
+    at 550,000 answers; never written itself), and add the bench's accounts."""
     started = time.perf_counter()
-    build(path, answers=answers, respondents=max(1, answers // 3), codings=codings)
+    if source is not None:
+        shutil.copyfile(source, path)
+    else:
+        build(path, answers=answers, respondents=max(1, answers // 3), codings=codings)
     db = open_db(path)
+    taken = {name for (name,) in db.execute("SELECT username FROM users")}
+    if "bench_admin" in taken:
+        db.conn.close()
+        return time.perf_counter() - started
     accounts.create_user(db, None, "bench_admin", "bench-password-1", ["admin"])
     admin = accounts.sign_in(db, "bench_admin", "bench-password-1")
     accounts.create_user(db, admin, RESEARCHER, DEMO_PIN, ["peer_researcher"], kind="pin", display_name="Researcher")
@@ -227,6 +236,8 @@ def main() -> int:
                         help="record the server with py-spy during the largest round (raw collapsed stacks)")
     parser.add_argument("--model-wait", type=float, default=1800,
                         help="seconds to wait for the model before the second officer probe")
+    parser.add_argument("--db", type=Path, default=None,
+                        help="copy this database instead of building one (--answers/--codings are then ignored)")
     parser.add_argument("--no-post-script-gc", action="store_true",
                         help="run the server with runner.postScriptGC off (Streamlit's full gc.collect() after "
                              "every script run, the largest cost in the profile under many sessions)")
@@ -241,8 +252,14 @@ def main() -> int:
     codings = args.codings if args.codings is not None else 2 * args.answers
     folder = Path(tempfile.mkdtemp(prefix="bench-concurrency-"))
     path = folder / "thrive.db"
-    built = make_database(path, args.answers, codings)
-    print(f"database: {args.answers:,} answers, {codings:,} codings, built in {built:.1f} s")
+    built = make_database(path, args.answers, codings, args.db)
+    if args.db is not None:
+        db = open_db(path)
+        args.answers = db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+        codings = db.execute("SELECT COUNT(*) FROM codings").fetchone()[0]
+        db.conn.close()
+    print(f"database: {args.answers:,} answers, {codings:,} codings, {'copied' if args.db else 'built'} in "
+          f"{built:.1f} s")
 
     async def run(url: str) -> int:
         failures = 0
