@@ -311,7 +311,9 @@ def main() -> int:
         return failures
 
     env = {"STREAMLIT_RUNNER_POST_SCRIPT_GC": "false"} if args.no_post_script_gc else None
-    print(f"server: runner.postScriptGC {'off' if args.no_post_script_gc else 'on (Streamlit default)'}")
+    configured = "postScriptGC = false" in (ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8")
+    print(f"server: runner.postScriptGC {'off' if args.no_post_script_gc or configured else 'on'}"
+          f"{' (.streamlit/config.toml)' if configured and not args.no_post_script_gc else ''}")
     try:
         with streamlit_server(path, env=env) as url:
             failures = asyncio.run(run(url))
