@@ -142,7 +142,10 @@ def chart_block(chart: tuple | None, table: pd.DataFrame, name: str, key: str, c
     spec = chart_spec(kind, data, tuple(args), title or name.replace("-", " ").capitalize(),
                       tuple(context if context is not None else chart_context()))
     # on screen the chart takes the column's width (a fixed width would be scaled down, shrinking the text too)
-    st.vega_lite_chart(spec={**spec, "width": "container"}, width="stretch",
+    # fit-x: the spec's height is the plot's own; Streamlit's default ("fit") squeezed the title, its context lines
+    # and the axis into it, leaving a few pixels for the bars at 820 px
+    st.vega_lite_chart(spec={**spec, "width": "container", "autosize": {"type": "fit-x", "contains": "padding"}},
+                       width="stretch",
                        alt=(caption or name.replace("-", " ")) + " The table behind this chart holds the same figures.")
     if caption:
         st.caption(caption)

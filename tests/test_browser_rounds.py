@@ -231,6 +231,10 @@ def test_a_strategy_lead_sees_the_rounds_and_compares_this_round_with_the_last(s
         # Findings > Compare rounds: this round against the last
         page.goto(f"{url}/findings")
         expect(page.get_by_role("heading", name="Findings")).to_be_visible(timeout=WAIT_MS)
+        # the Themes tab counts each post-it once beside the people, and says so (40 people, 10 post-its)
+        expect(page.get_by_text("Share of the 50 people and post-its with a coded answer to this question",
+                                exact=False)).to_be_visible(timeout=WAIT_MS)
+        tall(page, "rounds_lead_themes")
         page.get_by_role("tab", name="Compare rounds").tap()
         panel = page.locator("[role=tabpanel]:visible")
         expect(panel.get_by_role("combobox", name="Round")).to_have_value(NEW_T, timeout=WAIT_MS)

@@ -673,6 +673,10 @@ def test_findings_compare_tab_names_post_its_apart(db, admin, lead, two_rounds):
     assert thrive["2026 refresh"] == "71% (12 of 17)"  # 6 people and 6 post-its of 7 people and 10 post-its
     # the Themes tab names its base the same way
     assert any("people and post-its with a coded answer to this question" in c.value for c in at.caption)
+    themes = next(c.proto.spec for c in at.get("vega_lite_chart") if "Themes: share of people and post-its" in
+                  c.proto.spec)
+    # on screen the chart's height is its plot's (Streamlit's default "fit" squeezed the title and axis into it)
+    assert '"autosize": {"type": "fit-x", "contains": "padding"}' in themes
 
 
 def test_findings_has_no_compare_tab_with_one_round(db, admin, lead):
