@@ -97,6 +97,8 @@ class Prepared:
     _texts: dict[int, _TextIndex] = field(default_factory=dict)  # memo: qix -> word and phrase counts per answer
     _quote_memo: np.ndarray | None = None  # memo: rix -> content words if it may be quoted, -2 if not, -1 unknown
     _quote_terms: np.ndarray | None = None  # memo: rix -> its distinct content words (quote scores)
+    #: per row of the codings frame given to prepare: the position of its answer (-1: unknown), for the exports
+    coding_rix: np.ndarray | None = None
 
     @property
     def index(self) -> _Index:
@@ -196,6 +198,32 @@ def prepare(answers: pd.DataFrame, codings: pd.DataFrame, codes: pd.DataFrame, p
     qix, q_values = pd.factorize(answers["question_id"])
     gix, g_values = pd.factorize(answers["group_id"])
     answers["qix"], answers["gix"] = qix.astype(np.int64), gix.astype(np.int64)
+    return Prepared(answers, **_coded(answers, codings, codes),
+                    questions=questions or {}, groups=groups or {}, q_values=np.asarray(q_values, dtype=object),
+                    g_values=np.asarray(g_values, dtype=object),
+                    pins=pins if pins is not None else pd.DataFrame(columns=["code_id", "response_id"]))
+
+
+def recode(prev: Prepared, codings: pd.DataFrame, codes: pd.DataFrame, pins: pd.DataFrame | None = None) -> Prepared:
+    """`prev` with new codings, codebook and pins, its answers unchanged: equal to prepare() over the same answers,
+    without factorising them again, and keeping the memos that depend on the answers alone (tokens, word and
+    phrase indexes, quote checks), shared with `prev`. The aggregation index is rebuilt on first use."""
+    if prev._tokens is None:  # made now, so that both share whatever either tokenises later
+        prev._tokens = np.empty(len(prev.answers), dtype=object)
+    if prev._quote_memo is None:  # the terms first, then the marks (as quote_checks)
+        prev._quote_terms = np.empty(len(prev.answers), dtype=object)
+        prev._quote_memo = np.full(len(prev.answers), -1, dtype=np.int32)
+    out = Prepared(prev.answers, **_coded(prev.answers, codings, codes), questions=prev.questions,
+                   groups=prev.groups, q_values=prev.q_values, g_values=prev.g_values,
+                   pins=pins if pins is not None else pd.DataFrame(columns=["code_id", "response_id"]))
+    out._tokens, out._texts = prev._tokens, prev._texts
+    out._quote_terms, out._quote_memo = prev._quote_terms, prev._quote_memo
+    out.events = prev.events
+    return out
+
+
+def _coded(answers: pd.DataFrame, codings: pd.DataFrame, codes: pd.DataFrame) -> dict[str, Any]:
+    """The codings side of a Prepared (pairs, codes, theme_of, coded, lineage, coding_rix) over prepared answers."""
     codes = codes.copy()
     if "merged_into" not in codes:
         codes["merged_into"] = pd.array([pd.NA] * len(codes), dtype="Int64")
@@ -204,6 +232,7 @@ def prepare(answers: pd.DataFrame, codings: pd.DataFrame, codes: pd.DataFrame, p
 
     index = pd.Index(answers["response_id"])
     rix = index.get_indexer(codings["response_id"])
+    coding_rix = rix.astype(np.int64)
     code_ids = codings["code_id"].to_numpy(dtype=np.int64)
     if merged:
         code_ids = np.array([merged.get(int(c), int(c)) for c in code_ids], dtype=np.int64)
@@ -227,10 +256,8 @@ def prepare(answers: pd.DataFrame, codings: pd.DataFrame, codes: pd.DataFrame, p
     coded = np.zeros(len(answers), dtype=bool)
     coded[rix] = True
     lineage = frozenset(p for chain in chains.values() for up in chain[1:] for p in ((chain[0], up), (up, chain[0])))
-    return Prepared(answers, pairs, codes, theme_of, coded,
-                    pins if pins is not None else pd.DataFrame(columns=["code_id", "response_id"]),
-                    lineage, questions or {}, groups or {}, np.asarray(q_values, dtype=object),
-                    np.asarray(g_values, dtype=object))
+    return {"pairs": pairs, "codes": codes, "theme_of": theme_of, "coded": coded, "lineage": lineage,
+            "coding_rix": coding_rix}
 
 
 # --- filtering --------------------------------------------------------------------------------------------------

@@ -11,9 +11,11 @@ its respondent approved, and neither marked "has issues"), with their codings an
 from __future__ import annotations
 
 import sqlite3
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlite_utils import Database
 
@@ -125,6 +127,144 @@ def _frame(db: Database, sql: str, columns: list[str], params: list[Any] | None 
     return pd.concat(parts, ignore_index=True)
 
 
+#: Separators of the one-string-per-column fetch (_columns): unit separator between values, record separator
+#: standing for NULL in a nullable column. A value holding either is detected (a count differs) and the rows are
+#: then fetched one by one.
+_SEP, _NULL = "\x1f", "\x1e"
+
+
+def _columns(db: Database, table: str, key: str, exprs: list[str], names: list[str], ints: tuple[str, ...] = (),
+             nullable: tuple[str, ...] = ()) -> dict[str, Any] | None:
+    """`SELECT <exprs> FROM <table> ORDER BY <key>` as columns (name -> pyarrow large_string array, or an int64
+    numpy array for `ints`), each fetched as ONE group_concat BLOB split by pyarrow: no Python object per value
+    (at 550,000 answers the row-by-row fetch and the frames built from it cost seconds).
+
+    Every column is aggregated in the same pass over the table, so the values stay aligned; they are then put in
+    `key` order (an integer), whatever order SQLite scanned in. Only `nullable` expressions may be NULL (written as
+    _NULL and counted, so a real value equal to _NULL is told apart); a NULL elsewhere, or a value holding a
+    separator, changes a column's count. Returns None (the caller fetches the rows one by one) then, and when the
+    table is empty, an int column holds something else, or SQLite cannot build the string (too big)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    aggregates = ["COUNT(*)", f"CAST(group_concat({key}, ',') AS BLOB)"]  # as BLOBs: bytes, not decoded to str
+    for expr, name in zip(exprs, names, strict=True):
+        value = f"COALESCE({expr}, char(30))" if name in nullable else expr
+        aggregates.append(f"CAST(group_concat({value}, char(31)) AS BLOB)")
+    aggregates += [f"TOTAL(({expr}) IS NULL)" for expr, name in zip(exprs, names, strict=True) if name in nullable]
+    try:
+        row = db.execute(f"SELECT {', '.join(aggregates)} FROM {table}").fetchone()  # noqa: S608 - fixed SQL
+    except (sqlite3.OperationalError, sqlite3.DataError, MemoryError, OverflowError):
+        return None
+    count = int(row[0])
+    if not count:
+        return None
+    try:
+        keys = pc.cast(pc.cast(_split(row[1] or b"", b","), pa.large_string()), pa.int64()).to_numpy()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if keys.size != count:
+        return None
+    order = None if count < 2 or bool(np.all(keys[1:] > keys[:-1])) else pa.array(np.argsort(keys, kind="stable"))
+    nulls = iter(row[2 + len(names):])
+    out: dict[str, Any] = {}
+    for i, name in enumerate(names):
+        try:
+            parts = pc.cast(_split(row[2 + i] or b"", _SEP.encode()), pa.large_string())  # checks the UTF-8
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+        if len(parts) != count:
+            return None
+        if name in nullable:
+            is_null = pc.equal(parts, _NULL)
+            if int(pc.sum(is_null).as_py() or 0) != int(next(nulls)):
+                return None
+            if is_null.true_count:
+                parts = pc.if_else(is_null, pa.scalar(None, pa.large_string()), parts)
+        if order is not None:
+            parts = parts.take(order)
+        if name in ints:
+            try:
+                out[name] = pc.cast(parts, pa.int64()).to_numpy()
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                return None
+        else:
+            out[name] = parts
+    return out
+
+
+def _as_frame(columns: dict[str, Any], names: list[str]) -> pd.DataFrame:
+    """Columns from _columns as a frame: text as pandas' str dtype (zero-copy over the Arrow arrays)."""
+    return pd.DataFrame({name: columns[name] if isinstance(columns[name], np.ndarray)
+                         else pd.array(columns[name], dtype="str") for name in names}, columns=names)
+
+
+def _split(blob: bytes, sep: bytes) -> Any:
+    """One BLOB split at every `sep`, as a pyarrow binary array."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.split_pattern(pa.array([blob], type=pa.large_binary()), sep).flatten()
+
+
+def _answers(db: Database, with_text: bool, originals: bool) -> pd.DataFrame:
+    """Every answer with its respondent's group and its event's name and date, in the order stored (ANSWER_COLUMNS,
+    then `text` and `original_text` when asked). The answers table is read alone (_columns) and the group, event
+    name and date are looked up from the respondents and events (an answer without either is left out, as the
+    join does); row by row through the join when that fast path cannot be used."""
+    import pyarrow.compute as pc
+
+    columns = list(ANSWER_COLUMNS) + (["text"] if with_text else []) + (["original_text"] if originals else [])
+    own = ["response_id", "respondent_id", "event_id", "question_id", "position", "created_at"]
+    exprs = ["id", "respondent_id", "event_id", "question_id", "position", "created_at"]
+    if with_text:
+        own.append("text")
+        exprs.append("COALESCE(redacted_text, '')")
+    if originals:
+        own.append("original_text")
+        exprs.append("text")
+    got = _columns(db, "responses", "rowid", exprs, own, ints=("position",), nullable=("original_text",))
+    people = _columns(db, "respondents", "rowid", ["id", "group_id"], ["id", "group_id"]) if got else None
+    events = _columns(db, "events", "rowid", ["id", "name", "date"], ["id", "name", "date"],
+                      nullable=("name", "date")) if people else None
+    if got is None or people is None or events is None:
+        return _frame(
+            db,
+            "SELECT r.id, r.respondent_id, r.event_id, r.question_id, r.position, p.group_id, r.created_at, "
+            "substr(r.created_at, 1, 10), e.name, e.date" + (", COALESCE(r.redacted_text, '')" if with_text else "")
+            + (", r.text" if originals else "") + " FROM responses r JOIN respondents p ON p.id = r.respondent_id "
+            "JOIN events e ON e.id = r.event_id ORDER BY r.rowid",
+            columns,
+        )
+    person = pc.index_in(got["respondent_id"], value_set=people["id"])
+    event = pc.index_in(got["event_id"], value_set=events["id"])
+    joined = pc.and_(pc.is_valid(person), pc.is_valid(event))
+    if joined.false_count:  # as the inner join: an answer whose respondent or event is missing is not loaded
+        got = {k: (v[joined.to_numpy(zero_copy_only=False)] if isinstance(v, np.ndarray) else v.filter(joined))
+               for k, v in got.items()}
+        person, event = person.filter(joined), event.filter(joined)
+    got["group_id"] = people["group_id"].take(person)
+    got["event_name"], got["event_date"] = events["name"].take(event), events["date"].take(event)
+    got["day"] = pc.utf8_slice_codeunits(got["created_at"], 0, 10)  # as substr(created_at, 1, 10)
+    return _as_frame(got, columns)
+
+
+def _codings(db: Database, details: bool) -> pd.DataFrame:
+    """Every coding in id order (CODING_COLUMNS); without `details` the coder, source and time are ''."""
+    names = ["coding_id", "response_id", "code_id"] + (["coder", "source", "created_at"] if details else [])
+    got = _columns(db, "codings", "id", ["id", "response_id", "code_id", "coder", "source", "created_at"][:len(names)],
+                   names, ints=("coding_id", "code_id"))
+    if got is None:
+        cols = "coder, source, created_at" if details else "'', '', ''"
+        return _frame(db, f"SELECT id, response_id, code_id, {cols} FROM codings ORDER BY id",  # noqa: S608
+                      CODING_COLUMNS)
+    import pyarrow as pa
+
+    for name in CODING_COLUMNS[len(names):]:
+        got[name] = pa.repeat(pa.scalar("", pa.large_string()), len(got["coding_id"]))
+    return _as_frame(got, CODING_COLUMNS)
+
+
 def _labels(db: Database) -> tuple[dict[str, str], dict[str, str]]:
     """Question and group labels from every question set version used by an event (newest wins), with {area}
     filled in from the partnership's area setting (an event's own area may differ; findings span events)."""
@@ -168,26 +308,10 @@ def load_frames(db: Database, user: User, *, with_text: bool = False, originals:
     require(user, "findings")
     if originals:
         require(user, "export_original")
-    text_cols = ", COALESCE(r.redacted_text, '')" if with_text else ""
-    text_cols += ", r.text" if originals else ""
-    columns = list(ANSWER_COLUMNS) + (["text"] if with_text else []) + (["original_text"] if originals else [])
-    answers = _frame(
-        db,
-        "SELECT r.id, r.respondent_id, r.event_id, r.question_id, r.position, p.group_id, r.created_at, "
-        "substr(r.created_at, 1, 10), e.name, e.date" + text_cols + " "
-        "FROM responses r JOIN respondents p ON p.id = r.respondent_id JOIN events e ON e.id = r.event_id "
-        "ORDER BY r.rowid",
-        columns,
-    )
+    answers = _answers(db, with_text, originals)
     # a stable sort on one column is much cheaper than ORDER BY over the join
     answers = answers.sort_values("event_date", kind="stable", ignore_index=True)
-    details = "coder, source, created_at" if coding_details else "'', '', ''"
-    codings = _frame(db, f"SELECT id, response_id, code_id, {details} FROM codings ORDER BY id",  # noqa: S608
-                     CODING_COLUMNS)
-    codes = _frame(db, "SELECT id, name, label, definition, parent_id, colour, keywords, archived, merged_into, guid FROM codes "
-                       "ORDER BY COALESCE(parent_id, id), parent_id IS NOT NULL, id", CODE_COLUMNS)
-    pins = _frame(db, "SELECT code_id, response_id, pinned_by, at FROM pinned_quotes ORDER BY at",
-                  ["code_id", "response_id", "pinned_by", "at"])
+    codings, codes, pins = _coding_side(db, coding_details)
     events = _frame(db, "SELECT id, name, venue, date, area, status FROM events ORDER BY date, name",
                     ["event_id", "name", "venue", "date", "area", "status"])
     questions, groups = _labels(db)
@@ -207,8 +331,6 @@ def load_frames(db: Database, user: User, *, with_text: bool = False, originals:
         codings = codings[codings["response_id"].isin(kept)].reset_index(drop=True)
         pins = pins[pins["response_id"].isin(kept)].reset_index(drop=True)
         events = events[events["event_id"].isin(in_round)].reset_index(drop=True)
-    codings["code_id"] = codings["code_id"].astype("int64")
-    pins["code_id"] = pins["code_id"].astype("int64")
     answers["position"] = answers["position"].astype("int64")
     withheld = withheld_ids(db)
     answers["withheld"] = answers["response_id"].isin(withheld) if withheld else False
@@ -221,9 +343,91 @@ def load_frames(db: Database, user: User, *, with_text: bool = False, originals:
     postits = {rid for (rid,) in db.execute("SELECT id FROM respondents WHERE source = 'transcribed'").fetchall()}
     answers["flipchart"] = (answers["respondent_id"].isin(postits) if postits else False)
     answers["flipchart"] = answers["flipchart"].astype(bool)
+    return Frames(answers, codings, codes, pins, questions, groups, events)
+
+
+def _coding_side(db: Database, coding_details: bool) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(codings, codes, pins) as load_frames gives them, before any approved-only or round filter."""
+    codings = _codings(db, coding_details)
+    codes = _frame(db, "SELECT id, name, label, definition, parent_id, colour, keywords, archived, merged_into, guid FROM codes "
+                       "ORDER BY COALESCE(parent_id, id), parent_id IS NOT NULL, id", CODE_COLUMNS)
+    pins = _frame(db, "SELECT code_id, response_id, pinned_by, at FROM pinned_quotes ORDER BY at",
+                  ["code_id", "response_id", "pinned_by", "at"])
+    codings["code_id"] = codings["code_id"].astype("int64")
+    pins["code_id"] = pins["code_id"].astype("int64")
     for col in ("parent_id", "merged_into"):
         codes[col] = codes[col].astype("Int64")
-    return Frames(answers, codings, codes, pins, questions, groups, events)
+    return codings, codes, pins
+
+
+# --- the Findings page's prepared data: answers and codings each reloaded only when they change ---------------
+
+def answers_version(db: Database) -> tuple[Any, ...]:
+    """The part of data_version that the answers side of the findings reads (answers, respondents, events, flags,
+    reviews) and the edit counter (shared by every table: an in-place edit or a deletion anywhere moves it)."""
+    try:
+        edits = db.execute("SELECT n FROM findings_edits WHERE id = 1").fetchone()
+    except sqlite3.OperationalError:  # without the 0021 counter: every change reloads both halves
+        return data_version(db)
+    row = db.execute(
+        "SELECT (SELECT MAX(rowid) FROM responses), (SELECT MAX(rowid) FROM respondents), "
+        "(SELECT COUNT(*) FROM events), (SELECT MAX(created_at) FROM events), "
+        "(SELECT COUNT(*) FROM flags), (SELECT MAX(updated_at) FROM flags), "
+        "(SELECT COUNT(released_at) FROM flags), (SELECT TOTAL(rowid) FROM flags WHERE released_at IS NOT NULL)"
+    ).fetchone()
+    from data.review import version as review_version
+
+    return ("edits", None if edits is None else edits[0], *row, *review_version(db))
+
+
+def codings_version(db: Database) -> tuple[Any, ...]:
+    """What the codings side reads: codings (largest id; the edit counter of answers_version covers deletions
+    and in-place edits), the codebook and the pins."""
+    return tuple(db.execute(
+        "SELECT (SELECT MAX(id) FROM codings), (SELECT COUNT(*) FROM codes), (SELECT MAX(updated_at) FROM codes), "
+        "(SELECT COUNT(*) FROM pinned_quotes), (SELECT MAX(at) FROM pinned_quotes)").fetchone())
+
+
+@dataclass
+class _Loaded:
+    answers_key: tuple[Any, ...]
+    codings_key: tuple[Any, ...]
+    prep: Any
+
+
+_PREPARED: dict[tuple[str, bool], _Loaded] = {}
+_PREPARED_LOCK = threading.Lock()
+
+
+def load_prepared(db: Database, user: User, *, approved_only: bool = False) -> Any:
+    """The Findings page's analysis.findings.Prepared (texts, no coding details), loaded in two halves: the answers
+    (with respondents, events, their tokens and word indexes) are kept while answers_version stays the same, and a
+    change of codings, codebook or pins (codings_version) reloads only those (analysis.findings.recode); the result
+    equals a full load. One entry per database file and "approved only" toggle, shared by every session."""
+    require(user, "findings")
+    from analysis import findings as af
+
+    answers_key = answers_version(db)
+    codings_key = codings_version(db)  # both read before loading: a write meanwhile only costs another load
+    slot = (str(db.conn.execute("PRAGMA database_list").fetchone()[2]), bool(approved_only))
+    with _PREPARED_LOCK:
+        cached = _PREPARED.get(slot)
+    if cached is not None and cached.answers_key == answers_key:
+        if cached.codings_key == codings_key:
+            return cached.prep
+        codings, codes, pins = _coding_side(db, coding_details=False)
+        if approved_only:  # as load_frames: only the codings and pins of the (approved) answers loaded
+            kept = pd.Index(cached.prep.answers["response_id"])
+            codings = codings[kept.get_indexer(codings["response_id"]) >= 0].reset_index(drop=True)
+            pins = pins[kept.get_indexer(pins["response_id"]) >= 0].reset_index(drop=True)
+        prep = af.recode(cached.prep, codings, codes, pins)
+    else:
+        frames = load_frames(db, user, with_text=True, coding_details=False, approved_only=approved_only)
+        prep = af.prepare(frames.answers, frames.codings, frames.codes, frames.pins, frames.questions, frames.groups)
+        prep.events = frames.events
+    with _PREPARED_LOCK:
+        _PREPARED[slot] = _Loaded(answers_key, codings_key, prep)
+    return prep
 
 
 def ordered_questions(question_ids: Any) -> list[str]:

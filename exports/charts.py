@@ -5,6 +5,8 @@ Colours are colour-blind safe: Okabe-Ito for categories, viridis for shares; eve
 
 from __future__ import annotations
 
+import json
+
 import altair as alt
 import pandas as pd
 
@@ -194,11 +196,13 @@ def to_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
     """The chart as PNG (vl-convert, offline)."""
     import vl_convert
 
-    return vl_convert.vegalite_to_png(chart.to_json(), scale=scale)
+    # the spec unvalidated at run time (tests/test_charts.py and the PNG/SVG tests validate it): Altair's
+    # JSON-schema check cost about as much as drawing the picture
+    return vl_convert.vegalite_to_png(json.dumps(chart.to_dict(validate=False)), scale=scale)
 
 
 def to_svg(chart: alt.TopLevelMixin) -> str:
     """The chart as SVG text (vl-convert, offline)."""
     import vl_convert
 
-    return vl_convert.vegalite_to_svg(chart.to_json())
+    return vl_convert.vegalite_to_svg(json.dumps(chart.to_dict(validate=False)))

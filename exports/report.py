@@ -168,8 +168,8 @@ def write_report(ex: ExportSet, target: str | Path | IO[bytes], progress: Progre
     doc.add_heading("Contents", level=1)
     _field(doc.add_paragraph(), 'TOC \\o "1-2" \\h \\z \\u', "Right-click and choose Update field to fill in "
                                                                   "the page numbers.")
-    shares_all = af.theme_shares(sel, level="code")
-    questions_all = list(dict.fromkeys(shares_all["question_id"]))
+    shares = af.theme_shares(sel, level="code")  # one table for the contents and the questions' sections
+    questions_all = list(dict.fromkeys(shares["question_id"]))
     contents = ["Executive summary", "The engagement in numbers",
                 *[prep.questions.get(q, q) for q in questions_all], "Differences between groups", "Method",
                 "Limitations"]
@@ -180,9 +180,9 @@ def write_report(ex: ExportSet, target: str | Path | IO[bytes], progress: Progre
     head = af.headline(sel)
     level = af.default_level(prep)
     doc.add_heading("Executive summary", level=1)
-    groups_asked = af.respondents_by_group(sel, threshold=t)
+    groups = af.respondents_by_group(sel, threshold=t)  # for the summary and the engagement in numbers
     doc.add_paragraph(
-        f"{head['respondents']:,} people from {len(groups_asked):,} respondent group(s) answered at "
+        f"{head['respondents']:,} people from {len(groups):,} respondent group(s) answered at "
         f"{head['events']:,} event(s), giving {head['answers']:,} answers; {head['coded_answers']:,} "
         f"({head['coded_answers'] / max(head['answers'], 1):.0%}) have been coded. Young peer researchers asked "
         "the questions using participatory appraisal. The most raised "
@@ -208,7 +208,6 @@ def write_report(ex: ExportSet, target: str | Path | IO[bytes], progress: Progre
                    "(anonymous, not counted as people)")
     doc.add_paragraph(f"{people} at {head['events']:,} event(s); {head['coded_answers']:,} answers have been coded "
                       "so far.")
-    groups = af.respondents_by_group(sel, threshold=t)
     _table(doc, ["Respondent group", "People", "Answers"],
            [[g.group, g.shown, g.answers if g.respondents >= t else f"<{t}"] for g in groups.itertuples()])
     events = sel.answers.groupby(["event_name", "event_date"]).agg(
@@ -219,7 +218,6 @@ def write_report(ex: ExportSet, target: str | Path | IO[bytes], progress: Progre
             for e in events.itertuples()])
 
     # --- each question ---
-    shares = af.theme_shares(sel, level="code")
     sub_codes = shares[~shares["code_id"].isin(prep.themes)]
     questions = list(dict.fromkeys(shares["question_id"]))
     for i, qid in enumerate(questions):

@@ -89,7 +89,9 @@ def build(frames: Any, flt: af.Filter | None = None, *, threshold: int | None = 
     rix = np.zeros(0, dtype=np.int64)
     if len(codings):
         # the kept answers' codings through the answers' index (isin over a large set of Arrow strings is slow)
-        pos = pd.Index(prep.answers["response_id"]).get_indexer(codings["response_id"])
+        pos = prep.coding_rix  # prepare looked every coding's answer up already
+        if pos is None or len(pos) != len(codings):
+            pos = pd.Index(prep.answers["response_id"]).get_indexer(codings["response_id"])
         kept = (pos >= 0) & sel.mask[np.maximum(pos, 0)]
         codings, rix = codings[kept], pos[kept].astype(np.int64)
     out = ExportSet(prep, sel, flt, filters, dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),

@@ -38,10 +38,8 @@ def prepared(path: str, version: tuple, _user: User) -> af.Prepared:
     """The indexed frames for one data version. A resource, not cache_data: it is read-only, large, and copying
     it on every rerun would cost more than the filter change itself. `version` changes with any edit; its last
     item is the "approved answers only" toggle."""
-    frames = df.load_frames(db, _user, with_text=True, coding_details=False, approved_only=bool(version[-1]))
-    prep = af.prepare(frames.answers, frames.codings, frames.codes, frames.pins, frames.questions, frames.groups)
-    prep.events = frames.events
-    return prep
+    # a change of codings reloads only the codings: the answers and their word indexes are kept (data/findings.py)
+    return df.load_prepared(db, _user, approved_only=bool(version[-1]))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -556,7 +554,8 @@ if len(tabs) > 7:
                 flip = (f"{head['flipchart_answers']:,} of its {head['answers']:,} answers came from "
                         f"{head['postits']:,} flipchart post-it{'' if head['postits'] == 1 else 's'}"
                         if head["postits"] else "no flipchart post-its")
-                st.text(f"{name}: {who(head['respondents'], 0)} and {flip}.")
+                people = who(head["respondents"], 0) if head["respondents"] else "no respondents"
+                st.text(f"{name}: {people} and {flip}.")
             if cmp.empty:
                 st.info("Neither round has coded answers in this selection.")
             else:
