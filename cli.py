@@ -933,12 +933,14 @@ def export_csv_cmd(db: Database, file: Path, originals: bool, compare_ref: str |
     if cmp is not None:
         import csv
 
-        from exports.feedback import comparison_rows
+        from exports.feedback import comparison_base, comparison_rows
 
         side = file.with_name(f"{file.stem}-compare.csv")
+        base = comparison_base(cmp[0])
         with side.open("w", encoding="utf-8-sig", newline="") as out:
             writer = csv.writer(out)
-            writer.writerow(["question", "theme", cmp[1], cmp[2], "change", "95% interval", "status"])
+            writer.writerow(["question", "theme", f"{cmp[1]} (share of {base})", f"{cmp[2]} (share of {base})",
+                             "change", "95% interval", "status"])
             for row in comparison_rows(cmp[0], ex.threshold):
                 # question and theme are typed text: formula-like ones are made inert, as in the main CSV
                 writer.writerow(["'" + v if i < 2 and v[:1] in ("=", "+", "-", "@") else v for i, v in enumerate(row)])

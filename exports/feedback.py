@@ -225,6 +225,14 @@ def _share(value: Any) -> str:
     return "" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.0%}"
 
 
+def comparison_base(cmp: pd.DataFrame) -> str:
+    """What the comparison's shares are out of: "people", or "people and post-its" where either round has
+    flipchart post-its (each counted once, as an anonymous voice; analysis.findings.compare_rounds)."""
+    postits = sum(int(pd.to_numeric(cmp[c], errors="coerce").fillna(0).sum())
+                  for c in ("postit_base_a", "postit_base_b") if c in cmp)
+    return "people and post-its" if postits else "people"
+
+
 def comparison_rows(cmp: pd.DataFrame, threshold: int) -> list[list[str]]:
     """The comparison as text rows (question, theme, A, B, change, 95 % interval, status); a suppressed row shows
     "<threshold" counts and no shares."""
@@ -233,8 +241,8 @@ def comparison_rows(cmp: pd.DataFrame, threshold: int) -> list[list[str]]:
         if r.suppressed:
             a, b, change, ci = str(r.shown_a), str(r.shown_b), "", ""  # no share: it would give a count away
         else:
-            a = f"{_share(r.share_a)} ({r.respondents_a}/{r.base_a})" if r.base_a else "not asked"
-            b = f"{_share(r.share_b)} ({r.respondents_b}/{r.base_b})" if r.base_b else "not asked"
+            a = f"{_share(r.share_a)} ({r.respondents_a} of {r.base_a})" if r.base_a else "not asked"
+            b = f"{_share(r.share_b)} ({r.respondents_b} of {r.base_b})" if r.base_b else "not asked"
             change = "" if pd.isna(r.change) else f"{r.change * 100:+.0f} points"
             ci = "" if pd.isna(r.ci_low) else f"{r.ci_low * 100:+.0f} to {r.ci_high * 100:+.0f}"
             if change and not r.clear:
@@ -248,7 +256,9 @@ def append_comparison(path: Path, cmp: pd.DataFrame, name_a: str, name_b: str, t
     doc = Document(str(path))
     doc.add_heading(f"{name_a} compared with {name_b}", level=1)
     doc.add_paragraph(
-        f"Share of the people with a coded answer to each question who raised each theme, in {name_a} and in "
+        f"Share of the {comparison_base(cmp)} with a coded answer to each question who raised each theme"
+        f"{' (each flipchart post-it counted once, as an anonymous voice)' if comparison_base(cmp) != 'people' else ''}"
+        f", in {name_a} and in "
         f"{name_b}, the change in percentage points and its 95 % interval (Newcombe's method from Wilson "
         "intervals). A change whose interval includes 0 could be chance. \"Appeared\": nobody raised it in "
         f"{name_b}; \"vanished\": nobody raised it in {name_a}. Counts under {threshold} are not shown.")

@@ -548,7 +548,10 @@ def test_cli_rounds_actions_snapshot_and_exports(db_path, db, admin, tmp_path):
     csv_out = tmp_path / "c.csv"
     assert run_cli("export", "csv", csv_out, "--round", "2026 refresh", "--compare", "1", *D).exit_code == 0
     compare_csv = (tmp_path / "c-compare.csv").read_text(encoding="utf-8-sig")
-    assert "Thrive factors,86% (6/7),100% (5/5),-14 points" in compare_csv
+    assert "Thrive factors,86% (6 of 7),100% (5 of 5),-14 points" in compare_csv
+    assert compare_csv.splitlines()[0].startswith(
+        "question,theme,2026 refresh (share of people),Neglect strategy 2019 (share of people),change")
+    assert "Share of the people with a coded answer" in text and "post-it" not in text.split("compared with")[-1]
     assert len(csv_out.read_text(encoding="utf-8-sig").strip().splitlines()) == 1 + 7
     qdpx = tmp_path / "p.qdpx"
     assert run_cli("export", "qdpx", qdpx, "--round", "Neglect strategy 2019", *D).exit_code == 0
@@ -684,3 +687,13 @@ def test_findings_has_no_compare_tab_with_one_round(db, admin, lead):
     rounds.create_round(db, admin, "Only one")
     at = run_page("findings.py", lead)
     assert "Compare rounds" not in [t.label for t in at.tabs]
+
+
+def test_comparison_base_names_post_its_where_a_round_has_them():
+    import pandas as pd
+
+    from exports.feedback import comparison_base
+
+    assert comparison_base(pd.DataFrame({"postit_base_a": [0, 0], "postit_base_b": [0, 0]})) == "people"
+    assert comparison_base(pd.DataFrame({"postit_base_a": [0, 0], "postit_base_b": [0, 3]})) == "people and post-its"
+    assert comparison_base(pd.DataFrame({"share_a": [0.5]})) == "people"  # a table from before post-its were counted
