@@ -72,8 +72,9 @@ def _height(rows: int) -> int:
     return max(140, min(1100, 34 * rows + 40))
 
 
-def themes_bar(shares: pd.DataFrame, title: str = "") -> alt.Chart:
-    """Sorted horizontal bars: share of respondents raising each theme (one question)."""
+def themes_bar(shares: pd.DataFrame, title: str = "", voices: str = "people") -> alt.Chart:
+    """Sorted horizontal bars: share of `voices` ("people", or "people and post-its" where the base counts each
+    flipchart post-it once, as an anonymous voice) raising each theme (one question)."""
     shares = shares.copy()
     if "ci_low" not in shares:
         from analysis.findings import wilson_interval
@@ -82,11 +83,11 @@ def themes_bar(shares: pd.DataFrame, title: str = "") -> alt.Chart:
     data = shares.assign(share_pct=(shares["share"] * 100).round(1))[
         ["label", "share", "share_pct", "answers", "respondents", "base_respondents", "ci_low", "ci_high"]]
     bars = alt.Chart(data).mark_bar(color=BLUE, opacity=0.85).encode(
-        x=alt.X("share:Q", title="Share of respondents", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        x=alt.X("share:Q", title=f"Share of {voices}", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
         y=alt.Y("label:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260, labelOverlap=False)),
         tooltip=[alt.Tooltip("label:N", title="Theme"), alt.Tooltip("share:Q", format=".0%", title="Share"),
-                 alt.Tooltip("respondents:Q", title="Respondents"), alt.Tooltip("answers:Q", title="Answers"),
-                 alt.Tooltip("base_respondents:Q", title="Base (respondents)"),
+                 alt.Tooltip("respondents:Q", title=voices.capitalize()), alt.Tooltip("answers:Q", title="Answers"),
+                 alt.Tooltip("base_respondents:Q", title=f"Base ({voices})"),
                  alt.Tooltip("ci_low:Q", format=".0%", title="95% CI from"),
                  alt.Tooltip("ci_high:Q", format=".0%", title="95% CI to")],
     )
@@ -121,7 +122,7 @@ def heatmap(by_group: pd.DataFrame, title: str = "") -> alt.Chart:
                                 range=["#FFFFFF", "#08306B"], domain=[0, 1], interpolate="lab"),
                                       legend=alt.Legend(format="%", orient="bottom", gradientLength=160))),
         tooltip=[alt.Tooltip("label:N", title="Theme"), alt.Tooltip("group:N", title="Group"),
-                 alt.Tooltip("cell:N", title="Share"), alt.Tooltip("shown_text:N", title="Respondents"),
+                 alt.Tooltip("cell:N", title="Share"), alt.Tooltip("shown_text:N", title="Count"),
                  alt.Tooltip("base_text:N", title="Base")],
     )
     text = base.mark_text(fontSize=FONT).encode(
@@ -134,8 +135,9 @@ def heatmap(by_group: pd.DataFrame, title: str = "") -> alt.Chart:
                                     height=_height(data["label"].nunique()), title=title)
 
 
-def comparison(cmp: pd.DataFrame, name_a: str, name_b: str, title: str = "") -> alt.Chart:
-    """Two groups side by side per theme (dots joined by a line), ordered by the size of the difference."""
+def comparison(cmp: pd.DataFrame, name_a: str, name_b: str, title: str = "", voices: str = "people") -> alt.Chart:
+    """Two groups side by side per theme (dots joined by a line), ordered by the size of the difference; shares of
+    `voices` (as in themes_bar)."""
     cmp = cmp.dropna(subset=["difference"])
     order = list(cmp["label"])
     long = pd.concat([
@@ -145,7 +147,7 @@ def comparison(cmp: pd.DataFrame, name_a: str, name_b: str, title: str = "") -> 
     base = alt.Chart(long).encode(y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=260, labelOverlap=False)))
     rule = base.mark_rule(color=GREY).encode(x="min(share):Q", x2="max(share):Q")
     dots = base.mark_point(filled=True, size=110).encode(
-        x=alt.X("share:Q", title="Share of respondents", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        x=alt.X("share:Q", title=f"Share of {voices}", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("group:N", title="Group", scale=alt.Scale(domain=[name_a, name_b], range=[ORANGE, BLUE])),
         shape=alt.Shape("group:N", scale=alt.Scale(domain=[name_a, name_b], range=["circle", "diamond"])),
         tooltip=[alt.Tooltip("label:N", title="Theme"), alt.Tooltip("group:N", title="Group"),

@@ -181,12 +181,14 @@ def write_report(ex: ExportSet, target: str | Path | IO[bytes], progress: Progre
     level = af.default_level(prep)
     doc.add_heading("Executive summary", level=1)
     groups = af.respondents_by_group(sel, threshold=t)  # for the summary and the engagement in numbers
+    # who a share's base counts: each flipchart post-it once, as an anonymous voice beside the people (never a person)
+    voices = "people and post-its" if head["postits"] else "people"
     doc.add_paragraph(
         f"{head['respondents']:,} people from {len(groups):,} respondent group(s) answered at "
         f"{head['events']:,} event(s), giving {head['answers']:,} answers; {head['coded_answers']:,} "
         f"({head['coded_answers'] / max(head['answers'], 1):.0%}) have been coded. Young peer researchers asked "
         "the questions using participatory appraisal. The most raised "
-        + ("sub-codes" if level == "code" else "themes") + " for each question, as the share of the people with a "
+        + ("sub-codes" if level == "code" else "themes") + f" for each question, as the share of the {voices} with a "
         "coded answer to it, with a 95% confidence interval:")
     summary = af.theme_shares(sel, level=level, threshold=t)
     if level == "code":
@@ -228,13 +230,13 @@ def write_report(ex: ExportSet, target: str | Path | IO[bytes], progress: Progre
             q = shares[shares["question_id"] == qid].head(TOP_CODES)
         doc.add_heading(label, level=1)
         base = int(q["base_respondents"].iloc[0]) if len(q) else 0
-        doc.add_paragraph(f"Based on {base:,} people whose answers to this question have been coded. "
+        doc.add_paragraph(f"Based on {base:,} {voices} whose answers to this question have been coded. "
                           "Each bar is the share of them who raised the theme.")
         visible = q[q["respondents"] >= t]
         if len(visible):
-            _chart(doc, charts.themes_bar(visible, ""), f"Top themes: {label}",
-                   alt_text=_alt(visible, f"the share of {base:,} people raising each theme, {label}"),
-                   lines=charts.context_lines(label, filter_text, base, "people with a coded answer", date_text))
+            _chart(doc, charts.themes_bar(visible, "", voices), f"Top themes: {label}",
+                   alt_text=_alt(visible, f"the share of {base:,} {voices} raising each theme, {label}"),
+                   lines=charts.context_lines(label, filter_text, base, f"{voices} with a coded answer", date_text))
         _table(doc, ["Theme", "People", "Share"],
                [[r.label, af.suppress_count(r.respondents, threshold=t),
                  _pct(r.share) if r.respondents >= t else ""] for r in q.itertuples()])
@@ -260,7 +262,7 @@ def write_report(ex: ExportSet, target: str | Path | IO[bytes], progress: Progre
     if not table.empty and top:
         cells, folded = charts.fold_small_groups(table[table["code_id"].isin(top)])
         lines = charts.context_lines("All questions", filter_text, head["coded_respondents"],
-                                     "people with a coded answer", date_text)
+                                     f"{voices} with a coded answer", date_text)
         if folded:
             lines.append(charts.folded_line(folded))
         if cells["group"].nunique() >= 2:
@@ -306,7 +308,10 @@ def write_report(ex: ExportSet, target: str | Path | IO[bytes], progress: Progre
     doc.add_heading("How answers were coded", level=2)
     doc.add_paragraph("Engagement officers coded each answer with one or more themes from the codebook below. "
                       "An answer coded with a sub-code counts toward its theme too. A person raises a theme when any "
-                      "of their answers does; shares are of the people with at least one coded answer.")
+                      "of their answers does; shares are of the people with at least one coded answer. A "
+                      "transcribed flipchart post-it is anonymous: it is counted once, as a voice of its own, "
+                      "beside the people (never as a person), and the report says \"people and post-its\" "
+                      "wherever a base includes post-its.")
     codes = prep.codes[prep.codes["archived"] == 0]
     names = dict(zip(codes["code_id"], codes["label"], strict=False))
     _table(doc, ["Theme", "Code", "Definition"],

@@ -248,7 +248,7 @@ with tabs[0]:
         if plotted.empty:
             st.info(f"Fewer than {threshold} people raised each code here: shown only as “<{threshold}” in the table.")
             plotted = None
-        chart_block(("themes_bar", plotted.head(12), ()) if plotted is not None else None,
+        chart_block(("themes_bar", plotted.head(12), ("", VOICES)) if plotted is not None else None,
                     q.drop(columns=["question_id", "code_id"]), f"themes-{qid}",
                     f"themes_{qid}", f"Share of the {base:,} {VOICES} with a coded answer to this question who "
                                      f"raised each {level_choice.lower()[:-1]} (the 12 most raised; all in the "
@@ -302,7 +302,7 @@ with tabs[1]:
                                    else f"more often raised by {more}")
                         st.text(f"• {r.label}: {r.share_a:.0%} of {name_a} vs {r.share_b:.0%} of {name_b} "
                                 f"({gap}; {verdict})")
-                    chart_block(("comparison", shown.head(15), (name_a, name_b)), cmp, f"compare-{a}-{b}",
+                    chart_block(("comparison", shown.head(15), (name_a, name_b, "", VOICES)), cmp, f"compare-{a}-{b}",
                                 "compare", "Largest differences first; codes with fewer than "
                                            f"{threshold} people in either group are left out.")
 

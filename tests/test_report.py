@@ -127,3 +127,22 @@ def test_report_never_quotes_a_withheld_pin_and_says_how_many_are_withheld(db, a
     assert "chosen by the engagement team" not in body
     assert "1 answer(s) in this selection are withheld." in body
     assert "13 people gave 14 answers at 2 event(s)" in body  # counts unchanged
+
+
+def test_report_names_post_its_in_every_base_that_counts_them(db, admin, lead, officer, researcher):
+    """A flipchart post-it is an anonymous voice, never a person (issue 9 item 7): where a share's base includes
+    post-its the report says "people and post-its"; without post-its it says "people"."""
+    from data import capture, coding
+
+    seed(db, admin)
+    body = "\n".join(p.text for p in open_doc(report.report_bytes(build(db, lead))).paragraphs)
+    assert "people whose answers to this question have been coded" in body
+    assert "people and post-its whose" not in body and "people and post-its with a" not in body
+    event = db.execute("SELECT id FROM events ORDER BY name LIMIT 1").fetchone()[0]
+    added = capture.add_transcribed(db, researcher, event_id=event, question_id="thrive_helps",
+                                    group_id="young_person", text="a safe park with lights")
+    code = db.execute("SELECT name FROM codes WHERE archived = 0 AND parent_id IS NOT NULL LIMIT 1").fetchone()[0]
+    coding.apply_code(db, officer, added.response_id, code)
+    body = "\n".join(p.text for p in open_doc(report.report_bytes(build(db, lead))).paragraphs)
+    assert "people and post-its whose answers to this question have been coded" in body
+    assert "1 answers came from 1 flipchart post-it(s)" in body
