@@ -993,10 +993,12 @@ def quotes(sel: Selection, code_id: int, n: int = 3) -> pd.DataFrame:
     respondent groups (so one voice does not dominate), and within a group prefers answers that stand alone (at least
     QUOTE_STANDALONE_WORDS content words), then moderate length (30-240 characters), then the words most typical of
     the code's answers. Pins are the engagement team's choice and are kept as pinned.
-    An answer withheld for safeguarding is never chosen, even when pinned (a release brings the pin back).
-    Columns: response_id, text, question_id, group_id, group, event_name, pinned.
+    An answer withheld for safeguarding is never chosen, even when pinned (a release brings the pin back), and so
+    neither is its translation.
+    Columns: response_id, text, question_id, group_id, group, event_name, pinned, translation (the pin's
+    translation, data.findings.set_quote_translation; '' where none is given and for every quote not pinned).
     """
-    cols = ["response_id", "text", "question_id", "group_id", "group", "event_name", "pinned"]
+    cols = ["response_id", "text", "question_id", "group_id", "group", "event_name", "pinned", "translation"]
     prep = sel.prep
     if "text" not in prep.answers:
         return pd.DataFrame(columns=cols)
@@ -1046,6 +1048,13 @@ def quotes(sel: Selection, code_id: int, n: int = 3) -> pd.DataFrame:
         chosen.append(pool.loc[picked].drop(columns=["_score", "_moderate"]).assign(pinned=False))
     out = pd.concat(chosen, ignore_index=True) if any(len(c) for c in chosen) else pd.DataFrame(columns=cols)
     out["group"] = out["group_id"].map(lambda g: prep.groups.get(g, g))
+    translated = {}
+    if len(prep.pins) and "translation" in prep.pins:  # pins loaded before 0026 (or built by hand) carry none
+        mine = prep.pins[prep.pins["code_id"] == code_id]
+        translated = {r: t for r, t in zip(mine["response_id"], mine["translation"], strict=True)
+                      if isinstance(t, str) and t.strip()}
+    out["translation"] = [translated.get(r, "") if p else ""
+                          for r, p in zip(out["response_id"], out["pinned"], strict=True)]
     return out[cols].reset_index(drop=True)
 
 

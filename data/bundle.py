@@ -191,7 +191,7 @@ def _collect(db: Database, event_ids: list[str]) -> dict[str, list[dict[str, Any
             "JOIN responses r ON r.id = c.response_id JOIN codes k ON k.id = c.code_id "
             "WHERE r.event_id IN ({marks}) ORDER BY c.response_id, k.name, c.coder", event_ids)
     parts["pinned_quotes"] = _rows_in(
-        db, "SELECT k.name AS code, p.response_id, p.pinned_by, p.at FROM pinned_quotes p "
+        db, "SELECT k.name AS code, p.response_id, p.pinned_by, p.at, p.translation FROM pinned_quotes p "
             "JOIN responses r ON r.id = p.response_id JOIN codes k ON k.id = p.code_id "
             "WHERE r.event_id IN ({marks}) ORDER BY k.name, p.response_id", event_ids)
     # the codes used, with their parents and merge targets
@@ -687,9 +687,9 @@ class _Merge:
     def _pins(self, rows: list[dict[str, Any]]) -> None:
         counts = self.report.tables["pinned_quotes"]
         local = {(r["code"], r["response_id"]): r for r in _rows(
-            self.db, "SELECT k.name AS code, p.response_id, p.pinned_by, p.at FROM pinned_quotes p "
+            self.db, "SELECT k.name AS code, p.response_id, p.pinned_by, p.at, p.translation FROM pinned_quotes p "
                      "JOIN codes k ON k.id = p.code_id")}
-        new = []
+        new, translated = [], []
         for row in rows:
             if row["response_id"] not in self.present_responses:
                 self._not_here("pinned_quotes", row["response_id"], row)
@@ -701,13 +701,24 @@ class _Merge:
                     self.conflict("pinned_quotes", "/".join(key), "its code is unknown here", row, None)
                     continue
                 local[key] = row
-                new.append((self.code_ids[row["code"]], row["response_id"], row["pinned_by"], row["at"]))
+                new.append((self.code_ids[row["code"]], row["response_id"], row["pinned_by"], row["at"],
+                            row.get("translation")))  # a bundle written before 0026 has no translation
             elif mine["pinned_by"] == row["pinned_by"] and mine["at"] == row["at"]:
-                counts.present += 1
+                # a translation fills a pin that has none; two different ones are a conflict (the local one stays)
+                theirs = row.get("translation")
+                if theirs is None or theirs == mine["translation"]:
+                    counts.present += 1
+                elif mine["translation"] is None:
+                    translated.append((theirs, self.code_ids[row["code"]], row["response_id"]))
+                    counts.updated += 1
+                else:
+                    self.conflict("pinned_quotes", "/".join(key), "same pin, different translation", row, mine)
             else:
                 self.conflict("pinned_quotes", "/".join(key), "same pin, different pinner or time", row, mine)
-        self.db.conn.executemany("INSERT INTO pinned_quotes (code_id, response_id, pinned_by, at) VALUES (?, ?, ?, ?)",
-                                 new)
+        self.db.conn.executemany("INSERT INTO pinned_quotes (code_id, response_id, pinned_by, at, translation) "
+                                 "VALUES (?, ?, ?, ?, ?)", new)
+        self.db.conn.executemany("UPDATE pinned_quotes SET translation = ? WHERE code_id = ? AND response_id = ? "
+                                 "AND translation IS NULL", translated)
         counts.new += len(new)
 
     def _reviews(self, rows: list[dict[str, Any]]) -> None:

@@ -352,8 +352,9 @@ def merge_codes(db: Database, user: User, merged: str | int | Code, survivor: st
         db.execute("INSERT OR IGNORE INTO suggestion_dismissals (response_id, code_id, coder, at) "
                    "SELECT response_id, ?, coder, at FROM suggestion_dismissals WHERE code_id = ?", [target.id, source.id])
         db.execute("DELETE FROM suggestion_dismissals WHERE code_id = ?", [source.id])
-        db.execute("INSERT OR IGNORE INTO pinned_quotes (code_id, response_id, pinned_by, at) "
-                   "SELECT ?, response_id, pinned_by, at FROM pinned_quotes WHERE code_id = ?", [target.id, source.id])
+        db.execute("INSERT OR IGNORE INTO pinned_quotes (code_id, response_id, pinned_by, at, translation) "
+                   "SELECT ?, response_id, pinned_by, at, translation FROM pinned_quotes WHERE code_id = ?",
+                   [target.id, source.id])
         db.execute("DELETE FROM pinned_quotes WHERE code_id = ?", [source.id])
         db.execute("UPDATE memos SET target_id = ? WHERE target_type = 'code' AND target_id = ?",
                    [str(target.id), str(source.id)])

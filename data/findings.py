@@ -351,8 +351,8 @@ def _coding_side(db: Database, coding_details: bool) -> tuple[pd.DataFrame, pd.D
     codings = _codings(db, coding_details)
     codes = _frame(db, "SELECT id, name, label, definition, parent_id, colour, keywords, archived, merged_into, guid FROM codes "
                        "ORDER BY COALESCE(parent_id, id), parent_id IS NOT NULL, id", CODE_COLUMNS)
-    pins = _frame(db, "SELECT code_id, response_id, pinned_by, at FROM pinned_quotes ORDER BY at",
-                  ["code_id", "response_id", "pinned_by", "at"])
+    pins = _frame(db, "SELECT code_id, response_id, pinned_by, at, COALESCE(translation, '') FROM pinned_quotes "
+                      "ORDER BY at", ["code_id", "response_id", "pinned_by", "at", "translation"])
     codings["code_id"] = codings["code_id"].astype("int64")
     pins["code_id"] = pins["code_id"].astype("int64")
     for col in ("parent_id", "merged_into"):
@@ -462,6 +462,36 @@ def unpin_quote(db: Database, user: User, code_id: int, response_id: str) -> Non
     with transaction(db):
         db.execute("DELETE FROM pinned_quotes WHERE code_id = ? AND response_id = ?", [int(code_id), response_id])
         audit.record(db, user, "unpin_quote", "response", response_id, code_id=int(code_id))
+
+
+#: Longest translation of a quote, in characters (a translation may run longer than the answer it renders).
+MAX_TRANSLATION_CHARS = 2 * config.MAX_ANSWER_CHARS
+
+
+def set_quote_translation(db: Database, user: User, code_id: int, response_id: str, text: str) -> None:
+    """Give a pinned quote its translation (shown under it in the report and the quotes table), stored exactly as
+    typed; an empty (or blank) text clears it. Who may pin may translate; the audit row names the quote, never
+    the text. A quote that is not pinned, or whose answer is withheld for safeguarding, is refused."""
+    require(user, "code")
+    if not isinstance(text, str):
+        raise FindingsError("A translation must be text.")
+    if len(text) > MAX_TRANSLATION_CHARS:
+        raise FindingsError(f"This translation is {len(text):,} characters; the limit is {MAX_TRANSLATION_CHARS:,}. "
+                            "Shorten it.")
+    value = text if text.strip() else None
+    with transaction(db):
+        if db.execute("SELECT 1 FROM pinned_quotes WHERE code_id = ? AND response_id = ?",
+                      [int(code_id), response_id]).fetchone() is None:
+            raise FindingsError("Only a pinned quote can carry a translation: pin the answer first.")
+        if value is not None and db.execute(
+                f"SELECT 1 FROM responses r WHERE r.id = ? AND {withheld_sql('r')}",  # noqa: S608 - fixed SQL
+                [response_id]).fetchone():
+            raise FindingsError("This answer is withheld for safeguarding: it cannot be quoted or translated unless "
+                                "the safeguarding lead releases it.")
+        db.execute("UPDATE pinned_quotes SET translation = ? WHERE code_id = ? AND response_id = ? "
+                   "AND translation IS NOT ?", [value, int(code_id), response_id, value])
+        audit.record(db, user, "translate_quote", "response", response_id, code_id=int(code_id),
+                     cleared=value is None)
 
 
 def record_export(db: Database, user: User, kind: str, *, originals: bool = False, rows: int = 0,

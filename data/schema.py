@@ -638,3 +638,15 @@ def capture_resume(db: Database) -> None:
     """The event a sign-in session is collecting for (data/sessions.capture_event), so that a reload or a server
     restart after Save comes back to that event's empty form instead of the event chooser."""
     _run(db, ["ALTER TABLE sessions ADD COLUMN capture_event_id TEXT"])
+
+
+@migrations(name="0026_quote_translations")
+def quote_translations(db: Database) -> None:
+    """A translation of a pinned quote, typed by the engagement team (data.findings.set_quote_translation) and shown
+    under the quote in the report and the quotes table. Changing it moves the findings edit counter (0021), so the
+    Findings page's cached quotes are reloaded; a save of the same text changes nothing."""
+    _run(db, [
+        "ALTER TABLE pinned_quotes ADD COLUMN translation TEXT",
+        "CREATE TRIGGER findings_edit_pinned_quotes AFTER UPDATE OF translation ON pinned_quotes "
+        "WHEN OLD.translation IS NOT NEW.translation BEGIN UPDATE findings_edits SET n = n + 1 WHERE id = 1; END",
+    ])

@@ -291,7 +291,7 @@ def by_group_table(ex: ExportSet) -> Table:
 
 
 def quotes_table(ex: ExportSet, per_code: int = 3) -> Table:
-    headers = ["theme", "code", "label", "question", "group", "event", "quote_redacted", "pinned"]
+    headers = ["theme", "code", "label", "question", "group", "event", "quote_redacted", "pinned", "translation"]
     codes = ex.prep.codes
     theme_of = ex.prep.theme_of
     name = dict(zip(codes["code_id"], codes["name"], strict=False))
@@ -307,12 +307,13 @@ def quotes_table(ex: ExportSet, per_code: int = 3) -> Table:
     def rows() -> Iterator[tuple[Any, ...]]:
         for r in quotes.itertuples():
             yield (name.get(theme_of.get(r.code_id, r.code_id), ""), name.get(r.code_id, ""), r.label,
-                   ex.prep.questions.get(r.question_id, r.question_id), r.group, r.event_name, r.text, bool(r.pinned))
+                   ex.prep.questions.get(r.question_id, r.question_id), r.group, r.event_name, r.text, bool(r.pinned),
+                   r.translation)
 
     return Table("Quotes", f"Up to {per_code} representative answers per code (redacted): those pinned by an "
-                 "engagement officer first, then a default choice across respondent groups. Answers withheld for "
-                 "safeguarding are never quoted.", headers,
-                 [18, 24, 32, 40, 22, 26, 80, 8], rows, len(quotes))
+                 "engagement officer first, then a default choice across respondent groups; a pinned quote's translation "
+                 "where the engagement team gave one. Answers withheld for safeguarding are never quoted.", headers,
+                 [18, 24, 32, 40, 22, 26, 80, 8, 80], rows, len(quotes))
 
 
 def all_tables(ex: ExportSet) -> list[Table]:

@@ -360,8 +360,22 @@ with tabs[4]:
             with st.container(border=True):
                 st.text(q.text)
                 st.caption(session.md_escape(f"{q.group} · {q.event_name}") + (" · pinned" if q.pinned else ""))
+                if q.translation:
+                    st.text(f"Translation: \u201c{q.translation}\u201d")
                 if can_pin:
                     if q.pinned:
+                        # one box per pinned quote, keyed by code and answer so another code's box never shows here
+                        typed = st.text_input("Translation (shown under the quote in the report and the quotes table)",
+                                              value=q.translation, max_chars=df.MAX_TRANSLATION_CHARS,
+                                              key=f"findings_translation_{int(qcode)}_{q.response_id}",
+                                              placeholder="Type an English translation; leave empty to remove it")
+                        if st.button("Save translation", key=f"findings_translation_save_{i}"):
+                            try:
+                                df.set_quote_translation(db, user, int(qcode), q.response_id, typed)
+                            except df.FindingsError as exc:
+                                st.error(session.md_escape(str(exc)))
+                            else:
+                                st.rerun()
                         if st.button("Unpin", key=f"findings_unpin_{i}", icon=":material/keep_off:"):
                             df.unpin_quote(db, user, int(qcode), q.response_id)
                             st.rerun()
