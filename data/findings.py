@@ -355,6 +355,12 @@ def _coding_side(db: Database, coding_details: bool) -> tuple[pd.DataFrame, pd.D
                       "ORDER BY at", ["code_id", "response_id", "pinned_by", "at", "translation"])
     codings["code_id"] = codings["code_id"].astype("int64")
     pins["code_id"] = pins["code_id"].astype("int64")
+    if len(pins) and (pins["translation"] != "").any():
+        # a translation is published beside its quote: personal details typed into it (an officer translating the
+        # original words, not the redacted ones) are taken out as they are from every answer; stored as typed
+        from analysis.privacy import redact
+
+        pins["translation"] = [redact(t) if t else "" for t in pins["translation"]]
     for col in ("parent_id", "merged_into"):
         codes[col] = codes[col].astype("Int64")
     return codings, codes, pins

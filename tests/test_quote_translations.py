@@ -325,3 +325,16 @@ def test_two_different_translations_are_a_conflict_and_the_local_one_stays(db, p
     assert result.tables["pinned_quotes"].conflicts == 1
     assert any("different translation" in c for c in result.conflicts)
     assert _hub_pins(hub) == {pinned: "Family support"}
+
+
+def test_personal_details_typed_into_a_translation_are_never_published(db, pinned, officer, lead):
+    """Stored as typed, but published (quotes, report, tables) through the same redaction as every answer: an officer
+    who translates the original words instead of the redacted ones must not put a phone number into the report."""
+    typed = "Ring my mum on 07700 900123 or write to sam.jones@example.org, she helps"
+    df.set_quote_translation(db, officer, 2, pinned, typed)
+    assert db.execute("SELECT translation FROM pinned_quotes WHERE response_id = ?", [pinned]).fetchone()[0] == typed
+    shown = dict(zip(*[quotes(db, lead)[c] for c in ("response_id", "translation")], strict=True))[pinned]
+    assert "07700" not in shown and "example.org" not in shown and "[phone]" in shown and "she helps" in shown
+    doc = "\n".join(p.text for p in Document(io.BytesIO(report.report_bytes(
+        tables.build(df.load_frames(db, lead, with_text=True))))).paragraphs)
+    assert "07700" not in doc and "example.org" not in doc
