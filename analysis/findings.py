@@ -538,9 +538,10 @@ def wilson_interval(k: Any, n: Any, z: float = Z95) -> tuple[np.ndarray, np.ndar
 
 def newcombe_interval(k1: Any, n1: Any, k2: Any, n2: Any, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
     """Newcombe's hybrid score interval (1998, method 10) for the difference of two independent shares
-    k1/n1 - k2/n2, built from each share's Wilson interval."""
-    p1 = np.asarray(k1, dtype=float) / np.asarray(n1, dtype=float)
-    p2 = np.asarray(k2, dtype=float) / np.asarray(n2, dtype=float)
+    k1/n1 - k2/n2, built from each share's Wilson interval. NaN where either base is 0 (nothing to compare)."""
+    with np.errstate(invalid="ignore", divide="ignore"):  # a base of 0 gives NaN, said by the caller
+        p1 = np.asarray(k1, dtype=float) / np.asarray(n1, dtype=float)
+        p2 = np.asarray(k2, dtype=float) / np.asarray(n2, dtype=float)
     l1, u1 = wilson_interval(k1, n1, z)
     l2, u2 = wilson_interval(k2, n2, z)
     d = p1 - p2
