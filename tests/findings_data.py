@@ -62,3 +62,11 @@ def seed(db, admin, coder: str = "olu_officer") -> dict:
                            [response_id, code_id, coder, now])
     db.conn.commit()
     return {"events": events, "answers": answers}
+
+
+def open_tab(at, label: str):
+    """Show one tab of the Findings page (its tabs are lazy: only the chosen one is computed) and rerun."""
+    at.session_state["findings_tab"] = label
+    at.run()
+    assert not at.exception, at.exception
+    return at

@@ -228,9 +228,12 @@ def test_stored_markdown_loads_nothing_remote_and_links_nowhere(seeded):
             _check(page, guard, "findings_quotes", shots)
             _visible(page, "youth clubs")  # a pinned quote, as text
             _visible(page, "Fair ![x](http:")  # its event's name, in the quote's caption
-            page.get_by_role("tab", name="Groups").tap()
-            wait_for_app(page)
-            _check(page, guard, "findings_groups", shots)
+            # the tabs are lazy (only the one on screen is drawn): each is opened and checked in turn
+            for tab in ("Groups", "Together", "Words", "Progress", "Export"):
+                page.get_by_role("tab", name=tab).tap()
+                expect(page.get_by_role("tab", name=tab)).to_have_attribute("aria-selected", "true", timeout=WAIT_MS)
+                wait_for_app(page)
+                _check(page, guard, f"findings_{tab.lower()}", shots)
 
         with guard.page() as page:  # the safeguarding lead: the queue shows both flagged answers as text
             sign_in(page, url, "guard", PASSWORD, "safeguarding")
@@ -239,7 +242,7 @@ def test_stored_markdown_loads_nothing_remote_and_links_nowhere(seeded):
             _visible(page, f"my dad hits me {LINK}")
             _visible(page, f"my dad hits me {IMAGE} {BARE}")
 
-    assert len(shots) == 10
+    assert len(shots) == 14  # every page and each Findings tab checked
 
 
 # --- md_escape in every element that reads markdown ---------------------------------------------------------------

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.findings_data import seed
+from tests.findings_data import open_tab, seed
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "findings.py")
@@ -38,8 +38,12 @@ def test_lead_sees_the_numbers_behind_the_figures(seeded, lead):
     assert [t.label for t in at.tabs] == ["Themes", "Groups", "Together", "Words", "Quotes", "Progress", "Export"]
     subheaders = [s.value for s in at.subheader]
     assert "What helps children and young people thrive?" in subheaders
-    # every chart has its table and PNG + SVG downloads
-    assert len(at.get("download_button")) >= 2 * 5
+    # every chart has its table and PNG + SVG downloads (tabs are lazy: each is opened in turn)
+    downloads = len(at.get("download_button"))
+    for label in ("Groups", "Together", "Words", "Progress"):
+        downloads += len(open_tab(at, label).get("download_button"))
+    assert downloads >= 2 * 5
+    open_tab(at, "Quotes")
     assert not [b for b in at.button if b.label in ("Pin", "Unpin")]  # leads do not choose quotes
     # quotes are shown as plain text
     assert any("family" in t.value for t in at.text)
@@ -50,6 +54,7 @@ def test_group_filter_changes_every_figure(seeded, lead):
     at.multiselect(key="findings_groups").select("young_person").run()
     assert not at.exception
     assert metrics(at)["Respondents"] == "6" and metrics(at)["Answers"] == "7"
+    open_tab(at, "Groups")
     heat_table = next(d.value for d in at.dataframe if "base_respondents" in d.value and "group" in d.value)
     assert set(heat_table["group"]) == {"Young person"}
 
@@ -67,7 +72,7 @@ def test_code_and_date_filters(seeded, lead):
 
 
 def test_small_groups_are_suppressed_on_the_page(seeded, lead):
-    at = run_page(lead)
+    at = run_page(lead, findings_tab="Groups")
     heat = next(d.value for d in at.dataframe if "shown" in d.value and "group" in d.value)
     practitioners = heat[heat["group"] == "Front-line practitioner"]
     assert set(practitioners["shown"]) == {"<5"}
@@ -87,7 +92,7 @@ def test_a_small_group_shows_no_counts(seeded, lead):
 
 
 def test_officer_pins_and_unpins_a_quote(db, seeded, officer):
-    at = run_page(officer, findings_quote_code=2)
+    at = run_page(officer, findings_quote_code=2, findings_tab="Quotes")
     pins = [b for b in at.button if b.label == "Pin"]
     assert pins
     pins[0].click().run()
@@ -100,7 +105,7 @@ def test_officer_pins_and_unpins_a_quote(db, seeded, officer):
 
 
 def test_export_is_prepared_with_progress_and_audited(db, seeded, lead):
-    at = run_page(lead)
+    at = run_page(lead, findings_tab="Export")
     assert not [c for c in at.checkbox if "original" in c.label.lower()]  # only admins may export originals
     at.radio(key="findings_export_kind").set_value("xlsx")
     at.button(key="findings_prepare").click().run()
@@ -113,7 +118,7 @@ def test_export_is_prepared_with_progress_and_audited(db, seeded, lead):
 
 
 def test_admin_may_include_originals(db, seeded, admin):
-    at = run_page(admin)
+    at = run_page(admin, findings_tab="Export")
     at.checkbox(key="findings_originals").check()
     at.radio(key="findings_export_kind").set_value("csv")
     at.button(key="findings_prepare").click().run()
@@ -164,11 +169,12 @@ def test_a_flagged_answer_is_counted_but_neither_quoted_nor_in_the_words(db, see
 
     target = seeded["answers"][(6, "thrive_helps")]  # "family support from the centre", quoted when not flagged
     flags.raise_flag(db, admin, kind="manual", reason="worried", response_id=target)
-    at = run_page(lead, findings_quote_code=2)
+    at = run_page(lead, findings_quote_code=2, findings_tab="Quotes")
     assert metrics(at) == {"Respondents": "13", "Answers": "14", "Coded": "93%", "Events": "2"}  # still counted
     texts = [t.value for t in at.text]
     assert "family support when things are hard" in texts  # the other quotes are there
     assert "family support from the centre" not in texts and flags.WITHHELD_TEXT not in texts
+    open_tab(at, "Words")
     for frame in (d.value for d in at.dataframe):
         for col in ("word", "phrase"):
             if col in frame:
@@ -185,6 +191,9 @@ def test_answers_without_any_codebook_yet(db, admin, lead):
     save_respondent(db, admin, event_id=event.id, group_id="young_person", consent=True,
                     answers={"thrive_helps": ["Youth club on Fridays"]})
     at = run_page(lead)
+    for label in ("Groups", "Together", "Words", "Progress", "Export"):  # every tab renders
+        open_tab(at, label)
+    open_tab(at, "Quotes")
     assert any("No codes to quote from yet" in i.value for i in at.info)
 
 
@@ -195,6 +204,9 @@ def test_chart_specs_carry_title_and_context_and_follow_a_filter(seeded, lead):
 
     at = run_page(lead)
     specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    for label in ("Groups", "Together", "Words", "Progress"):
+        specs += [json.loads(c.proto.spec) for c in open_tab(at, label).get("vega_lite_chart")]
+    open_tab(at, "Themes")
     assert len(specs) >= 5
     assert all(s["width"] == "container" and s["title"]["text"].strip() for s in specs)
     themes = next(s for s in specs if "share of people raising each" in s["title"]["text"])
@@ -202,5 +214,6 @@ def test_chart_specs_carry_title_and_context_and_follow_a_filter(seeded, lead):
     at.multiselect(key="findings_groups").select("young_person").run()
     assert not at.exception
     filtered = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    filtered += [json.loads(c.proto.spec) for c in open_tab(at, "Progress").get("vega_lite_chart")]
     lines = [line for s in filtered for line in s["title"]["subtitle"]]
     assert any("Young person" in line for line in lines)  # the filter is in the chart, so the spec is new

@@ -228,7 +228,7 @@ def run_page(user, **state) -> AppTest:
 
 
 def test_an_officer_saves_and_clears_a_translation_on_the_quotes_tab(db, pinned, officer):
-    at = run_page(officer, findings_quote_code=2)
+    at = run_page(officer, findings_quote_code=2, findings_tab="Quotes")
     assert len([b for b in at.button if b.label == "Save translation"]) == 1  # the pinned quote only
     box = at.text_input(key=f"findings_translation_2_{pinned}")
     assert box.value == ""
@@ -247,7 +247,7 @@ def test_an_officer_saves_and_clears_a_translation_on_the_quotes_tab(db, pinned,
 
 def test_a_lead_sees_the_translation_but_no_box(db, pinned, officer, lead):
     df.set_quote_translation(db, officer, 2, pinned, "Family support")
-    at = run_page(lead, findings_quote_code=2)
+    at = run_page(lead, findings_quote_code=2, findings_tab="Quotes")
     assert "Translation: \u201cFamily support\u201d" in [t.value for t in at.text]
     assert not [b for b in at.button if b.label == "Save translation"] and not at.text_input
 

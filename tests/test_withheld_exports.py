@@ -308,6 +308,7 @@ def test_findings_page_drops_a_newly_flagged_quote_from_its_cache(db, world, off
         at = AppTest.from_file(PAGE, default_timeout=60)
         at.session_state["auth_user"] = officer
         at.session_state["findings_quote_code"] = 2
+        at.session_state["findings_tab"] = "Quotes"  # the page's tabs are lazy
         at.run()
         assert not at.exception, at.exception
         return at
