@@ -237,7 +237,7 @@ def write_report(ex: ExportSet, target: str | Path | IO[bytes], progress: Progre
             _chart(doc, charts.themes_bar(visible, "", voices), f"Top themes: {label}",
                    alt_text=_alt(visible, f"the share of {base:,} {voices} raising each theme, {label}"),
                    lines=charts.context_lines(label, filter_text, base, f"{voices} with a coded answer", date_text))
-        _table(doc, ["Theme", "People", "Share"],
+        _table(doc, ["Theme", voices.capitalize(), "Share"],
                [[r.label, af.suppress_count(r.respondents, threshold=t),
                  _pct(r.share) if r.respondents >= t else ""] for r in q.itertuples()])
         doc.add_heading("In their words", level=2)

@@ -145,4 +145,6 @@ def test_report_names_post_its_in_every_base_that_counts_them(db, admin, lead, o
     coding.apply_code(db, officer, added.response_id, code)
     body = "\n".join(p.text for p in open_doc(report.report_bytes(build(db, lead))).paragraphs)
     assert "people and post-its whose answers to this question have been coded" in body
+    doc = open_doc(report.report_bytes(build(db, lead)))
+    assert any(t.rows[0].cells[1].text == "People and post-its" for t in doc.tables)  # the themes table's header
     assert "1 answers came from 1 flipchart post-it(s)" in body
