@@ -66,7 +66,6 @@ _NEEDS_QUOTES = r'[,"\r\n]'
 #: escape_field's triggers as one regular expression (RE2 syntax, for pyarrow).
 _TRIGGER_RE = "^[=+\\-@\t\r']"
 #: A stored UTC timestamp that is written as its first 10 and characters 12-19 ("2026-11-20 14:05:12").
-_UTC_ISO = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(\+00:00|Z)?$"
 
 
 def _s(text: str) -> pa.Scalar:
@@ -100,16 +99,9 @@ def _plain_date(value: Any) -> str:
 def _datetime_cells(values: pa.Array) -> pa.Array:
     """Stored UTC ISO timestamps as "YYYY-MM-DD HH:MM:SS" (tables._datetimes then isoformat(sep=" ")): the common
     form by slicing, checked by pyarrow's parser (a stamp must print back as itself); anything else through tables._datetimes itself."""
-    values = pc.cast(values, pa.large_string())
-    plain = pc.fill_null(pc.match_substring_regex(values, _UTC_ISO), False)
-    stamp = pc.utf8_slice_codeunits(values, 0, 19)
-    parsed = pc.strptime(pc.if_else(plain, stamp, pa.scalar(None, pa.large_string())), format="%Y-%m-%dT%H:%M:%S",
-                         unit="s", error_is_null=True)
-    # pyarrow rolls 2026-02-30 over into March: only a stamp that prints back as itself is taken as read
-    fast = pc.fill_null(pc.equal(pc.strftime(parsed, format="%Y-%m-%dT%H:%M:%S"), stamp), False)
-    out = pc.binary_join_element_wise(pc.utf8_slice_codeunits(values, 0, 10), pc.utf8_slice_codeunits(values, 11, 19),
+    values, stamp, slow = tables.utc_stamps(values)
+    out = pc.binary_join_element_wise(pc.utf8_slice_codeunits(stamp, 0, 10), pc.utf8_slice_codeunits(stamp, 11, 19),
                                       _s(" "))
-    slow = np.flatnonzero(~fast.to_numpy(zero_copy_only=False))
     if not len(slow):
         return out
     redo = _datetimes(pd.Series(values.take(pa.array(slow)).to_pylist(), dtype=object))

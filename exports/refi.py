@@ -184,21 +184,14 @@ def _escape_attr(value: str) -> str:
 
 #: XML 1.0's forbidden characters (_XML_ILLEGAL) in RE2 syntax, for pyarrow.
 _XML_ILLEGAL_RE2 = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x{fffe}\\x{ffff}]"
-_ISO_UTC = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(\+00:00|Z)?$"
 
 
 def _iso_list(values: pa.Array) -> list[str | None]:
     """_iso of every value, the stored UTC form by slicing (checked: it must print back as itself), the rest
     through _iso itself."""
-    values = pc.cast(values, pa.large_string())
-    plain = pc.fill_null(pc.match_substring_regex(values, _ISO_UTC), False)
-    stamp = pc.utf8_slice_codeunits(values, 0, 19)
-    parsed = pc.strptime(pc.if_else(plain, stamp, pa.scalar(None, pa.large_string())), format="%Y-%m-%dT%H:%M:%S",
-                         unit="s", error_is_null=True)
-    fast = pc.fill_null(pc.equal(pc.strftime(parsed, format="%Y-%m-%dT%H:%M:%S"), stamp), False)
+    values, stamp, slow = tables.utc_stamps(values)
     out = pc.binary_join_element_wise(stamp, pa.scalar("Z", pa.large_string()), pa.scalar("", pa.large_string()))
     cells = out.to_pylist()
-    slow = np.flatnonzero(~fast.to_numpy(zero_copy_only=False))
     if len(slow):
         for i, value in zip(slow.tolist(), values.take(pa.array(slow)).to_pylist(), strict=True):
             cells[i] = _iso(value)

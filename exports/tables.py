@@ -318,3 +318,21 @@ def quotes_table(ex: ExportSet, per_code: int = 3) -> Table:
 
 def all_tables(ex: ExportSet) -> list[Table]:
     return [responses(ex), codings_table(ex), codebook(ex), summary(ex), by_group_table(ex), quotes_table(ex)]
+
+
+#: A stored UTC timestamp as the app writes it (seconds, optional fraction, optional +00:00 or Z).
+UTC_ISO = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(\+00:00|Z)?$"
+
+
+def utc_stamps(values: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray]:
+    """(values as large strings, each one's first 19 characters "YYYY-MM-DDTHH:MM:SS", the positions of the values
+    that are NOT such a stored UTC stamp): the writers format the common form by slicing and send only the rest
+    through their per-value path. A stamp counts only if pyarrow's parser prints it back as itself (pyarrow rolls
+    2026-02-30 over into March)."""
+    values = pc.cast(values, pa.large_string())
+    plain = pc.fill_null(pc.match_substring_regex(values, UTC_ISO), False)
+    stamp = pc.utf8_slice_codeunits(values, 0, 19)
+    parsed = pc.strptime(pc.if_else(plain, stamp, pa.scalar(None, pa.large_string())), format="%Y-%m-%dT%H:%M:%S",
+                         unit="s", error_is_null=True)
+    fast = pc.fill_null(pc.equal(pc.strftime(parsed, format="%Y-%m-%dT%H:%M:%S"), stamp), False)
+    return values, stamp, np.flatnonzero(~fast.to_numpy(zero_copy_only=False))
