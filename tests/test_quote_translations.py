@@ -13,7 +13,6 @@ import pytest
 from docx import Document
 from docx.oxml.ns import qn
 from openpyxl import load_workbook
-from streamlit.testing.v1 import AppTest
 
 from analysis import findings as af
 from data import bundle, flags, open_db
@@ -21,10 +20,8 @@ from data import findings as df
 from data.capture import save_respondent
 from data.users import PermissionDenied
 from exports import report, tables, xlsx
+from tests.findings_data import run_findings_page as run_page
 from tests.findings_data import seed
-
-ROOT = Path(__file__).resolve().parent.parent
-PAGE = str(ROOT / "pages" / "findings.py")
 
 URDU = "بچوں کو پیار اور وقت دینا سب سے ضروری ہے"
 HOSTILE = [
@@ -217,14 +214,6 @@ def test_the_csv_quotes_table_rows_carry_the_translation(db, pinned, officer, le
 
 # --- the Findings page --------------------------------------------------------------------------------------------
 
-def run_page(user, **state) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.session_state["auth_user"] = user
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def test_an_officer_saves_and_clears_a_translation_on_the_quotes_tab(db, pinned, officer):
