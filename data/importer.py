@@ -16,6 +16,7 @@ import json
 import re
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -27,6 +28,7 @@ from analysis.screening import BackgroundScreening, screen
 from data import audit, flags, import_mapping
 from data.db import new_id, new_ids, now_utc, transaction
 from data.events import Event, create_event, events_named, question_set
+from data.schema import COUNT_INSERT_TRIGGERS, COUNT_UPSERT
 from data.users import User, require
 from surveys import QuestionSet
 
@@ -945,19 +947,9 @@ WRITE_BATCH = 2_500
 # its date(created_at, 'localtime') and upsert are two thirds of a bulk insert's cost. A big import drops the two
 # insert triggers inside its own transaction, inserts, adds the same counts with one upsert per (event, timestamp),
 # and puts the triggers back from their stored text before it commits (a rollback puts them back too). Only when a
-# trigger's text is exactly the one below: any other version keeps firing row by row.
+# trigger's text is exactly the one the migration wrote (data.schema.COUNT_INSERT_TRIGGERS): any other version keeps
+# firing row by row.
 _BULK_COUNT_MIN = 2_000
-_ADD_COUNTS = ("INSERT INTO event_day_counts (event_id, day, people, postits, answers) "
-               "VALUES ({event}, COALESCE(date({created}, 'localtime'), ''), {people}, {postits}, {answers}) "
-               "ON CONFLICT (event_id, day) DO UPDATE SET people = people + excluded.people, "
-               "postits = postits + excluded.postits, answers = answers + excluded.answers;")
-_COUNT_TRIGGERS = {
-    "respondents_counted": "CREATE TRIGGER respondents_counted AFTER INSERT ON respondents BEGIN " + _ADD_COUNTS.format(
-        event="NEW.event_id", created="NEW.created_at", people="(NEW.source IS NOT 'transcribed')",
-        postits="(NEW.source IS 'transcribed')", answers="0") + " END",
-    "responses_counted": "CREATE TRIGGER responses_counted AFTER INSERT ON responses BEGIN " + _ADD_COUNTS.format(
-        event="NEW.event_id", created="NEW.created_at", people="0", postits="0", answers="1") + " END",
-}
 
 
 class _CountsInBulk:
@@ -967,28 +959,21 @@ class _CountsInBulk:
     def __init__(self, db: Database):
         self._db = db
         stored = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN (?, ?)",
-                                 list(_COUNT_TRIGGERS)).fetchall())
-        self.dropped = {name: sql for name, sql in stored.items() if sql == _COUNT_TRIGGERS[name]}
+                                 list(COUNT_INSERT_TRIGGERS)).fetchall())
+        self.dropped = {name: sql for name, sql in stored.items() if sql == COUNT_INSERT_TRIGGERS[name]}
         for name in self.dropped:
             db.execute(f"DROP TRIGGER {name}")
 
     def finish(self, respondents: list[tuple[str, str]], responses: list[tuple[str, str]]) -> None:
         """Add what the dropped triggers would have added for these (event id, created_at) rows; restore them.
         Imported respondents have source 'import': each is one person, no post-it."""
-        sql = _ADD_COUNTS.format(event="?", created="?", people="?", postits="0", answers="?")
+        sql = COUNT_UPSERT.format(event="?", created="?", people="?", postits="0", answers="?")
         if "respondents_counted" in self.dropped:
-            self._db.conn.executemany(sql, [(e, c, n, 0) for (e, c), n in _tally(respondents).items()])
+            self._db.conn.executemany(sql, [(e, c, n, 0) for (e, c), n in Counter(respondents).items()])
         if "responses_counted" in self.dropped:
-            self._db.conn.executemany(sql, [(e, c, 0, n) for (e, c), n in _tally(responses).items()])
+            self._db.conn.executemany(sql, [(e, c, 0, n) for (e, c), n in Counter(responses).items()])
         for sql_text in self.dropped.values():
             self._db.execute(sql_text)
-
-
-def _tally(rows: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    counts: dict[tuple[str, str], int] = {}
-    for key in rows:
-        counts[key] = counts.get(key, 0) + 1
-    return counts
 #: ids looked up in one query (SQLite's default limit on bound parameters is 32,766 in 3.32+; stay well under)
 _LOOKUP_BATCH = 900
 

@@ -576,6 +576,22 @@ def findings_speed(db: Database) -> None:
     _run(db, statements)
 
 
+#: The per-day count upsert of 0024_capture_speed; {event} {created} {people} {postits} {answers} are SQL expressions.
+#: data.importer replays it in bulk (one row per event and time) while a big import has the insert triggers dropped.
+COUNT_UPSERT = ("INSERT INTO event_day_counts (event_id, day, people, postits, answers) "
+                "VALUES ({event}, COALESCE(date({created}, 'localtime'), ''), {people}, {postits}, {answers}) "
+                "ON CONFLICT (event_id, day) DO UPDATE SET people = people + excluded.people, "
+                "postits = postits + excluded.postits, answers = answers + excluded.answers;")
+#: 0024's two insert triggers, as stored in sqlite_master (data.importer drops and restores exactly these).
+COUNT_INSERT_TRIGGERS = {
+    "respondents_counted": "CREATE TRIGGER respondents_counted AFTER INSERT ON respondents BEGIN " + COUNT_UPSERT.format(
+        event="NEW.event_id", created="NEW.created_at", people="(NEW.source IS NOT 'transcribed')",
+        postits="(NEW.source IS 'transcribed')", answers="0") + " END",
+    "responses_counted": "CREATE TRIGGER responses_counted AFTER INSERT ON responses BEGIN " + COUNT_UPSERT.format(
+        event="NEW.event_id", created="NEW.created_at", people="0", postits="0", answers="1") + " END",
+}
+
+
 @migrations(name="0024_capture_speed")
 def capture_speed(db: Database) -> None:
     """Counts per event and local calendar day (people, post-its, answers), kept by triggers on every insert, delete
@@ -586,10 +602,8 @@ def capture_speed(db: Database) -> None:
     postit = "({row}.source IS 'transcribed')"
 
     def add(row: str, people: str, postits: str, answers: str) -> str:
-        return ("INSERT INTO event_day_counts (event_id, day, people, postits, answers) "
-                f"VALUES ({row}.event_id, {day.format(row=row)}, {people}, {postits}, {answers}) "
-                "ON CONFLICT (event_id, day) DO UPDATE SET people = people + excluded.people, "
-                "postits = postits + excluded.postits, answers = answers + excluded.answers;")
+        return COUNT_UPSERT.format(event=f"{row}.event_id", created=f"{row}.created_at", people=people,
+                                   postits=postits, answers=answers)
 
     def take(row: str, people: str, postits: str, answers: str) -> str:
         return (f"UPDATE event_day_counts SET people = people - {people}, postits = postits - {postits}, "
@@ -612,11 +626,11 @@ def capture_speed(db: Database) -> None:
                 answers INTEGER NOT NULL DEFAULT 0,   -- responses, post-its included
                 PRIMARY KEY (event_id, day)
             ) WITHOUT ROWID""",
-            f"CREATE TRIGGER respondents_counted AFTER INSERT ON respondents BEGIN {add(*respondent('NEW'))} END",
+            COUNT_INSERT_TRIGGERS["respondents_counted"],
             f"CREATE TRIGGER respondents_uncounted AFTER DELETE ON respondents BEGIN {take(*respondent('OLD'))} END",
             "CREATE TRIGGER respondents_recounted AFTER UPDATE OF event_id, source, created_at ON respondents BEGIN "
             f"{take(*respondent('OLD'))} {add(*respondent('NEW'))} END",
-            f"CREATE TRIGGER responses_counted AFTER INSERT ON responses BEGIN {add(*answer('NEW'))} END",
+            COUNT_INSERT_TRIGGERS["responses_counted"],
             f"CREATE TRIGGER responses_uncounted AFTER DELETE ON responses BEGIN {take(*answer('OLD'))} END",
             "CREATE TRIGGER responses_recounted AFTER UPDATE OF event_id, created_at ON responses BEGIN "
             f"{take(*answer('OLD'))} {add(*answer('NEW'))} END",
