@@ -62,7 +62,12 @@ def test_peer_researcher_records_a_respondent_end_to_end(seeded):
         save = page.locator(".st-key-collect_save button")
         save.tap()
         save.tap()
-        page.get_by_text("2 people").wait_for()
+        # the counter, not the message: a second tap that lands after the first Save finished replaces "Saved" with
+        # "Your second tap on Save was ignored", which is right too
+        expect(page.locator('[data-testid="stMetric"]').filter(has_text="People today")
+               .locator('[data-testid="stMetricValue"]')).to_have_text("2", timeout=30_000)
+        expect(page.get_by_text("Saved. Thank you!").or_(page.get_by_text("Your second tap on Save was ignored"))
+               ).to_be_visible(timeout=30_000)
         wait_for_app(page)
         time.sleep(1)
         wait_for_app(page)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 import time
 from pathlib import Path
 
@@ -36,6 +37,7 @@ SESSION_ID_KEY = "auth_session_id"
 SESSION_TOKEN_KEY = "auth_session_token"  # server memory only: written into the cookie, never logged
 SESSION_TOUCHED_KEY = "auth_session_touched"  # epoch seconds last_seen was last written
 FORGET_COOKIE_KEY = "auth_forget_cookie"
+LANGUAGE_KEY = "auth_language"  # the interface language this sign-in chose (kept in the session record too)
 #: How often an open page checks, by itself, whether its user has been idle too long (seconds).
 IDLE_CHECK_SECONDS = float(os.environ.get("THRIVE_IDLE_CHECK_SECONDS", "30"))
 
@@ -63,12 +65,29 @@ def ensure_frame() -> None:
     Until st.navigation has been called once in a server process, Streamlit treats the `pages/` folder as an
     old-style multipage app: the very first request for /collect would run pages/collect.py directly, with every
     page listed in the sidebar. Switching that mode off and rerunning runs app.py instead.
+
+    The mode is one flag for the whole process, so it cannot tell which run it applied to: when two sessions start
+    together on a fresh server (a reload while the old tab reconnects), both run their page directly, the first
+    switches the flag off, and the second would find it off and show "Please sign in" with Streamlit's page list
+    (tests/test_browser_reload.py failed this way under load). So the page also asks whether this run came through
+    Streamlit's old-style runner.
     """
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
+    if PagesManager.uses_pages_directory or _run_as_old_style_page():
         PagesManager.uses_pages_directory = False
         st.rerun()
+
+
+def _run_as_old_style_page() -> bool:
+    """Whether this script run is Streamlit's old-style `pages/` runner (`_mpa_v1`), not app.py's navigation."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "_mpa_v1" and frame.f_globals.get("__name__", "").startswith("streamlit."):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def current_user() -> User | None:
@@ -138,16 +157,44 @@ def is_idle(last_seen: float | None, now: float, timeout_seconds: float) -> bool
     return last_seen is not None and now - last_seen > timeout_seconds
 
 
-def sign_in(user: User, db: Database | None = None) -> None:
-    """Sign `user` in for this browser; with `db`, open a server-side session whose token goes into the cookie."""
+def sign_in(user: User, db: Database | None = None, language: str | None = None) -> None:
+    """Sign `user` in for this browser; with `db`, open a server-side session whose token goes into the cookie.
+    `language` (the sign-in page's choice) becomes every page's interface language for this session."""
     st.session_state.pop(FORGET_COOKIE_KEY, None)
     st.session_state[USER_KEY] = user
     st.session_state[LAST_SEEN_KEY] = time.time()
+    st.session_state[LANGUAGE_KEY] = _known_language(language)
     if db is not None:
         token, record = sessions.start(db, user.username, user_agent=_header("User-Agent"))
         st.session_state[SESSION_ID_KEY] = record.id
         st.session_state[SESSION_TOKEN_KEY] = token
         st.session_state[SESSION_TOUCHED_KEY] = time.time()
+        if st.session_state[LANGUAGE_KEY] is not None:
+            sessions.set_language(db, record.id, user.username, st.session_state[LANGUAGE_KEY])
+
+
+def _known_language(code: object) -> str | None:
+    """`code` if a catalogue ships it and it is not the default, else None (the default)."""
+    from ui import i18n
+
+    return code if isinstance(code, str) and code != i18n.BASE and code in i18n.languages() else None
+
+
+def ui_language() -> str:
+    """The interface language of this sign-in session: what the person chose on the sign-in page or in the Menu
+    (kept across a reload and a server restart), English by default. Every page passes it to ui.i18n.t."""
+    from ui import i18n
+
+    return _known_language(st.session_state.get(LANGUAGE_KEY)) or i18n.BASE
+
+
+def set_ui_language(db: Database, code: str) -> None:
+    """Change this session's interface language (the Menu's choice) and remember it in the session record."""
+    chosen = _known_language(code)
+    st.session_state[LANGUAGE_KEY] = chosen
+    sid, user = session_id(), current_user()
+    if sid is not None and user is not None:
+        sessions.set_language(db, sid, user.username, chosen)
 
 
 #: Which catalogue text tells a refused sign-in in another language (the core's message is English, with numbers).
@@ -233,6 +280,7 @@ def _restore(db: Database, now: float) -> User | None:
     st.session_state[SESSION_ID_KEY] = resumed.session.id
     st.session_state[SESSION_TOKEN_KEY] = token
     st.session_state[SESSION_TOUCHED_KEY] = now
+    st.session_state[LANGUAGE_KEY] = _known_language(sessions.language(db, resumed.session.id, fresh.username))
     return fresh
 
 
