@@ -83,7 +83,8 @@ def _sign_in_box(db, lang: str) -> None:
                 if not session.show_db_error(exc):  # busy, full, read-only: say so under the form
                     raise
             else:
-                session.sign_in(user, db)  # a server-side session; the browser keeps its token in a cookie
+                # a server-side session; the browser keeps its token in a cookie; every page in the chosen language
+                session.sign_in(user, db, language=lang)
                 st.rerun()
 
 

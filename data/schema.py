@@ -664,3 +664,10 @@ def quote_translations(db: Database) -> None:
         "CREATE TRIGGER findings_edit_pinned_quotes AFTER UPDATE OF translation ON pinned_quotes "
         "WHEN OLD.translation IS NOT NEW.translation BEGIN UPDATE findings_edits SET n = n + 1 WHERE id = 1; END",
     ])
+
+
+@migrations(name="0027_interface_language")
+def interface_language(db: Database) -> None:
+    """The interface language a sign-in session chose (on the sign-in page or in the Menu), so that a reload or a
+    server restart keeps every page in that language (data/sessions.set_language, ui.session.ui_language)."""
+    _run(db, ["ALTER TABLE sessions ADD COLUMN language TEXT"])

@@ -161,6 +161,22 @@ def capture_event(db: Database, session_id: str, username: str) -> str | None:
     return row[0] if row else None
 
 
+def set_language(db: Database, session_id: str, username: str, language: str | None) -> bool:
+    """Remember the interface language of this live session of `username` (None: the default). Returns False when
+    there is no such live session."""
+    with transaction(db):
+        cur = db.execute("UPDATE sessions SET language = ? WHERE id = ? AND username = ? AND revoked_at IS NULL",
+                         [language, session_id, username])
+    return cur.rowcount > 0
+
+
+def language(db: Database, session_id: str, username: str) -> str | None:
+    """The interface language this live session of `username` chose, or None."""
+    row = db.execute("SELECT language FROM sessions WHERE id = ? AND username = ? AND revoked_at IS NULL",
+                     [session_id, username]).fetchone()
+    return row[0] if row else None
+
+
 def _forget_drafts(db: Database, session_ids: list[str]) -> None:
     # a revoked session's half-typed form goes with it: the device may be handed to someone else
     db.conn.executemany("DELETE FROM drafts WHERE device = ?", [(s,) for s in session_ids])

@@ -1,8 +1,14 @@
-"""Interface text for the capture pages (Collect, Transcribe, sign-in): one YAML catalogue per language.
+"""Every interface text of the app: one catalogue per language.
 
-`t(key, lang, **fmt)` looks a text up and fills its {placeholders}. A catalogue is a flat mapping of dotted keys to
-strings, validated on load (every key a string, placeholders the same as the English text's). A key missing from a
-language falls back to English in production; with THRIVE_I18N_STRICT=1 (the test suite sets it) it raises, so tests catch it.
+A language's catalogue is its folder, `ui/i18n/<code>/`: one YAML file per part of the app (capture.yaml for
+Collect, Transcribe and sign-in; one per staff page; frame.yaml for the menu and the messages every page shares),
+merged on load into one flat mapping of dotted keys to texts, so that people working on different pages never
+edit the same file. A key may be defined in one file only; `_meta` (status, note) may be in any one file.
+
+`t(key, lang, **fmt)` looks a text up and fills its {placeholders}. A catalogue is validated on load (every key a
+non-empty string, no key twice); tests/test_i18n.py checks that every shipped language has every English key with
+the same placeholders. A key missing from a language falls back to English in production; with
+THRIVE_I18N_STRICT=1 (the test suite sets it) it raises, so tests catch it.
 """
 
 from __future__ import annotations
@@ -30,8 +36,18 @@ class InvalidCatalogue(ValueError):
 
 def languages() -> list[str]:
     """The shipped catalogues' language codes, English first."""
-    codes = sorted(p.stem for p in DIR.glob("*.yaml"))
+    codes = sorted(p.name for p in DIR.iterdir() if p.is_dir() and any(p.glob("*.yaml")))
     return [BASE] + [c for c in codes if c != BASE]
+
+
+def files(lang: str) -> list[Path]:
+    """The YAML files that make up one language's catalogue, in a fixed order."""
+    folder = DIR / lang
+    return sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+
+
+def _load(lang: str) -> list[tuple[Path, object]]:
+    return [(path, yaml.safe_load(path.read_text(encoding="utf-8"))) for path in files(lang)]
 
 
 def placeholders(text: str) -> set[str]:
@@ -63,16 +79,32 @@ def validate(raw: object, lang: str) -> dict[str, str]:
 
 @cache
 def catalogue(lang: str) -> dict[str, str]:
-    path = DIR / f"{lang}.yaml"
-    if not path.is_file():
-        return {}
-    return validate(yaml.safe_load(path.read_text(encoding="utf-8")), lang)
+    """One language's whole catalogue (every file of its folder merged); InvalidCatalogue names every problem."""
+    merged: dict[str, str] = {}
+    where: dict[str, str] = {}
+    problems: list[str] = []
+    for path, raw in _load(lang):
+        name = f"{lang}/{path.name}"
+        try:
+            texts = validate(raw, name)
+        except InvalidCatalogue as exc:
+            problems += exc.problems
+            continue
+        for key, text in texts.items():
+            if key in merged:
+                problems.append(f"{name}: {key!r} is already defined in {where[key]}")
+            else:
+                merged[key], where[key] = text, name
+    if problems:
+        raise InvalidCatalogue(problems)
+    return merged
 
 
 def meta(lang: str) -> dict:
-    path = DIR / f"{lang}.yaml"
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    return raw.get("_meta", {}) if isinstance(raw, dict) else {}
+    for _path, raw in _load(lang):
+        if isinstance(raw, dict) and isinstance(raw.get("_meta"), dict):
+            return raw["_meta"]
+    return {}
 
 
 def strict() -> bool:
