@@ -15,6 +15,7 @@ import streamlit as st
 from data import capture, events, review
 from surveys import QuestionSet, QuestionSetError, bundled, bundled_keys
 from ui import session
+from ui.i18n import BASE, catalogue, t
 
 # Session keys owned by this page (all prefixed events_).
 MESSAGE = "events_message"  # (kind, text) shown once
@@ -42,9 +43,9 @@ def _other_languages(qs: QuestionSet) -> list:
     return [x for x in qs.languages if x.code != qs.default_language]
 
 
-def _area_prompt(language) -> str:
+def _area_prompt(language, lang: str) -> str:
     """The field's label, in plain words that md_escape leaves as they are (so it is also the accessible name)."""
-    return f"Area in question 4 in {language.native_name}, optional"
+    return t("events.area_prompt", lang, language=language.native_name)
 
 
 def _create_languages() -> list:
@@ -67,25 +68,30 @@ def main() -> None:
     state = st.session_state
     state.setdefault(MESSAGE, None)
     state.setdefault(LAST_CREATED, None)
-    st.title("Events")
+    # Widget labels take the catalogue's text as it is (it is also the accessible name); texts that fill in stored
+    # words, and every text rendered as markdown on its own, are escaped.
+    lang = session.ui_language()
+    st.title(session.md_escape(t("events.title", lang)))
 
-    with st.expander("Create an event", expanded=not events.list_events(db)):
+    with st.expander(t("events.create.expander", lang), expanded=not events.list_events(db)):
         with st.form("events_create", clear_on_submit=False):
-            name = st.text_input("Name", key="events_name", placeholder="e.g. Family fun day")
-            date = st.date_input("Date", key="events_date", value=dt.date.today(), format="DD/MM/YYYY")
-            venue = st.text_input("Venue (optional)", key="events_venue")
-            area = st.text_input("Area named in question 4 (optional)", key="events_area",
-                                 help="Leave empty to use the partnership's area setting.")
+            name = st.text_input(t("events.create.name", lang), key="events_name",
+                                 placeholder=t("events.create.name_placeholder", lang))
+            date = st.date_input(t("events.create.date", lang), key="events_date", value=dt.date.today(),
+                                 format="DD/MM/YYYY")
+            venue = st.text_input(t("events.create.venue", lang), key="events_venue")
+            area = st.text_input(t("events.create.area", lang), key="events_area",
+                                 help=session.md_escape(t("events.create.area_help", lang)))
             create_languages = _create_languages()
             for language in create_languages:
-                st.text_input(session.md_escape(_area_prompt(language)), key=area_key(language.code), max_chars=100,
-                              help="What question 4 says in this language. Empty: the area above.")
+                st.text_input(session.md_escape(_area_prompt(language, lang)), key=area_key(language.code),
+                              max_chars=100, help=session.md_escape(t("events.create.area_language_help", lang)))
             keys = bundled_keys()
-            question_set = st.selectbox("Question set", keys, key="events_question_set",
+            question_set = st.selectbox(t("events.create.question_set", lang), keys, key="events_question_set",
                                         index=keys.index("thrive") if "thrive" in keys else 0)
-            if st.form_submit_button("Create event", type="primary", width="stretch"):
+            if st.form_submit_button(t("events.create.button", lang), type="primary", width="stretch"):
                 if _is_second_tap(name, date):
-                    state[MESSAGE] = ("success", f"Created “{state[LAST_CREATED]['title']}”. It is open for answers.")
+                    state[MESSAGE] = ("success", t("events.created", lang, title=state[LAST_CREATED]["title"]))
                     st.rerun()
                 try:
                     event = events.create_event(db, user, name=name, date=date, venue=venue, area=area,
@@ -93,7 +99,7 @@ def main() -> None:
                 except (events.EventError, QuestionSetError) as exc:
                     st.error(session.md_escape(str(exc)))
                 else:
-                    state[MESSAGE] = ("success", f"Created “{event.title}”. It is open for answers.")
+                    state[MESSAGE] = ("success", t("events.created", lang, title=event.title))
                     state[LAST_CREATED] = {"title": event.title, "name": event.name, "date": event.date,
                                            "at": time.time()}
                     names = {x.code: state.get(area_key(x.code)) or "" for x in create_languages}
@@ -101,8 +107,8 @@ def main() -> None:
                         try:
                             events.set_area_languages(db, user, event.id, names)
                         except events.EventError as exc:  # the event stands; the names are corrected below
-                            state[MESSAGE] = ("warning", f"Created “{event.title}”, but its area names were not "
-                                              f"kept: {exc} Give them under “Area name in each language”.")
+                            state[MESSAGE] = ("warning", t("events.created_names_not_kept", lang,
+                                                           title=event.title, error=exc))
                     for key in ("events_name", "events_venue", "events_area",
                                 *(area_key(x.code) for x in create_languages)):
                         state.pop(key, None)
@@ -115,92 +121,98 @@ def main() -> None:
 
     all_events = events.list_events(db)
     if not all_events:
-        st.info("No events yet. Create the first one above.")
+        st.info(session.md_escape(t("events.none", lang)))
         return
     rows = []
     reviewed = review.counts(db, user) if user.can("review") else {}
     for e in all_events:
         counts = capture.event_counts(db, user, e.id)
-        rows.append({"Event": e.name, "Date": e.date, "Venue": e.venue, "Status": e.status,
-                     "People": counts.respondents, "Post-its": counts.postits, "Answers": counts.answers,
-                     "People today": counts.respondents_today,
-                     "Question set": e.question_set_id})
+        rows.append({t("events.col.event", lang): e.name, t("events.col.date", lang): e.date,
+                     t("events.col.venue", lang): e.venue, t("events.col.status", lang): _status(e.status, lang),
+                     t("events.col.people", lang): counts.respondents, t("events.col.postits", lang): counts.postits,
+                     t("events.col.answers", lang): counts.answers,
+                     t("events.col.people_today", lang): counts.respondents_today,
+                     t("events.col.question_set", lang): e.question_set_id})
         if user.can("review"):
             states = reviewed.get(e.id, {})
-            rows[-1].update({"Approved": states.get(review.APPROVED, 0), "Has issues": states.get(review.HAS_ISSUES, 0)})
-    st.subheader("All events")
-    st.caption("People: respondents recorded on the tablet or imported. Post-its: transcribed flipchart answers, "
-               "anonymous and not counted as people. Answers include both.")
+            rows[-1].update({t("events.col.approved", lang): states.get(review.APPROVED, 0),
+                             t("events.col.has_issues", lang): states.get(review.HAS_ISSUES, 0)})
+    st.subheader(session.md_escape(t("events.list.subheader", lang)))
+    st.caption(session.md_escape(t("events.list.caption", lang)))
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
-    st.subheader("Close or reopen an event")
-    titles = {e.id: f"{e.title} — {e.status}" for e in all_events}
-    chosen_id = st.selectbox("Event", list(titles), format_func=titles.get, key="events_chosen")
+    st.subheader(session.md_escape(t("events.close.subheader", lang)))
+    titles = {e.id: t("events.close.option", lang, title=e.title, status=_status(e.status, lang)) for e in all_events}
+    chosen_id = st.selectbox(t("events.close.event", lang), list(titles), format_func=titles.get, key="events_chosen")
     chosen = next(e for e in all_events if e.id == chosen_id)
     if chosen.is_open:
-        st.caption("Closing stops new answers being collected, transcribed or imported for this event.")
-        if st.button("Close this event", key="events_close", width="stretch"):
+        st.caption(session.md_escape(t("events.close.caption", lang)))
+        if st.button(t("events.close.button", lang), key="events_close", width="stretch"):
             events.close_event(db, user, chosen.id)
-            state[MESSAGE] = ("success", f"Closed “{chosen.title}”.")
+            state[MESSAGE] = ("success", t("events.close.done", lang, title=chosen.title))
             st.rerun()
     else:
-        if st.button("Reopen this event", key="events_reopen", width="stretch"):
+        if st.button(t("events.reopen.button", lang), key="events_reopen", width="stretch"):
             try:
                 events.set_status(db, user, chosen.id, "open")
             except events.EventError as exc:  # another open event has its name and date
                 st.error(session.md_escape(str(exc)))
             else:
-                state[MESSAGE] = ("success", f"Reopened “{chosen.title}”.")
+                state[MESSAGE] = ("success", t("events.reopen.done", lang, title=chosen.title))
                 st.rerun()
 
-    _area_names(db, user, chosen)
+    _area_names(db, user, chosen, lang)
     if user.can("review"):
-        _review_event(db, user, chosen)
+        _review_event(db, user, chosen, lang)
 
 
-def _area_names(db, user, chosen) -> None:
+def _status(status: str, lang: str) -> str:
+    """An event's status ("open", "closed") in words of `lang`; a status the catalogue does not know, as stored."""
+    key = f"events.status.{status}"
+    return t(key, lang) if key in catalogue(BASE) else status
+
+
+def _area_names(db, user, chosen, lang: str) -> None:
     """Name the chosen event's area in each language of its question set (question 4 in that language)."""
     qs = events.question_set(db, chosen.question_set_id)
     others = _other_languages(qs)
-    st.subheader("Area name in each language")
+    st.subheader(session.md_escape(t("events.area.subheader", lang)))
     if not others:
-        st.caption("This event's question set has one language only.")
+        st.caption(session.md_escape(t("events.area.one_language", lang)))
         return
-    st.caption(session.md_escape(
-        f"Question 4 names the area. In the event's own language it says “{events.area_for(db, chosen)}”; give "
-        "the name as people say it in each other language (empty: that name is used)."))
+    st.caption(session.md_escape(t("events.area.caption", lang, area=events.area_for(db, chosen))))
     named = events.area_languages(db, chosen.id)
     with st.form(f"events_area_form_{chosen.id}"):
         for language in others:
-            st.text_input(session.md_escape(_area_prompt(language)), value=named.get(language.code, ""),
+            st.text_input(session.md_escape(_area_prompt(language, lang)), value=named.get(language.code, ""),
                           key=area_key(language.code, chosen.id), max_chars=100)
-        if st.form_submit_button("Save area names", key="events_area_save", width="stretch"):
+        if st.form_submit_button(t("events.area.save", lang), key="events_area_save", width="stretch"):
             names = {x.code: st.session_state.get(area_key(x.code, chosen.id)) or "" for x in others}
             try:
                 events.set_area_languages(db, user, chosen.id, names)
             except events.EventError as exc:
                 st.error(session.md_escape(str(exc)))
             else:
-                st.session_state[MESSAGE] = ("success", f"Saved the area names of “{chosen.title}”.")
+                st.session_state[MESSAGE] = ("success", t("events.area.saved", lang, title=chosen.title))
                 st.rerun()
 
 
-def _review_event(db, user, chosen) -> None:
+def _review_event(db, user, chosen, lang: str) -> None:
     """Approve every answer of the chosen event still "received", once the officer has looked through them."""
-    st.subheader("Review this event's answers")
+    st.subheader(session.md_escape(t("events.review.subheader", lang)))
     states = review.counts(db, user, chosen.id)[chosen.id]
-    st.caption(f"{states[review.RECEIVED]:,} received (not reviewed), {states[review.APPROVED]:,} approved, "
-               f"{states[review.HAS_ISSUES]:,} with issues. Findings and exports can be limited to approved answers. "
-               "Mark single answers or people on the Code page.")
+    st.caption(session.md_escape(t("events.review.caption", lang, received=f"{states[review.RECEIVED]:,}",
+                                   approved=f"{states[review.APPROVED]:,}",
+                                   issues=f"{states[review.HAS_ISSUES]:,}")))
     if not states[review.RECEIVED]:
         return
-    looked = st.checkbox("I have looked through these answers", key=f"events_review_looked_{chosen.id}")
-    if st.button(f"Approve all {states[review.RECEIVED]:,} received answers", key="events_review_approve",
+    looked = st.checkbox(t("events.review.looked", lang), key=f"events_review_looked_{chosen.id}")
+    if st.button(t("events.review.approve", lang, count=f"{states[review.RECEIVED]:,}"), key="events_review_approve",
                  disabled=not looked, width="stretch"):
         done = review.bulk_approve(db, user, event_id=chosen.id)
         st.session_state.pop(f"events_review_looked_{chosen.id}", None)
-        st.session_state[MESSAGE] = ("success", f"Approved {done:,} answer(s) of “{chosen.title}”. Answers with "
-                                                "issues were left as they are.")
+        st.session_state[MESSAGE] = ("success", t("events.review.approved", lang, count=f"{done:,}",
+                                                  title=chosen.title))
         st.rerun()
 
 
