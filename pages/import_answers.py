@@ -14,28 +14,63 @@ import streamlit as st
 
 from data import events
 from data.import_mapping import Column, Mapping
-from data.importer import DEFAULT_EVENT_NAME, InvalidFile, RowProblem, event_question_set, import_responses, preview
+from data.importer import (
+    DEFAULT_EVENT_NAME,
+    ImportResult,
+    InvalidFile,
+    RowProblem,
+    event_question_set,
+    import_responses,
+    preview,
+)
 from data.users import PermissionDenied
 from ui import session
+from ui.i18n import t
 
 log = logging.getLogger(__name__)
 
 # Session keys owned by this page (all prefixed import_).
-RESULT = "import_result"  # ("ok", summary) | ("problems", ([RowProblem], more)) | ("error", message)
+RESULT = "import_result"  # ("ok"|"dry", ImportResult) | ("problems", ([RowProblem], more)) | ("error", message)
 FILE = "import_file"
 EVENT = "import_event"
 DATES = "import_dates"
 MAP_FILE = "import_map_file"
 COLUMN = "import_col_{}"  # one selectbox per column of a wide file
 
-ROLE_NAMES = {"ignore": "ignore", "personal": "drop (personal data)", "id": "submission id",
-              "time": "time", "group": "respondent group"}
+ROLES = ("group", "id", "time", "ignore", "personal")  # besides "question <id>"; catalogue keys import.role.<role>
+PROBLEM_COLUMNS = ("row", "column", "problem")  # catalogue keys import.col.<name>
+DATE_ORDERS = ("uk", "us")  # catalogue keys import.dates.<order> and import.dates_first.<order>
 
 
-def problems_table(problems: list[RowProblem]) -> pd.DataFrame:
-    """The rejected file's problems as a table a person can work through: row, column, what to fix."""
-    return pd.DataFrame([{"Row": p.row or None, "Column": p.column or "", "Problem": p.message} for p in problems],
-                        columns=["Row", "Column", "Problem"])
+def problems_table(problems: list[RowProblem], lang: str) -> pd.DataFrame:
+    """The rejected file's problems as a table a person can work through: row, column, what to fix (the data
+    layer's words)."""
+    return pd.DataFrame([(p.row or None, p.column or "", p.message) for p in problems],
+                        columns=[t(f"import.col.{c}", lang) for c in PROBLEM_COLUMNS])
+
+
+def summary(result: ImportResult, lang: str) -> str:
+    """What an import did or would do: data.importer.ImportResult.summary's sentence, in the catalogue's words."""
+    count = {"added": f"{result.added:,}", "rows": f"{result.rows:,}"}
+    parts = [t("import.summary.would_add" if result.dry_run else "import.summary.added", lang, **count)]
+    if result.blank_skipped:
+        parts.append(t("import.summary.blank", lang, count=f"{result.blank_skipped:,}"))
+    if result.already_present:
+        parts.append(t("import.summary.already", lang, count=f"{result.already_present:,}"))
+    if result.respondents_added:
+        parts.append(t("import.summary.respondents", lang, count=f"{result.respondents_added:,}"))
+    if result.events_created:
+        parts.append(t("import.summary.events", lang, names=", ".join(result.events_created)))
+    if result.flags_raised:
+        parts.append(t("import.summary.flags", lang, count=result.flags_raised))
+    if result.changed_rows_not_updated:
+        rows = ", ".join(str(r) for r in result.changed_rows_not_updated[:20])
+        parts.append(t("import.summary.changed", lang, rows=rows))
+    if result.mapping is not None and result.mapping.personal:
+        parts.append(t("import.summary.personal", lang, columns=", ".join(result.mapping.personal)))
+    if result.dry_run:
+        parts.append(t("import.summary.dry_run", lang))
+    return t("import.summary.sentence", lang, parts=t("import.summary.sep", lang).join(parts))
 
 
 def forget_result() -> None:
@@ -45,43 +80,50 @@ def forget_result() -> None:
         del st.session_state[key]
 
 
-def show_result(result: tuple[str, object] | None) -> None:
+def show_result(result: tuple[str, object] | None, lang: str) -> None:
     if not result:
         return
     kind, payload = result
-    if kind == "ok":
-        st.success(f"Imported. {session.md_escape(str(payload))}", icon=":material/check_circle:")
-    elif kind == "dry":
-        st.info(f"Checked, nothing written: {session.md_escape(str(payload))}", icon=":material/fact_check:")
+    if kind in ("ok", "dry"):
+        said = session.md_escape(summary(payload, lang) if isinstance(payload, ImportResult) else str(payload))
+        if kind == "ok":
+            st.success(t("import.done", lang, summary=said), icon=":material/check_circle:")
+        else:
+            st.info(t("import.checked", lang, summary=said), icon=":material/fact_check:")
     elif kind == "problems":
         problems, more = payload  # type: ignore[misc]
-        total = len(problems) + more
-        st.error(f"**The file was not imported: nothing was written.** Fix the {total:,} problem(s) "
-                 f"{'below ' if not more else ''}in the file, then upload it again.", icon=":material/error:")
+        total = f"{len(problems) + more:,}"
+        st.error(t("import.problems_more" if more else "import.problems", lang, count=total),
+                 icon=":material/error:")
         if more:
-            st.warning(f"The first {len(problems):,} problems are listed, and {more:,} more were found. Fix these, "
-                       "upload the file again, and the next ones will be listed.", icon=":material/list:")
-        st.dataframe(problems_table(problems), hide_index=True, width="stretch",
-                     column_config={"Row": st.column_config.NumberColumn(format="%d", width="small"),
-                                    "Column": st.column_config.TextColumn(width="small"),
-                                    "Problem": st.column_config.TextColumn(width="large")})
+            st.warning(t("import.problems_first", lang, shown=f"{len(problems):,}", more=f"{more:,}"),
+                       icon=":material/list:")
+        row, column, problem = (t(f"import.col.{c}", lang) for c in PROBLEM_COLUMNS)
+        st.dataframe(problems_table(problems, lang), hide_index=True, width="stretch",
+                     column_config={row: st.column_config.NumberColumn(format="%d", width="small"),
+                                    column: st.column_config.TextColumn(width="small"),
+                                    problem: st.column_config.TextColumn(width="large")})
     else:
         st.error(session.md_escape(str(payload)), icon=":material/error:")
 
 
 def role_choices(question_ids: list[str]) -> list[str]:
-    return [*(f"question {q}" for q in question_ids), "group", "id", "time", "ignore", "personal"]
+    """The options of a column's selectbox: codes ("question <id>" or a role), never words, so the chosen value
+    means the same in every language."""
+    return [*(f"question {q}" for q in question_ids), *ROLES]
 
 
-def choice_label(choice: str) -> str:
-    return choice if choice.startswith("question ") else ROLE_NAMES.get(choice, choice)
+def choice_label(choice: str, lang: str) -> str:
+    role, _, qid = choice.partition(" ")
+    if role == "question":
+        return t("import.role.question", lang, question=qid)
+    return t(f"import.role.{choice}", lang) if choice in ROLES else choice
 
 
-def edit_mapping(found: Mapping, sample: list[list[object]], question_ids: list[str]) -> Mapping:
+def edit_mapping(found: Mapping, sample: list[list[object]], question_ids: list[str], lang: str) -> Mapping:
     """One selectbox per column, starting from the recognised role; the mapping as the person left it."""
-    st.subheader("How the columns are read")
-    st.caption("Each column of the file and what it becomes. Change any that are wrong; personal data (e-mail, "
-               "names, IP addresses) is dropped and never stored.")
+    st.subheader(t("import.columns.title", lang))
+    st.caption(t("import.columns.explain", lang))
     choices = role_choices(question_ids)
     data = sample[found.header_rows:]
     columns = []
@@ -90,12 +132,14 @@ def edit_mapping(found: Mapping, sample: list[list[object]], question_ids: list[
         values = [str(r[column.index]) for r in data if column.index < len(r) and r[column.index] not in (None, "")]
         left, right = st.columns([3, 2])
         with left:
-            chosen = st.selectbox(session.md_escape(column.header or f"(column {column.index + 1})"), choices,
-                                  index=choices.index(current), format_func=choice_label,
+            header = column.header or t("import.columns.unnamed", lang, number=column.index + 1)
+            chosen = st.selectbox(session.md_escape(header), choices,
+                                  index=choices.index(current), format_func=lambda c: choice_label(c, lang),
                                   key=COLUMN.format(column.index),
                                   help=session.md_escape(column.why) if column.why else None)
         with right:
-            st.text("e.g. " + (values[0][:80] if values else "(blank)"))
+            st.text(t("import.columns.example", lang, value=values[0][:80] if values else
+                      t("import.columns.blank", lang)))
         role, _, qid = chosen.partition(" ")
         columns.append(Column(column.index, column.header, role, qid or None,
                               column.why if chosen == current else "chosen on the Import page"))
@@ -104,27 +148,25 @@ def edit_mapping(found: Mapping, sample: list[list[object]], question_ids: list[
 
 def main() -> None:
     user = session.guard("import")
+    lang = session.ui_language()
     db = session.db()
     state = st.session_state
     state.setdefault(RESULT, None)
-    st.title("Import answers")
-    st.write("Upload a spreadsheet of answers (CSV or Excel): a survey tool's export (Microsoft Forms, Google Forms, "
-             "KoBoToolbox, ODK Central, SurveyMonkey, Qualtrics: one row per respondent, one column per question), "
-             "or one row per answer with columns **id, question, group, text** (optional **respondent**, **event**, "
-             "**created_at**).")
-    st.caption("The whole file is imported or nothing is: a file with any problem is rejected with a list of the rows "
-               "to fix. Blank answers are skipped. Importing the same file again adds nothing new.")
-    upload = st.file_uploader("File", type=["csv", "xlsx", "tsv", "txt"], key=FILE, on_change=forget_result)
+    st.title(t("import.title", lang))
+    st.write(t("import.intro", lang))
+    st.caption(t("import.all_or_nothing", lang))
+    upload = st.file_uploader(t("import.file", lang), type=["csv", "xlsx", "tsv", "txt"], key=FILE,
+                              on_change=forget_result)
     open_names = [e.name for e in events.list_events(db, status="open")]
-    st.text_input("Event for rows without an event column (optional)", key=EVENT,
+    st.text_input(t("import.event", lang), key=EVENT,
                   placeholder=DEFAULT_EVENT_NAME,
-                  help="An open event's name, or a new name to create that event. "
-                       + (f"Open events: {', '.join(session.md_escape(n) for n in open_names)}." if open_names else "There are no open events."))
-    with st.expander("Dates and a saved mapping"):
-        st.radio("Dates like 03/04/2026 are", ["uk", "us"], key=DATES, horizontal=True,
-                 format_func=lambda d: {"uk": "day first (UK)", "us": "month first (US)"}[d],
-                 on_change=forget_result)
-        map_upload = st.file_uploader("Mapping file saved from an earlier import (optional)", type=["yaml", "yml"],
+                  help=t("import.event_help_open", lang, names=t("import.list_sep", lang).join(
+                      session.md_escape(n) for n in open_names)) if open_names else
+                  t("import.event_help_none", lang))
+    with st.expander(t("import.options", lang)):
+        st.radio(t("import.dates", lang), DATE_ORDERS, key=DATES, horizontal=True,
+                 format_func=lambda d: t(f"import.dates.{d}", lang), on_change=forget_result)
+        map_upload = st.file_uploader(t("import.mapping_file", lang), type=["yaml", "yml"],
                                       key=MAP_FILE, on_change=forget_result)
     result_box = st.container()  # the outcome (or the file's problems) above the preview
     event = (state.get(EVENT) or "").strip() or None
@@ -140,26 +182,29 @@ def main() -> None:
             state[RESULT] = ("error", str(exc))
         else:
             if found.layout == "wide":
-                st.info(f"Recognised: one row per respondent{' (' + session.md_escape(found.tool) + ')' if found.tool else ''}, "
-                        f"{found.header_rows} header row(s), dates {'month' if found.dates == 'us' else 'day'} "
-                        "first.", icon=":material/table_view:")
+                order = t(f"import.dates_first.{'us' if found.dates == 'us' else 'uk'}", lang)
+                st.info(t("import.recognised_wide_tool", lang, tool=session.md_escape(found.tool),
+                          rows=found.header_rows, dates=order) if found.tool else
+                        t("import.recognised_wide", lang, rows=found.header_rows, dates=order),
+                        icon=":material/table_view:")
                 question_ids = [q.id for q in event_question_set(db, event).questions]
-                mapping = edit_mapping(found, sample, question_ids)
+                mapping = edit_mapping(found, sample, question_ids, lang)
                 for note in found.notes:
                     st.caption(session.md_escape(note))
-                st.download_button("Save mapping", mapping.to_yaml(), file_name="import-mapping.yaml",
-                                   mime="application/x-yaml", key="import_save_map",
-                                   help="Use it for the next file of the same form (Dates and a saved mapping).")
+                st.download_button(t("import.save_mapping", lang), mapping.to_yaml(),
+                                   file_name="import-mapping.yaml", mime="application/x-yaml", key="import_save_map",
+                                   help=t("import.save_mapping_help", lang))
             else:
                 mapping = found
-                st.info("Recognised: one row per answer (id, question, group, text).", icon=":material/table_view:")
-            st.caption("The first rows of the file:")
+                st.info(t("import.recognised_long", lang), icon=":material/table_view:")
+            st.caption(t("import.first_rows", lang))
             st.dataframe(pd.DataFrame([["" if c is None else str(c) for c in row] for row in sample]),
                          hide_index=True, width="stretch")
     left, right = st.columns(2)
-    check = left.button("Check only (write nothing)", width="stretch", key="import_check",
+    check = left.button(t("import.check", lang), width="stretch", key="import_check",
                         disabled=upload is None)
-    go = right.button("Import", type="primary", width="stretch", key="import_go", disabled=upload is None)
+    go = right.button(t("import.go", lang), type="primary", width="stretch", key="import_go",
+                      disabled=upload is None)
     if (check or go) and upload is not None and mapping is not None:
         try:
             result = import_responses(db, user, upload.getvalue(), upload.name, event=event, mapping=mapping,
@@ -170,12 +215,11 @@ def main() -> None:
             state[RESULT] = ("error", str(exc))
         except Exception:  # noqa: BLE001 - the detail goes to the log, the person gets what to do
             log.exception("import failed")
-            state[RESULT] = ("error", "The import did not finish and nothing was written (the database may have been "
-                                      "busy). Try again in a moment; if it keeps failing, tell an admin.")
+            state[RESULT] = ("error", t("import.failed", lang))
         else:
-            state[RESULT] = ("dry" if check else "ok", result.summary())
+            state[RESULT] = ("dry" if check else "ok", result)
     with result_box:
-        show_result(state[RESULT])
+        show_result(state[RESULT], lang)
 
 
 main()
