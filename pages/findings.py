@@ -22,8 +22,11 @@ from data.review import REVIEW_FILTER
 from data.users import User
 from exports import charts
 from ui import session
+from ui.i18n import t
 
 user = session.guard("findings")
+lang = session.ui_language()  # this sign-in session's interface language: every word below is t(key, lang)
+md = session.md_escape
 db = session.db()
 DB_PATH = str(config.db_path())
 APPROVED_ONLY = bool(st.session_state.setdefault("findings_approved_only", False))  # the review toggle
@@ -33,7 +36,7 @@ VERSION = (*df.data_version(db), APPROVED_ONLY)
 st.session_state.setdefault("findings_export", None)
 
 
-@st.cache_resource(max_entries=2, show_spinner="Loading answers and codings…")
+@st.cache_resource(max_entries=2, show_spinner=t("findings.loading", lang))
 def prepared(path: str, version: tuple, _user: User) -> af.Prepared:
     """The indexed frames for one data version. A resource, not cache_data: it is read-only, large, and copying
     it on every rerun would cost more than the filter change itself. `version` changes with any edit; its last
@@ -81,31 +84,77 @@ def readable(table: pd.DataFrame) -> pd.DataFrame:
     for col in ("shown", "shown_a", "shown_b"):
         if col in out:
             out[col] = out[col].astype(str)
-    t = config.SMALL_CELL_THRESHOLD
+    small = config.SMALL_CELL_THRESHOLD
     if "suppressed" in out and "share" in out:  # no share (and so no count) can be worked back for a small cell
         out["share"] = out["share"].where(~out["suppressed"].astype(bool))
         if "respondents" in out and "shown" in out:
             out = out.drop(columns=["respondents"] + (["answers"] if "answers" in out else []))
     if "respondents" in out:  # any other count of people obeys the same small-number rule
-        out["respondents"] = [str(af.suppress_count(n, threshold=t)) for n in out["respondents"]]
+        out["respondents"] = [str(af.suppress_count(n, threshold=small)) for n in out["respondents"]]
     if "base_respondents" in out:
-        out["base_respondents"] = [f"<{t}" if 0 < int(b) < t else str(int(b)) for b in out["base_respondents"]]
+        out["base_respondents"] = [f"<{small}" if 0 < int(b) < small else str(int(b)) for b in out["base_respondents"]]
     if "both" in out:  # co-occurrence counts: the same small-number rule
-        small = (out["both"] > 0) & (out["both"] < t)
-        out["share"] = out["share"].where(~small)
-        out["both"] = [f"<{t}" if s else str(int(n)) for n, s in zip(out["both"], small, strict=False)]
+        few = (out["both"] > 0) & (out["both"] < small)
+        out["share"] = out["share"].where(~few)
+        out["both"] = [f"<{small}" if s else str(int(n)) for n, s in zip(out["both"], few, strict=False)]
     return out
+
+
+#: the findings tables' columns that have a header in the catalogue (findings.col.<name>); the frames keep their
+#: own column names (tests and exports read those), only the header shown on the page is translated
+COLUMNS = ("question", "code", "code_id", "label", "group", "base_respondents", "respondents", "answers", "share",
+           "suppressed", "shown", "ci_low", "ci_high", "code_a", "label_a", "code_b", "label_b", "both", "units",
+           "word", "phrase", "count", "event_name", "event_date", "day", "coded", "uncoded", "coded_share",
+           "share_a", "share_b", "shown_a", "shown_b", "difference", "diff_low", "diff_high", "chance")
+
+
+def headers(table: pd.DataFrame) -> dict:
+    """column_config giving each known column its header in the interface language."""
+    return {c: st.column_config.Column(t(f"findings.col.{c}", lang)) for c in table.columns if c in COLUMNS}
+
+
+def shown_table(table: pd.DataFrame) -> None:
+    """A findings table as readable() makes it, with its headers in the interface language."""
+    view = readable(table)
+    st.dataframe(view, hide_index=True, width="stretch", column_config=headers(view))
+
+
+#: analysis.findings.Filter.describe's names, in the catalogue
+FILTER_NAMES = {"Questions": "findings.filter.questions", "Respondent groups": "findings.filter.groups",
+                "Events": "findings.filter.events", "Event dates": "findings.filter.dates",
+                "Codes": "findings.filter.codes"}
+NO_EVENT = "(no event)"  # the event id of an empty round's filter: it matches no answer
+
+
+def filter_words(f: af.Filter) -> list[str]:
+    """The chosen filters ("Events: Youth club night (2026-11-20)") in the interface language, for a chart's
+    context lines; the review toggle too. Exports record Filter.describe's English (a strategy document)."""
+    names = {**event_names, NO_EVENT: t("findings.filter.no_event", lang)}
+    chosen = {"Questions": [prep.questions.get(q, q) for q in f.questions],
+              "Respondent groups": [prep.groups.get(g, g) for g in f.groups],
+              "Events": [names.get(e, e) for e in f.events],
+              "Event dates": [t("findings.filter.date_span", lang,
+                                start=str(f.date_from) if f.date_from else t("findings.filter.any", lang),
+                                end=str(f.date_to) if f.date_to else t("findings.filter.any", lang))]
+              if f.date_from or f.date_to else [],
+              "Codes": [code_labels.get(c, str(c)) for c in f.codes]}
+    words = [f"{t(FILTER_NAMES[k], lang)}: {', '.join(v)}" for k, v in chosen.items() if v]
+    if APPROVED_ONLY:
+        words.append(f"{t('findings.filter.review', lang)}: {t('findings.filter.approved', lang)}")
+    return words
+
+
+def today() -> str:
+    return t("findings.date", lang, date=dt.date.today())
 
 
 def chart_context(question: str = "", n: int | None = None) -> list[str]:
     """Question, filters, n and date under every chart's title (drawn into the PNG/SVG downloads too)."""
-    chosen = {k: v for k, v in flt.describe(prep.questions, prep.groups, event_names, code_labels).items()
-              if v != "all"}
-    if APPROVED_ONLY:
-        chosen["Review"] = "approved answers only"
+    # as exports.charts.context_lines (which the report's English charts use), in the interface language
     n = int(head["coded_respondents"]) if n is None else n
-    return charts.context_lines(question, "; ".join(f"{k}: {v}" for k, v in chosen.items()), n,
-                                f"{VOICES} with a coded answer", f"{dt.date.today():%d %B %Y}")
+    filters = "; ".join(filter_words(flt)) or t("findings.chart.no_filters", lang)
+    return [line for line in (question, t("findings.chart.filters", lang, filters=filters),
+                              t("findings.chart.n", lang, n=f"{n:,}", voices=VOICES, date=today())) if line]
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -128,32 +177,31 @@ def _rendered(spec: dict, fmt: str) -> bytes | str:
     return vl_convert.vegalite_to_png(text, scale=2.0) if fmt == "png" else vl_convert.vegalite_to_svg(text)
 
 
-def chart_block(chart: tuple | None, table: pd.DataFrame, name: str, key: str, caption: str = "", title: str = "",
+def chart_block(chart: tuple | None, table: pd.DataFrame, name: str, key: str, caption: str = "", *, title: str,
                 context: list[str] | None = None) -> None:
     """A chart, its table one click away, and PNG/SVG downloads made only when asked for (table only if no chart).
     `chart` is (exports.charts function name, its data, its other arguments). The chart carries its title,
     question, filters, n and date, on screen and in every download."""
     if chart is None:
-        st.dataframe(readable(table), hide_index=True, width="stretch")
+        shown_table(table)
         return
     kind, data, args = chart
-    spec = chart_spec(kind, data, tuple(args), title or name.replace("-", " ").capitalize(),
-                      tuple(context if context is not None else chart_context()))
+    spec = chart_spec(kind, data, tuple(args), title, tuple(context if context is not None else chart_context()))
     # on screen the chart takes the column's width (a fixed width would be scaled down, shrinking the text too)
     # fit-x: the spec's height is the plot's own; Streamlit's default ("fit") squeezed the title, its context lines
     # and the axis into it, leaving a few pixels for the bars at 820 px
     st.vega_lite_chart(spec={**spec, "width": "container", "autosize": {"type": "fit-x", "contains": "padding"}},
                        width="stretch",
-                       alt=(caption or name.replace("-", " ")) + " The table behind this chart holds the same figures.")
-    if caption:
+                       alt=t("findings.chart.alt", lang, caption=caption or title))
+    if caption:  # made of catalogue words and numbers only (group names escaped where they are filled in)
         st.caption(caption)
-    with st.expander("Table behind this chart"):
-        st.dataframe(readable(table), hide_index=True, width="stretch")
+    with st.expander(md(t("findings.chart.table", lang))):
+        shown_table(table)
     left, right = st.columns(2)
-    left.download_button("PNG", data=functools.partial(_rendered, spec, "png"),
+    left.download_button(t("findings.chart.png", lang), data=functools.partial(_rendered, spec, "png"),
                          file_name=safe_filename(f"{slug(name)}.png"),
                          mime="image/png", key=f"findings_png_{key}", on_click="ignore", icon=":material/image:")
-    right.download_button("SVG", data=functools.partial(_rendered, spec, "svg"),
+    right.download_button(t("findings.chart.svg", lang), data=functools.partial(_rendered, spec, "svg"),
                           file_name=safe_filename(f"{slug(name)}.svg"),
                           mime="image/svg+xml", key=f"findings_svg_{key}", on_click="ignore",
                           icon=":material/draw:")
@@ -162,14 +210,11 @@ def chart_block(chart: tuple | None, table: pd.DataFrame, name: str, key: str, c
 prep = prepared(DB_PATH, VERSION, user)
 # the level with real content: sub-codes when the themes are the questions themselves, else themes
 st.session_state.setdefault("findings_level", "Sub-codes" if af.default_level(prep) == "code" else "Themes")
-st.title("Findings")
-st.toggle("Approved answers only", key="findings_approved_only",
-          help="Count and quote only answers approved in review (the answer or its respondent approved, and "
-               "neither marked “has issues”). Exports follow this too.")
+st.title(md(t("findings.title", lang)))
+st.toggle(md(t("findings.approved_only", lang)), key="findings_approved_only",
+          help=md(t("findings.approved_only.help", lang)))
 if prep.answers.empty:
-    st.info("No approved answers yet. An engagement officer approves answers on the Code page or a whole event on "
-            "the Events page." if APPROVED_ONLY else
-            "No answers yet. Answers appear here once they are collected or imported.")
+    st.info(md(t("findings.none_approved" if APPROVED_ONLY else "findings.none", lang)))
     st.stop()
 
 # --- filters ----------------------------------------------------------------------------------------------------
@@ -183,65 +228,83 @@ group_ids = list(choices["groups"])
 first_day = choices["first_day"] or dt.date.today()
 last_day = choices["last_day"] or dt.date.today()
 
-with st.expander("Filters", expanded=False, icon=":material/filter_list:"):
+with st.expander(md(t("findings.filters", lang)), expanded=False, icon=":material/filter_list:"):
     c1, c2 = st.columns(2)
-    questions = c1.multiselect("Question", question_ids, key="findings_questions",
-                               format_func=lambda q: prep.questions.get(q, q), placeholder="All questions")
-    groups = c2.multiselect("Respondent group", group_ids, key="findings_groups",
-                            format_func=lambda g: prep.groups.get(g, g), placeholder="All groups")
+    questions = c1.multiselect(md(t("findings.filters.question", lang)), question_ids, key="findings_questions",
+                               format_func=lambda q: prep.questions.get(q, q),
+                               placeholder=t("findings.filters.all_questions", lang))
+    groups = c2.multiselect(md(t("findings.filters.group", lang)), group_ids, key="findings_groups",
+                            format_func=lambda g: prep.groups.get(g, g),
+                            placeholder=t("findings.filters.all_groups", lang))
     c3, c4 = st.columns(2)
-    chosen_events = c3.multiselect("Event", list(event_names), key="findings_events",
-                                   format_func=lambda e: event_names.get(e, e), placeholder="All events")
-    codes = c4.multiselect("Answers coded with", list(code_labels), key="findings_codes",
-                           format_func=lambda c: code_labels.get(c, str(c)), placeholder="Any code")
-    span = st.date_input("Event dates", value=(first_day, last_day), min_value=first_day, max_value=last_day,
-                         key="findings_dates", format="DD/MM/YYYY")
+    chosen_events = c3.multiselect(md(t("findings.filters.event", lang)), list(event_names), key="findings_events",
+                                   format_func=lambda e: event_names.get(e, e),
+                                   placeholder=t("findings.filters.all_events", lang))
+    codes = c4.multiselect(md(t("findings.filters.codes", lang)), list(code_labels), key="findings_codes",
+                           format_func=lambda c: code_labels.get(c, str(c)),
+                           placeholder=t("findings.filters.any_code", lang))
+    span = st.date_input(md(t("findings.filters.dates", lang)), value=(first_day, last_day), min_value=first_day,
+                         max_value=last_day, key="findings_dates", format="DD/MM/YYYY")
     all_rounds = rounds_db.list_rounds(db, user)  # engagement rounds (data/rounds.py): a round is a set of events
     round_titles = {r.id: r.title for r in all_rounds}
-    chosen_round = st.selectbox("Engagement round", [None, *round_titles], key="findings_round",
-                                format_func=lambda r: "All rounds" if r is None else round_titles.get(r, str(r)),
+    chosen_round = st.selectbox(md(t("findings.filters.round", lang)), [None, *round_titles], key="findings_round",
+                                format_func=lambda r: (t("findings.filters.all_rounds", lang) if r is None
+                                                       else round_titles.get(r, str(r))),
                                 disabled=not round_titles) if round_titles else None
 date_from, date_to = (span if isinstance(span, tuple) and len(span) == 2 else (first_day, last_day))
 if chosen_round is not None:
     in_round = rounds_db.event_ids(db, chosen_round)
     chosen_events = [e for e in chosen_events if e in in_round] if chosen_events else in_round
-    chosen_events = chosen_events or ["(no event)"]  # a round without events (or none of those chosen) shows nothing
+    chosen_events = chosen_events or [NO_EVENT]  # a round without events (or none of those chosen) shows nothing
 flt = af.Filter(tuple(questions), tuple(groups), tuple(chosen_events),
                 date_from if date_from > first_day else None, date_to if date_to < last_day else None, tuple(codes))
 
-level_choice = st.segmented_control("Show", ["Themes", "Sub-codes"], key="findings_level",
-                                    help="Themes are the codebook's top-level groups of codes; a sub-code counts "
-                                         "toward its theme too. Themes and sub-codes are never mixed in one chart."
-                                    ) or "Sub-codes"
+# the options are codes (the English words the session state has always held), shown in the interface language
+level_choice = st.segmented_control(md(t("findings.show", lang)), ["Themes", "Sub-codes"], key="findings_level",
+                                    format_func=lambda v: t(f"findings.level.{'theme' if v == 'Themes' else 'code'}",
+                                                            lang),
+                                    help=md(t("findings.show.help", lang))) or "Sub-codes"
 level = "theme" if level_choice == "Themes" else "code"
+
+
+def level_words(form: str) -> str:
+    """The chosen level in words: form "plural" ("themes"), "one" ("theme"), "header" ("Theme"), "name" ("Themes")."""
+    return t(f"findings.level.{level}" + ("" if form == "name" else f".{form}"), lang)
+
+
 result = tables(DB_PATH, VERSION, flt, level, user)
 head = result["headline"].iloc[0]
 m1, m2, m3, m4 = st.columns(4)
 shown_respondents = af.suppress_count(head["respondents"])
-m1.metric("Respondents", f"{shown_respondents:,}" if isinstance(shown_respondents, int) else shown_respondents,
-          help=f"Respondents recorded on the tablet or imported. {head['flipchart_answers']:,} of the answers came "
-               f"from {head['postits']:,} transcribed flipchart post-it(s): anonymous, not counted as people.")
-m2.metric("Answers", f"{head['answers']:,}")
-m3.metric("Coded", f"{head['coded_answers'] / max(head['answers'], 1):.0%}",
-          help=f"{head['coded_answers']:,} of {head['answers']:,} answers have at least one code")
-m4.metric("Events", f"{head['events']:,}")
+m1.metric(md(t("findings.metric.respondents", lang)),
+          f"{shown_respondents:,}" if isinstance(shown_respondents, int) else shown_respondents,
+          help=md(t("findings.metric.respondents.help", lang, flipchart=f"{head['flipchart_answers']:,}",
+                    postits=f"{head['postits']:,}")))
+m2.metric(md(t("findings.metric.answers", lang)), f"{head['answers']:,}")
+m3.metric(md(t("findings.metric.coded", lang)), f"{head['coded_answers'] / max(head['answers'], 1):.0%}",
+          help=md(t("findings.metric.coded.help", lang, coded=f"{head['coded_answers']:,}",
+                    answers=f"{head['answers']:,}")))
+m4.metric(md(t("findings.metric.events", lang)), f"{head['events']:,}")
 threshold = config.SMALL_CELL_THRESHOLD
 # who a share's base counts: each transcribed post-it once, as an anonymous voice beside the people (never a person)
-VOICES = "people and post-its" if head["postits"] else "people"
+VOICES = t("findings.voices.postits" if head["postits"] else "findings.voices.people", lang)
+# exports.charts draws its axes and tooltips in English for now (the report's charts): it gets the English words
+VOICES_EN = t("findings.voices.postits" if head["postits"] else "findings.voices.people")
 
 # Only the tab on screen is computed: choosing a tab reruns the page, so a filter change draws one tab's charts, not
 # nine (at 550,000 answers building the charts' specs was 46 % of a rerun). AppTests choose a tab through
 # st.session_state["findings_tab"] (its label).
-tabs = st.tabs(["Themes", "Groups", "Together", "Words", "Quotes", "Progress", "Export"]
-               + (["Compare rounds"] if len(all_rounds) >= 2 else []),  # appears once two rounds exist
-               key="findings_tab", on_change="rerun")
+# The tabs are found by position below, never by label, so their labels can be in any language.
+TAB_KEYS = ["themes", "groups", "together", "words", "quotes", "progress", "export"] + (
+    ["compare"] if len(all_rounds) >= 2 else [])  # Compare rounds appears once two rounds exist
+tabs = st.tabs([t(f"findings.tab.{k}", lang) for k in TAB_KEYS], key="findings_tab", on_change="rerun")
 
 # --- themes per question ----------------------------------------------------------------------------------------
 with tabs[0]:
     if tabs[0].open:  # only the tab on screen is computed
         shares = result["shares"]
         if shares.empty:
-            st.info("None of the answers in this selection has been coded yet.")
+            st.info(md(t("findings.themes.none_coded", lang)))
         for qid in dict.fromkeys(shares["question_id"]):
             q = shares[shares["question_id"] == qid]
             label = prep.questions.get(qid, qid)
@@ -251,155 +314,163 @@ with tabs[0]:
             plotted = q[~q["code_id"].isin(prep.themes)] if level == "code" else q
             plotted = plotted[~plotted["suppressed"]]
             if plotted.empty:
-                st.info(f"Fewer than {threshold} people raised each code here: shown only as “<{threshold}” in the table.")
+                st.info(md(t("findings.themes.all_small", lang, threshold=threshold)))
                 plotted = None
-            chart_block(("themes_bar", plotted.head(12), ("", VOICES)) if plotted is not None else None,
-                        q.drop(columns=["question_id", "code_id"]), f"themes-{qid}",
-                        f"themes_{qid}", f"Share of the {base:,} {VOICES} with a coded answer to this question who "
-                                         f"raised each {level_choice.lower()[:-1]} (the 12 most raised; all in the "
-                                         "table). The thin line on each bar is its 95% confidence interval (Wilson).",
-                        title=f"{level_choice}: share of {VOICES} raising each", context=chart_context(label, base))
+            chart_block(("themes_bar", plotted.head(12), ("", VOICES_EN)) if plotted is not None else None,
+                        q.drop(columns=["question_id", "code_id"]), f"themes-{qid}", f"themes_{qid}",
+                        t("findings.themes.caption", lang, base=f"{base:,}", voices=VOICES, level=level_words("one")),
+                        title=t("findings.themes.chart_title", lang, level=level_words("name"), voices=VOICES),
+                        context=chart_context(label, base))
 
 # --- groups -----------------------------------------------------------------------------------------------------
 with tabs[1]:
     if tabs[1].open:  # only the tab on screen is computed
         table = result["by_group"]
         if table.empty:
-            st.info("No coded answers in this selection.")
+            st.info(md(t("findings.groups.none_coded", lang)))
         else:
             rows = table[~table["code_id"].isin(prep.themes)] if level == "code" else table
             top = rows.groupby("code_id")["respondents"].sum().sort_values(ascending=False).head(15).index
-            st.subheader("Who raised what")
+            st.subheader(md(t("findings.groups.who", lang)))
             shown_cells, folded = charts.fold_small_groups(rows[rows["code_id"].isin(top)])
+
+            def folded_line(names: list[str]) -> str:  # as exports.charts.folded_line, in the interface language
+                return t("findings.groups.folded_one" if len(names) == 1 else "findings.groups.folded_many", lang,
+                         count=len(names), threshold=threshold, names=", ".join(names))
+
             lines = chart_context()
             if folded:
-                lines.append(charts.folded_line(folded))
+                lines.append(folded_line(folded))
             chart_block(("heatmap", shown_cells, ()) if len(shown_cells) else None,
                         table.drop(columns=["code_id", "group_id"]), "themes-by-group", "heatmap",
-                        f"Share of each group's respondents (with a coded answer) raising each of the 15 most common "
-                        f"{level_choice.lower()}; pale grey cells: fewer than {threshold} people, not shown."
-                        + (f" {charts.folded_line(folded)}." if folded else ""),
-                        title=f"Who raised what: {level_choice.lower()} by respondent group", context=lines)
-            st.subheader("Compare two groups")
+                        t("findings.groups.caption", lang, level=level_words("plural"), threshold=threshold)
+                        + (" " + t("findings.groups.folded_sentence", lang,
+                                   line=folded_line([md(g) for g in folded])) if folded else ""),
+                        title=t("findings.groups.chart_title", lang, level=level_words("plural")), context=lines)
+            st.subheader(md(t("findings.groups.compare", lang)))
             sizes = result["groups"]
             options = list(sizes["group_id"])
             if len(options) < 2:
-                st.info("Only one respondent group in this selection.")
+                st.info(md(t("findings.groups.only_one", lang)))
             else:
                 g1, g2 = st.columns(2)
-                a = g1.selectbox("Group", options, index=0, key="findings_group_a",
+                a = g1.selectbox(md(t("findings.groups.group", lang)), options, index=0, key="findings_group_a",
                                  format_func=lambda g: prep.groups.get(g, g))
-                b = g2.selectbox("compared with", options, index=1, key="findings_group_b",
+                b = g2.selectbox(md(t("findings.compared_with", lang)), options, index=1, key="findings_group_b",
                                  format_func=lambda g: prep.groups.get(g, g))
                 if a == b:
-                    st.warning("Choose two different groups.")
+                    st.warning(md(t("findings.groups.same", lang)))
                 else:
                     cmp = af.compare_groups(rows, a, b)  # one level only: never a theme beside sub-codes
                     name_a, name_b = prep.groups.get(a, a), prep.groups.get(b, b)
                     shown = cmp.dropna(subset=["difference"])
                     if shown.empty:
-                        st.info(f"Too few people in one of these groups to compare (fewer than {threshold}).")
+                        st.info(md(t("findings.groups.too_few", lang, threshold=threshold)))
                     else:
                         for r in shown.head(3).itertuples():
-                            more = name_a if r.difference > 0 else name_b
-                            gap = (f"difference {r.difference * 100:+.0f} points, 95% CI {r.diff_low * 100:+.0f} to "
-                                   f"{r.diff_high * 100:+.0f}")
-                            verdict = ("a difference this size could be chance" if r.chance
-                                       else f"more often raised by {more}")
-                            st.text(f"• {r.label}: {r.share_a:.0%} of {name_a} vs {r.share_b:.0%} of {name_b} "
-                                    f"({gap}; {verdict})")
-                        chart_block(("comparison", shown.head(15), (name_a, name_b, "", VOICES)), cmp, f"compare-{a}-{b}",
-                                    "compare", "Largest differences first; codes with fewer than "
-                                               f"{threshold} people in either group are left out.")
+                            st.text(t("findings.groups.line_chance" if r.chance else "findings.groups.line_more",
+                                      lang, label=r.label, share_a=f"{r.share_a:.0%}", name_a=name_a,
+                                      share_b=f"{r.share_b:.0%}", name_b=name_b,
+                                      difference=f"{r.difference * 100:+.0f}", low=f"{r.diff_low * 100:+.0f}",
+                                      high=f"{r.diff_high * 100:+.0f}", more=name_a if r.difference > 0 else name_b))
+                        chart_block(("comparison", shown.head(15), (name_a, name_b, "", VOICES_EN)), cmp,
+                                    f"compare-{a}-{b}", "compare", t("findings.groups.compare_caption", lang,
+                                                                     threshold=threshold),
+                                    title=t("findings.groups.compare_title", lang, a=a, b=b))
 
 # --- co-occurrence ----------------------------------------------------------------------------------------------
 with tabs[2]:
     if tabs[2].open:  # only the tab on screen is computed
-        unit = st.segmented_control("Raised together in the same", ["answer", "respondent"], default="respondent",
-                                    key="findings_unit") or "respondent"
+        unit = st.segmented_control(md(t("findings.together.unit", lang)), ["answer", "respondent"],
+                                    default="respondent", key="findings_unit",
+                                    format_func=lambda u: t(f"findings.together.{u}", lang)) or "respondent"
         cooc = cooccurrence(DB_PATH, VERSION, flt, level, unit, user)
         if level == "code":  # sub-code pairs only: a theme beside another theme's sub-code mixes two levels
             cooc = cooc[~cooc["code_id_a"].isin(prep.themes) & ~cooc["code_id_b"].isin(prep.themes)]
         if cooc.empty:
-            st.info("No two codes are raised together in this selection.")
+            st.info(md(t("findings.together.none", lang)))
         else:
             plotted = cooc[cooc["both"] >= threshold].head(15)
             chart_block(("cooccurrence_map", plotted, ("", unit)) if len(plotted) else None,
                         cooc.drop(columns=["code_id_a", "code_id_b"]),
                         f"together-by-{unit}", "cooc",
-                        f"How many {unit}s raise both, the 15 most frequent pairs (all in the table; a code is never "
-                        f"paired with its own theme; pairs raised by fewer than {threshold} are not charted).")
+                        t("findings.together.caption", lang, units=t(f"findings.together.{unit}s", lang),
+                          threshold=threshold),
+                        title=t("findings.together.chart_title", lang, unit=t(f"findings.together.{unit}", lang)))
 
 # --- words and phrases ------------------------------------------------------------------------------------------
 with tabs[3]:
     if tabs[3].open:  # only the tab on screen is computed
-        wq = st.selectbox("Question", question_ids, key="findings_words_question",
+        wq = st.selectbox(md(t("findings.words.question", lang)), question_ids, key="findings_words_question",
                           format_func=lambda q: prep.questions.get(q, q))
         word_table, phrases = words(DB_PATH, VERSION, flt, wq, user)
-        st.caption("Most frequent words and two-word phrases in the (redacted) answers, before any coding: "
-                   "a first look, counted once per answer.")
+        st.caption(md(t("findings.words.caption", lang)))
         w1, w2 = st.columns(2)
         with w1:
             if word_table.empty:
-                st.info("No words to count.")
+                st.info(md(t("findings.words.none", lang)))
             else:
-                chart_block(("words_bar", word_table, ("word", "Words")), word_table, f"words-{wq}", "words")
+                chart_block(("words_bar", word_table, ("word", "")), word_table, f"words-{wq}", "words",
+                            title=t("findings.words.chart_title", lang, question=prep.questions.get(wq, wq)))
         with w2:
             if phrases.empty:
-                st.info("No phrase is used twice yet.")
+                st.info(md(t("findings.words.no_phrases", lang)))
             else:
-                chart_block(("words_bar", phrases, ("phrase", "Phrases")), phrases, f"phrases-{wq}", "phrases")
+                chart_block(("words_bar", phrases, ("phrase", "")), phrases, f"phrases-{wq}", "phrases",
+                            title=t("findings.words.phrases_title", lang, question=prep.questions.get(wq, wq)))
 
 # --- quotes -----------------------------------------------------------------------------------------------------
 with tabs[4]:
     if tabs[4].open:  # only the tab on screen is computed
         can_pin = user.can("code")
-        qcode = st.selectbox("Theme or code", list(code_labels), key="findings_quote_code",
+        qcode = st.selectbox(md(t("findings.quotes.code", lang)), list(code_labels), key="findings_quote_code",
                              format_func=lambda c: code_labels.get(c, str(c)))
         if qcode is None:  # no code at this level yet (an empty or unused codebook)
-            st.info("No codes to quote from yet: quotes appear once answers are coded.")
+            st.info(md(t("findings.quotes.no_codes", lang)))
         else:
             quotes = quotes_for(DB_PATH, VERSION, flt, int(qcode), user)
             if quotes.empty:
-                st.info("No coded answers for this code in the selection.")
-            st.caption("Pinned quotes (chosen by the engagement team) come first; the rest are a default choice of typical "
-                       "answers across groups. Personal details are redacted; an answer under a safeguarding flag is never "
-                       "quoted or offered for pinning.")
+                st.info(md(t("findings.quotes.none", lang)))
+            st.caption(md(t("findings.quotes.caption", lang)))
             for i, q in enumerate(quotes.itertuples()):
                 with st.container(border=True):
                     st.text(q.text)
-                    st.caption(session.md_escape(f"{q.group} · {q.event_name}") + (" · pinned" if q.pinned else ""))
+                    st.caption(session.md_escape(f"{q.group} · {q.event_name}")
+                               + (md(t("findings.quotes.pinned", lang)) if q.pinned else ""))
                     if q.translation:
-                        st.text(f"Translation: \u201c{q.translation}\u201d")
+                        st.text(t("findings.quotes.translation", lang, text=q.translation))
                     if can_pin:
                         if q.pinned:
                             # one box per pinned quote, keyed by code and answer so another code's box never shows here
-                            typed = st.text_input("Translation (shown under the quote in the report and the quotes table)",
+                            typed = st.text_input(md(t("findings.quotes.translation_box", lang)),
                                                   value=q.translation, max_chars=df.MAX_TRANSLATION_CHARS,
                                                   key=f"findings_translation_{int(qcode)}_{q.response_id}",
-                                                  placeholder="Type an English translation; leave empty to remove it")
-                            if st.button("Save translation", key=f"findings_translation_save_{i}"):
+                                                  placeholder=t("findings.quotes.translation_hint", lang))
+                            if st.button(md(t("findings.quotes.save_translation", lang)),
+                                         key=f"findings_translation_save_{i}"):
                                 try:
                                     df.set_quote_translation(db, user, int(qcode), q.response_id, typed)
                                 except df.FindingsError as exc:
                                     st.error(session.md_escape(str(exc)))
                                 else:
                                     st.rerun()
-                            if st.button("Unpin", key=f"findings_unpin_{i}", icon=":material/keep_off:"):
+                            if st.button(md(t("findings.quotes.unpin", lang)), key=f"findings_unpin_{i}",
+                                         icon=":material/keep_off:"):
                                 df.unpin_quote(db, user, int(qcode), q.response_id)
                                 st.rerun()
-                        elif st.button("Pin", key=f"findings_pin_{i}", icon=":material/keep:"):
+                        elif st.button(md(t("findings.quotes.pin", lang)), key=f"findings_pin_{i}",
+                                       icon=":material/keep:"):
                             df.pin_quote(db, user, int(qcode), q.response_id)
                             st.rerun()
             if can_pin:
                 candidates = af.coded_answers(af.select(prep, flt), int(qcode), limit=300)
                 candidates = candidates[~candidates["pinned"]].head(300)
                 if len(candidates):
-                    with st.expander("Pin another answer"):
+                    with st.expander(md(t("findings.quotes.pin_another", lang))):
                         texts = dict(zip(candidates["response_id"], candidates["text"], strict=False))
-                        choice = st.selectbox("Answer", list(texts), key="findings_pin_choice",
-                                              format_func=lambda r: texts[r][:120])
-                        if st.button("Pin this answer", key="findings_pin_other"):
+                        choice = st.selectbox(md(t("findings.quotes.answer", lang)), list(texts),
+                                              key="findings_pin_choice", format_func=lambda r: texts[r][:120])
+                        if st.button(md(t("findings.quotes.pin_this", lang)), key="findings_pin_other"):
                             try:
                                 df.pin_quote(db, user, int(qcode), choice)
                             except df.FindingsError as exc:
@@ -412,39 +483,38 @@ with tabs[5]:
     if tabs[5].open:  # only the tab on screen is computed
         progress = result["progress"]
         if progress.empty:
-            st.info("No answers in this selection.")
+            st.info(md(t("findings.progress.none", lang)))
         else:
             chart_block(("progress_bars", progress, ()), progress, "progress", "progress",
-                        "Answers collected per event and day, and how many have been coded.")
+                        t("findings.progress.caption", lang), title=t("findings.progress.chart_title", lang))
 
 # --- exports ----------------------------------------------------------------------------------------------------
 with tabs[6]:
     if tabs[6].open:  # only the tab on screen is computed
         can_export = user.can("export")
         if not can_export:
-            st.info("Exports need the export permission; ask an admin.")
+            st.info(md(t("findings.export.no_permission", lang)))
         else:
-            st.caption("Exports use the filters above. Answer texts are redacted, and an answer under a safeguarding flag "
-                       f"is shown as “{df.WITHHELD_TEXT}”; counts of fewer than "
-                       f"{threshold} people are shown as “<{threshold}”.")
+            # the withheld text is what the files hold (they are English strategy documents)
+            st.caption(md(t("findings.export.caption", lang, withheld=df.WITHHELD_TEXT, threshold=threshold)))
             originals = False
             if user.can("export_original"):
-                originals = st.checkbox("Include original texts (admin only; recorded in the audit log)",
-                                        key="findings_originals")
-            kinds = {"xlsx": ("Excel workbook", "xlsx",
-                              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-                     "csv": ("CSV (answers with codes)", "csv", "text/csv"),
-                     "report": ("Word report", "docx",
-                                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-                     "qdpx": ("REFI-QDA project (NVivo, ATLAS.ti, MAXQDA, QualCoder)", "qdpx", "application/zip"),
-                     "qdc": ("REFI-QDA codebook", "qdc", "application/xml")}
-            kind = st.radio("Format", list(kinds), key="findings_export_kind", format_func=lambda k: kinds[k][0])
-            if st.button("Prepare file", type="primary", key="findings_prepare", icon=":material/download:"):
+                originals = st.checkbox(md(t("findings.export.originals", lang)), key="findings_originals")
+            # kind: (file extension, MIME type); its name is findings.export.kind.<kind>
+            kinds = {"xlsx": ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                     "csv": ("csv", "text/csv"),
+                     "report": ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+                     "qdpx": ("qdpx", "application/zip"),
+                     "qdc": ("qdc", "application/xml")}
+            kind = st.radio(md(t("findings.export.format", lang)), list(kinds), key="findings_export_kind",
+                            format_func=lambda k: t(f"findings.export.kind.{k}", lang))
+            if st.button(md(t("findings.export.prepare", lang)), type="primary", key="findings_prepare",
+                         icon=":material/download:"):
                 from exports import csv_export, refi, report, xlsx
                 from exports.tables import build
 
-                with st.status(f"Preparing the {kinds[kind][0].lower()}…", expanded=True) as status:
-                    bar = st.progress(0.0, "Reading answers")
+                with st.status(md(t(f"findings.export.preparing.{kind}", lang)), expanded=True) as status:
+                    bar = st.progress(0.0, md(t("findings.export.reading", lang)))
 
                     def report_progress(fraction: float, message: str) -> None:
                         bar.progress(min(1.0, max(0.0, fraction)), message)
@@ -471,20 +541,21 @@ with tabs[6]:
                         data = writer(ex, report_progress)
                         rows = ex.counts["answers"]
                     if data is None:
-                        status.update(label="The codebook is empty: nothing to export.", state="error")
+                        status.update(label=md(t("findings.export.empty_codebook", lang)), state="error")
                     else:
                         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M")
                         name = f"thrive-voices-{slug(kind if kind != 'report' else 'findings-report')}-{stamp}"
-                        file_name = safe_filename(f"{name}.{kinds[kind][1]}")
+                        file_name = safe_filename(f"{name}.{kinds[kind][0]}")
                         df.record_export(db, user, kind, originals=with_originals, rows=rows, filename=file_name,
                                          filters={**flt.describe(prep.questions, prep.groups, event_names, code_labels),
                                                   **review_filter})
                         st.session_state["findings_export"] = (kind, file_name, data)
-                        status.update(label="Ready to download", state="complete")
+                        status.update(label=md(t("findings.export.ready", lang)), state="complete")
             prepared_export = st.session_state["findings_export"]
             if prepared_export and prepared_export[0] == kind:
                 _, file_name, data = prepared_export
-                st.download_button(f"Download {file_name}", data=data, file_name=file_name, mime=kinds[kind][2],
+                st.download_button(t("findings.export.download", lang, name=file_name), data=data,  # a safe file name
+                                   file_name=file_name, mime=kinds[kind][1],
                                    key="findings_download", on_click="ignore", type="primary",
                                    icon=":material/download:")
 
@@ -507,40 +578,43 @@ def short_name(name: str, limit: int = 24) -> str:
 
 def who(people: int, postits: int) -> str:
     """'7 people and 12 post-its', '20 people', '12 post-its': post-its are anonymous answers, never people."""
-    parts = [f"{people:,} {'person' if people == 1 else 'people'}" if people or not postits else "",
-             f"{postits:,} post-it{'' if postits == 1 else 's'}" if postits else ""]
-    return " and ".join(p for p in parts if p)
+    said_people = t("findings.who.person" if people == 1 else "findings.who.people", lang, n=f"{people:,}")
+    said_postits = t("findings.who.postit" if postits == 1 else "findings.who.postits", lang, n=f"{postits:,}")
+    if not postits:
+        return said_people
+    return t("findings.who.both", lang, people=said_people, postits=said_postits) if people else said_postits
 
 
 def round_cell(share: float, k: int, n: int) -> str:
     """One round's figure for a theme: '80% (16 of 20)'; a count or base under the threshold says so, no share."""
     if n == 0:
-        return "no coded answers"
+        return t("findings.compare.cell_none", lang)
     if n < threshold:
-        return f"too few (<{threshold})"
+        return t("findings.compare.cell_too_few", lang, threshold=threshold)
     if 0 < k < threshold:
-        return f"<{threshold} of {n:,}"
-    return f"{share:.0%} ({k:,} of {n:,})"
+        return t("findings.compare.cell_small", lang, threshold=threshold, n=f"{n:,}")
+    return t("findings.compare.cell", lang, share=f"{share:.0%}", k=f"{k:,}", n=f"{n:,}")
 
 
 def change_words(r) -> str:
     """The change in points with its 95 % interval, and what it means, in words."""
     if r.status == "not comparable":
-        return "not comparable (no coded answers in one round)"
+        return t("findings.compare.not_comparable", lang)
     if r.suppressed:
-        return f"not shown (a count under {threshold})"
-    said = f"{r.change * 100:+.0f} points ({r.ci_low * 100:+.0f} to {r.ci_high * 100:+.0f})"
+        return t("findings.compare.not_shown", lang, threshold=threshold)
+    said = t("findings.compare.change", lang, change=f"{r.change * 100:+.0f}", low=f"{r.ci_low * 100:+.0f}",
+             high=f"{r.ci_high * 100:+.0f}")
     if r.status in ("appeared", "vanished"):
-        said = ("new: " if r.status == "appeared" else "gone: ") + said
-    return said if r.clear else said + ", could be chance"
+        said = t("findings.compare.new" if r.status == "appeared" else "findings.compare.gone", lang, said=said)
+    return said if r.clear else t("findings.compare.chance", lang, said=said)
 
 
 def base_line(name: str, n: int, postits: int) -> str:
     if n == 0:
-        return f"{name}: no coded answers"
+        return t("findings.compare.base_none", lang, name=name)
     if n < threshold:
-        return f"{name}: fewer than {threshold} with a coded answer"
-    return f"{name}: {who(n - postits, postits)} with a coded answer"
+        return t("findings.compare.base_few", lang, name=name, threshold=threshold)
+    return t("findings.compare.base", lang, name=name, who=who(n - postits, postits))
 
 
 if len(tabs) > 7:
@@ -553,73 +627,70 @@ if len(tabs) > 7:
             ids = [r.id for r in all_rounds]  # earliest first
             round_names = {r.id: r.name for r in all_rounds}
             r1, r2 = st.columns(2)
-            round_a = r1.selectbox("Round", ids, index=len(ids) - 1, key="findings_compare_a",
-                                   format_func=lambda r: round_titles[r])
-            round_b = r2.selectbox("compared with", ids, index=len(ids) - 2, key="findings_compare_b",
-                                   format_func=lambda r: round_titles[r])
+            round_a = r1.selectbox(md(t("findings.compare.round", lang)), ids, index=len(ids) - 1,
+                                   key="findings_compare_a", format_func=lambda r: round_titles[r])
+            round_b = r2.selectbox(md(t("findings.compared_with", lang)), ids, index=len(ids) - 2,
+                                   key="findings_compare_b", format_func=lambda r: round_titles[r])
             if round_a == round_b:
-                st.warning("Choose two different rounds.")
+                st.warning(md(t("findings.compare.same", lang)))
             else:
                 def round_filter(round_id: int) -> af.Filter:  # the page's filters, but the round's events, any date
-                    return dataclasses.replace(flt, events=tuple(rounds_db.event_ids(db, round_id)) or ("(no event)",),
+                    return dataclasses.replace(flt, events=tuple(rounds_db.event_ids(db, round_id)) or (NO_EVENT,),
                                                date_from=None, date_to=None)
 
                 cmp, head_a, head_b = compared(DB_PATH, VERSION, round_filter(round_a), round_filter(round_b), level,
                                                user)
                 name_a, name_b = round_titles[round_a], round_titles[round_b]
                 any_postits = bool(head_a["postits"] or head_b["postits"])
-                unit = "people and post-its" if any_postits else "people"  # as the Themes tab counts them
-                st.caption(f"Share of the {unit} with a coded answer to each question who raised each "
-                           f"{level_choice.lower()[:-1]}, in each round; the change ({session.md_escape(name_a)} minus "
-                           f"{session.md_escape(name_b)}) in percentage points with its 95 % interval (Newcombe's "
-                           f"method). The other filters apply to both rounds; the event and date filters do not. "
-                           f"Figures from fewer than {threshold} {unit} are not shown."
-                           + (" A transcribed flipchart post-it is an anonymous answer, not a person: each counts once "
-                              "in a share, as in the Themes tab." if any_postits else ""))
+                # as the Themes tab counts them
+                unit = t("findings.voices.postits" if any_postits else "findings.voices.people", lang)
+                st.caption(md(t("findings.compare.caption", lang, unit=unit, level=level_words("one"), a=name_a,
+                                b=name_b, threshold=threshold)
+                              + (" " + t("findings.compare.caption_postits", lang) if any_postits else "")))
                 for name, head in ((name_a, head_a), (name_b, head_b)):  # how many answers came from flipcharts
-                    flip = (f"{head['flipchart_answers']:,} of its {head['answers']:,} answers came from "
-                            f"{head['postits']:,} flipchart post-it{'' if head['postits'] == 1 else 's'}"
-                            if head["postits"] else "no flipchart post-its")
-                    people = who(head["respondents"], 0) if head["respondents"] else "no respondents"
-                    st.text(f"{name}: {people} and {flip}.")
+                    flip = (t("findings.compare.flip_one" if head["postits"] == 1 else "findings.compare.flip_many",
+                              lang, flipchart=f"{head['flipchart_answers']:,}", answers=f"{head['answers']:,}",
+                              postits=f"{head['postits']:,}")
+                            if head["postits"] else t("findings.compare.flip_none", lang))
+                    people = who(head["respondents"], 0) if head["respondents"] else t("findings.compare.nobody",
+                                                                                        lang)
+                    st.text(t("findings.compare.heads", lang, name=name, people=people, flip=flip))
                 if cmp.empty:
-                    st.info("Neither round has coded answers in this selection.")
+                    st.info(md(t("findings.compare.none", lang)))
                 else:
                     if level == "code":
                         cmp = cmp[~cmp["code_id"].isin(prep.themes)]  # themes and sub-codes never mixed
                     shown = cmp[~cmp["suppressed"] & (cmp["status"] != "not comparable")]
                     for r in shown[shown["clear"]].head(5).itertuples():
-                        way = "more" if r.change > 0 else "fewer"
-                        st.text(f"• {r.label}: {r.share_a:.0%} in {name_a} vs {r.share_b:.0%} in {name_b} "
-                                f"({abs(r.change) * 100:.0f} points {way}; 95 % interval {r.ci_low * 100:+.0f} to "
-                                f"{r.ci_high * 100:+.0f})")
+                        st.text(t("findings.compare.line_more" if r.change > 0 else "findings.compare.line_fewer",
+                                  lang, label=r.label, share_a=f"{r.share_a:.0%}", a=name_a, share_b=f"{r.share_b:.0%}",
+                                  b=name_b, points=f"{abs(r.change) * 100:.0f}", low=f"{r.ci_low * 100:+.0f}",
+                                  high=f"{r.ci_high * 100:+.0f}"))
                     if not shown.empty and not shown["clear"].any():
-                        st.text("No change is larger than chance alone could explain at this sample size.")
+                        st.text(t("findings.compare.no_clear_change", lang))
                     elif len(chance := shown[~shown["clear"] & shown["change"].notna()]["label"].unique()):
-                        st.text(f"Could be chance (the 95 % interval includes no change): {', '.join(chance)}")
+                        st.text(t("findings.compare.could_be_chance", lang, labels=", ".join(chance)))
                     appeared = cmp[(cmp["status"] == "appeared") & ~cmp["suppressed"]]["label"].unique()
                     vanished = cmp[(cmp["status"] == "vanished") & ~cmp["suppressed"]]["label"].unique()
                     if len(appeared):
-                        st.text(f"New in {name_a} (nobody raised it in {name_b}): {', '.join(appeared)}")
+                        st.text(t("findings.compare.appeared", lang, a=name_a, b=name_b, labels=", ".join(appeared)))
                     if len(vanished):
-                        st.text(f"Not raised in {name_a} (raised in {name_b}): {', '.join(vanished)}")
+                        st.text(t("findings.compare.vanished", lang, a=name_a, b=name_b, labels=", ".join(vanished)))
                     col_a, col_b = short_name(round_names[round_a]), short_name(round_names[round_b])
                     if col_a == col_b:
                         col_a, col_b = f"{col_a} (1)", f"{col_b} (2)"
-                    what = level_choice[:-1]  # "Theme" or "Sub-code"
-                    both = dataclasses.replace(flt, events=(), date_from=None, date_to=None).describe(
-                        prep.questions, prep.groups, event_names, code_labels)
-                    chosen = [f"{k}: {v}" for k, v in both.items() if v != "all"] + (
-                        ["Review: approved answers only"] if APPROVED_ONLY else [])
+                    what = level_words("header")  # "Theme" or "Sub-code"
+                    change_col = t("findings.compare.change_column", lang)
+                    chosen = filter_words(dataclasses.replace(flt, events=(), date_from=None, date_to=None))
                     for qid in dict.fromkeys(cmp["question_id"]):
                         q = cmp[cmp["question_id"] == qid]
                         question = prep.questions.get(qid, qid)
                         st.subheader(session.md_escape(question))
                         first = q.iloc[0]
                         n_a, n_b = int(first["base_a"]), int(first["base_b"])
-                        st.caption(session.md_escape(
-                            f"{base_line(name_a, n_a, int(first['postit_base_a']))}; "
-                            f"{base_line(name_b, n_b, int(first['postit_base_b']))}."))
+                        bases = (base_line(name_a, n_a, int(first["postit_base_a"])),
+                                 base_line(name_b, n_b, int(first["postit_base_b"])))
+                        st.caption(md(t("findings.compare.bases", lang, a=bases[0], b=bases[1])))
                         plot = q[~q["suppressed"] & (q["status"] != "not comparable")].head(15)
                         if len(plot):
                             # Streamlit's chart theme thins out y labels that it finds too close (labelOverlap), and
@@ -628,20 +699,26 @@ if len(tabs) > 7:
                             base = alt.Chart(plot).encode(y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(
                                 labelLimit=260, labelOverlap=False)))
                             chart = (base.mark_rule(color="#0072B2", strokeWidth=2).encode(
-                                         x=alt.X("ci_low:Q", title=f"Change in share ({col_a} minus {col_b})",
+                                         x=alt.X("ci_low:Q", title=t("findings.compare.axis", lang, a=col_a, b=col_b),
                                                  axis=alt.Axis(format="+%")), x2="ci_high:Q")
                                      + base.mark_point(filled=True, size=70, color="#D55E00").encode(
-                                         x="change:Q", tooltip=["label:N", alt.Tooltip("change:Q", format="+.0%"),
-                                                                alt.Tooltip("ci_low:Q", format="+.0%"),
-                                                                alt.Tooltip("ci_high:Q", format="+.0%"), "status:N"])
+                                         x="change:Q", tooltip=[
+                                             alt.Tooltip("label:N", title=t("findings.col.label", lang)),
+                                             alt.Tooltip("change:Q", format="+.0%",
+                                                         title=t("findings.col.change", lang)),
+                                             alt.Tooltip("ci_low:Q", format="+.0%", title=t("findings.col.ci_low", lang)),
+                                             alt.Tooltip("ci_high:Q", format="+.0%",
+                                                         title=t("findings.col.ci_high", lang)),
+                                             alt.Tooltip("status:N", title=t("findings.col.status", lang))])
                                      + alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#555555").encode(x="x:Q"))
-                            lines = [question, f"Filters: {'; '.join(chosen) or 'none (every answer)'}",
-                                     f"n = {n_a:,} ({col_a}) and {n_b:,} ({col_b}) {unit} with a coded answer · "
-                                     f"{dt.date.today():%d %B %Y}"]
+                            lines = [question, t("findings.chart.filters", lang,
+                                                 filters="; ".join(chosen) or t("findings.chart.no_filters", lang)),
+                                     t("findings.compare.n", lang, n_a=f"{n_a:,}", a=col_a, n_b=f"{n_b:,}", b=col_b,
+                                       unit=unit, date=today())]
                             chart = charts.titled(chart.properties(
                                 height=34 * len(plot), width="container",
                                 autosize=alt.AutoSizeParams(type="fit-x", contains="padding")),
-                                f"Change in share: {col_a} minus {col_b}", lines)
+                                t("findings.compare.chart_title", lang, a=col_a, b=col_b), lines)
                             st.altair_chart(chart, width="stretch")
                         table = pd.DataFrame({
                             what: q["label"].to_numpy(),
@@ -649,13 +726,12 @@ if len(tabs) > 7:
                                                                                       q["base_a"], strict=True)],
                             col_b: [round_cell(s, int(k), int(n)) for s, k, n in zip(q["share_b"], q["respondents_b"],
                                                                                       q["base_b"], strict=True)],
-                            "Change (95 % interval)": [change_words(r) for r in q.itertuples()],
+                            change_col: [change_words(r) for r in q.itertuples()],
                         })
                         st.dataframe(table, hide_index=True, width="stretch", column_config={
-                            col_a: st.column_config.TextColumn(help=f"{name_a}: share ({unit} raising it of those with "
-                                                                    f"a coded answer)"),
-                            col_b: st.column_config.TextColumn(help=f"{name_b}: share ({unit} raising it of those with "
-                                                                    f"a coded answer)"),
-                            "Change (95 % interval)": st.column_config.TextColumn(
-                                help=f"{name_a} minus {name_b}, in percentage points; could be chance when the 95 % "
-                                     "interval includes no change")})
+                            col_a: st.column_config.TextColumn(help=md(t("findings.compare.share_help", lang,
+                                                                         name=name_a, unit=unit))),
+                            col_b: st.column_config.TextColumn(help=md(t("findings.compare.share_help", lang,
+                                                                         name=name_b, unit=unit))),
+                            change_col: st.column_config.TextColumn(help=md(t("findings.compare.change_help", lang,
+                                                                              a=name_a, b=name_b)))})
