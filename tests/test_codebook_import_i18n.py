@@ -15,7 +15,7 @@ from data import coding, open_db
 from data.importer import InvalidFile, import_responses
 from tests.test_i18n import _string_args_of_streamlit_calls
 from ui import session
-from ui.i18n import catalogue, placeholders, t
+from ui.i18n import catalogue, t
 
 ROOT = Path(__file__).resolve().parent.parent
 CODEBOOK = str(ROOT / "pages" / "codebook.py")
