@@ -14,6 +14,7 @@ from data import codebook, coding, review
 from data.agreement import list_samples
 from data.coding import Filters
 from ui import session
+from ui.i18n import t
 
 try:  # the suggestion engine (issue 3, B1); the page works without it
     from data import model_service
@@ -35,6 +36,7 @@ SUGGESTER = "code_suggester"  # {"version": key, "model": Suggester or None, "st
 CODE_MEMO_TARGET = "code_memo_code"
 CACHE = "code_cache"  # {name: (key, value)}: counts and filter choices kept between reruns while the data is the same
 TOP_K = 3
+SUGGESTION_ROW = "**{label}** · {score:.2f}  \n:gray[{reason}]"  # Markdown layout only: no words to translate
 
 CSS = """<style>
 [class*="st-key-code_pills_"] button { min-height: 2.8rem; font-size: 1rem; }
@@ -43,6 +45,7 @@ CSS = """<style>
 </style>"""
 
 user = session.guard("code")
+lang = session.ui_language()
 db = session.db()
 # "" stands for "all" in the filter boxes (a None value would show as an empty box).
 for key, default in ((QUESTION, ""), (GROUP, ""), (EVENT, ""), (STATE, "uncoded"), (SEARCH, ""),
@@ -51,11 +54,11 @@ for key, default in ((QUESTION, ""), (GROUP, ""), (EVENT, ""), (STATE, "uncoded"
     st.session_state.setdefault(key, default)
 
 st.markdown(CSS, unsafe_allow_html=True)  # static CSS only, never user text
-st.title("Code answers")
+st.title(t("code.title", lang))
 
 codes = codebook.list_codes(db)
 if not codes:
-    st.info("The codebook is empty. Build one, or load the starter codebook, on the Codebook page (in the menu).")
+    st.info(t("code.empty_codebook", lang))
     st.stop()
 by_name = {c.name: c for c in codes}
 for key in (BULK_CODE, CODE_MEMO_TARGET):  # a code chosen earlier may have been archived or merged since
@@ -66,6 +69,16 @@ for key in (BULK_CODE, CODE_MEMO_TARGET):  # a code chosen earlier may have been
 def label_of(name: str) -> str:
     code = by_name.get(name)
     return code.label if code else name
+
+
+def review_label(state: str) -> str:
+    """A review state's name (received, approved, has issues) in this session's language."""
+    return t(f"code.review.state.{state}", lang)
+
+
+def minute(stamp: str) -> str:
+    """A stored UTC timestamp to the minute, as people read it ("2026-11-20 10:04")."""
+    return stamp[:16].replace("T", " ")
 
 
 def filters() -> Filters:
@@ -137,12 +150,10 @@ def suggester():
         waited = previous.get("state") in ("preparing", "error")  # waited last time: never again until ready
         got = service.view(user, codebook.version(db), coding.withheld_version(db, user),
                            wait=0.0 if waited else model_service.PAGE_WAIT_SECONDS)
-        state = {"version": got.key, "model": got.model, "state": got.state, "error": got.error,
-                 "message": got.message}
+        state = {"version": got.key, "model": got.model, "state": got.state, "error": got.error}
     except Exception as exc:  # noqa: BLE001 - suggestions are a help; coding goes on without them
         log.exception("suggestions unavailable")
-        state = {"version": None, "model": None, "state": "error", "error": str(exc),
-                 "message": "Suggestions are unavailable just now; coding works as usual."}
+        state = {"version": None, "model": None, "state": "error", "error": str(exc)}
     st.session_state[SUGGESTER] = state
     return state["model"]
 
@@ -177,9 +188,9 @@ def on_pills(answer_id: str, key: str, group: list[str]) -> None:
             counted_after_own_coding(cdb, answer_id, version, bool(all_had))
             learn(cdb, answer_id)
     if chosen - had:
-        st.session_state[FLASH] = "Applied " + ", ".join(label_of(n) for n in sorted(chosen - had))
+        st.session_state[FLASH] = t("code.flash.applied", lang, codes=", ".join(label_of(n) for n in sorted(chosen - had)))
     elif had - chosen:
-        st.session_state[FLASH] = "Removed " + ", ".join(label_of(n) for n in sorted(had - chosen))
+        st.session_state[FLASH] = t("code.flash.removed", lang, codes=", ".join(label_of(n) for n in sorted(had - chosen)))
 
 
 def on_accept(answer_id: str, name: str, score: float) -> None:
@@ -193,13 +204,13 @@ def on_accept(answer_id: str, name: str, score: float) -> None:
             return
         counted_after_own_coding(cdb, answer_id, version, had)
         learn(cdb, answer_id)
-    bump(f"Accepted suggestion: {label_of(name)}")
+    bump(t("code.flash.accepted", lang, label=label_of(name)))
 
 
 def on_dismiss(answer_id: str, name: str) -> None:
     with fresh_db() as cdb:
         coding.dismiss_suggestion(cdb, user, answer_id, name)
-    bump(f"Dismissed suggestion: {label_of(name)}")
+    bump(t("code.flash.dismissed", lang, label=label_of(name)))
 
 
 def on_undo() -> None:
@@ -207,14 +218,14 @@ def on_undo() -> None:
         action = coding.undo(cdb, user)
     if action:
         learn()
-    bump(f"Undone: {action.summary}" if action else "Nothing to undo.")
+    bump(t("code.flash.undone", lang, summary=action.summary) if action else t("code.flash.nothing_to_undo", lang))
 
 
 def on_move(forward: bool) -> None:
     with fresh_db() as cdb:
         nxt = coding.neighbour(cdb, user, filters(), st.session_state[CURRENT], forward=forward)
     if nxt is None:
-        st.session_state[FLASH] = "That was the last matching answer." if forward else "This is the first answer."
+        st.session_state[FLASH] = t("code.flash.last" if forward else "code.flash.first", lang)
     else:
         st.session_state[CURRENT] = nxt
 
@@ -229,14 +240,13 @@ def memo_editor(target_type: str, target_id: str | int, notes: list, key: str, l
     """Others' memos as plain text, then this coder's own memo to edit and save (one memo per author)."""
     for m in notes:
         if m.author != user.username:
-            st.caption(session.md_escape(f"{m.author}, {m.updated_at[:16].replace('T', ' ')}" if with_time
-                                         else m.author))
+            st.caption(session.md_escape(f"{m.author}, {minute(m.updated_at)}" if with_time else m.author))
             st.text(m.text)
     own = next((m.text for m in notes if m.author == user.username), "")
     st.text_area(label, value=own, key=key, height=90)
     if st.button(button_label, key=button_key):
         coding.save_memo(db, user, target_type, target_id, st.session_state[key])
-        st.session_state[FLASH] = "Memo saved."
+        st.session_state[FLASH] = t("code.flash.memo_saved", lang)
         st.rerun()
 
 
@@ -252,7 +262,7 @@ def on_bulk_apply() -> None:
         return
     st.session_state[PREVIEW] = None
     learn()
-    bump(f"Coded {done} answer(s) with {label_of(preview['code'])}. Undo reverses all of them.")
+    bump(t("code.flash.bulk_done", lang, count=done, label=label_of(preview["code"])))
 
 
 def on_review(answer_id: str, state: str, target_key: str, comment_key: str) -> None:
@@ -267,7 +277,8 @@ def on_review(answer_id: str, state: str, target_key: str, comment_key: str) -> 
         st.session_state[FLASH] = f"⚠️ {exc}"
         return
     st.session_state.pop(comment_key, None)
-    bump(f"{'This person' if whole else 'This answer'}: {review.LABELS[state].lower()}.")
+    bump(t("code.flash.reviewed_person" if whole else "code.flash.reviewed_answer", lang,
+           state=review_label(state).lower()))
 
 
 # --- counts, undo, filters -------------------------------------------------------------------------------------------
@@ -276,13 +287,13 @@ current_filters = filters()
 version = coding.data_version(db)
 counts = cached("counts", (scope_of(current_filters), version), lambda: coding.counts(db, user, current_filters))
 c1, c2, c3, c4 = st.columns([1, 1, 1, 1.6], vertical_alignment="bottom")
-c1.metric("Coded by you", f"{counts.coded:,}")
-c2.metric("Remaining", f"{counts.remaining:,}")
-c3.metric("Answers", f"{counts.total:,}")
+c1.metric(t("code.metric.coded", lang), f"{counts.coded:,}")
+c2.metric(t("code.metric.remaining", lang), f"{counts.remaining:,}")
+c3.metric(t("code.metric.answers", lang), f"{counts.total:,}")
 last = coding.last_action(db, user)
-c4.button(f"↶ Undo: {session.md_escape(last.summary)}" if last else "↶ Undo", key="code_undo", on_click=on_undo,
-          disabled=last is None, width="stretch",
-          help="Reverse your last coding action (a bulk action is reversed as a whole).")
+c4.button(t("code.undo.button_last", lang, summary=session.md_escape(last.summary)) if last
+          else t("code.undo.button", lang), key="code_undo", on_click=on_undo,
+          disabled=last is None, width="stretch", help=t("code.undo.help", lang))
 if counts.total:
     st.progress(counts.coded / counts.total)
 if st.session_state[FLASH]:
@@ -292,38 +303,42 @@ if st.session_state[FLASH]:
 
 choices = cached("choices", (version.responses, version.tombstones, version.events),
                  lambda: coding.filter_choices(db, user))
-with st.expander("Filter the queue", expanded=False):
+with st.expander(t("code.filter.title", lang), expanded=False):
     f1, f2 = st.columns(2)
     questions = dict(choices["questions"])
     for key, known in ((QUESTION, questions), (GROUP, dict(choices["groups"])), (EVENT, dict(choices["events"]))):
         if st.session_state[key] not in known:
             st.session_state[key] = ""
-    f1.selectbox("Question", ["", *questions], format_func=lambda q: questions.get(q, "All questions"),
+    f1.selectbox(t("code.filter.question", lang), ["", *questions],
+                 format_func=lambda q: questions.get(q, t("code.filter.all_questions", lang)),
                  key=QUESTION, on_change=on_filters_changed)
     groups = dict(choices["groups"])
-    f2.selectbox("Respondent group", ["", *groups], format_func=lambda g: groups.get(g, "All groups"),
+    f2.selectbox(t("code.filter.group", lang), ["", *groups],
+                 format_func=lambda g: groups.get(g, t("code.filter.all_groups", lang)),
                  key=GROUP, on_change=on_filters_changed)
     events = dict(choices["events"])
-    f1.selectbox("Event", ["", *events], format_func=lambda e: events.get(e, "All events"),
+    f1.selectbox(t("code.filter.event", lang), ["", *events],
+                 format_func=lambda e: events.get(e, t("code.filter.all_events", lang)),
                  key=EVENT, on_change=on_filters_changed)
-    samples = {s.id: f"{s.name} ({s.size} answers)" for s in list_samples(db, user)}
+    samples = {s.id: t("code.filter.sample_option", lang, name=s.name, size=s.size) for s in list_samples(db, user)}
     if st.session_state[SAMPLE] not in samples:
         st.session_state[SAMPLE] = ""
-    f2.selectbox("Double-coding sample", ["", *samples], format_func=lambda s: samples.get(s, "All answers"),
+    f2.selectbox(t("code.filter.sample", lang), ["", *samples],
+                 format_func=lambda s: samples.get(s, t("code.filter.all_answers", lang)),
                  key=SAMPLE, on_change=on_filters_changed)
-st.segmented_control("Show", ["uncoded", "coded", "all"], key=STATE, on_change=on_filters_changed,
-                     format_func={"uncoded": "Not yet coded by me", "coded": "Coded by me", "all": "All"}.get)
-st.text_input("Search the answers", key=SEARCH, on_change=on_filters_changed,
-              placeholder="a word or phrase, e.g. breakfast")
+st.segmented_control(t("code.show.label", lang), ["uncoded", "coded", "all"], key=STATE, on_change=on_filters_changed,
+                     format_func=lambda s: t(f"code.show.{s}", lang))
+st.text_input(t("code.search.label", lang), key=SEARCH, on_change=on_filters_changed,
+              placeholder=t("code.search.placeholder", lang))
 current_filters = filters()
 
 # --- bulk coding of a search -------------------------------------------------------------------------------------------
 
 if len(current_filters.search.strip()) >= coding.MIN_BULK_SEARCH:
-    with st.expander(f"Code every answer matching “{session.md_escape(current_filters.search.strip())}”"):
+    with st.expander(t("code.bulk.title", lang, search=session.md_escape(current_filters.search.strip()))):
         names = [c.name for c in codes]
-        st.selectbox("Code to apply", names, format_func=label_of, key=BULK_CODE)
-        if st.button("Preview", key="code_bulk_preview_button"):
+        st.selectbox(t("code.bulk.code", lang), names, format_func=label_of, key=BULK_CODE)
+        if st.button(t("code.bulk.preview", lang), key="code_bulk_preview_button"):
             try:
                 preview = coding.bulk_preview(db, user, st.session_state[BULK_CODE], current_filters)
             except coding.CodingError as exc:
@@ -337,14 +352,14 @@ if len(current_filters.search.strip()) >= coding.MIN_BULK_SEARCH:
             preview = None  # the search or the code changed since: preview again before applying
         if preview:
             if preview["matching"] == 0:
-                st.write("No answers match this search (with the question, group and event chosen above).")
+                st.write(t("code.bulk.none", lang))
             else:
-                st.write(f"{preview['matching']:,} answer(s) match; **{preview['to_code']:,}** would get "
-                         f"“{session.md_escape(label_of(preview['code']))}” (the others already have it from you).")
+                st.write(t("code.bulk.matching", lang, matching=f"{preview['matching']:,}",
+                           to_code=f"{preview['to_code']:,}", label=session.md_escape(label_of(preview["code"]))))
             for sample_id in preview["sample"]:  # read afresh: an answer may have been flagged since the preview
                 with contextlib.suppress(coding.CodingError):
                     st.text(f"• {coding.get_answer(db, user, sample_id).text}")
-            st.button(f"Apply to {preview['to_code']:,} answer(s)", key="code_bulk_apply", type="primary",
+            st.button(t("code.bulk.apply", lang, count=f"{preview['to_code']:,}"), key="code_bulk_apply", type="primary",
                       on_click=on_bulk_apply, disabled=preview["to_code"] == 0)
 
 # --- the current answer ---------------------------------------------------------------------------------------------
@@ -359,8 +374,7 @@ if current_id:
 if answer is None:
     first = coding.neighbour(db, user, current_filters, None)
     if first is None:
-        st.info("No answers match. Change the filters, or import answers first."
-                if counts.total else "There are no answers yet: collect or import some first.")
+        st.info(t("code.queue.none_match" if counts.total else "code.queue.no_answers", lang))
         st.stop()
     st.session_state[CURRENT] = first
     answer = coding.get_answer(db, user, first)
@@ -372,28 +386,25 @@ else:  # the same number as the queue's count, from the counts above
     matching = {"uncoded": counts.remaining, "coded": counts.coded}.get(current_filters.state, counts.total)
 place = coding.position(db, user, current_filters, answer.id)
 nav1, nav2, nav3 = st.columns([1, 2, 1], vertical_alignment="center")
-nav1.button("◀ Previous", key="code_prev", on_click=on_move, args=(False,), width="stretch")
-nav2.caption(f"Answer {place + 1:,} of {matching:,} matching" if coding.matches(db, user, current_filters, answer.id)
-             else f"{matching:,} answer(s) match; this one no longer does. Tap Next to go on.")
-nav3.button("Next ▶", key="code_next", on_click=on_move, args=(True,), width="stretch", type="primary")
+nav1.button(t("code.nav.previous", lang), key="code_prev", on_click=on_move, args=(False,), width="stretch")
+nav2.caption(t("code.nav.position", lang, place=f"{place + 1:,}", matching=f"{matching:,}")
+             if coding.matches(db, user, current_filters, answer.id)
+             else t("code.nav.no_longer", lang, matching=f"{matching:,}"))
+nav3.button(t("code.nav.next", lang), key="code_next", on_click=on_move, args=(True,), width="stretch", type="primary")
 
 gen = st.session_state[GEN]
 with st.container(border=True, key="code_card"):
     st.caption(session.md_escape(f"{answer.question} · {answer.group} · {answer.event}"))
     if answer.withheld and not coding.sees_withheld(user):
-        st.warning("This answer is withheld pending the safeguarding lead's review: it may hold a disclosure, so "
-                   "its words are not shown. You may still code it from what this card tells you (its question, "
-                   "group and event), or skip it with Next. Ask your safeguarding lead if you need to know more; "
-                   "once they release it, its text appears here.", icon=":material/shield_person:")
+        st.warning(t("code.withheld.hidden", lang), icon=":material/shield_person:")
     elif answer.withheld:
-        st.info("Flagged for safeguarding: you see its words as the safeguarding lead; other coders see it "
-                "withheld until you release it.", icon=":material/shield_person:")
+        st.info(t("code.withheld.lead", lang), icon=":material/shield_person:")
     with st.container(key="code_answer"):
-        st.markdown(session.md_escape(answer.text) if answer.text else "_(no text)_")
+        st.markdown(session.md_escape(answer.text) if answer.text else t("code.answer.no_text", lang))
 
     model = suggester()
     if answer.withheld:
-        st.caption("No suggestions for a withheld answer: they are drawn from its words.")
+        st.caption(t("code.suggest.withheld", lang))
     elif model is not None:
         hidden = set(answer.codes) | coding.dismissed(db, user, answer.id)
         try:
@@ -402,22 +413,22 @@ with st.container(border=True, key="code_card"):
             log.exception("suggestion failed")
             suggestions = []
         if suggestions:
-            st.markdown("**Suggested codes** (✓ accept, ✕ dismiss)")
+            st.markdown(t("code.suggest.heading", lang))
         for s in suggestions:
             row = st.columns([5, 1, 1], vertical_alignment="center")
-            row[0].markdown(f"**{session.md_escape(label_of(s.code))}** · {s.score:.2f}  \n"
-                            f":gray[{session.md_escape(s.reason)}]")
+            row[0].markdown(SUGGESTION_ROW.format(label=session.md_escape(label_of(s.code)), score=float(s.score),
+                                                  reason=session.md_escape(s.reason)))
             row[1].button("✓", key=f"code_accept_{s.code}", on_click=on_accept, type="primary",
                           args=(answer.id, s.code, float(s.score)), width="stretch",
-                          help=f"Accept: apply {session.md_escape(label_of(s.code))}")
+                          help=t("code.suggest.accept_help", lang, label=session.md_escape(label_of(s.code))))
             row[2].button("✕", key=f"code_dismiss_{s.code}", on_click=on_dismiss,
-                          args=(answer.id, s.code), width="stretch", help="Dismiss: not this code")
+                          args=(answer.id, s.code), width="stretch", help=t("code.suggest.dismiss_help", lang))
     elif build_suggester is None:
-        st.caption("Suggestions are not available in this installation.")
+        st.caption(t("code.suggest.not_installed", lang))
     if not answer.withheld and build_suggester is not None:
-        message = (st.session_state[SUGGESTER] or {}).get("message")
-        if message:  # "being prepared" (none yet) or "being updated" (these are from the last model)
-            st.caption(session.md_escape(message))
+        model_state = (st.session_state[SUGGESTER] or {}).get("state")
+        if model_state in ("preparing", "updating", "error"):  # none yet, these are from the last model, or none
+            st.caption(session.md_escape(t(f"code.suggest.{model_state}", lang)))
 
     groups_of_codes: dict[str, list[str]] = {}
     for c in codes:
@@ -426,43 +437,47 @@ with st.container(border=True, key="code_card"):
     for theme, names in groups_of_codes.items():
         key = f"code_pills_{theme or 'other'}_{answer.id}_{gen}"
         # pill labels render Markdown: code labels are typed text, so escape them
-        st.pills(session.md_escape(label_of(theme)) if theme else "Other codes", names, selection_mode="multi",
+        st.pills(session.md_escape(label_of(theme)) if theme else t("code.other_codes", lang), names,
+                 selection_mode="multi",
                  format_func=lambda n: session.md_escape(label_of(n)),
                  default=[n for n in names if n in answer.codes], key=key, on_change=on_pills,
                  args=(answer.id, key, names))
 
     mine = coding.memos(db, user, "response", answer.id)
-    with st.expander(f"Memo on this answer ({len(mine)})" if mine else "Memo on this answer"):
-        memo_editor("response", answer.id, mine, f"code_memo_{answer.id}_{gen}", "Your memo", "code_memo_save",
-                    "Save memo", with_time=True)
+    with st.expander(t("code.memo.answer_title_count", lang, count=len(mine)) if mine
+                     else t("code.memo.answer_title", lang)):
+        memo_editor("response", answer.id, mine, f"code_memo_{answer.id}_{gen}", t("code.memo.yours", lang),
+                    "code_memo_save", t("code.memo.save", lang), with_time=True)
 
     if user.can("review"):  # review before analysis: approved answers are what "approved only" findings count
         status = review.answer_review(db, user, answer.id)
-        with st.expander(f"Review: {review.LABELS[status.state]}", icon=":material/fact_check:"):
-            for who, row in (("This answer", status.answer), ("This person", status.respondent)):
+        with st.expander(t("code.review.title", lang, state=review_label(status.state)), icon=":material/fact_check:"):
+            for key, row in (("code.review.by_answer", status.answer), ("code.review.by_person", status.respondent)):
                 if row is not None:
-                    st.caption(session.md_escape(f"{who}: {review.LABELS[row.state]} by {row.by}, "
-                                                 f"{row.at[:16].replace('T', ' ')} UTC"))
+                    st.caption(session.md_escape(t(key, lang, state=review_label(row.state), by=row.by,
+                                                   at=minute(row.at))))
                     if row.comment:
                         st.text(row.comment)
             target_key, comment_key = "code_review_target", f"code_review_comment_{answer.id}"
-            st.radio("Review", ["answer", "respondent"], key=target_key, horizontal=True,
-                     format_func={"answer": "This answer", "respondent": "Everything this person said"}.get)
-            st.text_input("Comment (required for “has issues”)", key=comment_key,
-                          placeholder="e.g. two answers run together; check the paper form")
+            st.radio(t("code.review.target", lang), ["answer", "respondent"], key=target_key, horizontal=True,
+                     format_func={"answer": t("code.review.target_answer", lang),
+                                  "respondent": t("code.review.target_person", lang)}.get)
+            st.text_input(t("code.review.comment", lang), key=comment_key,
+                          placeholder=t("code.review.comment_placeholder", lang))
             r1, r2, r3 = st.columns(3)
-            r1.button("Approve", key="code_review_approve", on_click=on_review, width="stretch",
+            r1.button(t("code.review.approve", lang), key="code_review_approve", on_click=on_review, width="stretch",
                       args=(answer.id, review.APPROVED, target_key, comment_key), icon=":material/check:")
-            r2.button("Has issues", key="code_review_issues", on_click=on_review, width="stretch",
+            r2.button(t("code.review.issues", lang), key="code_review_issues", on_click=on_review, width="stretch",
                       args=(answer.id, review.HAS_ISSUES, target_key, comment_key), icon=":material/report:")
-            r3.button("Back to received", key="code_review_reset", on_click=on_review, width="stretch",
+            r3.button(t("code.review.reset", lang), key="code_review_reset", on_click=on_review, width="stretch",
                       args=(answer.id, review.RECEIVED, target_key, comment_key),
                       disabled=status.answer is None and status.respondent is None)
 
 # --- memo on a code ----------------------------------------------------------------------------------------------------
 
-with st.expander("Memo on a code"):
-    target = st.selectbox("Code", [c.name for c in codes], format_func=label_of, key=CODE_MEMO_TARGET)
+with st.expander(t("code.memo.code_title", lang)):
+    target = st.selectbox(t("code.memo.code", lang), [c.name for c in codes], format_func=label_of,
+                          key=CODE_MEMO_TARGET)
     code_obj = by_name[target]
     memo_editor("code", code_obj.id, coding.memos(db, user, "code", code_obj.id), f"code_codememo_{code_obj.id}_{gen}",
-                "Your memo on this code", "code_codememo_save", "Save code memo", with_time=False)
+                t("code.memo.yours_code", lang), "code_codememo_save", t("code.memo.save_code", lang), with_time=False)
