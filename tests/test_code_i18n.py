@@ -206,6 +206,25 @@ def test_code_page_in_urdu_withheld_answer(db, officer, answers, fake_engine):
     assert [i.value for i in at.info] == [t("code.withheld.lead", "ur")]
 
 
+@pytest.mark.parametrize("lang", ["en", "ur"])
+def test_suggestions_unavailable_is_said_in_the_session_language(db, officer, answers, fake_engine, monkeypatch,
+                                                                 lang):
+    from data import model_service
+
+    def broken(path):
+        raise RuntimeError("no model service here")
+
+    monkeypatch.setattr(model_service, "service_for", broken)
+    at = page(CODE_PAGE, officer, lang=lang).run()
+    assert not at.exception
+    assert t("code.suggest.error", lang) in [plain(c.value) for c in at.caption]
+    assert not [b for b in at.button if b.key and b.key.startswith("code_accept_")]
+    if lang == "en":
+        assert "Suggestions are unavailable just now; coding works as usual." in [plain(c.value) for c in at.caption]
+    else:
+        check(at, "code.")
+
+
 def test_code_page_in_urdu_without_codebook_or_answers(db, officer, admin):
     at = check(page(CODE_PAGE, officer).run(), "code.")
     assert [i.value for i in at.info] == [t("code.empty_codebook", "ur")]
