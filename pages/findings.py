@@ -376,7 +376,7 @@ with tabs[1]:
                         chart_block(("comparison", shown.head(15), (name_a, name_b, "", VOICES_EN)), cmp,
                                     f"compare-{a}-{b}", "compare", t("findings.groups.compare_caption", lang,
                                                                      threshold=threshold),
-                                    title=t("findings.groups.compare_title", lang, a=a, b=b))
+                                    title=t("findings.groups.compare_title", lang, a=name_a, b=name_b))
 
 # --- co-occurrence ----------------------------------------------------------------------------------------------
 with tabs[2]:
