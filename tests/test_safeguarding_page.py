@@ -18,6 +18,8 @@ PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "safeguarding.py")
 DISCLOSURE = "my dad hits me when he's drunk"
 MILD = "mum always on her phone"
 SELF_HARM = "i want to kill myself"
+#: The release button's label as handed to Streamlit (md_escaped; it shows "Release: may be quoted"): its form key.
+RELEASE = session.md_escape("Release: may be quoted")
 
 
 def _save(db, user, event, answers, **kw):
@@ -83,7 +85,8 @@ def test_queue_is_in_triage_order_with_urgency_in_words(mixed, safeguarding_lead
 
 def test_overdue_flags_stand_out(db, admin, mixed, safeguarding_lead):
     at = _page(safeguarding_lead)
-    assert any("2 open flag(s) have waited more than 24 hours" in e.value for e in at.error)
+    # the page's words are md_escaped into markdown: the same characters on screen, "\(" in the element's body
+    assert any(session.md_escape("2 open flag(s) have waited more than 24 hours") in e.value for e in at.error)
     badges = [m.value for m in at.markdown if "Overdue" in m.value]
     assert len(badges) == 2 and all("more than 24 hours" in b for b in badges)
     settings.put(db, admin, flags.OVERDUE_SETTING, "1")
@@ -166,7 +169,7 @@ def test_closing_without_a_reason_is_refused_and_keeps_the_chosen_status(db, fla
 def test_release_from_the_page(db, flagged, safeguarding_lead):
     at = _page(safeguarding_lead)
     flag_id = flagged.flags[0].id
-    submit = f"FormSubmitter:safeguarding_release_form_{flag_id}-Release: may be quoted"
+    submit = f"FormSubmitter:safeguarding_release_form_{flag_id}-{RELEASE}"
     at.button(key=submit).click().run()
     assert any("reason" in e.value for e in at.error)  # a note is required
     assert flags.get(db, safeguarding_lead, flag_id).released_at is None
@@ -177,7 +180,7 @@ def test_release_from_the_page(db, flagged, safeguarding_lead):
     assert item.released and item.status == "no_further_action"
     assert any("may now be quoted" in s.value for s in at.success)
     at = _page(safeguarding_lead, safeguarding_statuses=["no_further_action"])
-    assert any("Released: may be quoted" in m.value for m in at.markdown)
+    assert any(session.md_escape("Released: may be quoted") in m.value for m in at.markdown)
     assert any("Released by sue_safeguarding" in t.value for t in at.text)
 
 
@@ -187,7 +190,7 @@ def test_release_says_when_another_flag_still_withholds(db, researcher, event, s
     at = _page(safeguarding_lead)
     assert any("releasing this one alone will not make it quotable" in c.value for c in at.caption)
     at.text_area(key=f"safeguarding_release_note_{auto.id}").input("Fine to quote")
-    at.button(key=f"FormSubmitter:safeguarding_release_form_{auto.id}-Release: may be quoted").click().run()
+    at.button(key=f"FormSubmitter:safeguarding_release_form_{auto.id}-{RELEASE}").click().run()
     assert not at.exception
     assert any("still withhold this answer" in s.value for s in at.success)
     at = _page(safeguarding_lead, safeguarding_statuses=list(flags.STATUSES))
