@@ -8,36 +8,41 @@ from __future__ import annotations
 import streamlit as st
 
 from data import accounts
-from data.users import ROLE_LABELS, PermissionDenied
+from data.users import PermissionDenied
 from surveys.languages import LANGUAGES, direction
 from ui import i18n, session, tablet
 from ui.i18n import t
-from ui.nav import PAGES
+from ui.nav import PAGES, section_title
 
 # The sidebar starts collapsed: on a tablet the form gets the full width; the top bar's Menu reaches every page.
 st.set_page_config(page_title="Thrive Voices", page_icon="🌱", layout="centered", initial_sidebar_state="collapsed")
 
 
+#: A right-to-left interface language lays every staff page out right to left (the top bar, the page, the sidebar)
+RTL_CSS = ("<style>.st-key-topbar, [data-testid='stMainBlockContainer'], [data-testid='stSidebarContent']"
+           " { direction: rtl; text-align: right; }</style>")
+
+
 def first_run(db) -> None:
-    st.title("Welcome to Thrive Voices")
-    st.write("There is no admin account yet. Create the first one: it can then add everyone else.")
+    st.title(session.md_escape(t("first_run.title")))
+    st.write(t("first_run.intro"))
     with st.form("first_admin"):
-        username = st.text_input("Admin username")
-        display = st.text_input("Your name (optional)")
-        password = st.text_input("Password (at least 10 characters)", type="password")
-        again = st.text_input("Password again", type="password")
-        if st.form_submit_button("Create admin account", type="primary", width="stretch"):
+        username = st.text_input(t("first_run.username"))
+        display = st.text_input(session.md_escape(t("first_run.display_name")))
+        password = st.text_input(t("first_run.password"), type="password")
+        again = st.text_input(t("first_run.again"), type="password")
+        if st.form_submit_button(t("first_run.create"), type="primary", width="stretch"):
             if password != again:
-                st.error("The two passwords differ. Type them again.")
+                st.error(t("first_run.differ"))
             else:
                 try:
                     accounts.create_user(db, None, username.strip(), password, ["admin"], display_name=display.strip())
                 except (accounts.AccountError, PermissionDenied) as exc:
                     st.error(session.md_escape(str(exc)))
                 else:
-                    st.success("Admin account created. Sign in below.")
+                    st.success(t("first_run.created"))
                     st.rerun()
-    st.caption("Or from a terminal: `python cli.py users add NAME --role admin`, or `python cli.py demo` for demo accounts.")
+    st.caption(t("first_run.terminal"))  # markdown on purpose: the commands are code
 
 
 def sign_in_form(db) -> None:
@@ -100,8 +105,8 @@ def _remember(url_path: str, gate):
 
 
 def top_bar(db, user, pages, lang: str | None = None, current: str = "") -> None:
-    """Who is signed in, a labelled Menu (every page this user may open: the sidebar is not needed on a tablet) and
-    Sign out, on every page."""
+    """Who is signed in, a labelled Menu (every page this user may open: the sidebar is not needed on a tablet; the
+    interface language) and Sign out, on every page."""
     tablet.base_css()
     with st.container(key="topbar", horizontal=True, vertical_alignment="center"):
         st.caption(session.md_escape(t("menu.signed_in_as", lang, name=user.name)
@@ -110,9 +115,23 @@ def top_bar(db, user, pages, lang: str | None = None, current: str = "") -> None
                         key=f"topbar_menu_{current}"):  # one per page: it is closed when the new page opens
             for page in pages:
                 st.page_link(page, width="stretch")
+            language_choice(db, current)
         if st.button(session.md_escape(t("menu.sign_out", lang)), key="topbar_sign_out", icon=":material/logout:"):
             session.sign_out(db=db)
             st.rerun()
+
+
+def language_choice(db, current: str) -> None:
+    """The interface language of every page for this sign-in (kept across reloads: data/sessions.set_language).
+    The Collect page's own choice is the respondent's language, per person; this one is the researcher's."""
+    codes = i18n.languages()
+    if len(codes) < 2:
+        return
+    key = f"topbar_language_{current}"
+    st.segmented_control(session.md_escape(t("menu.language", session.ui_language())), codes, key=key,
+                         required=True, default=session.ui_language(),
+                         format_func=lambda code: session.md_escape(_language_name(code)),
+                         on_change=lambda: session.set_ui_language(db, st.session_state.get(key) or i18n.BASE))
 
 
 def main() -> None:
@@ -134,38 +153,42 @@ def frame() -> None:
         gate = first_run if not accounts.has_admin(db) else sign_in_form
         # Every page's URL shows the sign-in form while signed out (not "page not found"); the page asked for is
         # remembered and opened after sign-in, where it still guards itself.
-        pages = [st.Page(lambda: gate(db), title="Sign in", url_path="signin", default=True)]
-        pages += [st.Page(_remember(spec.url_path, lambda: gate(db)), title="Sign in", url_path=spec.url_path)
+        title = t("nav.sign_in")
+        pages = [st.Page(lambda: gate(db), title=title, url_path="signin", default=True)]
+        pages += [st.Page(_remember(spec.url_path, lambda: gate(db)), title=title, url_path=spec.url_path)
                   for spec in PAGES if spec.url_path != "home"]
         st.navigation(pages, position="hidden").run()
         return
 
+    ui_lang = session.ui_language()
     sections: dict[str, list] = {}
     by_path = {}
     for spec in PAGES:
         allowed = spec.permission is None or user.can(spec.permission)
-        page = st.Page(spec.file, title=spec.title, icon=spec.icon, url_path=spec.url_path,
+        page = st.Page(spec.file, title=spec.title_in(ui_lang), icon=spec.icon, url_path=spec.url_path,
                        default=spec.url_path == "home", visibility="visible" if allowed else "hidden")
-        sections.setdefault(spec.section, []).append(page)
+        sections.setdefault(section_title(spec.section, ui_lang), []).append(page)
         by_path[spec.url_path] = page
     chosen = st.navigation(sections)
     wanted = st.session_state.pop(session.NEXT_PAGE_KEY, None)
     if wanted in by_path and wanted != chosen.url_path:
         st.switch_page(by_path[wanted])
     # the Collect page's chosen language (read before the page runs: the widget's value is already in state)
-    lang = st.session_state.get("collect_language") if chosen.url_path == "collect" else None
+    lang = st.session_state.get("collect_language") if chosen.url_path == "collect" else ui_lang
     top_bar(db, user, [page for spec in PAGES for page in [by_path[spec.url_path]]
                        if spec.permission is None or user.can(spec.permission)], lang, chosen.url_path)
+    if direction(ui_lang) == "rtl" and chosen.url_path != "collect":  # Collect lays out the respondent's language
+        st.html(RTL_CSS)
     with st.sidebar:
-        st.caption(", ".join(ROLE_LABELS[r] for r in sorted(user.roles)))
-        if st.button("Sign out", width="stretch"):
+        st.caption(session.md_escape(", ".join(t(f"role.{r}", ui_lang) for r in sorted(user.roles))))
+        if st.button(session.md_escape(t("menu.sign_out", ui_lang)), width="stretch"):
             session.sign_out(db=db)
             st.rerun()
         session.idle_watch()
     try:
         chosen.run()
     except PermissionDenied as exc:  # the core refused an action the page offered: say so, show nothing more
-        st.error(f"You don't have access to this. {session.md_escape(str(exc))}")
+        st.error(session.md_escape(t("frame.no_access_action", ui_lang, detail=str(exc))))
 
 
 main()

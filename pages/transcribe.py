@@ -39,19 +39,19 @@ def on_add(labels: dict[str, str]) -> None:
     text = state.get(TEXT) or ""
     state[FLAGGED] = False
     if not text.strip():
-        state[MESSAGE] = ("warning", t("transcribe.type_first"))
+        state[MESSAGE] = ("warning", t("transcribe.type_first", session.ui_language()))
         return
     try:
         result = capture.add_transcribed(session.db(), session.current_user(), event_id=state[EVENT],
                                          question_id=state.get(QUESTION) or "", group_id=state.get(GROUP) or "",
                                          text=text)
     except capture.CaptureError as exc:
-        state[MESSAGE] = ("error", t("transcribe.not_added", problems=" ".join(exc.problems)))
+        state[MESSAGE] = ("error", t("transcribe.not_added", session.ui_language(), problems=" ".join(exc.problems)))
         state[KEEP_AGAIN] = True
         return
     except Exception:  # noqa: BLE001 - keep the typed post-it whatever went wrong
         log.exception("adding a transcribed post-it failed")
-        state[MESSAGE] = ("error", t("transcribe.busy"))
+        state[MESSAGE] = ("error", t("transcribe.busy", session.ui_language()))
         state[KEEP_AGAIN] = True
         return
     state[ADDED].append({"response_id": result.response_id, "text": text,
@@ -59,14 +59,14 @@ def on_add(labels: dict[str, str]) -> None:
                          "group": labels.get(state[GROUP], state[GROUP]), "flagged": result.flag is not None})
     state[TEXT] = ""
     state[FLAGGED] = result.flag is not None
-    state[MESSAGE] = ("success", t("transcribe.added", count=len(state[ADDED])))
+    state[MESSAGE] = ("success", t("transcribe.added", session.ui_language(), count=len(state[ADDED])))
 
 
 def on_undo() -> None:
     state = st.session_state
     state[FLAGGED] = False
     if not state[ADDED]:
-        state[MESSAGE] = ("warning", t("transcribe.nothing_to_undo"))
+        state[MESSAGE] = ("warning", t("transcribe.nothing_to_undo", session.ui_language()))
         return
     last = state[ADDED][-1]
     try:
@@ -76,12 +76,12 @@ def on_undo() -> None:
         return
     except Exception:  # noqa: BLE001
         log.exception("undoing a transcribed post-it failed")
-        state[MESSAGE] = ("error", t("transcribe.undo_busy"))
+        state[MESSAGE] = ("error", t("transcribe.undo_busy", session.ui_language()))
         return
     state[ADDED].pop()
     state[TEXT] = text  # offered back for retyping
     state[KEEP_AGAIN] = True  # and kept in the tab again, like typed words
-    state[MESSAGE] = ("info", t("transcribe.undone"))
+    state[MESSAGE] = ("info", t("transcribe.undone", session.ui_language()))
 
 
 def show_message() -> None:
@@ -109,37 +109,39 @@ def main() -> None:
         state.setdefault(key, default)
     tablet.base_css()
     st.html(CSS)
-    st.title(session.md_escape(t("transcribe.title")))
+    st.title(session.md_escape(t("transcribe.title", session.ui_language())))
     open_events = events.list_events(db, status="open")
     if not open_events:
         show_message()
-        st.info(session.md_escape(t("transcribe.no_event")))
+        st.info(session.md_escape(t("transcribe.no_event", session.ui_language())))
         return
     titles = {e.id: e.title for e in open_events}
     if state.get(EVENT) not in titles:
         state[EVENT] = open_events[0].id
-    st.selectbox(session.md_escape(t("transcribe.event")), list(titles), format_func=titles.get, key=EVENT, persist_state="session")
+    st.selectbox(session.md_escape(t("transcribe.event", session.ui_language())), list(titles), format_func=titles.get, key=EVENT, persist_state="session")
     event = next(e for e in open_events if e.id == state[EVENT])
     qs = events.question_set(db, event.question_set_id)
-    area = events.area_for(db, event)
-    questions = {q.id: qs.text(q.label, area=area) for q in qs.questions if q.type == "free_text"}
-    groups = {g.id: qs.text(g.label) for g in qs.groups}
+    # the questions and groups in the interface language where the question set has it (ids are what is stored)
+    lang = session.ui_language()
+    area = events.area_for(db, event, lang)
+    questions = {q.id: qs.text(q.label, lang, area=area) for q in qs.questions if q.type == "free_text"}
+    groups = {g.id: qs.text(g.label, lang) for g in qs.groups}
     if state.get(QUESTION) not in questions:
         state[QUESTION] = next(iter(questions))
     if state.get(GROUP) is not None and state[GROUP] not in groups:  # an address naming a group not in this set
         state[GROUP] = None
     # radio and pill labels are markdown, and a question names the area an admin typed: escaped
-    st.radio(session.md_escape(t("transcribe.question")), list(questions), format_func=lambda q: session.md_escape(questions[q]),
+    st.radio(session.md_escape(t("transcribe.question", session.ui_language())), list(questions), format_func=lambda q: session.md_escape(questions[q]),
              key=QUESTION, persist_state="session")
-    st.pills(session.md_escape(t("transcribe.group")), list(groups), format_func=lambda g: session.md_escape(groups[g]), key=GROUP,
+    st.pills(session.md_escape(t("transcribe.group", session.ui_language())), list(groups), format_func=lambda g: session.md_escape(groups[g]), key=GROUP,
              persist_state="session")
 
     with st.container(key="transcribe_box"):  # an st.form has no key class of its own
         with st.form("transcribe_entry", border=True):
             # not md_escape'd: the label is also the box's accessible name (a catalogue text, our own words)
-            st.text_input(t("transcribe.entry"), key=TEXT,
-                          placeholder=t("transcribe.placeholder"), persist_state="session")
-            st.form_submit_button(session.md_escape(t("transcribe.add")), type="primary", width="stretch", key="transcribe_add",
+            st.text_input(t("transcribe.entry", session.ui_language()), key=TEXT,
+                          placeholder=t("transcribe.placeholder", session.ui_language()), persist_state="session")
+            st.form_submit_button(session.md_escape(t("transcribe.add", session.ui_language())), type="primary", width="stretch", key="transcribe_add",
                                   on_click=on_add, args=({**questions, **groups},))
     # A reload straight from the box (pull-to-refresh while typing) keeps the words: this tab keeps the box until
     # the post-it is added (Add or Enter), undone, or the person signs out (the same script as on Collect)
@@ -158,18 +160,18 @@ def main() -> None:
 
     show_message()
     if state[FLAGGED]:
-        tablet.safeguarding_alert(t("guidance.postit_title"), t("guidance.postit_body"),
+        tablet.safeguarding_alert(t("guidance.postit_title", session.ui_language()), t("guidance.postit_body", session.ui_language()),
                                   settings.get(db, "safeguarding_procedure"), key="transcribe_guidance",
-                                  call_label=t("guidance.call"))
+                                  call_label=t("guidance.call", session.ui_language()))
 
     added = state[ADDED]
-    st.button(session.md_escape(t("transcribe.undo")), key="transcribe_undo", on_click=on_undo, disabled=not added,
+    st.button(session.md_escape(t("transcribe.undo", session.ui_language())), key="transcribe_undo", on_click=on_undo, disabled=not added,
               icon=":material/undo:")
-    st.subheader(session.md_escape(t("transcribe.added_count", count=len(added))))
+    st.subheader(session.md_escape(t("transcribe.added_count", session.ui_language(), count=len(added))))
     if added:
-        table = pd.DataFrame([{t("transcribe.col_postit"): a["text"], t("transcribe.col_question"): a["question"],
-                               t("transcribe.col_group"): a["group"],
-                               t("transcribe.col_flagged"): t("transcribe.yes") if a["flagged"] else ""}
+        table = pd.DataFrame([{t("transcribe.col_postit", session.ui_language()): a["text"], t("transcribe.col_question", session.ui_language()): a["question"],
+                               t("transcribe.col_group", session.ui_language()): a["group"],
+                               t("transcribe.col_flagged", session.ui_language()): t("transcribe.yes", session.ui_language()) if a["flagged"] else ""}
                               for a in reversed(added)])
         st.dataframe(table, hide_index=True, width="stretch")
     counts = capture.event_counts(db, user, event.id) if user.can("collect") else None

@@ -155,3 +155,21 @@ def test_the_sign_in_page_has_every_text_in_every_language(lang):
             "signin.letters", "signin.idle", "signin.demo", "signin.refused", "signin.locked", "signin.disabled",
             "signin.throttled")
     assert [k for k in keys if k not in catalogue(lang)] == []
+
+
+def test_the_frames_database_errors_say_what_the_cli_says():
+    """Every database failure kind has a catalogue text, and the English is data/db.py's sentence (the CLI's)."""
+    from data.db import _DB_ERROR_MESSAGES
+
+    assert {k: t(f"db_error.{k}") for k in _DB_ERROR_MESSAGES} == _DB_ERROR_MESSAGES
+    for lang in languages():
+        assert all(f"db_error.{k}" in catalogue(lang) for k in _DB_ERROR_MESSAGES), lang
+
+
+def test_page_titles_and_sections_come_from_the_catalogue():
+    from ui.nav import PAGES, section_title
+
+    assert [p.title for p in PAGES][:2] == ["Home", "Collect answers"]
+    assert PAGES[1].title_in("ur") == catalogue("ur")["nav.collect"] != "Collect answers"
+    assert {section_title(p.section, "en") for p in PAGES} == {
+        "Thrive Voices", "Capture", "Coding", "Findings", "Safeguarding", "Admin"}

@@ -354,3 +354,68 @@ def test_the_text_boxes_kept_in_the_tab_are_forgotten_while_nobody_is_signed_in(
     signed_in.run()
     assert session.USER_KEY in signed_in.session_state
     assert not any("thrive.box." in h.proto.body for h in signed_in.get("html"))
+
+
+# --- the interface language of the whole sign-in (issue 9 item 6) ---------------------------------------------------
+
+def _session_language(db, session_id: str):
+    return db.execute("SELECT language FROM sessions WHERE id = ?", [session_id]).fetchone()[0]
+
+
+def test_the_sign_in_language_is_every_pages_language_and_survives_a_reload(db, monkeypatch, pia):
+    from ui.i18n import t
+
+    at = _app(monkeypatch, None)
+    at.run()
+    at.segmented_control(key="signin_language").set_value("ur").run()
+    at.text_input(key="signin_username").input("pia")
+    at.text_input(key="signin_secret").input("258013")
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert at.session_state[session.USER_KEY].username == "pia"
+    assert at.session_state[session.LANGUAGE_KEY] == "ur"
+    sid = at.session_state[session.SESSION_ID_KEY]
+    assert _session_language(db, sid) == "ur"
+    assert [b.label.replace("\\", "") for b in at.sidebar.button] == [t("menu.sign_out", "ur")]
+    assert t("role.peer_researcher", "ur") in [c.value.replace("\\", "") for c in at.sidebar.caption]
+    rtl = [h.proto.body for h in at.get("html") if "direction: rtl" in h.proto.body]
+    assert rtl and "stMainBlockContainer" in rtl[0]  # the staff page is laid out right to left
+
+    # a reload: a new Streamlit session signed in from the cookie keeps the language
+    token = at.session_state[session.SESSION_TOKEN_KEY]
+    again = _app(monkeypatch, token)
+    again.run()
+    assert not again.exception, again.exception
+    assert again.session_state[session.LANGUAGE_KEY] == "ur"
+    choice = next(c for c in again.segmented_control if c.key.startswith("topbar_language_"))  # in the Menu
+    assert choice.value == "ur"
+
+    # the Menu's choice changes it back, for this session and the next reload
+    choice.set_value("en").run()
+    assert not again.exception, again.exception
+    assert again.session_state[session.LANGUAGE_KEY] is None and _session_language(db, sid) is None
+    assert [b.label for b in again.sidebar.button] == ["Sign out"]
+    assert not any("direction: rtl" in h.proto.body for h in again.get("html"))
+    third = _app(monkeypatch, token)
+    third.run()
+    assert third.session_state[session.LANGUAGE_KEY] is None
+    assert [b.label for b in third.sidebar.button] == ["Sign out"]
+
+
+def test_a_session_language_belongs_to_that_live_session_only(db, pia):
+    _, mine = sessions.start(db, "pia")
+    _, other = sessions.start(db, "pia")
+    assert sessions.set_language(db, mine.id, "pia", "ur")
+    assert sessions.language(db, mine.id, "pia") == "ur" and sessions.language(db, other.id, "pia") is None
+    assert sessions.language(db, mine.id, "someone_else") is None
+    assert not sessions.set_language(db, other.id, "someone_else", "ur")
+    sessions.revoke(db, "pia", mine.id, why="signed out")
+    assert sessions.language(db, mine.id, "pia") is None
+    assert not sessions.set_language(db, mine.id, "pia", "en")
+
+
+def test_an_unknown_language_is_the_default(monkeypatch):
+    monkeypatch.setattr(session.st, "session_state", {session.LANGUAGE_KEY: "xx"})
+    assert session.ui_language() == "en"
+    monkeypatch.setattr(session.st, "session_state", {session.LANGUAGE_KEY: "ur"})
+    assert session.ui_language() == "ur"

@@ -186,3 +186,31 @@ def test_choices_come_back_from_the_address_and_the_kept_box_belongs_to_its_ques
     stale.run()
     assert not stale.exception and stale.radio(key="transcribe_question").value != "no_such_question"
     assert stale.pills(key="transcribe_group").value is None and stale.session_state["transcribe_group"] is None
+
+
+def test_in_urdu_the_page_its_questions_groups_and_messages_are_urdu(db, researcher, event):
+    """A researcher who chose Urdu at sign-in transcribes in Urdu: the catalogue's texts, the question set's Urdu
+    questions and groups; what is stored is the same ids and the typed words."""
+    from ui.i18n import catalogue, t
+
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.session_state["auth_user"] = researcher
+    at.session_state["auth_language"] = "ur"
+    at.run()
+    assert not at.exception, at.exception
+    assert plain(at.title[0].value) == t("transcribe.title", "ur")
+    question = at.radio(key="transcribe_question")
+    assert plain(question.label) == t("transcribe.question", "ur")
+    shown_questions = [plain(o) for o in question.options]
+    assert not any("thrive" in q.lower() for q in shown_questions)
+    assert all(re.search(r"[\u0600-\u06FF]", q) for q in shown_questions)  # Arabic-script text, from the set's Urdu
+    question.set_value("thrive_stops")
+    at.pills(key="transcribe_group").set_value("parent_carer")
+    at.run()
+    add(at, "کھانے کے لیے پیسے نہیں")
+    assert answers(db) == [("thrive_stops", "parent_carer", "کھانے کے لیے پیسے نہیں", "transcribed")]
+    shown = [plain(m.value) for kind in (at.success, at.subheader) for m in kind]
+    assert t("transcribe.added", "ur", count=1) in shown and t("transcribe.added_count", "ur", count=1) in shown
+    english = {v for k, v in catalogue("en").items() if k.startswith("transcribe.") and len(v) > 3}
+    texts = shown + [plain(at.title[0].value), plain(question.label)] + [plain(b.label) for b in at.button]
+    assert [e for e in english if e in texts] == []

@@ -99,11 +99,13 @@ def guard(permission: str) -> User:
     """Return the signed-in user if they may use this page; otherwise show a refusal, no data, and stop."""
     ensure_frame()
     user = current_user()
+    from ui.i18n import t
+
     if user is None:
-        st.warning("Please sign in to use this page.")
+        st.warning(t("frame.please_sign_in", ui_language()))
         st.stop()
     if not user.can(permission):
-        st.error("You don't have access to this page. If you need it, ask an admin to give you the right role.")
+        st.error(t("frame.no_access_page", ui_language()))
         st.stop()
     return user
 
@@ -136,11 +138,14 @@ def _escape_one(match: re.Match[str]) -> str:
 def show_db_error(exc: BaseException) -> bool:
     """If `exc` means the database is busy, full, read-only or unreachable, show that in plain words (the detail
     goes to the server log) and return True; otherwise return False and let the caller re-raise."""
-    message = describe_db_error(exc)
-    if message is None:
+    from data.db import db_error_kind
+    from ui.i18n import t
+
+    kind = db_error_kind(exc)
+    if kind is None:
         return False
     log.error("database error while running a page", exc_info=exc)
-    st.error(message, icon=":material/database:")
+    st.error(t(f"db_error.{kind}", ui_language()), icon=":material/database:")
     return True
 
 
