@@ -10,7 +10,7 @@ import streamlit as st
 from data import accounts
 from data.users import PermissionDenied
 from surveys.languages import LANGUAGES, direction
-from ui import i18n, session, tablet
+from ui import i18n, run_timing, session, tablet
 from ui.i18n import t
 from ui.nav import PAGES, section_title
 
@@ -191,4 +191,5 @@ def frame() -> None:
         st.error(session.md_escape(t("frame.no_access_action", ui_lang, detail=str(exc))))
 
 
+run_timing.install()  # THRIVE_RUN_TIMING=<file>: one JSON line per script run (bench); off: nothing
 main()
