@@ -1,6 +1,10 @@
 """Admin: accounts and roles, settings (safeguarding procedure, area, retention, idle time), erasure, retention, audit log.
 
-Admins only; every action here is checked again in the core and recorded in the audit log.
+Admins only; every action here is checked again in the core and recorded in the audit log. Every interface word
+comes from ui/i18n (admin.yaml), passed as it is like the literals it replaced (so the English is unchanged);
+stored text filled into a markdown text is escaped first, and a label whose key tests/test_safe_names.py's lint
+reads as stored text goes through md_escape whole. The core's messages and summaries, stored text and export
+files stay as they are.
 """
 
 from __future__ import annotations
@@ -14,24 +18,27 @@ import streamlit as st
 
 from data import accounts, audit, bundle, erasure, retention, sessions, settings
 from data.events import list_events
-from data.users import ROLE_LABELS, ROLES
+from data.users import ROLES
 from ui import session
+from ui.i18n import t
 
 user = session.guard("manage_users")
 db = session.db()
+lang = session.ui_language()
 
 st.session_state.setdefault("admin_notice", None)
 st.session_state.setdefault("admin_erase_target", None)
 st.session_state.setdefault("admin_bundle_file", None)     # (file name, bytes, answers) prepared for download
 st.session_state.setdefault("admin_bundle_preview", None)  # (sha256 of the upload, BundleReport of the dry run)
 
-st.title("Admin")
-if st.session_state["admin_notice"]:
-    st.success(session.md_escape(st.session_state["admin_notice"]))  # notices name accounts
+st.title(session.md_escape(t("admin.title", lang)))
+if notice := st.session_state["admin_notice"]:
+    st.success(session.md_escape(notice))  # notices name accounts
     st.session_state["admin_notice"] = None
 
 
 SECRET_KEYS = ("admin_new_secret", "admin_new_again", "admin_reset_secret")
+TABS = ("users", "settings", "erasure", "retention", "bundles", "audit")  # admin.tab.<name> in the catalogue
 
 
 def done(message: str) -> None:
@@ -42,38 +49,56 @@ def done(message: str) -> None:
 
 
 def role_names(roles) -> str:
-    return ", ".join(ROLE_LABELS.get(r, r) for r in roles)
+    return ", ".join(t(f"role.{r}", lang) if r in ROLES else r for r in roles)
+
+
+def role_label(role: str) -> str:
+    return t(f"role.{role}", lang)
+
+
+def utc_minute(stamp: str | None) -> str:
+    return (stamp or "")[:16].replace("T", " ")
+
+
+def kind_done(key: str, kind: str, name: str) -> str:
+    """The notice after a password or a PIN was set: one whole sentence per kind, so each language words it."""
+    return t(f"{key}.{'pin' if kind == 'pin' else 'password'}", lang, name=name)
+
+
+pin_rule = t("admin.pin_rule", lang, low=accounts.PIN_MIN_DIGITS, high=accounts.PIN_MAX_DIGITS)
 
 
 users_tab, settings_tab, erase_tab, retention_tab, bundle_tab, audit_tab = st.tabs(
-    ["Users", "Settings", "Erasure", "Retention", "Bundles", "Audit log"])
+    [t(f"admin.tab.{tab}", lang) for tab in TABS])
 
 # --- users ---------------------------------------------------------------------------------------------------------
 with users_tab:
     people = accounts.list_accounts(db, user)
     st.dataframe(
         pd.DataFrame([{
-            "username": a.username, "name": a.display_name, "roles": role_names(a.roles),
-            "signs in with": a.secret_kind.upper() if a.secret_kind == "pin" else "password",
-            "state": "disabled" if a.disabled else ("locked" if a.locked_until else "active"),
-            "last sign-in": (a.last_sign_in or "")[:16].replace("T", " "), "demo": "yes" if a.is_demo else "",
+            t("admin.users.col.username", lang): a.username, t("admin.users.col.name", lang): a.display_name,
+            t("admin.users.col.roles", lang): role_names(a.roles),
+            t("admin.users.col.signs_in_with", lang): t(f"admin.users.kind.{'pin' if a.secret_kind == 'pin' else 'password'}", lang),
+            t("admin.users.col.state", lang): t(f"admin.state.{'disabled' if a.disabled else ('locked' if a.locked_until else 'active')}", lang),
+            t("admin.users.col.last_sign_in", lang): utc_minute(a.last_sign_in),
+            t("admin.users.col.demo", lang): t("admin.users.demo_yes", lang) if a.is_demo else "",
         } for a in people]),
         hide_index=True,
     )
 
-    with st.expander("Add an account", expanded=not people):
+    with st.expander(t("admin.add.expander", lang), expanded=not people):
         with st.form("admin_add_user", clear_on_submit=False):
-            new_name = st.text_input("Username", key="admin_new_username")
-            new_display = st.text_input("Name shown in the app (optional)", key="admin_new_display")
-            new_roles = st.multiselect("Roles", options=list(ROLES), format_func=ROLE_LABELS.get, key="admin_new_roles")
-            new_kind = st.radio("Signs in with", options=["password", "pin"], horizontal=True, key="admin_new_kind",
-                                format_func={"password": "Password (10+ characters)",
-                                             "pin": f"PIN ({accounts.PIN_RULE}, peer researchers only)"}.get)
-            new_secret = st.text_input("Password or PIN", type="password", key="admin_new_secret")
-            new_again = st.text_input("Again", type="password", key="admin_new_again")
-            if st.form_submit_button("Add account", type="primary"):
+            new_name = st.text_input(t("admin.add.username", lang), key="admin_new_username")
+            new_display = st.text_input(session.md_escape(t("admin.add.display_name", lang)), key="admin_new_display")
+            new_roles = st.multiselect(t("admin.roles", lang), options=list(ROLES), format_func=role_label,
+                                       key="admin_new_roles")
+            new_kind = st.radio(t("admin.add.kind", lang), options=["password", "pin"], horizontal=True,
+                                key="admin_new_kind", format_func=lambda k: t(f"admin.add.kind.{k}", lang, rule=pin_rule))
+            new_secret = st.text_input(t("admin.add.secret", lang), type="password", key="admin_new_secret")
+            new_again = st.text_input(t("admin.add.again", lang), type="password", key="admin_new_again")
+            if st.form_submit_button(t("admin.add.button", lang), type="primary"):
                 if new_secret != new_again:
-                    st.error("The two entries differ. Type them again.")
+                    st.error(t("admin.add.differ", lang))
                 else:
                     try:
                         accounts.create_user(db, user, new_name.strip(), new_secret, new_roles, kind=new_kind,
@@ -81,80 +106,84 @@ with users_tab:
                     except accounts.AccountError as exc:
                         st.error(session.md_escape(str(exc)))
                     else:
-                        done(f"Added {new_name.strip()}. Give them their {new_kind} in person, not by message.")
+                        done(kind_done("admin.add.done", new_kind, new_name.strip()))
 
     if people:
-        st.subheader("Change an account")
+        st.subheader(t("admin.change.subheader", lang))
         names = [a.username for a in people]
-        chosen = st.selectbox("Account", options=names, key="admin_user_chosen")
+        chosen = st.selectbox(t("admin.change.account", lang), options=names, key="admin_user_chosen")
         account = next(a for a in people if a.username == chosen)
-        state = "disabled" if account.disabled else ("locked until " + account.locked_until[:16].replace("T", " ")
-                                                     + " UTC" if account.locked_until else "active")
+        state = (t("admin.state.disabled", lang) if account.disabled else
+                 t("admin.state.locked_until", lang, when=utc_minute(account.locked_until)) if account.locked_until
+                 else t("admin.state.active", lang))
         st.text(f"{account.username}: {role_names(account.roles)}; {state}")
         left, right = st.columns(2)
-        if left.button("Unlock", key="admin_unlock", disabled=not account.locked_until, width="stretch"):
+        if left.button(t("admin.change.unlock", lang), key="admin_unlock", disabled=not account.locked_until, width="stretch"):
             accounts.unlock(db, user, account.username)
-            done(f"Unlocked {account.username}.")
-        if right.button("Switch on" if account.disabled else "Switch off", key="admin_disable", width="stretch"):
+            done(t("admin.change.unlocked", lang, name=account.username))
+        if right.button(t("admin.change.switch_on" if account.disabled else "admin.change.switch_off", lang),
+                        key="admin_disable", width="stretch"):
             try:
                 accounts.set_disabled(db, user, account.username, not account.disabled)
             except accounts.AccountError as exc:
                 st.error(session.md_escape(str(exc)))
             else:
-                done(f"{account.username} is now {'active' if account.disabled else 'switched off'}.")
+                done(t("admin.change.now_active" if account.disabled else "admin.change.now_off", lang,
+                       name=account.username))
         with st.form("admin_roles_form"):
-            roles = st.multiselect("Roles", options=list(ROLES), default=list(account.roles),
-                                   format_func=ROLE_LABELS.get, key=f"admin_roles_{account.username}")
-            if st.form_submit_button("Save roles"):
+            roles = st.multiselect(t("admin.roles", lang), options=list(ROLES), default=list(account.roles),
+                                   format_func=role_label, key=f"admin_roles_{account.username}")
+            if st.form_submit_button(t("admin.change.save_roles", lang)):
                 try:
                     accounts.set_roles(db, user, account.username, roles)
                 except accounts.AccountError as exc:
                     st.error(session.md_escape(str(exc)))
                 else:
-                    done(f"Saved the roles of {account.username}.")
+                    done(t("admin.change.roles_saved", lang, name=account.username))
         with st.form("admin_reset_form", clear_on_submit=True):
-            kind = st.radio("New", options=["password", "pin"], horizontal=True, key="admin_reset_kind",
-                            index=0 if account.secret_kind == "password" else 1,
-                            format_func={"password": "Password", "pin": "PIN"}.get)
-            secret = st.text_input("New password or PIN", type="password", key="admin_reset_secret")
-            if st.form_submit_button("Issue new password or PIN"):
+            kind = st.radio(t("admin.reset.kind", lang), options=["password", "pin"], horizontal=True,
+                            key="admin_reset_kind", index=0 if account.secret_kind == "password" else 1,
+                            format_func=lambda k: t(f"admin.reset.kind.{k}", lang))
+            secret = st.text_input(t("admin.reset.secret", lang), type="password", key="admin_reset_secret")
+            if st.form_submit_button(t("admin.reset.button", lang)):
                 try:
                     accounts.reset_secret(db, user, account.username, secret, kind=kind)
                 except accounts.AccountError as exc:
                     st.error(session.md_escape(str(exc)))
                 else:
-                    done(f"Issued a new {kind} for {account.username} (and cleared any lock-out).")
+                    done(kind_done("admin.reset.done", kind, account.username))
         # browsers kept signed in by a cookie (data/sessions.py): a lost tablet is signed out from here
         live = sessions.list_active(db, user, account.username,
                                     idle_seconds=session.idle_timeout_seconds(db))
-        st.markdown(f"**Signed-in sessions** ({len(live)})")
+        st.markdown(f"**{t('admin.sessions.heading', lang)}** ({len(live)})")
         if live:
-            st.dataframe(pd.DataFrame([{"browser": s.user_agent or "unknown", "since (UTC)": s.created_at[:16].replace("T", " "),
-                                        "last seen (UTC)": s.last_seen[:16].replace("T", " ")} for s in live]),
+            st.dataframe(pd.DataFrame([{t("admin.sessions.col.browser", lang): s.user_agent or t("admin.sessions.unknown", lang),
+                                        t("admin.sessions.col.since", lang): utc_minute(s.created_at),
+                                        t("admin.sessions.col.last_seen", lang): utc_minute(s.last_seen)} for s in live]),
                          hide_index=True)
-            if st.button("Sign out everywhere", key="admin_revoke_sessions", width="stretch"):
+            if st.button(t("admin.sessions.revoke", lang), key="admin_revoke_sessions", width="stretch"):
                 count = sessions.admin_revoke(db, user, username=account.username)
-                done(f"Ended {count} session(s) of {account.username}; their unsaved forms went too.")
+                done(t("admin.sessions.revoked", lang, count=count, name=account.username))
         else:
-            st.caption("Not signed in anywhere.")
+            st.caption(t("admin.sessions.none", lang))
 
 # --- settings ------------------------------------------------------------------------------------------------------
 with settings_tab:
     with st.form("admin_settings_form"):
         procedure = st.text_area(
-            "Local safeguarding procedure and phone numbers (shown to peer researchers when a flag is raised)",
+            session.md_escape(t("admin.settings.procedure", lang)),
             value=settings.get(db, "safeguarding_procedure"), height=220, key="admin_procedure")
-        area = st.text_input("Area name (used in question 4 unless an event sets its own)",
+        area = st.text_input(session.md_escape(t("admin.settings.area", lang)),
                              value=settings.get(db, "area_name"), key="admin_area")
-        idle = st.number_input("Sign out after this many idle minutes", min_value=1, max_value=24 * 60, step=1,
+        idle = st.number_input(t("admin.settings.idle", lang), min_value=1, max_value=24 * 60, step=1,
                                value=settings.get_int(db, "idle_timeout_minutes"), key="admin_idle")
-        days = st.number_input("Purge original answer texts after this many days (0: keep them)", min_value=0,
+        days = st.number_input(t("admin.settings.retention", lang), min_value=0,
                                max_value=36500, step=30, value=settings.get_int(db, "retention_days"),
                                key="admin_retention_days")
-        overdue = st.number_input("Safeguarding flags stand out as overdue when open longer than this many hours",
+        overdue = st.number_input(t("admin.settings.overdue", lang),
                                   min_value=1, max_value=24 * 30, step=1,
                                   value=settings.get_int(db, "flag_overdue_hours"), key="admin_flag_overdue_hours")
-        if st.form_submit_button("Save settings", type="primary"):
+        if st.form_submit_button(t("admin.settings.save", lang), type="primary"):
             changes = {"safeguarding_procedure": procedure, "area_name": area, "idle_timeout_minutes": str(int(idle)),
                        "retention_days": str(int(days)), "flag_overdue_hours": str(int(overdue))}
             try:
@@ -164,18 +193,16 @@ with settings_tab:
             except settings.SettingError as exc:
                 st.error(session.md_escape(str(exc)))
             else:
-                done("Settings saved.")
+                done(t("admin.settings.saved", lang))
 
 # --- erasure -------------------------------------------------------------------------------------------------------
 with erase_tab:
-    st.write("Erase one respondent and everything derived from them (answers, codings, memos, pinned quotes). "
-             "Safeguarding flags are kept without the text. A tombstone and an audit entry record who, when and why.")
-    ref = st.text_input("Reference from the person's thank-you card (e.g. K7M-3QP), a respondent id, or the "
-                        "respondent reference from an imported file", key="admin_erase_ref")
-    event_names = {"": "Any event"} | {e.id: e.title for e in list_events(db)}
-    event_id = st.selectbox("Event (needed when a reference is used at several events)", options=list(event_names),
+    st.write(t("admin.erase.intro", lang))
+    ref = st.text_input(session.md_escape(t("admin.erase.reference", lang)), key="admin_erase_ref")
+    event_names = {"": t("admin.erase.any_event", lang)} | {e.id: e.title for e in list_events(db)}
+    event_id = st.selectbox(session.md_escape(t("admin.erase.event", lang)), options=list(event_names),
                             format_func=event_names.get, key="admin_erase_event")
-    if st.button("Find respondent", key="admin_erase_find"):
+    if st.button(t("admin.erase.find", lang), key="admin_erase_find"):
         try:
             found = erasure.find_respondent(db, user, ref, event=event_id or None)
         except erasure.ErasureError as exc:
@@ -187,15 +214,19 @@ with erase_tab:
     if target:
         counts = erasure.preview(db, user, target)
         card = erasure.reference_of(db, user, target)
-        st.warning(f"Respondent {session.md_escape(target)}" + (f" (reference **{card}**)" if card else "")
-                   + f": {counts['answers']} answer(s), {counts['codings']} coding(s), "
-                   f"{counts['flags']} safeguarding flag(s) (kept, unlinked). This cannot be undone.")
+        found = {"respondent": session.md_escape(target), "answers": counts["answers"], "codings": counts["codings"],
+                 "flags": counts["flags"]}
+        if card:  # the card's reference in bold, wherever the language puts it in the sentence
+            before, _, after = t("admin.erase.found_card", lang).partition("{card}")
+            st.warning(f"{before.format(**found)}**{card}**{after.format(**found)}")
+        else:
+            st.warning(t("admin.erase.found", lang, **found))
         with st.form("admin_erase_form"):
-            reason = st.text_input("Reason (kept in the tombstone and audit log)", key="admin_erase_reason")
-            sure = st.checkbox("I understand this deletes the answers for good", key="admin_erase_sure")
-            if st.form_submit_button("Erase", type="primary"):
+            reason = st.text_input(session.md_escape(t("admin.erase.reason", lang)), key="admin_erase_reason")
+            sure = st.checkbox(t("admin.erase.sure", lang), key="admin_erase_sure")
+            if st.form_submit_button(t("admin.erase.button", lang), type="primary"):
                 if not sure:
-                    st.error("Tick the box to confirm.")
+                    st.error(t("admin.erase.tick", lang))
                 else:
                     try:
                         result = erasure.erase_respondent(db, user, target, reason)
@@ -204,51 +235,54 @@ with erase_tab:
                     else:
                         st.session_state["admin_erase_target"] = None
                         done(result.summary())
-    with st.expander("Recent tombstones"):
-        st.dataframe(pd.DataFrame(erasure.tombstones(db, user, limit=100)), hide_index=True)
+    with st.expander(t("admin.erase.tombstones", lang)):
+        tombstones = pd.DataFrame(erasure.tombstones(db, user, limit=100))
+        st.dataframe(tombstones.rename(columns={c: t(f"admin.tombstones.col.{c}", lang) for c in tombstones.columns}),
+                     hide_index=True)
 
 # --- retention -----------------------------------------------------------------------------------------------------
 with retention_tab:
     status = retention.status(db, user)
     if not status.days:
-        st.info("Retention is off (0 days): original texts are kept. Set a number of days under Settings.")
+        st.info(t("admin.retention.off", lang))
     else:
-        st.write(f"Original texts of answers recorded before {status.cutoff[:10]} ({status.days} days) are replaced "
-                 "by their redacted text. Answers under an open or reviewed safeguarding flag wait until it is dealt with.")
+        st.write(t("admin.retention.on", lang, cutoff=status.cutoff[:10], days=status.days))
     a, b, c = st.columns(3)
-    a.metric("Due now", status.due)
-    b.metric("Held for open flags", status.held)
-    c.metric("Purged so far", status.purged)
-    if st.button("Purge due original texts now", key="admin_retention_apply", disabled=status.due == 0, type="primary"):
+    a.metric(t("admin.retention.due", lang), status.due)
+    b.metric(t("admin.retention.held", lang), status.held)
+    c.metric(t("admin.retention.purged", lang), status.purged)
+    if st.button(t("admin.retention.apply", lang), key="admin_retention_apply", disabled=status.due == 0,
+                 type="primary"):
         purged = retention.apply(db, user)
-        done(f"Purged the original text of {purged} answer(s).")
+        done(t("admin.retention.done", lang, count=purged))
 
 # --- bundles (several laptops, one hub) ----------------------------------------------------------------------------
 with bundle_tab:
     if not user.can("bundle"):
-        st.info("Only admins carry bundles between laptops.")
+        st.info(t("admin.bundle.admins_only", lang))
     else:
-        st.write("A bundle carries events with everything under them, original texts included, from this laptop to "
-                 "a hub. Keep the file safe and delete it once it has been imported.")
+        st.write(t("admin.bundle.intro", lang))
         all_events = list_events(db)
         titles = {e.id: e.title for e in all_events}
-        chosen = st.multiselect("Events to put in the bundle (none chosen: every event)", options=list(titles),
+        chosen = st.multiselect(session.md_escape(t("admin.bundle.events", lang)), options=list(titles),
                                 format_func=titles.get, key="admin_bundle_events")
-        if st.button("Prepare bundle", key="admin_bundle_prepare", disabled=not all_events):
+        if st.button(t("admin.bundle.prepare", lang), key="admin_bundle_prepare", disabled=not all_events):
             buffer = io.BytesIO()
             manifest = bundle.export_bundle(db, user, buffer, chosen or None)
             st.session_state["admin_bundle_file"] = (bundle.bundle_filename(), buffer.getvalue(),
                                                      manifest["counts"]["responses"])
         prepared = st.session_state["admin_bundle_file"]
         if prepared:
-            st.download_button(f"Download {prepared[0]} ({prepared[2]:,} answers)", data=prepared[1],
+            st.download_button(t("admin.bundle.download", lang, file=prepared[0], answers=f"{prepared[2]:,}"),
+                               data=prepared[1],
                                file_name=prepared[0], mime="application/zip", key="admin_bundle_download")
-        st.subheader("Import a bundle")
-        upload = st.file_uploader("Bundle from another laptop (.zip)", type=["zip"], key="admin_bundle_upload")
+        st.subheader(t("admin.bundle.import_heading", lang))
+        upload = st.file_uploader(t("admin.bundle.upload", lang), type=["zip"],
+                                  key="admin_bundle_upload")
         if upload is not None:
             data = upload.getvalue()
             digest = hashlib.sha256(data).hexdigest()
-            if st.button("Preview", key="admin_bundle_preview_button"):
+            if st.button(t("admin.bundle.preview", lang), key="admin_bundle_preview_button"):
                 try:
                     st.session_state["admin_bundle_preview"] = (digest, bundle.import_bundle(db, user, data,
                                                                                              dry_run=True))
@@ -258,15 +292,15 @@ with bundle_tab:
             shown = st.session_state["admin_bundle_preview"]
             if shown and shown[0] == digest:
                 preview = shown[1]
-                st.dataframe(pd.DataFrame([{"records": table, "new": c.new, "already present": c.present,
-                                            "conflicting": c.conflicts, "merged": c.updated,
-                                            "erased, not brought back": c.erased}
-                                           for table, c in preview.tables.items()]), hide_index=True)
+                st.dataframe(pd.DataFrame([{
+                    t("admin.bundle.col.records", lang): table, t("admin.bundle.col.new", lang): c.new,
+                    t("admin.bundle.col.present", lang): c.present, t("admin.bundle.col.conflicting", lang): c.conflicts,
+                    t("admin.bundle.col.merged", lang): c.updated, t("admin.bundle.col.erased", lang): c.erased}
+                    for table, c in preview.tables.items()]), hide_index=True)
                 if preview.open_flags_arrived:
-                    st.warning(f"Safeguarding on arrival: {preview.open_flags_arrived} open flag(s) will go straight "
-                               "into the safeguarding queue.")
+                    st.warning(t("admin.bundle.open_flags", lang, count=preview.open_flags_arrived))
                 st.text(preview.summary())
-                if st.button("Import", type="primary", key="admin_bundle_import"):
+                if st.button(t("admin.bundle.import", lang), type="primary", key="admin_bundle_import"):
                     try:
                         report = bundle.import_bundle(db, user, data)
                     except bundle.BundleError as exc:
@@ -275,20 +309,19 @@ with bundle_tab:
                         st.session_state["admin_bundle_preview"] = None
                         done(report.summary())
 
-        st.subheader("Conflicts to resolve")
+        st.subheader(t("admin.conflicts.heading", lang))
         open_conflicts = bundle.conflicts(db, user)
         if not open_conflicts:
-            st.caption("No open conflicts: every record a bundle brought either matched or was new.")
+            st.caption(t("admin.conflicts.none", lang))
         else:
-            st.caption("A record that came in a bundle with the same id as one here but different content was not "
-                       "imported. Keep the version here, or take the bundle's (for answer texts, groups and profiles, "
-                       "event names, venues and areas, and code labels and definitions); a new answer text is "
-                       "redacted and checked for a disclosure again.")
-            st.dataframe(pd.DataFrame([{"conflict": c["id"], "records": c["table_name"], "record": c["record_id"],
-                                        "reason": c["reason"], "found (UTC)": c["found_at"][:16].replace("T", " "),
-                                        "by": c["found_by"] or ""} for c in open_conflicts]), hide_index=True)
+            st.caption(t("admin.conflicts.intro", lang))
+            st.dataframe(pd.DataFrame([{
+                t("admin.conflicts.col.conflict", lang): c["id"], t("admin.conflicts.col.records", lang): c["table_name"],
+                t("admin.conflicts.col.record", lang): c["record_id"], t("admin.conflicts.col.reason", lang): c["reason"],
+                t("admin.conflicts.col.found", lang): utc_minute(c["found_at"]),
+                t("admin.conflicts.col.by", lang): c["found_by"] or ""} for c in open_conflicts]), hide_index=True)
             by_id = {c["id"]: c for c in open_conflicts}
-            picked = st.selectbox("Conflict", options=list(by_id), key="admin_conflict_chosen",
+            picked = st.selectbox(t("admin.conflicts.choose", lang), options=list(by_id), key="admin_conflict_chosen",
                                   format_func=lambda i: f"{i}: {by_id[i]['table_name']} {by_id[i]['record_id']}")
             conflict = by_id[picked]
             incoming = json.loads(conflict["incoming"])
@@ -298,17 +331,16 @@ with bundle_tab:
                 return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
             fields = [k for k in dict.fromkeys([*local, *incoming]) if local.get(k) != incoming.get(k)]
-            st.dataframe(pd.DataFrame([{"field": k, "here": shown(local.get(k)) if local else "(nothing here)",
-                                        "in the bundle": shown(incoming.get(k))} for k in fields],
-                                      columns=["field", "here", "in the bundle"]), hide_index=True)
+            columns = [t(f"admin.conflicts.col.{c}", lang) for c in ("field", "here", "incoming")]
+            st.dataframe(pd.DataFrame([(k, shown(local.get(k)) if local else t("admin.conflicts.nothing_here", lang),
+                                        shown(incoming.get(k))) for k in fields], columns=columns), hide_index=True)
             if not bundle.RESOLVABLE_FIELDS.get(conflict["table_name"]):
-                st.text("The bundle's version of this kind of record cannot replace the one here: keep the local one.")
+                st.text(t("admin.conflicts.keep_local_only", lang))
             with st.form("admin_conflict_form"):
-                keep = st.radio("Keep", options=list(bundle.RESOLUTIONS), horizontal=True, key="admin_conflict_keep",
-                                format_func={"local": "The version here", "incoming": "The bundle's version"}.get)
-                note = st.text_input("Note (why; kept with the conflict and in the audit log)",
-                                     key="admin_conflict_note")
-                if st.form_submit_button("Resolve", type="primary"):
+                keep = st.radio(t("admin.conflicts.keep", lang), options=list(bundle.RESOLUTIONS), horizontal=True,
+                                key="admin_conflict_keep", format_func=lambda k: t(f"admin.conflicts.keep.{k}", lang))
+                note = st.text_input(session.md_escape(t("admin.conflicts.note", lang)), key="admin_conflict_note")
+                if st.form_submit_button(t("admin.conflicts.resolve", lang), type="primary"):
                     try:
                         resolved = bundle.resolve_conflict(db, user, picked, keep, note)
                     except bundle.ConflictError as exc:
@@ -320,17 +352,17 @@ with bundle_tab:
 with audit_tab:
     if user.can("audit"):
         options = [""] + audit.actions(db, user)
-        action = st.selectbox("Action", options=options, format_func=lambda a: a or "All actions",
-                              key="admin_audit_action")
-        limit = st.number_input("Rows", min_value=10, max_value=10_000, value=500, step=100, key="admin_audit_limit")
+        action = st.selectbox(t("admin.audit.action", lang), options=options,
+                              format_func=lambda a: a or t("admin.audit.all", lang), key="admin_audit_action")
+        limit = st.number_input(t("admin.audit.rows", lang), min_value=10, max_value=10_000, value=500, step=100, key="admin_audit_limit")
         rows = audit.entries(db, user, limit=int(limit), action=action or None)
         st.dataframe(
-            pd.DataFrame([{"when (UTC)": r["at"][:19].replace("T", " "), "who": r["actor"] or "", "action": r["action"],
-                           "what": " ".join(filter(None, [r["target_type"], r["target_id"]])),
-                           "detail": json.dumps(r["detail"], ensure_ascii=False)} for r in rows],
-                         columns=["when (UTC)", "who", "action", "what", "detail"]),
+            pd.DataFrame([(r["at"][:19].replace("T", " "), r["actor"] or "", r["action"],
+                           " ".join(filter(None, [r["target_type"], r["target_id"]])),
+                           json.dumps(r["detail"], ensure_ascii=False)) for r in rows],
+                         columns=[t(f"admin.audit.col.{c}", lang) for c in ("when", "who", "action", "what", "detail")]),
             hide_index=True,
         )
-        st.caption("The audit log is append-only: the database refuses to change or delete its rows.")
+        st.caption(t("admin.audit.caption", lang))
     else:
-        st.info("Only admins see the audit log.")
+        st.info(t("admin.audit.admins_only", lang))
