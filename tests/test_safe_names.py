@@ -140,10 +140,12 @@ NOT_STORED = {
     ("pages/collect.py", "target"),  # FLAG_TARGET: one of the page's own phrases
     ("pages/home.py", "spec.title"),  # ui/nav.py's page titles
     ("pages/findings.py", "file_name"),  # safe_filename of a slug and a time stamp
-    ("pages/safeguarding.py", "strength_names.get"),  # the page's own words for a strength
     ("ui/session.py", "message"),  # describe_db_error's fixed sentences
+    ("pages/code.py", "review_label(status.state)"),  # the catalogue's word for a review state
+    ("pages/code.py", '{"answer": t("code.review.target_answer", lang),\n                                  '
+                      '"respondent": t("code.review.target_person", lang)}.get'),  # catalogue words
 }
-SAFE_CALLS = {"md_escape", "len", "int", "float", "round", "min", "max"}
+SAFE_CALLS = {"md_escape", "md", "len", "int", "float", "round", "min", "max"}  # md: pages/findings.py's md_escape
 
 
 def _unescaped(node: ast.AST):
@@ -168,6 +170,15 @@ def _unescaped(node: ast.AST):
         func = node.func
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
         if name in SAFE_CALLS:
+            return
+        if name == "t" and isinstance(func, ast.Name):  # ui.i18n.t: the key and language are the app's own words,
+            for keyword in node.keywords:  # what is filled into the text may be stored text
+                yield from _unescaped(keyword.value)
+            return
+        if name == "format" and isinstance(func, ast.Attribute):  # TEMPLATE.format(label=md_escape(x)): the parts
+            yield from _unescaped(func.value)
+            for part in [*node.args, *(k.value for k in node.keywords)]:
+                yield from _unescaped(part)
             return
         if name == "join" and isinstance(func, ast.Attribute):  # ", ".join(md_escape(x) for x in ...)
             yield from _unescaped(func.value)
@@ -219,6 +230,10 @@ def test_the_markdown_lint_finds_unescaped_text():
         st.pills("Group", groups, format_func=lambda g: session.md_escape(groups[g]))
         st.selectbox("Event", ids, format_func=titles.get)
         retention.status(db, user)
+        st.caption(t("events.title", lang, name=event.name))
+        st.caption(t("events.title", lang, name=session.md_escape(event.name), count=3))
+        st.markdown(ROW.format(label=session.md_escape(code.label), reason=s.reason))
     ''')
     found = [(line, text) for line, _, text in markdown_interpolations(source) if STORED_WORDS.search(text)]
-    assert found == [(4, "event.name"), (5, "questions.get"), (6, "label_of(code)")]
+    assert found == [(4, "event.name"), (5, "questions.get"), (6, "label_of(code)"), (11, "event.name"),
+                     (13, "s.reason")]
