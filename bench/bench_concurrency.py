@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import re
 import shutil
 import statistics
@@ -98,12 +100,18 @@ async def record(page, marker: str, k: int) -> float:
         await box.fill(f"{marker} {question} a youth club and someone to talk to")
     await page.locator(".st-key-collect_group").tap()  # leaving the last box commits it, as a finger would
     await settle(page)
-    started = time.perf_counter()
+    tapped, started = time.time(), time.perf_counter()
     await page.locator(".st-key-collect_save button").tap()
     await page.wait_for_function(
         "() => { const t = document.querySelector('.st-key-collect_answer_thrive_helps textarea');"
         " return t && t.value === '' && document.body.innerText.includes('Saved. Thank you!'); }", timeout=WAIT_MS)
-    return time.perf_counter() - started
+    taken = time.perf_counter() - started
+    SAVES.setdefault(page, []).append((tapped, tapped + taken))
+    return taken
+
+
+#: per page of the running round: (epoch of the Save tap, epoch the confirmation was seen), for the server match
+SAVES: dict = {}
 
 
 async def researchers(browser, url: str, n: int, saves: int, tag: str) -> tuple[list[float], int, list[str]]:
@@ -129,7 +137,10 @@ async def researchers(browser, url: str, n: int, saves: int, tag: str) -> tuple[
                 problems.append(f"session {i} save {k}: {exc.__class__.__name__}: {str(exc)[:120]}")
         return out
 
+    SAVES.clear()
+    before = cpu_snapshot()
     times = [t for ts in await asyncio.gather(*(one(i, p) for i, p in ready)) for t in ts]
+    CPU.update(cpu_delta(before, cpu_snapshot()))
     for c in contexts:
         await c.close()
     return times, len(ready) * saves, problems
@@ -199,6 +210,145 @@ def summarise_profile(path: Path, top: int = 12) -> None:
             print(f"    {100 * n / total:5.1f} %  {key}")
 
 
+CPU: dict[str, float] = {}
+SERVER: dict[str, int] = {}
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _procs() -> dict[int, tuple[str, int, float]]:
+    """pid -> (name, parent pid, CPU seconds user+sys) for every process (/proc; psutil is not installed)."""
+    out = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name, rest = raw[raw.index("(") + 1:raw.rindex(")")], raw[raw.rindex(")") + 2:].split()
+        out[int(entry.name)] = (name, int(rest[1]), (int(rest[11]) + int(rest[12])) / TICK)
+    return out
+
+
+def _tree(procs: dict, root: int) -> set[int]:
+    found, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        if pid in procs and pid not in found:
+            found.add(pid)
+            todo += [child for child, (_, parent, _) in procs.items() if parent == pid]
+    return found
+
+
+def cpu_snapshot() -> dict:
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return {"procs": _procs(), "wall": time.perf_counter(), "machine": (sum(fields) - fields[3] - fields[4]) / TICK}
+
+
+def cpu_delta(before: dict, after: dict) -> dict[str, float]:
+    """CPU seconds used between two snapshots by the server (and its children), Chromium (every browser process
+    under this bench), Playwright's driver, this bench, and the whole machine (other people's work included).
+    A process that ended in between is not counted (none should: contexts close after the second snapshot)."""
+    procs = after["procs"]
+    server = _tree(procs, SERVER.get("pid", -1))
+    ours = _tree(procs, os.getpid()) - server
+    used = {"server": 0.0, "chromium": 0.0, "driver": 0.0, "bench": 0.0}
+    for pid in server | ours:
+        name, _, cpu = procs[pid]
+        spent = cpu - before["procs"][pid][2] if pid in before["procs"] and before["procs"][pid][0] == name else cpu
+        kind = ("server" if pid in server else "bench" if pid == os.getpid() else "driver" if name == "node"
+                else "chromium")
+        used[kind] += spent
+    used["machine"] = after["machine"] - before["machine"]
+    used["wall"] = after["wall"] - before["wall"]
+    return used
+
+
+def server_breakdown(runs: Path, since: float) -> dict[str, list[float]]:
+    """Match every client save (tap, confirmation) to the server's Save run of the same session (ui/run_timing's
+    lines; sessions are matched as a whole, one browser page to one server session, by least total gap) and split
+    the wait: tap -> run start (queueing: websocket, Tornado, waiting for the script thread), the Save run itself,
+    the rest of that session's runs until the confirmation, and last run's end -> confirmation (delivery and
+    Chromium rendering, plus the bench's 100 ms-ish polling)."""
+    from scipy.optimize import linear_sum_assignment
+
+    records = []
+    if runs.exists():
+        for line in runs.read_text(encoding="utf-8").splitlines():
+            r = json.loads(line)
+            if r["start"] >= since:
+                records.append(r)
+    by_session: dict[str, list[dict]] = {}
+    for r in sorted(records, key=lambda r: r["start"]):
+        by_session.setdefault(r["session"], []).append(r)
+    groups = [(h, [r for r in rs if r["save"]]) for h, rs in by_session.items() if any(r["save"] for r in rs)]
+    clients = list(SAVES.values())
+    out = {k: [] for k in ("queue", "run", "cpu", "callbacks", "save_db", "more_runs", "to_screen", "unmatched")}
+    if not groups or not clients:
+        return out
+    cost = [[sum(max(0.0, r["start"] - tap) if tap - 0.05 <= r["start"] <= done else 1e6
+                 for (tap, done), r in zip(saves, rs, strict=False)) + 1e3 * abs(len(saves) - len(rs))
+             for _, rs in groups] for saves in clients]
+    for ci, gi in zip(*linear_sum_assignment(cost), strict=True):
+        hash_, saves_runs = groups[gi]
+        for (tap, done), r in zip(clients[ci], saves_runs, strict=False):
+            if not tap - 0.05 <= r["start"] <= done:
+                out["unmatched"].append(1.0)
+                continue
+            end = r["start"] + r["duration"]
+            later = [x for x in by_session[hash_] if end - 0.001 <= x["start"] <= done and x is not r]
+            last_end = max([end, *[x["start"] + x["duration"] for x in later if x["start"] + x["duration"] <= done]])
+            out["queue"].append(r["start"] - tap)
+            out["run"].append(r["duration"])
+            out["cpu"].append(r["cpu"])
+            out["callbacks"].append(r["callbacks"])
+            out["save_db"].append(r["save_db"])
+            out["more_runs"].append(last_end - end)
+            out["to_screen"].append(done - last_end)
+    return out
+
+
+def print_breakdown(parts: dict[str, list[float]], used: dict[str, float]) -> None:
+    def q(key: str) -> str:
+        v = parts[key]
+        return f"{statistics.median(v):.2f}/{pct(v, 0.95):.2f}" if v else "-"
+
+    print(f"  server (p50/p95 s, {len(parts['run'])} Save runs matched, {len(parts['unmatched'])} not): "
+          f"tap->run start {q('queue')}; Save run {q('run')} (its thread CPU {q('cpu')}, callbacks {q('callbacks')}, "
+          f"save_respondent {q('save_db')}); later runs {q('more_runs')}; last run end->on screen {q('to_screen')}")
+    if used:
+        wall = used["wall"]
+        print(f"  CPU over the round ({wall:.1f} s wall, {2 * wall:.1f} core-s on 2 cores): server "
+              f"{used['server']:.1f} s ({100 * used['server'] / wall:.0f} % of a core), Chromium "
+              f"{used['chromium']:.1f} s ({100 * used['chromium'] / wall:.0f} %), Playwright driver "
+              f"{used['driver']:.1f} s, bench {used['bench']:.1f} s; whole machine {used['machine']:.1f} s (other "
+              f"people {used['machine'] - used['server'] - used['chromium'] - used['driver'] - used['bench']:.1f} s);"
+              f" load {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def top_cumulative(path: Path, top: int = 15) -> None:
+    """The top functions by inclusive ('cumulative') share of py-spy's samples, any module (Streamlit, SQLite,
+    this project), from its raw collapsed stacks."""
+    plumbing = ("(threading.py", "(streamlit/runtime/scriptrunner/", "(ui/run_timing.py",
+                "(streamlit/runtime/metrics_util.py")
+    outer = ("<module> (app.py", "main (app.py")
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in path.read_text(errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        for key in {f.rsplit(":", 1)[0] for f in stack.split(";")}:  # the function, any line of it, once a stack
+            if key in outer or any(p in key for p in plumbing):
+                continue  # threads, Streamlit's runner, this timing wrapper: in every stack, so say nothing
+            inclusive[key] = inclusive.get(key, 0) + n
+    print(f"py-spy: top {top} functions by cumulative share of {total} samples (GIL-holding threads)")
+    for key, n in sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"  {100 * n / max(total, 1):5.1f} %  {key[:150]})")
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -233,7 +383,9 @@ def main() -> int:
     parser.add_argument("--saves", type=int, default=3, help="respondents recorded by each session per round")
     parser.add_argument("--taps", type=int, default=5, help="officer taps on the Code page (0: skip)")
     parser.add_argument("--profile", type=Path, default=None,
-                        help="record the server with py-spy during the largest round (raw collapsed stacks)")
+                        help="record the server with py-spy during one round (raw collapsed stacks)")
+    parser.add_argument("--profile-at", type=int, default=None,
+                        help="the round py-spy records (default: 10 sessions if asked for, else the largest)")
     parser.add_argument("--model-wait", type=float, default=1800,
                         help="seconds to wait for the model before the second officer probe")
     parser.add_argument("--db", type=Path, default=None,
@@ -261,18 +413,22 @@ def main() -> int:
     print(f"database: {args.answers:,} answers, {codings:,} codings, {'copied' if args.db else 'built'} in "
           f"{built:.1f} s")
 
-    async def run(url: str) -> int:
+    async def run(url: str, runs: Path) -> int:
         failures = 0
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
             print(f"{'sessions':>8} {'saves':>6} {'p50 s':>7} {'p95 s':>7} {'max s':>7} {'p95/1':>6} "
                   f"{'sent':>5} {'stored':>6} {'answers':>7}")
             single = None
+            SERVER["pid"] = server_pid(url) or -1
+            profile_at = args.profile_at or (10 if 10 in sizes else max(sizes))
             for n in [1, *[s for s in sizes if s != 1]]:  # the single-session figure always first
                 tag = f"bench{n}x{int(time.time())}"
                 spy = None
-                if args.profile and n == max(sizes):
-                    pid = server_pid(url)
+                round_start = time.time()
+                CPU.clear()
+                if args.profile and n == profile_at:
+                    pid = SERVER["pid"]
                     if pid and shutil.which("py-spy"):
                         spy = subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--format", "raw", "--gil",
                                                 "--rate", "50", "-o", str(args.profile), "--duration", "600"],
@@ -293,6 +449,7 @@ def main() -> int:
                     failures += 1
                     print(f"  LOST OR DOUBLED: sent {sent} respondents ({4 * sent} answers), stored {people} "
                           f"({answers})")
+                print_breakdown(server_breakdown(runs, round_start), dict(CPU))
                 for p in problems[:5]:
                     print(f"  problem: {p}")
             if args.taps:
@@ -310,13 +467,16 @@ def main() -> int:
             await browser.close()
         return failures
 
-    env = {"STREAMLIT_RUNNER_POST_SCRIPT_GC": "false"} if args.no_post_script_gc else None
+    runs = folder / "runs.jsonl"  # ui/run_timing: one JSON line per server script run
+    env = {"THRIVE_RUN_TIMING": str(runs)}
+    if args.no_post_script_gc:
+        env["STREAMLIT_RUNNER_POST_SCRIPT_GC"] = "false"
     configured = "postScriptGC = false" in (ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8")
     print(f"server: runner.postScriptGC {'off' if args.no_post_script_gc or configured else 'on'}"
           f"{' (.streamlit/config.toml)' if configured and not args.no_post_script_gc else ''}")
     try:
         with streamlit_server(path, env=env) as url:
-            failures = asyncio.run(run(url))
+            failures = asyncio.run(run(url, runs))
             log = path.parent / f"streamlit-{url.rsplit(':', 1)[1]}.log"
         return report(args, log, failures)
     finally:
@@ -331,6 +491,7 @@ def report(args, log: Path, failures: int) -> int:
     if args.profile and args.profile.exists():
         print(f"py-spy profile (raw collapsed stacks) in {args.profile}")
         summarise_profile(args.profile)
+        top_cumulative(args.profile)
     return 1 if failures or errors else 0
 
 
