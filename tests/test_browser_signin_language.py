@@ -49,4 +49,9 @@ def test_sign_in_in_urdu_keeps_the_numeric_keypad_and_signs_in(tmp_path):
 
         page.get_by_label(t("signin.secret", "ur")).fill("482193")
         page.get_by_role("button", name=t("signin.button", "ur")).tap()
-        expect(page.get_by_text("Signed in as Pia").first).to_be_visible(timeout=30_000)
+        # signed in, and every page now speaks Urdu too (the session's interface language), right to left
+        expect(page.get_by_text(t("menu.signed_in_as", "ur", name="Pia")).first).to_be_visible(timeout=30_000)
+        wait_for_app(page)
+        expect(page.get_by_role("heading", name=t("home.title", "ur"))).to_be_visible(timeout=30_000)
+        expect(page.locator("[data-testid='stMainBlockContainer']")).to_have_css("direction", "rtl")
+        screenshot(page, "home_urdu")
