@@ -185,3 +185,39 @@ def test_after_save_a_reload_or_a_restart_comes_back_to_the_same_events_empty_fo
     finally:
         db.conn.close()
     assert saved == [(event.id, "young_person"), (event.id, "parent_carer")]
+
+
+def test_a_refused_save_then_a_reload_keeps_every_word(seeded):
+    """Save without the consent tick is refused ("Not saved yet"); a reload straight after, from the box just
+    typed into, still has every word (the server draft holds what Save sent); with consent, one respondent."""
+    executable = require_browser()
+    from playwright.sync_api import expect
+
+    path, event = seeded
+    with tablet_page(executable) as page, streamlit_server(path) as url:
+        sign_in(page, url, "pia", "482193", path="collect")
+        start_collecting(page)
+        page.locator(".st-key-collect_group").get_by_role("radio", name="Young person").tap()
+        wait_for_app(page)
+        type_answer(page, "thrive_helps", ANSWERS["thrive_helps"])
+        box = answer_box(page, "thrive_stops")
+        box.tap()
+        box.fill(ANSWERS["thrive_stops"])
+        page.locator(".st-key-collect_save button").tap()  # no consent: refused
+        expect(page.get_by_text("Not saved yet.")).to_be_visible(timeout=30_000)
+        wait_for_app(page)
+        page.reload()
+        wait_for_app(page)
+        for question_id in ("thrive_helps", "thrive_stops"):
+            expect(answer_box(page, question_id)).to_have_value(ANSWERS[question_id], timeout=30_000)
+        page.locator(".st-key-collect_consent").get_by_text("They agree to take part").tap()
+        wait_for_app(page)
+        page.locator(".st-key-collect_save button").tap()
+        expect(page.get_by_text("Saved. Thank you!")).to_be_visible(timeout=30_000)
+    db = open_db(path)
+    try:
+        assert db.execute("SELECT COUNT(*) FROM respondents").fetchone()[0] == 1
+        stored = sorted(r[0] for r in db.execute("SELECT text FROM responses"))
+    finally:
+        db.conn.close()
+    assert stored == sorted(line for q in ("thrive_helps", "thrive_stops") for line in ANSWERS[q].split("\n"))
