@@ -20,7 +20,9 @@ st.set_page_config(page_title="Thrive Voices", page_icon="🌱", layout="centere
 
 #: A right-to-left interface language lays every staff page out right to left (the top bar, the page, the sidebar)
 RTL_CSS = ("<style>.st-key-topbar, [data-testid='stMainBlockContainer'], [data-testid='stSidebarContent']"
-           " { direction: rtl; text-align: right; }</style>")
+           " { direction: rtl; text-align: right; }"
+           " [data-testid='stHeadingWithActionElements'] { justify-content: flex-start; text-align: right; }"
+           " [data-testid='stHeadingWithActionElements'] :is(h1, h2, h3, h4) { text-align: right; }</style>")
 
 
 def first_run(db) -> None:

@@ -111,8 +111,10 @@ def streamlit_server(db_path: Path, env: dict[str, str] | None = None, *, port: 
 @contextlib.contextmanager
 def tablet_page(executable: str) -> Iterator[object]:
     """A Playwright page in Chromium at the tablet viewport (820x1180, touch)."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # every expect(...) waits up to 20 s for its condition (Playwright's default is 5 s): CI is a busy 2-core machine
+    expect.set_options(timeout=20_000)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
         try:

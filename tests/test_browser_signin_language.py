@@ -52,6 +52,9 @@ def test_sign_in_in_urdu_keeps_the_numeric_keypad_and_signs_in(tmp_path):
         # signed in, and every page now speaks Urdu too (the session's interface language), right to left
         expect(page.get_by_text(t("menu.signed_in_as", "ur", name="Pia")).first).to_be_visible(timeout=30_000)
         wait_for_app(page)
-        expect(page.get_by_role("heading", name=t("home.title", "ur"))).to_be_visible(timeout=30_000)
+        expect(page.get_by_role("heading", name=t("home.your_pages", "ur"))).to_be_visible(timeout=30_000)
+        expect(page.locator("[data-testid=stMainBlockContainer]").get_by_role("link", name=t("nav.collect", "ur"))
+               ).to_be_visible()  # the page list, in Urdu
+        expect(page.get_by_role("button", name=t("signin.button", "ur"))).to_have_count(0)  # the form is gone
         expect(page.locator("[data-testid='stMainBlockContainer']")).to_have_css("direction", "rtl")
         screenshot(page, "home_urdu")
