@@ -26,6 +26,39 @@ if TYPE_CHECKING:
 # that save answers: compiling their rules takes 0.1-0.5 s, which counts (stats, for one) need not pay (issue 14).
 
 
+#: The problems a person at an event can meet, in English; each is also catalogue text capture_error.<key> (ui/i18n),
+#: so the page says it in the person's language (tests/test_i18n.py keeps the English the same).
+PROBLEMS = {
+    "event_closed": "This event is closed; choose an open event.",
+    "need_group": "Choose who this person is (their group).",
+    "need_consent": "Tick the consent box before saving: the person must agree to take part.",
+    "no_answers": "There are no answers to save yet: write at least one answer (every question may be skipped).",
+    "answer_too_long": "An answer to “{question}” is {length:,} characters long; the limit is {limit:,}. "
+                       "Shorten it or split it into several answers.",
+    "postit_empty": "Type the post-it's text first.",
+    "postit_group": "Choose the group these post-its came from.",
+    "postit_question": "Choose a free-text question for these post-its.",
+    "postit_too_long": "This post-it is {length:,} characters; the limit is {limit:,}.",
+    "undo_gone": "That post-it has already been removed.",
+    "undo_not_yours": "Only the person who transcribed a post-it can undo it.",
+    "undo_flagged": "This post-it raised a safeguarding flag, so it is kept. Tell the safeguarding lead if it was "
+                    "typed by mistake.",
+    "undo_coded": "This post-it has already been coded, so it is kept.",
+}
+
+
+class Problem(str):
+    """One problem in plain English words that also names its catalogue text (`key`) and what fills it (`fill`)."""
+
+    key: str
+    fill: dict
+
+    def __new__(cls, key: str, **fill: object) -> Problem:
+        problem = super().__new__(cls, PROBLEMS[key].format(**fill))
+        problem.key, problem.fill = key, fill
+        return problem
+
+
 class CaptureError(ValueError):
     """The respondent could not be saved; `problems` says why in plain words. Nothing was written."""
 
@@ -67,10 +100,8 @@ def _normalise_answers(event: Event, db: Database, answers: Mapping[str, Sequenc
             if question.type != "free_text" and question.option(text) is None:
                 problems.append(f"{text!r} is not an option of “{qs.text(question.label)}”.")
             elif len(text) > config.MAX_ANSWER_CHARS:
-                problems.append(
-                    f"An answer to “{qs.text(question.label)}” is {len(text):,} characters long; "
-                    f"the limit is {config.MAX_ANSWER_CHARS:,}. Shorten it or split it into several answers."
-                )
+                problems.append(Problem("answer_too_long", question=qs.text(question.label), length=len(text),
+                                        limit=config.MAX_ANSWER_CHARS))
             else:
                 rows.append((question_id, position, text))
     return rows
@@ -92,12 +123,12 @@ def save_respondent(db: Database, user: User, *, event_id: str, group_id: str, c
     except Exception as exc:  # noqa: BLE001 - turned into a message for the person
         raise CaptureError([str(exc)]) from exc
     if not event.is_open:
-        problems.append("This event is closed; choose an open event.")
+        problems.append(Problem("event_closed"))
     qs = question_set(db, event.question_set_id)
     if qs.group(group_id) is None:
-        problems.append("Choose who this person is (their group)." if not group_id else f"Unknown group {group_id!r}.")
+        problems.append(Problem("need_group") if not group_id else f"Unknown group {group_id!r}.")
     if not consent:
-        problems.append("Tick the consent box before saving: the person must agree to take part.")
+        problems.append(Problem("need_consent"))
     if qs.language(language) is None:
         problems.append(f"Language {language!r} is not part of this question set.")
     clean_profile = {k: v for k, v in (profile or {}).items() if v not in (None, "")}
@@ -111,7 +142,7 @@ def save_respondent(db: Database, user: User, *, event_id: str, group_id: str, c
             problems.append(f"The {key} field is too long (200 characters at most).")
     rows = _normalise_answers(event, db, answers, problems)
     if not rows and not worried and not problems:
-        problems.append("There are no answers to save yet: write at least one answer (every question may be skipped).")
+        problems.append(Problem("no_answers"))
     if problems:
         raise CaptureError(problems)
     from analysis import privacy, safeguarding
@@ -227,19 +258,19 @@ def add_transcribed(db: Database, user: User, *, event_id: str, question_id: str
     Counts of people leave post-its out (POSTIT_SQL)."""
     require(user, "transcribe")
     if not text or not text.strip():
-        raise CaptureError(["Type the post-it's text first."])
+        raise CaptureError([Problem("postit_empty")])
     event = get_event(db, event_id)
     qs = question_set(db, event.question_set_id)
     problems: list[str] = []
     if not event.is_open:
-        problems.append("This event is closed; choose an open event.")
+        problems.append(Problem("event_closed"))
     if qs.group(group_id) is None:
-        problems.append("Choose the group these post-its came from.")
+        problems.append(Problem("postit_group"))
     question = qs.question(question_id)
     if question is None or question.type != "free_text":
-        problems.append("Choose a free-text question for these post-its.")
+        problems.append(Problem("postit_question"))
     if len(text) > config.MAX_ANSWER_CHARS:
-        problems.append(f"This post-it is {len(text):,} characters; the limit is {config.MAX_ANSWER_CHARS:,}.")
+        problems.append(Problem("postit_too_long", length=len(text), limit=config.MAX_ANSWER_CHARS))
     if problems:
         raise CaptureError(problems)
     from analysis import privacy, safeguarding
@@ -276,14 +307,14 @@ def undo_transcribed(db: Database, user: User, response_id: str) -> str:
         "SELECT respondent_id, text, recorded_by, source FROM responses WHERE id = ?", [response_id]
     ).fetchone()
     if row is None:
-        raise CaptureError(["That post-it has already been removed."])
+        raise CaptureError([Problem("undo_gone")])
     respondent_id, text, recorded_by, source = row
     if source != "transcribed" or recorded_by != user.username:
-        raise CaptureError(["Only the person who transcribed a post-it can undo it."])
+        raise CaptureError([Problem("undo_not_yours")])
     if db.execute("SELECT 1 FROM flags WHERE response_id = ? OR respondent_id = ?", [response_id, respondent_id]).fetchone():
-        raise CaptureError(["This post-it raised a safeguarding flag, so it is kept. Tell the safeguarding lead if it was typed by mistake."])
+        raise CaptureError([Problem("undo_flagged")])
     if db.execute("SELECT 1 FROM codings WHERE response_id = ?", [response_id]).fetchone():
-        raise CaptureError(["This post-it has already been coded, so it is kept."])
+        raise CaptureError([Problem("undo_coded")])
     with transaction(db):
         db.execute("DELETE FROM responses WHERE id = ?", [response_id])
         db.execute("DELETE FROM respondents WHERE id = ? AND NOT EXISTS "

@@ -251,8 +251,8 @@ def on_save(event_id: str, qs: QuestionSet) -> None:
             answers=form.answers, profile=form.profile, language=lang,
             submission_token=state[TOKEN], worried=bool(state.get(WORRIED)), worried_note=state.get(WORRY_NOTE) or "",
         )
-    except capture.CaptureError as exc:
-        _problem(exc.problems, None)
+    except capture.CaptureError as exc:  # e.g. the event was closed meanwhile: said in the form's language
+        _problem([session.problem_text(p, lang) for p in exc.problems], None)
         return
     except PermissionDenied as exc:
         _problem([str(exc)], None)

@@ -46,7 +46,8 @@ def on_add(labels: dict[str, str]) -> None:
                                          question_id=state.get(QUESTION) or "", group_id=state.get(GROUP) or "",
                                          text=text)
     except capture.CaptureError as exc:
-        state[MESSAGE] = ("error", t("transcribe.not_added", session.ui_language(), problems=" ".join(exc.problems)))
+        state[MESSAGE] = ("error", t("transcribe.not_added", session.ui_language(), problems=" ".join(
+            session.problem_text(p, session.ui_language()) for p in exc.problems)))
         state[KEEP_AGAIN] = True
         return
     except Exception:  # noqa: BLE001 - keep the typed post-it whatever went wrong
@@ -72,7 +73,7 @@ def on_undo() -> None:
     try:
         text = capture.undo_transcribed(session.db(), session.current_user(), last["response_id"])
     except capture.CaptureError as exc:
-        state[MESSAGE] = ("error", " ".join(exc.problems))
+        state[MESSAGE] = ("error", " ".join(session.problem_text(p, session.ui_language()) for p in exc.problems))
         return
     except Exception:  # noqa: BLE001
         log.exception("undoing a transcribed post-it failed")

@@ -173,3 +173,17 @@ def test_page_titles_and_sections_come_from_the_catalogue():
     assert PAGES[1].title_in("ur") == catalogue("ur")["nav.collect"] != "Collect answers"
     assert {section_title(p.section, "en") for p in PAGES} == {
         "Thrive Voices", "Capture", "Coding", "Findings", "Safeguarding", "Admin"}
+
+
+def test_the_cores_capture_problems_are_in_every_language_and_the_english_is_the_cores():
+    from data.capture import PROBLEMS, Problem
+    from ui.session import problem_text
+
+    assert {k: t(f"capture_error.{k}") for k in PROBLEMS} == PROBLEMS
+    long = Problem("answer_too_long", question="What helps?", length=12345, limit=10000)
+    assert long == problem_text(long, "en") and "12,345" in long  # a str: callers joining English still work
+    urdu = problem_text(long, "ur")
+    assert urdu == t("capture_error.answer_too_long", "ur", question="What helps?", length=12345, limit=10000)
+    assert "12,345" in urdu and urdu != long
+    assert problem_text("Unknown group 'x'.", "ur") == "Unknown group 'x'."  # a problem with no text: the core's
+

@@ -214,3 +214,24 @@ def test_in_urdu_the_page_its_questions_groups_and_messages_are_urdu(db, researc
     english = {v for k, v in catalogue("en").items() if k.startswith("transcribe.") and len(v) > 3}
     texts = shown + [plain(at.title[0].value), plain(question.label)] + [plain(b.label) for b in at.button]
     assert [e for e in english if e in texts] == []
+
+
+def test_in_urdu_a_refused_undo_gives_the_reason_in_urdu(db, researcher, event):
+    """The core refuses to undo a post-it that raised a safeguarding flag; the reason is told in the person's
+    language (data.capture.Problem -> capture_error.undo_flagged), and the post-it and its flag stay."""
+    from ui.i18n import t
+
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.session_state["auth_user"] = researcher
+    at.session_state["auth_language"] = "ur"
+    at.run()
+    at.radio(key="transcribe_question").set_value("thrive_stops")
+    at.pills(key="transcribe_group").set_value("parent_carer")
+    at.run()
+    add(at, "my mum hits me when she is angry")
+    at.button(key="transcribe_undo").click().run()
+    assert not at.exception, at.exception
+    errors = [plain(e.value) for e in at.error]
+    assert t("capture_error.undo_flagged", "ur") in errors
+    assert not any("safeguarding flag" in e for e in errors)  # not the core's English
+    assert len(answers(db)) == 1 and db.execute("SELECT COUNT(*) FROM flags").fetchone()[0] == 1

@@ -202,6 +202,15 @@ def set_ui_language(db: Database, code: str) -> None:
         sessions.set_language(db, sid, user.username, chosen)
 
 
+def problem_text(problem: str, lang: str | None) -> str:
+    """A problem from the core in `lang`: its catalogue text (capture_error.<key>, filled in) when it names one
+    (data.capture.Problem), else the core's own English words."""
+    from ui.i18n import t
+
+    key = getattr(problem, "key", None)
+    return t(f"capture_error.{key}", lang, **problem.fill) if key else str(problem)
+
+
 #: Which catalogue text tells a refused sign-in in another language (the core's message is English, with numbers).
 _REFUSAL_KINDS = (("switched off", "signin.disabled"), ("locked", "signin.locked"), ("slowed down", "signin.throttled"))
 
