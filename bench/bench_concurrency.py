@@ -240,6 +240,9 @@ def _tree(procs: dict, root: int) -> set[int]:
     return found
 
 
+KINDS = ("server", "chromium", "driver", "bench", "py-spy")
+
+
 def cpu_snapshot() -> dict:
     fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     return {"procs": _procs(), "wall": time.perf_counter(), "machine": (sum(fields) - fields[3] - fields[4]) / TICK}
@@ -252,12 +255,12 @@ def cpu_delta(before: dict, after: dict) -> dict[str, float]:
     procs = after["procs"]
     server = _tree(procs, SERVER.get("pid", -1))
     ours = _tree(procs, os.getpid()) - server
-    used = {"server": 0.0, "chromium": 0.0, "driver": 0.0, "bench": 0.0}
+    used = {"server": 0.0, "chromium": 0.0, "driver": 0.0, "bench": 0.0, "py-spy": 0.0}
     for pid in server | ours:
         name, _, cpu = procs[pid]
         spent = cpu - before["procs"][pid][2] if pid in before["procs"] and before["procs"][pid][0] == name else cpu
         kind = ("server" if pid in server else "bench" if pid == os.getpid() else "driver" if name == "node"
-                else "chromium")
+                else "py-spy" if name == "py-spy" else "chromium")
         used[kind] += spent
     used["machine"] = after["machine"] - before["machine"]
     used["wall"] = after["wall"] - before["wall"]
@@ -321,8 +324,8 @@ def print_breakdown(parts: dict[str, list[float]], used: dict[str, float]) -> No
         print(f"  CPU over the round ({wall:.1f} s wall, {2 * wall:.1f} core-s on 2 cores): server "
               f"{used['server']:.1f} s ({100 * used['server'] / wall:.0f} % of a core), Chromium "
               f"{used['chromium']:.1f} s ({100 * used['chromium'] / wall:.0f} %), Playwright driver "
-              f"{used['driver']:.1f} s, bench {used['bench']:.1f} s; whole machine {used['machine']:.1f} s (other "
-              f"people {used['machine'] - used['server'] - used['chromium'] - used['driver'] - used['bench']:.1f} s);"
+              f"{used['driver']:.1f} s, bench {used['bench']:.1f} s, py-spy {used['py-spy']:.1f} s; whole machine "
+              f"{used['machine']:.1f} s (other people {used['machine'] - sum(used[k] for k in KINDS):.1f} s);"
               f" load {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
