@@ -333,7 +333,9 @@ def top_cumulative(path: Path, top: int = 15) -> None:
     """The top functions by inclusive ('cumulative') share of py-spy's samples, any module (Streamlit, SQLite,
     this project), from its raw collapsed stacks."""
     plumbing = ("(threading.py", "(streamlit/runtime/scriptrunner/", "(ui/run_timing.py",
-                "(streamlit/runtime/metrics_util.py")
+                "(streamlit/runtime/metrics_util.py", "(<frozen runpy>", "(click/", "(asyncio/runners.py",
+                "(asyncio/base_events.py", "(streamlit/web/bootstrap.py", "(streamlit/web/cli.py",
+                "(streamlit/__main__.py", "(asyncio/events.py")
     outer = ("<module> (app.py", "main (app.py")
     inclusive: dict[str, int] = {}
     total = 0
