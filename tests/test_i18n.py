@@ -187,3 +187,18 @@ def test_the_cores_capture_problems_are_in_every_language_and_the_english_is_the
     assert "12,345" in urdu and urdu != long
     assert problem_text("Unknown group 'x'.", "ur") == "Unknown group 'x'."  # a problem with no text: the core's
 
+
+
+def test_the_language_status_is_read_once_not_per_rerun(monkeypatch):
+    """meta() is called for every language option on every rerun; it must not parse the catalogue files each time
+    (it did, and it was 89 % of the server's time with ten tablets saving: bench/bench_concurrency.py)."""
+    calls = []
+    real = i18n._load
+    monkeypatch.setattr(i18n, "_load", lambda lang: calls.append(lang) or real(lang))
+    i18n.meta.cache_clear()
+    try:
+        for _ in range(50):
+            assert i18n.meta("ur")["status"] == "draft"
+        assert calls == ["ur"]
+    finally:
+        i18n.meta.cache_clear()
