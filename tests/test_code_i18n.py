@@ -8,8 +8,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import sys
-import types
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from data import codebook as cb
 from data import coding, flags
 from data.importer import import_responses
+from tests import test_agreement_page, test_code_page
 from tests.conftest import make_user
 from tests.test_i18n import _string_args_of_streamlit_calls
 from ui.i18n import catalogue, t
@@ -27,39 +26,10 @@ ROOT = Path(__file__).resolve().parent.parent
 CODE_PAGE = str(ROOT / "pages" / "code.py")
 AGREEMENT_PAGE = str(ROOT / "pages" / "agreement.py")
 
-ANSWERS = (  # created_at fixes the queue order: a1, a2, a3, a4
-    "id,question,group,text,created_at\n"
-    "a1,thrive_helps,young_person,my mates and my fam,2026-11-20T10:00:01Z\n"
-    "a2,thrive_helps,parent_carer,a warm home and food on the table,2026-11-20T10:00:02Z\n"
-    "a3,thrive_stops,young_person,no money for food,2026-11-20T10:00:03Z\n"
-    "a4,neglect_is,practitioner,no breakfast before school,2026-11-20T10:00:04Z\n"
-)
-
-
-class FakeSuggestion:
-    def __init__(self, code, score, reason):
-        self.code, self.score, self.reason = code, score, reason
-
-
-class FakeSuggester:
-    def suggest(self, text, top_k=3, exclude=()):
-        ranked = [FakeSuggestion("food", 0.91, "food"), FakeSuggestion("friends", 0.40, "friends")]
-        return [s for s in ranked if s.code not in set(exclude)][:top_k]
-
-
-@pytest.fixture
-def fake_engine(monkeypatch):
-    module = types.ModuleType("data.suggestions")
-    module.build_suggester = lambda db, user: FakeSuggester()
-    monkeypatch.setitem(sys.modules, "data.suggestions", module)
-
-
-@pytest.fixture
-def answers(db, admin, officer):
-    import_responses(db, admin, ANSWERS.encode(), "answers.csv", event="Drop-in")
-    for name, label in (("food", "Food"), ("friends", "Friends"), ("money", "Money")):
-        cb.create_code(db, officer, name, label)
-    return dict(db.execute("SELECT external_id, id FROM responses").fetchall())
+# the pages' own fixtures, shared rather than copied: the Code page's four answers and stand-in suggestion engine,
+# the Agreement page's two coders with their codings
+answers, fake_engine = test_code_page.answers, test_code_page.fake_engine
+coded, kim = test_agreement_page.coded, test_agreement_page.kim
 
 
 def page(path: str, user, lang: str | None = "ur", **state) -> AppTest:
@@ -243,26 +213,6 @@ def test_the_check_finds_english_on_the_english_page(db, officer, answers, fake_
 
 
 # --- Coder agreement ---------------------------------------------------------------------------------------------
-
-@pytest.fixture
-def kim():
-    return make_user("engagement_officer", name="kim_officer")
-
-
-@pytest.fixture
-def coded(db, admin, officer, kim):
-    rows = "id,question,group,text\n" + "".join(
-        f"r{k},{q},young_person,answer {k}\n" for k, q in enumerate(["thrive_helps"] * 6 + ["thrive_stops"] * 4))
-    import_responses(db, admin, rows.encode(), "a.csv", event="Fair")
-    for name in ("food", "friends", "unused"):
-        cb.create_code(db, officer, name, name.title())
-    ids = dict(db.execute("SELECT external_id, id FROM responses").fetchall())
-    a = {"r0": ["food"], "r1": ["food", "friends"], "r2": ["friends"], "r3": ["food"], "r4": ["friends"]}
-    b = {"r0": ["food"], "r1": ["food"], "r2": ["friends"], "r3": ["friends"], "r4": ["friends"]}
-    coding.apply_many(db, officer, [(ids[r], c) for r, codes in a.items() for c in codes])
-    coding.apply_many(db, kim, [(ids[r], c) for r, codes in b.items() for c in codes])
-    return ids
-
 
 COLUMNS = {"code": "code", "kappa": "kappa", "alpha": "alpha", "n": "n", "same decision": "same",
            "A applied": "a_applied", "B applied": "b_applied", "both": "both", "note": "note"}
