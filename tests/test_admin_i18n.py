@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from data import accounts, erasure, retention, settings
 from data.capture import save_respondent
 from data.users import ROLES, User
+from tests.test_i18n import catalogue_keys_asked_for
 from ui import session
 from ui.i18n import catalogue, languages, t
 from ui.nav import PAGES
@@ -45,25 +46,8 @@ BUILT = {
 
 
 def keys_asked_for(path: Path) -> tuple[set[str], set[str]]:
-    """Every catalogue key in the page's t(...) calls (both sides of a conditional), and the f-string keys this test
-    does not know how to expand."""
-    keys, unknown = set(), set()
-
-    def collect(node: ast.AST) -> None:
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            keys.add(node.value)
-        elif isinstance(node, ast.IfExp):
-            collect(node.body)
-            collect(node.orelse)
-        elif ast.unparse(node) in BUILT:
-            keys.update(BUILT[ast.unparse(node)])
-        else:
-            unknown.add(ast.unparse(node))
-
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "t" and node.args:
-            collect(node.args[0])
-    return keys, unknown
+    """Every catalogue key the page's t(...) calls ask for, and the f-string keys BUILT does not expand."""
+    return catalogue_keys_asked_for(ast.parse(path.read_text(encoding="utf-8")), BUILT)
 
 
 @pytest.mark.parametrize("page", [ADMIN, HOME], ids=lambda p: p.name)

@@ -11,6 +11,7 @@ import pytest
 
 from tests.findings_data import open_tab, seed
 from tests.findings_data import run_findings_page as run_page
+from tests.test_i18n import catalogue_keys_asked_for
 from ui import session
 from ui.i18n import catalogue, languages, t
 
@@ -52,26 +53,8 @@ def _built_keys() -> dict[str, list[str]]:
 
 
 def keys_the_page_asks_for() -> tuple[set[str], set[str]]:
-    """Every catalogue key in the page's t(...) calls (both sides of a conditional), and the f-string patterns
-    this test does not know how to expand."""
-    keys, unknown = set(), set()
-    built = _built_keys()
-
-    def collect(node: ast.AST) -> None:
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            keys.add(node.value)
-        elif isinstance(node, ast.IfExp):
-            collect(node.body)
-            collect(node.orelse)
-        elif ast.unparse(node) in built:
-            keys.update(built[ast.unparse(node)])
-        else:
-            unknown.add(ast.unparse(node))
-
-    for node in ast.walk(_tree()):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "t" and node.args:
-            collect(node.args[0])
-    return keys, unknown
+    """Every catalogue key the page's t(...) calls ask for, and the f-string patterns this test cannot expand."""
+    return catalogue_keys_asked_for(_tree(), _built_keys())
 
 
 @pytest.mark.parametrize("lang", languages())

@@ -136,6 +136,28 @@ def test_the_literal_finder_can_fail(tmp_path):
     assert _string_args_of_streamlit_calls(page) == [(2, "Save"), (5, "Themes"), (6, "Theme")]
 
 
+def catalogue_keys_asked_for(tree: ast.AST, built: dict[str, list[str]]) -> tuple[set[str], set[str]]:
+    """Every catalogue key in the t(...) calls of `tree` (both sides of a conditional; an f-string key through
+    `built`, its source text -> the keys it can make), and the key expressions `built` does not expand."""
+    keys, unknown = set(), set()
+
+    def collect(node: ast.AST) -> None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            keys.add(node.value)
+        elif isinstance(node, ast.IfExp):
+            collect(node.body)
+            collect(node.orelse)
+        elif ast.unparse(node) in built:
+            keys.update(built[ast.unparse(node)])
+        else:
+            unknown.add(ast.unparse(node))
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "t" and node.args:
+            collect(node.args[0])
+    return keys, unknown
+
+
 def _function(path: Path, names: set[str]) -> list[ast.AST]:
     return [n for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
             if isinstance(n, ast.FunctionDef) and n.name in names]
