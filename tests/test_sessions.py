@@ -311,16 +311,22 @@ def test_english_sign_in_is_left_to_right_and_keeps_the_keypad(db, monkeypatch, 
     assert any("inputmode" in b and "null" in b and "'numeric'" not in b for b in (h.proto.body for h in at.get("html")))
 
 
+def _sign_in_through_the_form(monkeypatch, lang: str, name: str, secret: str) -> AppTest:
+    """The sign-in page in `lang`, the name and secret typed and Sign in tapped (no cookie); no exception."""
+    at = _app(monkeypatch, None)
+    at.run()
+    at.segmented_control(key="signin_language").set_value(lang).run()
+    at.text_input(key="signin_username").input(name)
+    at.text_input(key="signin_secret").input(secret)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    return at
+
+
 def test_a_refused_sign_in_is_told_in_the_chosen_language(db, monkeypatch, pia):
     from ui.i18n import t
 
-    at = _app(monkeypatch, None)
-    at.run()
-    at.segmented_control(key="signin_language").set_value("ur").run()
-    at.text_input(key="signin_username").input("pia")
-    at.text_input(key="signin_secret").input("000000")
-    at.button[0].click().run()
-    assert not at.exception, at.exception
+    at = _sign_in_through_the_form(monkeypatch, "ur", "pia", "000000")
     assert [e.value.replace("\\", "") for e in at.error] == [t("signin.refused", "ur")]
     assert session.USER_KEY not in at.session_state
     at.segmented_control(key="signin_language").set_value("en").run()
@@ -365,13 +371,7 @@ def _session_language(db, session_id: str):
 def test_the_sign_in_language_is_every_pages_language_and_survives_a_reload(db, monkeypatch, pia):
     from ui.i18n import t
 
-    at = _app(monkeypatch, None)
-    at.run()
-    at.segmented_control(key="signin_language").set_value("ur").run()
-    at.text_input(key="signin_username").input("pia")
-    at.text_input(key="signin_secret").input("258013")
-    at.button[0].click().run()
-    assert not at.exception, at.exception
+    at = _sign_in_through_the_form(monkeypatch, "ur", "pia", "258013")
     assert at.session_state[session.USER_KEY].username == "pia"
     assert at.session_state[session.LANGUAGE_KEY] == "ur"
     sid = at.session_state[session.SESSION_ID_KEY]
