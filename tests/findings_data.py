@@ -72,16 +72,22 @@ def open_tab(at, label: str):
     return at
 
 
-def run_findings_page(user, **state):
-    """The Findings page under AppTest as `user`, with `state` put in session_state first (e.g. findings_tab)."""
+def run_page(path: str, user, **state):
+    """pages/`path` under AppTest as `user`, with `state` put in session_state first (e.g. findings_tab), run once
+    without an exception."""
     from pathlib import Path
 
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "pages" / "findings.py"), default_timeout=60)
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "pages" / path), default_timeout=60)
     at.session_state["auth_user"] = user
     for key, value in state.items():
         at.session_state[key] = value
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def run_findings_page(user, **state):
+    """The Findings page under AppTest as `user`, with `state` put in session_state first (e.g. findings_tab)."""
+    return run_page("findings.py", user, **state)

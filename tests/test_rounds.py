@@ -11,20 +11,18 @@ import io
 import math
 import os
 import re
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from docx import Document
-from streamlit.testing.v1 import AppTest
 
 from analysis import findings as af
 from data import actions, rounds
 from data.capture import save_respondent
 from data.findings import load_frames
 from data.flags import WITHHELD_TEXT
-from data.users import PermissionDenied, User
-from tests.findings_data import seed
+from data.users import PermissionDenied
+from tests.findings_data import run_page, seed
 
 
 def wilson_interval(k, n):
@@ -35,8 +33,6 @@ def wilson_interval(k, n):
 def newcombe_difference(k1, n1, k2, n2):
     lo, hi = af.newcombe_interval(k1, n1, k2, n2)
     return k1 / n1 - k2 / n2 if n1 and n2 else math.nan, float(lo), float(hi)
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def sel_of(db, user, round_id):
@@ -567,16 +563,6 @@ def test_cli_rounds_actions_snapshot_and_exports(db_path, db, admin, tmp_path):
 
 
 # --- pages ------------------------------------------------------------------------------------------------------
-
-def run_page(path: str, user: User, **state) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / path), default_timeout=60)
-    at.session_state["auth_user"] = user
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
 
 def test_rounds_page_for_an_officer(db, admin, officer, two_rounds):
     _, old, new = two_rounds
