@@ -36,8 +36,14 @@ class InvalidCatalogue(ValueError):
 
 def languages() -> list[str]:
     """The shipped catalogues' language codes, English first."""
+    return list(_shipped())
+
+
+@cache
+def _shipped() -> tuple[str, ...]:
+    # read once per process, like the catalogues: every page asks (ui.session.ui_language) on every rerun
     codes = sorted(p.name for p in DIR.iterdir() if p.is_dir() and any(p.glob("*.yaml")))
-    return [BASE] + [c for c in codes if c != BASE]
+    return (BASE, *(c for c in codes if c != BASE))
 
 
 def files(lang: str) -> list[Path]:
